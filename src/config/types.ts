@@ -1,0 +1,117 @@
+// The normalised shape of slipway.yaml that the rest of Slipway works with: friendly YAML is
+// accepted outside (see schema.ts), tagged unions and plain numbers (milliseconds, fractions) inside.
+
+export interface SlipwayConfig {
+  app: string;
+  pipeline: PipelineSpec;
+  build: BuildSpec;
+  gates: GateSpec[];
+  run: RunSpec;
+  environments: EnvironmentSpec[];
+}
+
+export interface PipelineSpec {
+  /** Most steps running at once. */
+  concurrency: number;
+  /** Default timeout of a step, in ms. */
+  timeoutMs: number;
+}
+
+export interface BuildSpec {
+  /** Shell command run in the clean checkout; absent when the artifact is the source itself. */
+  run?: string;
+  /** Paths (files or directories, relative to the repository root) packed into the artifact. */
+  artifact: string[];
+  timeoutMs: number;
+  env: Record<string, string>;
+  secrets: string[];
+}
+
+interface GateBase {
+  name: string;
+  /** Steps this one waits for; defaults to ['build']. */
+  needs: string[];
+  timeoutMs: number;
+}
+
+export type GateSpec =
+  | (GateBase & { kind: 'command'; run: string; env: Record<string, string>; secrets: string[]; retries: number })
+  | (GateBase & { kind: 'secret-scan'; allowlist?: string })
+  | (GateBase & { kind: 'dependency-audit'; severity: Severity; database?: string; ignore: AuditIgnore[] })
+  | (GateBase & {
+      kind: 'bench';
+      run: string;
+      env: Record<string, string>;
+      secrets: string[];
+      /** Largest tolerated regression, as a fraction (0.1 = 10 %). */
+      maxRegression: number;
+    });
+
+export type Severity = 'low' | 'moderate' | 'high' | 'critical';
+
+export interface AuditIgnore {
+  id: string;
+  reason: string;
+  /** ISO date after which the ignore entry no longer applies. */
+  expires: string;
+}
+
+export interface RunSpec {
+  command: string;
+  instances: number;
+  health: HealthSpec;
+  /** Time between SIGTERM and SIGKILL when stopping an instance, in ms. */
+  stopGraceMs: number;
+}
+
+export interface HealthSpec {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** How long a new instance may take to become healthy before the deployment fails. */
+  startTimeoutMs: number;
+}
+
+export type Strategy =
+  | { kind: 'blue-green' }
+  | { kind: 'canary'; /** fractions, ending with 1 */ steps: number[]; pauseMs: number };
+
+export type CheckSpec =
+  | { kind: 'threshold'; metric: MetricName; op: '<' | '<=' | '>' | '>='; value: number; source: string }
+  | { kind: 'baseline'; metric: 'latency' | 'error_rate'; minEffect: number; confidence: number; source: string }
+  | { kind: 'prometheus'; query: string; op: '<' | '<=' | '>' | '>='; value: number; source: string };
+
+export type MetricName =
+  | 'error_rate'
+  | 'p50_latency'
+  | 'p90_latency'
+  | 'p95_latency'
+  | 'p99_latency'
+  | 'request_count'
+  | 'restarts'
+  | 'log_errors_per_minute';
+
+export type VerifySpec =
+  | { enabled: false }
+  | {
+      enabled: true;
+      windowMs: number;
+      intervalMs: number;
+      failureLimit: number;
+      minSamples: number;
+      /** What an inconclusive window (too little traffic) does. */
+      inconclusive: 'extend' | 'fail' | 'probe';
+      checks: CheckSpec[];
+    };
+
+export interface EnvironmentSpec {
+  name: string;
+  port?: number;
+  deploy: 'auto' | 'manual';
+  promoteFrom?: string;
+  approval: 'none' | 'required';
+  strategy: Strategy;
+  verify: VerifySpec;
+  rollback: 'auto' | 'manual';
+  instances?: number;
+}
