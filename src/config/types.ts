@@ -114,4 +114,6 @@ export interface EnvironmentSpec {
   verify: VerifySpec;
   rollback: 'auto' | 'manual';
   instances?: number;
+  /** Non-secret config defaults from slipway.yaml; `slipway config set` values override them. */
+  env?: Record<string, string>;
 }

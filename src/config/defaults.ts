@@ -1,0 +1,23 @@
+// The defaults of slipway.yaml, written in the friendly form: the schema shows them in the JSON Schema
+// and the docs, and normalise() parses them, so there is one place where each default lives.
+
+export const DEFAULTS = {
+  pipeline: { concurrency: 2, timeout: '15m' },
+  /** A gate waits for the build unless it says otherwise. */
+  gate: { needs: ['build'], retries: 0 },
+  bench: { max_regression: '10%' },
+  audit: { severity: 'high' },
+  run: { instances: 1, stop_grace: '10s' },
+  health: { path: '/healthz', interval: '1s', timeout: '2s', start_timeout: '30s' },
+  environment: { deploy: 'manual', approval: 'none', strategy: 'blue-green', rollback: 'auto' },
+  canary: { pause: '10s' },
+  verify: {
+    window: '30s',
+    interval: '1s',
+    failure_limit: 1,
+    min_samples: 20,
+    inconclusive: 'extend',
+    checks: ['error_rate < 1%', 'p99_latency < 500ms'],
+  },
+  baseline: { metric: 'latency', min_effect: '10%', confidence: '95%' },
+} as const;

@@ -1,0 +1,157 @@
+// Reads slipway.yaml in stages — YAML, schema, normalise, rules — and returns the config with every
+// problem located at its file, line and column. This is the only module of src/config that reads files.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { SlipwayError } from '../core/errors.js';
+import { dropExplainedMissing, explainIssues, NO_SCHEMA_MESSAGE, type RawIssue } from './issues.js';
+import { formatPath, locate } from './locate.js';
+import { normalise } from './normalise.js';
+import { checkRules } from './rules.js';
+import { configSchema } from './schema.js';
+import { findSecretLiterals } from './secrets.js';
+import type { SlipwayConfig } from './types.js';
+
+export interface ConfigIssue {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  /** Dot-path such as `environments.production.verify.checks[2]`; empty for the whole file. */
+  path: string;
+  message: string;
+  expected?: string;
+  hint?: string;
+}
+
+export interface LoadResult {
+  /** Present only when there is no error. */
+  config?: SlipwayConfig;
+  warnings: ConfigIssue[];
+  errors: ConfigIssue[];
+}
+
+export interface LoadOptions {
+  /** Decides which audit ignore entries have expired; defaults to now. */
+  now?: Date;
+}
+
+export const CONFIG_FILE_NAMES = ['slipway.yaml', 'slipway.yml'] as const;
+
+const YAML_HINTS: Record<string, string> = {
+  DUPLICATE_KEY: 'remove one of the two keys',
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  MULTIPLE_DOCS: 'keep one document in the file (remove the second ---)',
+  BAD_INDENT: 'check the indentation and the closing bracket',
+  MISSING_CHAR: 'close the quote or bracket',
+};
+
+/**
+ * Loads and checks slipway.yaml. `text` is the file's content when it is already in hand
+ * (tests, the server); otherwise the file is read.
+ * @example const { config, errors } = loadConfig('slipway.yaml'); errors.forEach((e) => console.error(formatConfigIssue(e)));
+ */
+export function loadConfig(file: string, text?: string, options: LoadOptions = {}): LoadResult {
+  let source = text;
+  if (source === undefined) {
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String((e as Error).message);
+      return { warnings: [], errors: [{ file, line: 1, column: 1, path: '', message: reason, hint: 'run `slipway init` to write one' }] };
+    }
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const yamlIssue = (e: YAMLError): ConfigIssue => {
+    const pos = lines.linePos(e.pos[0]);
+    return { file, line: pos.line, column: pos.col, path: '', message: e.message, ...(YAML_HINTS[e.code] ? { hint: YAML_HINTS[e.code] } : {}) };
+  };
+  const warnings = doc.warnings.map(yamlIssue);
+  if (doc.errors.length > 0) return { warnings, errors: doc.errors.map(yamlIssue) };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { warnings, errors: [{ file, line: 1, column: 1, path: '', message: (e as Error).message }] };
+  }
+  const place = (raw: RawIssue): ConfigIssue => {
+    const { line, column } = locate(doc, lines, raw.locatePath ?? raw.path, raw.at);
+    return {
+      file,
+      line,
+      column,
+      path: formatPath(raw.path),
+      message: raw.message,
+      ...(raw.expected ? { expected: raw.expected } : {}),
+      ...(raw.hint ? { hint: raw.hint } : {}),
+    };
+  };
+  if (data === null || data === undefined) {
+    return {
+      warnings,
+      errors: [{ file, line: 1, column: 1, path: '', message: 'the file is empty', expected: 'a map with app, build and the rest', hint: 'run `slipway init` to write a commented one' }],
+    };
+  }
+
+  // Secrets are refused even when the rest does not fit, so they are never missed behind other errors.
+  const secretIssues = findSecretLiterals(data).map(place);
+  const parsed = configSchema.safeParse(data, { error: () => NO_SCHEMA_MESSAGE });
+  if (!parsed.success) {
+    const schemaIssues = dropExplainedMissing(explainIssues(parsed.error.issues, data)).map(place);
+    return { warnings, errors: sortIssues([...secretIssues, ...schemaIssues]) };
+  }
+  const config = normalise(parsed.data);
+  const ruled = checkRules(config, options.now);
+  const errors = sortIssues([...secretIssues, ...ruled.filter((r) => r.severity === 'error').map(place)]);
+  warnings.push(...ruled.filter((r) => r.severity === 'warning').map(place));
+  return errors.length > 0 ? { warnings: sortIssues(warnings), errors } : { config, warnings: sortIssues(warnings), errors };
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/**
+ * One problem as a person reads it:
+ * `slipway.yaml:12:7 environments.production.strategy: unknown key "canery"`
+ * followed by indented `expected:` and `hint:` lines when there are any.
+ */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = `${issue.file}:${issue.line}:${issue.column}`;
+  const lines = [`${where} ${issue.path ? `${issue.path}: ` : ''}${issue.message}`];
+  if (issue.expected) lines.push(`  expected: ${issue.expected}`);
+  if (issue.hint) lines.push(`  hint: ${issue.hint}`);
+  return lines.join('\n');
+}
+
+/** The path of the repository's slipway.yaml (or .yml); a missing file is a config error. */
+export function findConfigFile(repoRoot: string): string {
+  for (const name of CONFIG_FILE_NAMES) {
+    const file = join(repoRoot, name);
+    if (existsSync(file)) return file;
+  }
+  throw new SlipwayError('config', `no slipway.yaml in ${repoRoot}`, 'run `slipway init` to write one from your package.json');
+}
+
+/**
+ * Finds, loads and checks the repository's slipway.yaml, throwing one SlipwayError('config') that
+ * lists every problem when it does not fit. `details` holds the ConfigIssue[] for --json output.
+ */
+export function loadRepoConfig(repoRoot: string, options: LoadOptions = {}): { file: string; config: SlipwayConfig; warnings: ConfigIssue[] } {
+  const file = findConfigFile(repoRoot);
+  const result = loadConfig(file, undefined, options);
+  if (!result.config) {
+    const count = result.errors.length === 1 ? '1 problem' : `${result.errors.length} problems`;
+    throw new SlipwayError(
+      'config',
+      `${file} has ${count}:\n${result.errors.map(formatConfigIssue).join('\n')}`,
+      'fix the file and run the command again; the JSON Schema in docs/slipway.schema.json helps editors check it as you type',
+      result.errors,
+    );
+  }
+  return { file, config: result.config, warnings: result.warnings };
+}

@@ -1,0 +1,225 @@
+// Cross-field rules over a normalised config: the step graph, promotion chains, artifact paths,
+// ports and canary steps. Pure; each problem carries the friendly path it is about.
+
+import type { RawIssue } from './issues.js';
+import { didYouMean } from './suggest.js';
+import type { EnvironmentSpec, GateSpec, SlipwayConfig } from './types.js';
+
+export interface RuleIssue extends RawIssue {
+  severity: 'error' | 'warning';
+}
+
+const BUILD = 'build';
+
+/** Every broken cross-field rule; `now` decides which audit ignore entries have expired. */
+export function checkRules(config: SlipwayConfig, now: Date = new Date()): RuleIssue[] {
+  return [
+    ...stepRules(config.gates),
+    ...artifactRules(config.build.artifact),
+    ...runRules(config),
+    ...environmentRules(config.environments),
+    ...auditRules(config.gates, now),
+    ...envSecretOverlap(config),
+  ];
+}
+
+const error = (path: RawIssue['path'], message: string, more: Partial<RuleIssue> = {}): RuleIssue => ({
+  path,
+  message,
+  severity: 'error',
+  ...more,
+});
+
+function stepRules(gates: GateSpec[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const names = [BUILD, ...gates.map((g) => g.name)];
+  for (const g of gates) {
+    if (g.name === BUILD) {
+      out.push(error(['gates', g.name], '"build" is the name of the build step', { at: 'key', hint: 'name this gate differently' }));
+    }
+    g.needs.forEach((need, i) => {
+      if (names.includes(need)) return;
+      const guess = didYouMean(need, names);
+      out.push(
+        error(['gates', g.name, 'needs', i], `unknown step "${need}" in needs`, {
+          expected: `one of ${names.join(', ')}`,
+          hint: guess ? `did you mean "${guess}"?` : undefined,
+        }),
+      );
+    });
+  }
+  const cycle = findCycle(gates);
+  if (cycle) {
+    const [first, second] = cycle;
+    const gate = gates.find((g) => g.name === first);
+    const index = gate?.needs.indexOf(second ?? '') ?? 0;
+    out.push(
+      error(['gates', first ?? '', 'needs', index], `needs form a cycle: ${cycle.join(' → ')}`, {
+        hint: 'remove one of these needs; steps must form a graph without loops',
+      }),
+    );
+  }
+  return out;
+}
+
+/** The first cycle in the needs graph, as names from a step back to itself, or undefined. */
+export function findCycle(gates: GateSpec[]): string[] | undefined {
+  const needs = new Map(gates.map((g) => [g.name, g.needs]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const next of needs.get(name) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const g of gates) {
+    const found = visit(g.name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function artifactRules(paths: string[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  paths.forEach((p, i) => {
+    const at = ['build', 'artifact', i];
+    if (p.startsWith('/') || p.startsWith('~') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\')) {
+      out.push(error(at, `artifact path "${p}" is absolute`, { expected: 'a path relative to the repository root, e.g. dist/' }));
+      return;
+    }
+    let depth = 0;
+    for (const seg of p.split(/[\\/]/)) {
+      if (seg === '..') depth--;
+      else if (seg !== '' && seg !== '.') depth++;
+      if (depth < 0) {
+        out.push(error(at, `artifact path "${p}" leaves the repository`, { expected: 'a path inside the repository, without ..' }));
+        return;
+      }
+    }
+  });
+  return out;
+}
+
+function runRules(config: SlipwayConfig): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  if (config.environments.length > 0 && config.run.command === '') {
+    out.push(
+      error(['run', 'command'], 'run.command is required to deploy to environments', {
+        hint: 'add `run: { command: npm start }` (PORT is injected)',
+      }),
+    );
+  }
+  return out;
+}
+
+function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const names = envs.map((e) => e.name);
+  const byPort = new Map<number, string>();
+  for (const env of envs) {
+    const at = (...rest: (string | number)[]) => ['environments', env.name, ...rest];
+    if (env.promoteFrom !== undefined) {
+      if (env.promoteFrom === env.name) {
+        out.push(error(at('promote_from'), `environment "${env.name}" cannot promote from itself`, { expected: 'another environment' }));
+      } else if (!names.includes(env.promoteFrom)) {
+        const guess = didYouMean(env.promoteFrom, names);
+        out.push(
+          error(at('promote_from'), `unknown environment "${env.promoteFrom}"`, {
+            expected: `one of ${names.filter((n) => n !== env.name).join(', ') || '(no other environment)'}`,
+            hint: guess ? `did you mean "${guess}"?` : undefined,
+          }),
+        );
+      } else if (envs.find((e) => e.name === env.promoteFrom)?.verify.enabled === false) {
+        out.push({
+          path: at('promote_from'),
+          severity: 'warning',
+          message: `"${env.promoteFrom}" has verify: false, so what reaches "${env.name}" was never verified`,
+          hint: `turn verification on in "${env.promoteFrom}"`,
+        });
+      }
+    }
+    if (env.port !== undefined) {
+      const other = byPort.get(env.port);
+      if (other !== undefined) out.push(error(at('port'), `port ${env.port} is already used by environment "${other}"`));
+      else byPort.set(env.port, env.name);
+    }
+    if (env.strategy.kind === 'canary') out.push(...canaryRules(env.strategy.steps, at('strategy', 'canary')));
+    if (env.verify.enabled && env.verify.windowMs < env.verify.intervalMs) {
+      out.push(error(at('verify', 'window'), 'the verification window is shorter than its interval', { hint: 'make window at least interval' }));
+    }
+  }
+  const loop = promotionLoop(envs);
+  if (loop) out.push(error(['environments', loop[0] ?? '', 'promote_from'], `promote_from forms a loop: ${loop.join(' ← ')}`));
+  return out;
+}
+
+function canaryRules(steps: number[], at: (string | number)[]): RuleIssue[] {
+  const pct = (f: number) => `${Number((f * 100).toPrecision(12))}%`;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] ?? 0;
+    if (step <= 0) return [error([...at, i], 'a canary step must send some traffic', { expected: 'more than 0%' })];
+    const prev = steps[i - 1];
+    if (prev !== undefined && step <= prev) {
+      return [error([...at, i], `canary steps must increase: ${pct(step)} comes after ${pct(prev)}`)];
+    }
+  }
+  const last = steps[steps.length - 1];
+  if (last !== 1) {
+    return [error([...at, steps.length - 1], `the last canary step is ${pct(last ?? 0)}, not 100%`, { hint: 'end the list with 100%' })];
+  }
+  return [];
+}
+
+/** A promotion chain that comes back to where it started (staging ← production ← staging). */
+function promotionLoop(envs: EnvironmentSpec[]): string[] | undefined {
+  const from = new Map(envs.map((e) => [e.name, e.promoteFrom]));
+  for (const env of envs) {
+    const seen = [env.name];
+    let next = from.get(env.name);
+    while (next !== undefined && next !== env.name && !seen.includes(next)) {
+      seen.push(next);
+      next = from.get(next);
+    }
+    if (next === env.name && seen.length > 1) return [...seen, env.name];
+  }
+  return undefined;
+}
+
+function auditRules(gates: GateSpec[], now: Date): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  const today = now.toISOString().slice(0, 10);
+  for (const g of gates) {
+    if (g.kind !== 'dependency-audit') continue;
+    g.ignore.forEach((entry, i) => {
+      if (entry.expires < today) {
+        out.push({
+          path: ['gates', g.name, 'audit', 'ignore', i, 'expires'],
+          severity: 'warning',
+          message: `ignore entry for ${entry.id} expired on ${entry.expires}; the advisory counts again`,
+          hint: 'fix the dependency, or extend the date with a fresh reason',
+        });
+      }
+    });
+  }
+  return out;
+}
+
+function envSecretOverlap(config: SlipwayConfig): RuleIssue[] {
+  const places: Array<{ at: (string | number)[]; env: Record<string, string>; secrets: string[] }> = [
+    { at: ['build'], env: config.build.env, secrets: config.build.secrets },
+    ...config.gates.flatMap((g) => ('env' in g ? [{ at: ['gates', g.name], env: g.env, secrets: g.secrets }] : [])),
+  ];
+  return places.flatMap(({ at, env, secrets }) =>
+    secrets
+      .filter((s) => s in env)
+      .map((s) => error([...at, 'env', s], `"${s}" is both a literal in env and a secret`, { at: 'key', hint: `remove it from env` })),
+  );
+}

@@ -1,0 +1,274 @@
+// The zod schema of slipway.yaml as people write it (friendly shapes, strings with units). It gives
+// validation, the editors' JSON Schema and the reference docs; normalise.ts turns its output into types.ts.
+
+import * as z from 'zod';
+import { DEFAULTS } from './defaults.js';
+import {
+  CHECK_EXPECTED,
+  DURATION_EXPECTED,
+  DURATION_PATTERN,
+  ENV_KEY_PATTERN,
+  NAME_PATTERN,
+  PERCENT_EXPECTED,
+  PERCENT_PATTERN,
+  STEP_NAME_PATTERN,
+  parseCheckExpression,
+  parsePercent,
+} from './values.js';
+import { gateRefinement } from './gate-rules.js';
+
+// Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
+// message itself ("unknown key", "expected list, got string") and shows this text under it.
+
+const duration = (description: string, def?: string) =>
+  z
+    .union([z.string().regex(DURATION_PATTERN, DURATION_EXPECTED), z.int().min(0, DURATION_EXPECTED)], {
+      error: DURATION_EXPECTED,
+    })
+    .meta({ title: 'duration', description, ...(def === undefined ? {} : { default: def }) });
+
+const percent = (description: string, def?: string) =>
+  z
+    .union(
+      [
+        z
+          .string()
+          .regex(PERCENT_PATTERN, PERCENT_EXPECTED)
+          .refine((s) => parsePercent(s).ok, PERCENT_EXPECTED),
+        z.number().min(0, PERCENT_EXPECTED).max(1, PERCENT_EXPECTED),
+      ],
+      { error: PERCENT_EXPECTED },
+    )
+    .meta({ title: 'percentage', description, ...(def === undefined ? {} : { default: def }) });
+
+const envName = z.string().regex(ENV_KEY_PATTERN, 'a variable name: letters, digits and _, not starting with a digit');
+const envMap = (description: string) =>
+  z
+    .record(envName, z.union([z.string(), z.number(), z.boolean()], { error: 'a string, number or boolean' }))
+    .meta({ title: 'map of variables', description });
+const secretNames = (description: string) =>
+  z.array(envName).meta({ title: 'list of secret names', description });
+
+const stepName = z.string().regex(STEP_NAME_PATTERN, 'a step name: lowercase letters, digits, - and _');
+
+const auditSchema = z.union(
+  [
+    z.literal(true),
+    z.strictObject({
+      severity: z
+        .enum(['low', 'moderate', 'high', 'critical'])
+        .optional()
+        .meta({ description: 'Lowest severity that fails the gate.', default: DEFAULTS.audit.severity }),
+      database: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Offline OSV database: a directory or zip of OSV JSON records (relative to the repository).'),
+      ignore: z
+        .array(
+          z.strictObject({
+            id: z.string().min(1).describe('Advisory id, e.g. GHSA-xxxx-xxxx-xxxx.'),
+            reason: z.string().min(1).describe('Why this advisory does not apply; recorded in the audit trail.'),
+            expires: z
+              .string()
+              .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date written YYYY-MM-DD')
+              .refine((s) => !Number.isNaN(Date.parse(s)), 'a real date written YYYY-MM-DD')
+              .describe('Date (YYYY-MM-DD) after which the entry stops applying.'),
+          }),
+        )
+        .optional()
+        .describe('Advisories to ignore, each with a reason and an expiry date.'),
+    }),
+  ],
+  { error: 'true, or { severity, database, ignore }' },
+);
+
+const gateSchema = z
+  .strictObject({
+    run: z.string().min(1).optional().describe('Shell command of a command or benchmark gate; exit status 0 passes.'),
+    scan: z
+      .union([z.literal(true), z.strictObject({ allowlist: z.string().min(1).describe('File of allowed findings, each with a reason.') })], {
+        error: 'true, or { allowlist: <path> }',
+      })
+      .optional()
+      .describe('Built-in secret scanner over the source tree and the artifact.'),
+    audit: auditSchema.optional().describe('Built-in dependency audit of the lockfile against an offline OSV database.'),
+    compare: z
+      .literal('baseline', 'baseline')
+      .optional()
+      .describe('Makes a `run` gate a benchmark: its samples are compared with the baseline of main.'),
+    max_regression: percent('Largest tolerated slowdown of a benchmark against the baseline.', DEFAULTS.bench.max_regression).optional(),
+    needs: z
+      .array(stepName)
+      .optional()
+      .meta({ description: 'Steps this gate waits for; `[]` to start at once.', default: [...DEFAULTS.gate.needs] }),
+    timeout: duration('Longest the gate may run.', `pipeline.timeout`).optional(),
+    retries: z
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .meta({ description: 'Extra attempts for a flaky command gate.', default: DEFAULTS.gate.retries }),
+    env: envMap('Non-secret environment variables of the command.').optional(),
+    secrets: secretNames('Secrets (set with `slipway secrets set`) injected into the command.').optional(),
+  })
+  .superRefine(gateRefinement)
+  .meta({ description: 'A gate: exactly one of `run`, `scan` or `audit` (a `run` with `compare: baseline` is a benchmark).', gateKinds: true });
+
+const checkSchema = z.union(
+  [
+    z
+      .string()
+      .superRefine((s, ctx) => {
+        const r = parseCheckExpression(s);
+        if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message, params: { expected: r.expected, hint: r.hint } });
+      })
+      .meta({ title: 'check expression', description: '`<metric> <op> <value>`, e.g. `error_rate < 1%`, `p99_latency < 300ms`.' }),
+    z
+      .strictObject({
+        compare: z.literal('baseline', 'baseline').describe('Canary against the stable release, with a Mann–Whitney U test.'),
+        metric: z
+          .enum(['latency', 'error_rate'])
+          .optional()
+          .meta({ description: 'What to compare.', default: DEFAULTS.baseline.metric }),
+        min_effect: percent('Smallest difference that counts as a regression.', DEFAULTS.baseline.min_effect).optional(),
+        confidence: percent('Confidence required before declaring a difference.', DEFAULTS.baseline.confidence).optional(),
+      })
+      .describe('Statistical comparison of the canary against the baseline.'),
+    z
+      .strictObject({
+        prometheus: z.string().min(1).describe('PromQL returning one number; `{{release}}` and `{{env}}` are replaced.'),
+        below: z.number().optional().describe('The check passes while the result is below this.'),
+        above: z.number().optional().describe('The check passes while the result is above this.'),
+      })
+      .superRefine((v, ctx) => {
+        if ((v.below === undefined) === (v.above === undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: v.below === undefined ? 'a prometheus check needs a bound' : 'give only one of below and above',
+            params: { expected: 'exactly one of below: <number> or above: <number>' },
+          });
+        }
+      })
+      .describe('A PromQL query against a real Prometheus.'),
+  ],
+  { error: `${CHECK_EXPECTED}, or { compare: baseline }, or { prometheus: <query>, below: <number> }` },
+);
+
+const verifySchema = z.union(
+  [
+    z.boolean(),
+    z.strictObject({
+      window: duration('How long the new release is watched before the deployment succeeds.', DEFAULTS.verify.window).optional(),
+      interval: duration('Time between two measurements.', DEFAULTS.verify.interval).optional(),
+      failure_limit: z
+        .int()
+        .min(0)
+        .optional()
+        .meta({ description: 'Breaching measurements tolerated; one more fails the verification.', default: DEFAULTS.verify.failure_limit }),
+      min_samples: z
+        .int()
+        .min(0)
+        .optional()
+        .meta({ description: 'Requests needed before a measurement is conclusive.', default: DEFAULTS.verify.min_samples }),
+      inconclusive: z
+        .enum(['extend', 'fail', 'probe'])
+        .optional()
+        .meta({ description: 'Too little traffic: wait longer, fail, or send synthetic probes.', default: DEFAULTS.verify.inconclusive }),
+      checks: z
+        .array(checkSchema)
+        .min(1, 'at least one check (or `verify: false` to turn verification off)')
+        .optional()
+        .meta({ description: 'What must hold during the window.', default: [...DEFAULTS.verify.checks] }),
+    }),
+  ],
+  { error: 'false, true, or { window, interval, failure_limit, min_samples, inconclusive, checks }' },
+);
+
+const strategySchema = z.union(
+  [
+    z.literal('blue-green'),
+    z.strictObject({
+      canary: z.array(percent('Share of traffic at this step.')).min(1).describe('Traffic steps, increasing, ending at 100%.'),
+      pause: duration('Time at each step before the next one.', DEFAULTS.canary.pause).optional(),
+    }),
+  ],
+  { error: 'one of blue-green, { canary: [...] }' },
+);
+
+const environmentSchema = z
+  .strictObject({
+    port: z.int().min(1).max(65535).optional().describe('Port of the environment on the edge proxy.'),
+    deploy: z
+      .enum(['auto', 'manual'])
+      .optional()
+      .meta({ description: '`auto`: every green commit of main (or promotion) is deployed.', default: DEFAULTS.environment.deploy }),
+    promote_from: stepName.optional().describe('Environment whose verified digests are the only ones accepted here.'),
+    approval: z
+      .enum(['none', 'required'])
+      .optional()
+      .meta({ description: 'Whether a person must approve each deployment.', default: DEFAULTS.environment.approval }),
+    strategy: strategySchema.optional().meta({ description: 'How traffic moves to the new release.', default: DEFAULTS.environment.strategy }),
+    verify: verifySchema.optional().describe('Verification after cutover; `false` turns it off. Defaults are listed below.'),
+    rollback: z
+      .enum(['auto', 'manual'])
+      .optional()
+      .meta({ description: '`auto`: a failed verification rolls back at once.', default: DEFAULTS.environment.rollback }),
+    instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', default: 'run.instances' }),
+    env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
+  })
+  .nullable();
+
+export const configSchema = z
+  .strictObject({
+    app: z.string().regex(NAME_PATTERN, 'an app name: lowercase letters, digits and -').describe('Name of the app.'),
+    pipeline: z
+      .strictObject({
+        concurrency: z
+          .int()
+          .min(1)
+          .optional()
+          .meta({ description: 'Most steps running at once.', default: DEFAULTS.pipeline.concurrency }),
+        timeout: duration('Default timeout of a step.', DEFAULTS.pipeline.timeout).optional(),
+      })
+      .optional()
+      .describe('Settings of the whole pipeline.'),
+    build: z
+      .strictObject({
+        run: z.string().min(1).optional().describe('Shell command run once in a clean checkout.'),
+        artifact: z
+          .array(z.string().min(1))
+          .min(1, 'at least one path, e.g. [dist/, package.json]')
+          .describe('Paths (relative to the repository) packed into the artifact.'),
+        timeout: duration('Longest the build may run.', 'pipeline.timeout').optional(),
+        env: envMap('Non-secret environment variables of the build.').optional(),
+        secrets: secretNames('Secrets injected into the build command.').optional(),
+      })
+      .describe('The build, run once per commit; its artifact is what every environment runs.'),
+    gates: z.record(stepName, gateSchema).optional().describe('Gates, by step name; `build` is reserved.'),
+    run: z
+      .strictObject({
+        command: z.string().min(1).optional().describe('How to start one instance; PORT is injected. Required with environments.'),
+        instances: z.int().min(1).optional().meta({ description: 'Instances per environment.', default: DEFAULTS.run.instances }),
+        health: z
+          .strictObject({
+            path: z.string().startsWith('/', 'a path starting with /').optional().meta({ description: 'HTTP path probed.', default: DEFAULTS.health.path }),
+            interval: duration('Time between probes.', DEFAULTS.health.interval).optional(),
+            timeout: duration('Longest a probe may take.', DEFAULTS.health.timeout).optional(),
+            start_timeout: duration('Longest a new instance may take to become healthy.', DEFAULTS.health.start_timeout).optional(),
+          })
+          .optional()
+          .describe('Health probe of each instance.'),
+        stop_grace: duration('Time between SIGTERM and SIGKILL.', DEFAULTS.run.stop_grace).optional(),
+      })
+      .optional()
+      .describe('How the artifact runs in an environment.'),
+    environments: z.record(stepName, environmentSchema).optional().describe('Deployment targets, by name.'),
+  })
+  .describe('slipway.yaml');
+
+/** slipway.yaml as written, after validation and before normalising. */
+export type FriendlyConfig = z.infer<typeof configSchema>;
+export type FriendlyGate = z.infer<typeof gateSchema>;
+export type FriendlyCheck = z.infer<typeof checkSchema>;
+export type FriendlyEnvironment = NonNullable<z.infer<typeof environmentSchema>>;
