@@ -1,0 +1,135 @@
+// Writes a deterministic tar of a set of paths: the same tree gives the same bytes whatever its
+// files' mtimes, owners, umask or creation order. Streamed: file contents never sit in memory
+// beyond one chunk, so a large node_modules packs in constant memory.
+//
+// The rule: entries sorted by path (byte order), directories listed explicitly, mtime fixed to
+// `options.mtime` (default 0; pass SOURCE_DATE_EPOCH or the commit time to choose another),
+// uid/gid 0, empty uname/gname, modes 0644 (files), 0755 (executables, directories) and 0777
+// (links). The output is an uncompressed tar on purpose: deflate output is not guaranteed to be
+// identical across zlib builds (Node bundles Chromium's zlib, whose SIMD paths may choose
+// different matches), and the digest must never change for the same tree.
+
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { digestOf } from '../../core/artifact/digest.js';
+import type { ArtifactManifest, ManifestEntry } from '../../core/artifact/manifest.js';
+import { SlipwayError } from '../../core/errors.js';
+import { collectEntries, type Collected } from './collect.js';
+import { BLOCK, entryHeaders, paddingFor } from './tar-format.js';
+
+export interface PackOptions {
+  /** The mtime every entry carries, in whole seconds since the epoch; default 0. */
+  mtime?: number;
+}
+
+/** What a pack produced: the archive's digest and size, and the manifest of its entries. */
+export type PackResult = ArtifactManifest;
+
+const CHUNK = 1 << 20;
+
+/**
+ * Packs `paths` (files or directories relative to `root`; a directory brings everything below it)
+ * into a tar at `outFile` (overwritten). Throws `SlipwayError('config')` naming a path that is
+ * missing or escapes the root, and `SlipwayError('failed')` if a file changes while it is read.
+ *
+ * @example await packDeterministic('/build', ['dist', 'package.json'], '/tmp/app.tar')
+ */
+export async function packDeterministic(root: string, paths: readonly string[], outFile: string, options: PackOptions = {}): Promise<PackResult> {
+  const mtime = options.mtime ?? 0;
+  if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime > 0o77777777777) {
+    throw new SlipwayError('usage', `archive mtime must be a whole number of seconds ≥ 0, got ${mtime}`);
+  }
+  const collected = await collectEntries(root, paths);
+  const out = await open(outFile, 'w', 0o644);
+  const writer = new HashingWriter(out);
+  const entries: ManifestEntry[] = [];
+  try {
+    for (const c of collected) entries.push(await writeEntry(writer, c, mtime));
+    await writer.write(Buffer.alloc(2 * BLOCK));
+    await writer.flush();
+  } catch (e) {
+    await out.close();
+    await rm(outFile, { force: true });
+    throw e;
+  }
+  await out.close();
+  return {
+    digest: digestOf(writer.hash.digest('hex')),
+    size: writer.size,
+    files: entries.filter((e) => e.type === 'file').length,
+    entries,
+  };
+}
+
+async function writeEntry(w: HashingWriter, c: Collected, mtime: number): Promise<ManifestEntry> {
+  switch (c.type) {
+    case 'dir':
+      for (const b of entryHeaders({ name: `${c.path}/`, mode: 0o755, size: 0, mtime, typeflag: '5' })) await w.write(b);
+      return { path: c.path, type: 'dir', size: 0, mode: 0o755 };
+    case 'symlink': {
+      const target = c.target ?? '';
+      for (const b of entryHeaders({ name: c.path, mode: 0o777, size: 0, mtime, typeflag: '2', linkname: target })) await w.write(b);
+      return { path: c.path, type: 'symlink', size: 0, mode: 0o777, target };
+    }
+    case 'file':
+      return writeFile(w, c, mtime);
+  }
+}
+
+async function writeFile(w: HashingWriter, c: Collected, mtime: number): Promise<ManifestEntry> {
+  const mode = c.exec ? 0o755 : 0o644;
+  // O_NOFOLLOW: if the file was swapped for a link since it was listed, fail rather than follow.
+  const fh = await open(c.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const size = (await fh.stat()).size;
+    for (const b of entryHeaders({ name: c.path, mode, size, mtime, typeflag: '0' })) await w.write(b);
+    const hash = createHash('sha256');
+    let pos = 0;
+    while (pos < size) {
+      const want = Math.min(CHUNK, size - pos);
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
+      if (bytesRead === 0) throw changed(c.path);
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      await w.write(chunk);
+      pos += bytesRead;
+    }
+    if ((await fh.read(Buffer.alloc(1), 0, 1, pos)).bytesRead !== 0) throw changed(c.path);
+    await w.write(Buffer.alloc(paddingFor(size)));
+    return { path: c.path, type: 'file', size, mode, sha256: hash.digest('hex') };
+  } finally {
+    await fh.close();
+  }
+}
+
+const changed = (path: string): SlipwayError =>
+  new SlipwayError('failed', `file "${path}" changed while it was being packed`, 'make sure nothing writes to the build directory during packing');
+
+/** Buffers small writes into large ones and hashes everything that goes through. */
+class HashingWriter {
+  readonly hash: Hash = createHash('sha256');
+  size = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly out: FileHandle) {}
+
+  async write(buf: Buffer): Promise<void> {
+    if (buf.length === 0) return;
+    this.hash.update(buf);
+    this.size += buf.length;
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    if (this.pendingBytes >= CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    let off = 0;
+    while (off < data.length) off += (await this.out.write(data, off, data.length - off)).bytesWritten;
+  }
+}
