@@ -146,7 +146,7 @@ const checkSchema = z.union(
           ctx.addIssue({
             code: 'custom',
             message: v.below === undefined ? 'a prometheus check needs a bound' : 'give only one of below and above',
-            params: { expected: 'exactly one of below: <number> or above: <number>' },
+            params: { expected: 'exactly one of below: <number> or above: <number>', missing: ['below', 'above'] },
           });
         }
       })
