@@ -20,12 +20,17 @@ import { gateRefinement } from './gate-rules.js';
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
 // message itself ("unknown key", "expected list, got string") and shows this text under it.
 
-const duration = (description: string, def?: string) =>
+const duration = (description: string, def?: string, defaultFrom?: string) =>
   z
     .union([z.string().regex(DURATION_PATTERN, DURATION_EXPECTED), z.int().min(0, DURATION_EXPECTED)], {
       error: DURATION_EXPECTED,
     })
-    .meta({ title: 'duration', description, ...(def === undefined ? {} : { default: def }) });
+    .meta({
+      title: 'duration',
+      description,
+      ...(def === undefined ? {} : { default: def }),
+      ...(defaultFrom === undefined ? {} : { defaultFrom }),
+    });
 
 const percent = (description: string, def?: string) =>
   z
@@ -73,7 +78,7 @@ const auditSchema = z.union(
               .string()
               .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date written YYYY-MM-DD')
               .refine((s) => !Number.isNaN(Date.parse(s)), 'a real date written YYYY-MM-DD')
-              .describe('Date (YYYY-MM-DD) after which the entry stops applying.'),
+              .meta({ title: 'date', description: 'Date (YYYY-MM-DD) after which the entry stops applying.' }),
           }),
         )
         .optional()
@@ -101,8 +106,8 @@ const gateSchema = z
     needs: z
       .array(stepName)
       .optional()
-      .meta({ description: 'Steps this gate waits for; `[]` to start at once.', default: [...DEFAULTS.gate.needs] }),
-    timeout: duration('Longest the gate may run.', `pipeline.timeout`).optional(),
+      .meta({ title: 'list of step names', description: 'Steps this gate waits for; `[]` to start at once.', default: [...DEFAULTS.gate.needs] }),
+    timeout: duration('Longest the gate may run.', undefined, 'pipeline.timeout').optional(),
     retries: z
       .int()
       .min(0)
@@ -203,7 +208,9 @@ const environmentSchema = z
       .enum(['auto', 'manual'])
       .optional()
       .meta({ description: '`auto`: every green commit of main (or promotion) is deployed.', default: DEFAULTS.environment.deploy }),
-    promote_from: stepName.optional().describe('Environment whose verified digests are the only ones accepted here.'),
+    promote_from: stepName
+      .optional()
+      .meta({ title: 'environment name', description: 'Environment whose verified digests are the only ones accepted here.' }),
     approval: z
       .enum(['none', 'required'])
       .optional()
@@ -214,10 +221,11 @@ const environmentSchema = z
       .enum(['auto', 'manual'])
       .optional()
       .meta({ description: '`auto`: a failed verification rolls back at once.', default: DEFAULTS.environment.rollback }),
-    instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', default: 'run.instances' }),
+    instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', defaultFrom: 'run.instances' }),
     env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
   })
-  .nullable();
+  .nullable()
+  .describe('An environment; an empty one takes every default.');
 
 export const configSchema = z
   .strictObject({
@@ -239,8 +247,8 @@ export const configSchema = z
         artifact: z
           .array(z.string().min(1))
           .min(1, 'at least one path, e.g. [dist/, package.json]')
-          .describe('Paths (relative to the repository) packed into the artifact.'),
-        timeout: duration('Longest the build may run.', 'pipeline.timeout').optional(),
+          .meta({ title: 'list of paths', description: 'Files and directories (relative to the repository) packed into the artifact.' }),
+        timeout: duration('Longest the build may run.', undefined, 'pipeline.timeout').optional(),
         env: envMap('Non-secret environment variables of the build.').optional(),
         secrets: secretNames('Secrets injected into the build command.').optional(),
       })
