@@ -1,0 +1,253 @@
+// The control plane's client of the proxy daemon: finds it through `<home>/proxy/proxy.json`,
+// starts it detached when it is not running (or was killed), and calls its admin API with the
+// token kept in the home. A replaced or restarted proxy is found again on the next call.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { SlipwayError } from '../../core/errors.js';
+import {
+  proxyFiles,
+  type EnvRouteStatus,
+  type EnvRoutes,
+  type MetricsSnapshot,
+  type ProxyControl,
+  type ProxyFailure,
+  type ProxyResult,
+  type ProxyStateFile,
+} from '../../ports/proxy.js';
+
+/** The daemon script next to this adapter in dist/. */
+export const DAEMON_SCRIPT = fileURLToPath(new URL('../../proxy/daemon.js', import.meta.url));
+
+export interface EnsureProxyOptions {
+  /** Admin port for a proxy this call starts; ephemeral when absent. */
+  adminPort?: number;
+  /** Longest wait for a started proxy to answer its health check. */
+  startTimeoutMs?: number;
+}
+
+const starting = new Map<string, Promise<ProxyClient>>();
+
+/**
+ * A client of the proxy serving `home`, starting the daemon first when none answers (never started,
+ * stopped, or killed: a stale proxy.json naming a dead pid is ignored). The new daemon loads the
+ * persisted routes, so after a `kill -9` the same call brings every environment back.
+ */
+export function ensureProxy(home: string, opts: EnsureProxyOptions = {}): Promise<ProxyClient> {
+  const pending = starting.get(home);
+  if (pending) return pending;
+  const run = ensure(home, opts).finally(() => starting.delete(home));
+  starting.set(home, run);
+  return run;
+}
+
+async function ensure(home: string, opts: EnsureProxyOptions): Promise<ProxyClient> {
+  const client = new ProxyClient(home);
+  if (await client.isAlive()) return client;
+  const files = proxyFiles(home);
+  fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  const logFd = fs.openSync(files.log, 'a', 0o600);
+  const args = [DAEMON_SCRIPT, '--home', home];
+  if (opts.adminPort !== undefined) args.push('--admin-port', String(opts.adminPort));
+  let exit: number | null | undefined;
+  try {
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    child.on('exit', (code) => (exit = code));
+    child.on('error', () => (exit = -1));
+    child.unref();
+  } finally {
+    fs.closeSync(logFd);
+  }
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  while (Date.now() < deadline) {
+    if (await client.isAlive()) return client;
+    // Exit code 3: another proxy for this home was already starting; wait for it instead.
+    if (exit !== undefined && exit !== 3) {
+      throw new SlipwayError('unavailable', `the proxy exited at start (code ${exit}):\n${tail(files.log)}`, `see ${files.log}`);
+    }
+    await sleep(10);
+  }
+  throw new SlipwayError('unavailable', `the proxy did not become healthy within ${opts.startTimeoutMs ?? 10_000} ms`, `see ${files.log}`);
+}
+
+function tail(file: string, lines = 5): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+interface Endpoint {
+  port: number;
+  pid: number;
+  token: string;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  replaced: boolean;
+}
+
+/** Connection failures after which the proxy may be found again (restarted, or replaced). */
+const RECONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** The admin API client; implements the proxy port. */
+export class ProxyClient implements ProxyControl {
+  private endpoint: Endpoint | undefined;
+  private readonly agent = new Agent({ connections: 4, pipelining: 1 });
+
+  constructor(readonly home: string) {}
+
+  async setRoutes(env: string, routes: EnvRoutes): Promise<ProxyResult<EnvRouteStatus>> {
+    return this.result<EnvRouteStatus>(await this.call('PUT', `/v1/routes/${encodeURIComponent(env)}`, routes));
+  }
+
+  async getRoutes(): Promise<EnvRouteStatus[]> {
+    return (this.expect(await this.call('GET', '/v1/routes')) as { envs: EnvRouteStatus[] }).envs;
+  }
+
+  async removeEnv(env: string): Promise<ProxyResult<null>> {
+    const r = this.result<unknown>(await this.call('DELETE', `/v1/routes/${encodeURIComponent(env)}`));
+    return r.ok ? { ok: true, value: null } : r;
+  }
+
+  async inflight(env: string, release: string): Promise<number> {
+    const q = new URLSearchParams({ env, release });
+    return (this.expect(await this.call('GET', `/v1/inflight?${q.toString()}`)) as { inflight: number }).inflight;
+  }
+
+  async metricsSnapshot(env: string, since?: number): Promise<MetricsSnapshot> {
+    const q = new URLSearchParams({ env });
+    if (since !== undefined) q.set('since', String(since));
+    return this.expect(await this.call('GET', `/v1/metrics?${q.toString()}`)) as MetricsSnapshot;
+  }
+
+  /** The Prometheus exposition, as a scraper would read it. */
+  async prometheusText(): Promise<string> {
+    const ep = this.resolve();
+    const res = await request(`http://127.0.0.1:${ep.port}/metrics`, { dispatcher: this.agent });
+    return res.body.text();
+  }
+
+  async upgrade(): Promise<ProxyResult<{ pid: number }>> {
+    const r = this.result<{ pid: number }>(await this.call('POST', '/v1/upgrade'));
+    this.endpoint = undefined; // the successor wrote proxy.json: read it again
+    return r;
+  }
+
+  async stop(): Promise<void> {
+    let pid: number;
+    try {
+      pid = this.resolve().pid;
+      await this.call('POST', '/v1/stop');
+    } catch (err) {
+      if (err instanceof SlipwayError && err.code === 'unavailable') return; // not running
+      throw err;
+    }
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && pidAlive(pid)) await sleep(10);
+    if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+    this.endpoint = undefined;
+  }
+
+  /** Closes this client's connections (the proxy keeps running). */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async isAlive(): Promise<boolean> {
+    this.endpoint = undefined;
+    let ep: Endpoint;
+    try {
+      ep = this.resolve();
+    } catch {
+      return false;
+    }
+    if (!pidAlive(ep.pid)) return false;
+    try {
+      const res = await request(`http://127.0.0.1:${ep.port}/v1/health`, {
+        dispatcher: this.agent,
+        headers: { authorization: `Bearer ${ep.token}` },
+        headersTimeout: 1000,
+        bodyTimeout: 1000,
+      });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reads proxy.json and the token (cached until a call fails to connect). */
+  private resolve(): Endpoint {
+    if (this.endpoint) return this.endpoint;
+    const files = proxyFiles(this.home);
+    let state: ProxyStateFile;
+    let token: string;
+    try {
+      state = JSON.parse(fs.readFileSync(files.state, 'utf8')) as ProxyStateFile;
+      token = fs.readFileSync(files.token, 'utf8').trim();
+    } catch {
+      throw new SlipwayError('unavailable', `no proxy is running for ${this.home}`, 'start it with `slipway proxy`');
+    }
+    this.endpoint = { port: state.adminPort, pid: state.pid, token };
+    return this.endpoint;
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (attempt > 0) await sleep(25 * attempt);
+      const ep = this.resolve();
+      try {
+        const res = await request(`http://127.0.0.1:${ep.port}${path}`, {
+          method: method as 'GET',
+          dispatcher: this.agent,
+          headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await res.body.text();
+        const replaced = res.headers['x-slipway-proxy'] === 'replaced';
+        if (replaced) {
+          this.endpoint = undefined; // a successor serves the port now: ask it
+          continue;
+        }
+        return { status: res.statusCode, body: text === '' ? null : (JSON.parse(text) as unknown), replaced };
+      } catch (err) {
+        lastError = err;
+        if (!RECONNECT.has((err as { code?: string }).code ?? '')) break;
+        this.endpoint = undefined;
+      }
+    }
+    throw new SlipwayError('unavailable', `the proxy for ${this.home} did not answer: ${(lastError as Error)?.message ?? 'replaced'}`, 'check `slipway proxy` is running');
+  }
+
+  private result<T>(a: Answer): ProxyResult<T> {
+    if (a.status >= 200 && a.status < 300) return { ok: true, value: a.body as T };
+    const e = (a.body as { error?: { reason?: string; message?: string } } | null)?.error;
+    const reason = (['invalid', 'port_taken', 'not_found', 'busy', 'failed'] as const).find((r) => r === e?.reason) ?? 'failed';
+    const failure: ProxyFailure = { ok: false, reason, message: e?.message ?? `proxy answered ${a.status}` };
+    return failure;
+  }
+
+  private expect(a: Answer): unknown {
+    if (a.status >= 200 && a.status < 300) return a.body;
+    const r = this.result<unknown>(a);
+    const message = r.ok ? '' : r.message;
+    throw new SlipwayError(a.status === 404 ? 'not_found' : 'failed', `proxy: ${message}`);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

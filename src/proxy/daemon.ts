@@ -1,0 +1,44 @@
+// The proxy daemon as a script: `node dist/src/proxy/daemon.js --home DIR [--admin-port N]`.
+// SIGTERM/SIGINT stop it gracefully, SIGUSR2 replaces it with a fresh process (zero-drop upgrade).
+
+import { parseArgs } from 'node:util';
+import { isSlipwayError } from '../core/errors.js';
+import { runProxy } from './main.js';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      home: { type: 'string' },
+      'admin-port': { type: 'string' },
+      handover: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.home) {
+    process.stderr.write('usage: daemon.js --home DIR [--admin-port N]\n');
+    return 2;
+  }
+  const adminPort = values['admin-port'] === undefined ? undefined : Number(values['admin-port']);
+  if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) {
+    process.stderr.write('--admin-port must be a port number\n');
+    return 2;
+  }
+  const proxy = await runProxy({ home: values.home, adminPort, handover: values.handover });
+  process.on('SIGTERM', () => proxy.stop());
+  process.on('SIGINT', () => proxy.stop());
+  process.on('SIGUSR2', () => void proxy.upgrade());
+  // A successor forked at an upgrade outlives the IPC channel to its predecessor.
+  process.on('disconnect', () => undefined);
+  await proxy.done;
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = isSlipwayError(err) ? `${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}` : String((err as Error)?.stack ?? err);
+    process.stderr.write(`${new Date().toISOString()} proxy[${process.pid}] cannot start: ${message}\n`);
+    if (process.connected) process.send?.({ type: 'failed', message });
+    process.exit(isSlipwayError(err) && err.code === 'conflict' ? 3 : 1);
+  },
+);

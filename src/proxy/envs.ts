@@ -1,0 +1,212 @@
+// The environments the proxy serves: each one's routes, listening server, live table and metrics.
+// Changing routes opens a port if needed, persists, then swaps the table in one assignment; a port
+// that cannot be opened changes nothing. Callers serialise changes (one at a time).
+
+import type http from 'node:http';
+import type net from 'node:net';
+import type { EnvRouteStatus, EnvRoutes, MetricsSnapshot, ProxyResult } from '../ports/proxy.js';
+import { saveRoutes } from './files.js';
+import { handleRequest, type EnvRuntime, type ListenerState } from './forward.js';
+import { createListener, listenOn, listenOnHandle, retire } from './listener.js';
+import { EnvStats, ReleaseStats, type ExportedStats } from './metrics.js';
+import { EMPTY_TABLE, UpstreamRegistry, buildTable, releaseTable } from './table.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+
+interface Listener {
+  readonly state: ListenerState;
+  readonly server: http.Server;
+}
+
+interface EnvEntry {
+  readonly runtime: EnvRuntime;
+  routes: EnvRoutes & { host: string };
+  listener: Listener | null;
+  /** Why the port is not open (at start, when it was taken meanwhile). */
+  error?: string;
+}
+
+/** Metrics carried over to a successor process at an upgrade. */
+export type ExportedEnvStats = Record<string, { unrouted: number; releases: ExportedStats[] }>;
+
+export class EnvRegistry {
+  private readonly envs = new Map<string, EnvEntry>();
+  private readonly upstreams = new UpstreamRegistry();
+  private imported: ExportedEnvStats = {};
+
+  constructor(
+    private readonly home: string,
+    /** The admin port, which no environment may take. */
+    private readonly reservedPort: () => number,
+  ) {}
+
+  get size(): number {
+    return this.envs.size;
+  }
+
+  /** Sets up persisted environments, each on its handed-over socket or a port of its own. */
+  async open(routes: ReadonlyMap<string, EnvRoutes>, handles: ReadonlyMap<string, net.Server> = new Map()): Promise<void> {
+    for (const [name, r] of routes) {
+      const entry = this.createEntry(name, { ...r, host: r.host ?? DEFAULT_HOST });
+      const listener = this.createListener(entry.runtime);
+      const handle = handles.get(name);
+      const result = handle ? await listenOnHandle(listener.server, handle) : await listenOn(listener.server, r.port, entry.routes.host);
+      if (result.ok) entry.listener = listener;
+      else entry.error = result.message;
+      entry.runtime.table = buildTable(entry.routes, this.upstreams, entry.runtime.stats);
+      this.envs.set(name, entry);
+    }
+  }
+
+  /** Replaces an environment's routes (see ProxyControl.setRoutes). */
+  async set(env: string, input: EnvRoutes): Promise<ProxyResult<EnvRouteStatus>> {
+    const routes = { ...input, host: input.host ?? DEFAULT_HOST };
+    const clash = this.portClash(env, routes.port, routes.host);
+    if (clash) return { ok: false, reason: 'port_taken', message: clash };
+    const existing = this.envs.get(env);
+    const entry = existing ?? this.createEntry(env, routes);
+    let opened: Listener | null = null;
+    const samePort = existing?.listener && existing.routes.port === routes.port && existing.routes.host === routes.host;
+    if (!samePort) {
+      opened = this.createListener(entry.runtime);
+      const result = await listenOn(opened.server, routes.port, routes.host);
+      if (!result.ok) {
+        return { ok: false, reason: result.taken ? 'port_taken' : 'failed', message: result.message };
+      }
+    }
+    const next = new Map(this.routesMap());
+    next.set(env, routes);
+    try {
+      saveRoutes(this.home, next);
+    } catch (err) {
+      if (opened) void retire(opened.server, 0, 0);
+      return { ok: false, reason: 'failed', message: `could not save routes: ${(err as Error).message}` };
+    }
+    // The switch itself: one assignment; requests already dispatched keep their backend.
+    const old = entry.runtime.table;
+    entry.runtime.table = buildTable(routes, this.upstreams, entry.runtime.stats);
+    releaseTable(old, this.upstreams);
+    entry.routes = routes;
+    if (opened) {
+      const previous = entry.listener;
+      entry.listener = opened;
+      delete entry.error;
+      if (previous) void this.retireListener(previous);
+    }
+    this.envs.set(env, entry);
+    entry.runtime.stats.prune(new Set(routes.backends.map((b) => b.release)));
+    return { ok: true, value: this.statusOf(env, entry) };
+  }
+
+  /** Forgets an environment and closes its port; its in-flight requests finish. */
+  remove(env: string): ProxyResult<null> {
+    const entry = this.envs.get(env);
+    if (!entry) return { ok: false, reason: 'not_found', message: `no environment ${JSON.stringify(env)}` };
+    const next = new Map(this.routesMap());
+    next.delete(env);
+    try {
+      saveRoutes(this.home, next);
+    } catch (err) {
+      return { ok: false, reason: 'failed', message: `could not save routes: ${(err as Error).message}` };
+    }
+    this.envs.delete(env);
+    const old = entry.runtime.table;
+    entry.runtime.table = EMPTY_TABLE;
+    releaseTable(old, this.upstreams);
+    if (entry.listener) void this.retireListener(entry.listener);
+    return { ok: true, value: null };
+  }
+
+  status(): EnvRouteStatus[] {
+    return [...this.envs].sort(([a], [b]) => a.localeCompare(b)).map(([name, e]) => this.statusOf(name, e));
+  }
+
+  inflight(env: string, release: string): number | undefined {
+    return this.envs.get(env)?.runtime.stats.releases.get(release)?.inflight ?? (this.envs.has(env) ? 0 : undefined);
+  }
+
+  metrics(env: string, since?: number): MetricsSnapshot | undefined {
+    const entry = this.envs.get(env);
+    if (!entry) return undefined;
+    const stats = entry.runtime.stats;
+    return {
+      env,
+      now: Date.now(),
+      unrouted: stats.unrouted,
+      releases: [...stats.releases.values()].map((s) => s.snapshot(since)),
+    };
+  }
+
+  /** Every environment's stats, for the Prometheus exposition. */
+  allStats(): Map<string, EnvStats> {
+    return new Map([...this.envs].map(([name, e]) => [name, e.runtime.stats]));
+  }
+
+  /** The listening servers to hand to a successor, by environment. */
+  servers(): Map<string, http.Server> {
+    const out = new Map<string, http.Server>();
+    for (const [name, e] of this.envs) if (e.listener?.server.listening) out.set(name, e.listener.server);
+    return out;
+  }
+
+  exportStats(): ExportedEnvStats {
+    const out: ExportedEnvStats = {};
+    for (const [name, e] of this.envs) {
+      out[name] = { unrouted: e.runtime.stats.unrouted, releases: [...e.runtime.stats.releases.values()].map((s) => s.export()) };
+    }
+    return out;
+  }
+
+  /** Stats from a predecessor, picked up by `open` for the environments it creates. */
+  importStats(stats: ExportedEnvStats): void {
+    this.imported = stats;
+  }
+
+  /** Retires every listener (draining), then closes the upstream pools. */
+  async retireAll(idleGraceMs?: number): Promise<void> {
+    const listeners = [...this.envs.values()].flatMap((e) => (e.listener ? [e.listener] : []));
+    await Promise.all(listeners.map((l) => this.retireListener(l, idleGraceMs)));
+    await this.upstreams.closeAll();
+  }
+
+  private retireListener(l: Listener, idleGraceMs?: number): Promise<void> {
+    l.state.draining = true;
+    return retire(l.server, idleGraceMs);
+  }
+
+  private createEntry(name: string, routes: EnvRoutes & { host: string }): EnvEntry {
+    const stats = new EnvStats();
+    const carried = this.imported[name];
+    if (carried) {
+      stats.unrouted = carried.unrouted;
+      for (const r of carried.releases) stats.releases.set(r.release, ReleaseStats.import(r));
+    }
+    return { runtime: { name, table: EMPTY_TABLE, stats }, routes, listener: null };
+  }
+
+  private createListener(runtime: EnvRuntime): Listener {
+    const state: ListenerState = { env: runtime, draining: false };
+    return { state, server: createListener((req, res) => handleRequest(state, req, res)) };
+  }
+
+  private portClash(env: string, port: number, host: string): string | undefined {
+    if (port === this.reservedPort()) return `port ${port} is the proxy's admin port`;
+    for (const [name, e] of this.envs) {
+      if (name === env || e.routes.port !== port) continue;
+      if (e.routes.host === host || e.routes.host === '0.0.0.0' || host === '0.0.0.0') {
+        return `port ${port} is already used by environment ${JSON.stringify(name)}`;
+      }
+    }
+    return undefined;
+  }
+
+  private routesMap(): Map<string, EnvRoutes> {
+    return new Map([...this.envs].map(([name, e]) => [name, e.routes]));
+  }
+
+  private statusOf(env: string, e: EnvEntry): EnvRouteStatus {
+    const s: EnvRouteStatus = { env, port: e.routes.port, host: e.routes.host, backends: e.routes.backends, listening: e.listener !== null };
+    if (e.error !== undefined) s.error = e.error;
+    return s;
+  }
+}

@@ -1,0 +1,146 @@
+// `slipway proxy`: the edge proxy daemon of one Slipway home. It serves every environment on a port
+// of its own, takes its routes from the admin API, keeps them on disk across restarts, and can
+// replace itself with a fresh process without closing a port (POST /v1/upgrade or SIGUSR2).
+
+import type http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { SlipwayError } from '../core/errors.js';
+import { proxyFiles, type ProxyHealth, type ProxyResult } from '../ports/proxy.js';
+import { adminHandler, type AdminOps } from './admin.js';
+import { EnvRegistry } from './envs.js';
+import { renderPrometheus } from './exposition.js';
+import { claimLock, ensureToken, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
+import { handOver, receiveHandover, tell } from './handover.js';
+import { createListener, listenOn, listenOnHandle, retire } from './listener.js';
+
+export interface ProxyOptions {
+  /** The Slipway home; the proxy's files live in `<home>/proxy/`. */
+  home: string;
+  /** Admin API port on 127.0.0.1; an ephemeral port (recorded in proxy.json) when absent. */
+  adminPort?: number;
+  /** Set by a predecessor that forked this process to take its sockets over (internal). */
+  handover?: boolean;
+  /** Where the daemon writes its few lines (start, stop, upgrade, port errors); stderr by default. */
+  log?: (line: string) => void;
+}
+
+export interface RunningProxy {
+  readonly pid: number;
+  readonly adminPort: number;
+  /** Resolves when the proxy has stopped or handed over and drained: the process may exit then. */
+  readonly done: Promise<void>;
+  stop(): void;
+  upgrade(): Promise<ProxyResult<{ pid: number }>>;
+}
+
+/** The daemon script the proxy forks at an upgrade (and the adapter spawns). */
+export const DAEMON_SCRIPT = fileURLToPath(new URL('./daemon.js', import.meta.url));
+
+/**
+ * Starts the proxy and resolves once it serves every persisted environment and has written
+ * proxy.json. Throws SlipwayError when another proxy serves this home ('conflict'), when
+ * routes.json is damaged ('corrupt') or when the admin port cannot be opened ('unavailable').
+ */
+export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
+  const { home } = opts;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} proxy[${process.pid}] ${line}\n`));
+  const token = ensureToken(home);
+  if (!opts.handover) {
+    const lock = takeLock(home);
+    if (!lock.ok) throw new SlipwayError('conflict', lock.message, `stop it first, or use it: pid and admin port are in ${proxyFiles(home).state}`);
+  }
+  const routes = loadRoutes(home);
+  if (!routes.ok) {
+    if (!opts.handover) releaseFiles(home);
+    throw new SlipwayError('corrupt', routes.message, 'restore the file from a backup, or delete it and deploy again');
+  }
+  const received = opts.handover ? await receiveHandover() : undefined;
+
+  let adminPort = 0;
+  const envs = new EnvRegistry(home, () => adminPort);
+  if (received) envs.importStats(received.stats);
+  const startedAt = new Date().toISOString();
+  let state: 'serving' | 'upgrading' | 'replaced' | 'stopping' = 'serving';
+  let changes: Promise<unknown> = Promise.resolve();
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  /** Runs route changes one at a time, refused while the process is being replaced. */
+  const serial = <T>(work: () => Promise<ProxyResult<T>> | ProxyResult<T>): Promise<ProxyResult<T>> => {
+    if (state !== 'serving') return Promise.resolve({ ok: false, reason: 'busy', message: `the proxy is ${state}; try again` });
+    const run = changes.then(work);
+    changes = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Drains and finishes; `idleGraceMs` is how long idle keep-alive connections may stay. */
+  const drainAndExit = async (why: string, idleGraceMs?: number) => {
+    log(`${why}: draining`);
+    await Promise.all([envs.retireAll(idleGraceMs), retire(admin, 0)]);
+    releaseFiles(home);
+    log('drained; exiting');
+    finish();
+  };
+
+  const ops: AdminOps = {
+    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size }),
+    routes: () => envs.status(),
+    setRoutes: (env, r) => serial(() => envs.set(env, r)),
+    removeEnv: (env) => serial(() => envs.remove(env)),
+    inflight: (env, release) => envs.inflight(env, release),
+    metrics: (env, since) => envs.metrics(env, since),
+    prometheus: () => renderPrometheus(envs.allStats()),
+    upgrade: () => upgrade(),
+    stop: () => stop(),
+    replaced: () => state === 'replaced',
+  };
+
+  const admin: http.Server = createListener(adminHandler(token, ops));
+  const adminResult = received?.admin
+    ? await listenOnHandle(admin, received.admin)
+    : await listenOn(admin, opts.adminPort ?? 0, '127.0.0.1');
+  if (!adminResult.ok) {
+    if (!opts.handover) releaseFiles(home);
+    throw new SlipwayError('unavailable', `proxy admin API: ${adminResult.message}`, 'choose another admin port');
+  }
+  const address = admin.address();
+  adminPort = typeof address === 'object' && address !== null ? address.port : 0;
+
+  await envs.open(routes.value, received?.envs);
+  for (const s of envs.status()) if (!s.listening) log(`environment ${s.env}: ${s.error ?? 'not listening'}`);
+  if (opts.handover) claimLock(home);
+  writeState(home, { pid: process.pid, adminPort, startedAt });
+  tell({ type: 'ready', pid: process.pid });
+  log(`serving ${envs.size} environment(s); admin on 127.0.0.1:${adminPort}${opts.handover ? ' (took over from predecessor)' : ''}`);
+
+  async function upgrade(): Promise<ProxyResult<{ pid: number }>> {
+    if (state !== 'serving') return { ok: false, reason: 'busy', message: `the proxy is ${state}` };
+    state = 'upgrading';
+    await changes; // no route change half-done while the successor reads routes.json
+    log('upgrade: starting successor');
+    const result = await handOver({
+      daemonScript: DAEMON_SCRIPT,
+      home,
+      stats: () => envs.exportStats(),
+      servers: () => envs.servers(),
+      admin,
+    });
+    if (!result.ok) {
+      state = 'serving';
+      log(`upgrade failed: ${result.message}`);
+      return { ok: false, reason: 'failed', message: result.message };
+    }
+    state = 'replaced';
+    void drainAndExit(`upgrade: pid ${result.pid} took over`);
+    return { ok: true, value: { pid: result.pid } };
+  }
+
+  function stop(): void {
+    if (state !== 'serving') return;
+    state = 'stopping';
+    // Stopping: no successor will take the port, so idle clients need not be waited for long.
+    void drainAndExit('stop requested', 250);
+  }
+
+  return { pid: process.pid, adminPort, done, stop, upgrade };
+}
