@@ -17,6 +17,8 @@ export interface Collected {
   abs: string;
   /** Whether any execute bit is set (files only). */
   exec: boolean;
+  /** Size seen when listed (files only); the writer re-reads it from the open file. */
+  size: number;
   target?: string;
 }
 
@@ -50,7 +52,7 @@ export async function collectEntries(root: string, paths: readonly string[]): Pr
   const visit = async (rel: string, st: Stats): Promise<void> => {
     const abs = rel === '' ? rootAbs : join(rootAbs, ...rel.split('/'));
     if (st.isDirectory()) {
-      if (rel !== '') found.set(rel, { path: rel, type: 'dir', abs, exec: true });
+      if (rel !== '') found.set(rel, { path: rel, type: 'dir', abs, exec: true, size: 0 });
       const names = await readdir(abs);
       await Promise.all(
         names.map(async (name) => {
@@ -59,7 +61,7 @@ export async function collectEntries(root: string, paths: readonly string[]): Pr
         }),
       );
     } else if (st.isFile()) {
-      found.set(rel, { path: rel, type: 'file', abs, exec: (st.mode & 0o111) !== 0 });
+      found.set(rel, { path: rel, type: 'file', abs, exec: (st.mode & 0o111) !== 0, size: st.size });
     } else if (st.isSymbolicLink()) {
       const target = await readlink(abs);
       const r = resolveLinkWithin(rel, target, readLinkInRoot);
@@ -70,7 +72,7 @@ export async function collectEntries(root: string, paths: readonly string[]): Pr
           'make the link relative and pointing inside the build directory, or leave it out of the artifact',
         );
       }
-      found.set(rel, { path: rel, type: 'symlink', abs, exec: false, target });
+      found.set(rel, { path: rel, type: 'symlink', abs, exec: false, size: 0, target });
     } else {
       throw new SlipwayError('config', `cannot pack "${rel}": only files, directories and symlinks can go into an artifact`);
     }
@@ -87,7 +89,7 @@ export async function collectEntries(root: string, paths: readonly string[]): Pr
       if (!st.isDirectory()) {
         throw new SlipwayError('config', `artifact path "${raw}" passes through "${a}", which is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`, 'list the real path instead');
       }
-      found.set(a, { path: a, type: 'dir', abs: join(rootAbs, ...a.split('/')), exec: true });
+      found.set(a, { path: a, type: 'dir', abs: join(rootAbs, ...a.split('/')), exec: true, size: 0 });
     }
     const abs = n.path === '' ? rootAbs : join(rootAbs, ...n.path.split('/'));
     const st = await lstat(abs).catch(() => null);

@@ -157,6 +157,28 @@ void describe('packDeterministic', () => {
   });
 });
 
+void test('packDeterministic streams large files (> 1 MiB) and mixes them with small ones', async () => {
+  const t = tempDir();
+  try {
+    const root = join(t.dir, 'src');
+    mkdirSync(root);
+    const big = Buffer.alloc(3 * 1024 * 1024 + 123);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+    writeFileSync(join(root, 'big.bin'), big);
+    writeFileSync(join(root, 'small.txt'), 'small');
+    const r = await packDeterministic(root, ['.'], join(t.dir, 'o.tar'));
+    assert.deepEqual(r.entries.map((e) => [e.path, e.size]), [['big.bin', big.length], ['small.txt', 5]]);
+    assert.equal(r.entries[0]?.sha256, createHash('sha256').update(big).digest('hex'));
+    const dest = join(t.dir, 'd');
+    mkdirSync(dest);
+    execFileSync('tar', ['-xf', join(t.dir, 'o.tar'), '-C', dest]);
+    assert.deepEqual(readFileSync(join(dest, 'big.bin')), big);
+    assert.equal(readFileSync(join(dest, 'small.txt'), 'utf8'), 'small');
+  } finally {
+    t.done();
+  }
+});
+
 void describe('packDeterministic refuses', () => {
   const expectConfig = async (root: string, paths: string[], out: string, pattern: RegExp): Promise<void> => {
     await assert.rejects(packDeterministic(root, paths, out), (e: unknown) => {
