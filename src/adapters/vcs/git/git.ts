@@ -1,0 +1,82 @@
+// The git adapter of the VCS port. Checkouts are `git worktree`s: they share the object store, so
+// a checkout of a commit costs the files it writes and nothing more.
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Checkout, CommitInfo, Vcs } from '../../../ports/vcs.js';
+import * as cmd from './commands.js';
+
+interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const git = (cwd: string, args: string[]): Promise<GitResult> =>
+  new Promise((resolve) => {
+    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+
+const gitOk = async (cwd: string, args: string[]): Promise<string> => {
+  const r = await git(cwd, args);
+  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+};
+
+/** Paths Slipway itself writes inside a repository; never reported as uncommitted changes. */
+const OWN_PATHS = ['.slipway/'];
+
+export const createGitVcs = (): Vcs => ({
+  async root(dir) {
+    const r = await git(dir, cmd.revParseTopLevel());
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  },
+
+  async resolve(repo, ref) {
+    const r = await git(repo, cmd.showCommit(ref));
+    if (r.code !== 0) return undefined;
+    const [sha, time, author, subject] = r.stdout.trimEnd().split('\0');
+    if (!sha || !time) return undefined;
+    return { sha, time: Number(time), author: author ?? '', subject: subject ?? '' } satisfies CommitInfo;
+  },
+
+  async dirtyPaths(repo) {
+    const out = await gitOk(repo, cmd.statusPorcelain());
+    return out
+      .split('\0')
+      .filter((e) => e.length > 3)
+      .map((e) => e.slice(3))
+      .filter((p) => !OWN_PATHS.some((own) => p.startsWith(own)));
+  },
+
+  async checkout(repo, sha, parent): Promise<Checkout> {
+    await mkdir(parent, { recursive: true });
+    const dir = join(parent, `${sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    await gitOk(repo, cmd.worktreeAdd(dir, sha));
+    const commit = await this.resolve(repo, sha);
+    if (!commit) throw new Error(`commit ${sha} vanished during checkout`);
+    let disposed = false;
+    return {
+      dir,
+      commit,
+      async dispose() {
+        if (disposed) return;
+        disposed = true;
+        const r = await git(repo, cmd.worktreeRemove(dir));
+        if (r.code !== 0) {
+          await rm(dir, { recursive: true, force: true });
+          await git(repo, cmd.worktreePrune());
+        }
+      },
+    };
+  },
+
+  async readFile(repo, sha, path) {
+    const r = await git(repo, cmd.catFile(sha, path));
+    return r.code === 0 ? r.stdout : undefined;
+  },
+});

@@ -1,0 +1,46 @@
+// `slipway logs RUN [--follow]`: replay a run's step output (and follow it while it runs).
+import type { LogLine, RunRecord } from '../../core/run.js';
+import { SlipwayError } from '../../core/errors.js';
+import type { CommandSpec } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
+import type { CliContext } from '../context.js';
+import { followRun } from '../follow.js';
+import { plainProgress } from '../progress.js';
+
+export const spec: CommandSpec = {
+  name: 'logs',
+  summary: 'step logs of a run, with timestamps',
+  usage: 'slipway logs RUN [--step NAME] [--follow] [--json]',
+  options: {
+    follow: { type: 'boolean', short: 'f', description: 'keep printing until the run ends' },
+    step: { type: 'string', description: 'only the lines of this step' },
+  },
+  details: 'RUN is a run id as `slipway runs` shows it (r12, or just 12).',
+};
+
+export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values, positionals } = parseCommand(spec, argv);
+  noExtraPositionals(spec, positionals, 1);
+  const id = positionals[0];
+  if (!id) throw new SlipwayError('usage', 'slipway logs: which run?', 'give a run id, e.g. `slipway logs r3`; list them with `slipway runs`');
+  const client = await ctx.client();
+  const step = stringOpt(values, 'step');
+  if (values.follow && !values.json) {
+    // Replays everything stored, then streams live lines until the run ends.
+    const progress = plainProgress(ctx.out);
+    for await (const item of client.stream<{ type: string; line?: LogLine }>(`/v1/runs/${encodeURIComponent(id)}/stream`)) {
+      if (item.type === 'log' && item.line && (!step || item.line.step === step)) progress.handle({ type: 'log', line: item.line });
+    }
+    await followRun(ctx, id, { json: true, cancelOnSignal: false });
+    return 0;
+  }
+  const { run: r, logs } = await client.request<{ run: RunRecord; logs: LogLine[] }>('GET', `/v1/runs/${encodeURIComponent(id)}/logs`);
+  const lines = step ? logs.filter((l) => l.step === step) : logs;
+  if (values.json) {
+    ctx.out(`${JSON.stringify({ run: r, logs: lines }, null, 2)}\n`);
+    return 0;
+  }
+  for (const l of lines) ctx.out(`${l.at.replace('T', ' ').slice(0, 23)} [${l.step}]${l.stream === 'stderr' ? ' !' : ''} ${l.line}\n`);
+  ctx.out(`— run ${r.id} ${r.status}${r.reason ? `: ${r.reason.split('\n')[0]}` : ''}\n`);
+  return 0;
+};

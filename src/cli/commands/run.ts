@@ -1,0 +1,49 @@
+// `slipway run [--ref REF]`: run the pipeline for one exact commit and follow it to its end.
+import { createGitVcs } from '../../adapters/vcs/git/git.js';
+import type { RunRecord } from '../../core/run.js';
+import type { CommandSpec } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
+import type { CliContext } from '../context.js';
+import { followRun, runExitCode, summarise } from '../follow.js';
+
+export const spec: CommandSpec = {
+  name: 'run',
+  summary: 'run the pipeline for a commit: gates and the build, once',
+  usage: 'slipway run [--ref REF] [--detach] [--json]',
+  options: {
+    ref: { type: 'string', description: 'branch, tag or commit to run', default: 'HEAD' },
+    detach: { type: 'boolean', description: 'start the run and print its id without following it' },
+  },
+  details:
+    'The run uses a clean checkout of the exact commit; uncommitted changes are never part of it.\n' +
+    'Ctrl-C cancels the run and stops every process its steps started.\n' +
+    'Exit codes: 0 passed, 1 failed, 2 bad usage or configuration, 130 canceled.',
+};
+
+/** Tells the user when the working tree has changes that the run will not see. */
+export const warnIfDirty = async (ctx: CliContext, ref: string): Promise<void> => {
+  if (ref !== 'HEAD') return;
+  const dirty = await createGitVcs().dirtyPaths(await ctx.repo());
+  if (dirty.length > 0) {
+    const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, … (${dirty.length} in all)` : '');
+    ctx.err(`note: the working tree has uncommitted changes (${shown}); they are not part of this run, which uses the committed HEAD exactly. Commit them to include them.\n`);
+  }
+};
+
+export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values, positionals } = parseCommand(spec, argv);
+  noExtraPositionals(spec, positionals, 0);
+  const ref = stringOpt(values, 'ref') ?? 'HEAD';
+  const json = values.json === true;
+  await warnIfDirty(ctx, ref);
+  const client = await ctx.client();
+  const { run: started } = await client.request<{ run: RunRecord }>('POST', '/v1/runs', { ref, trigger: 'cli' });
+  if (values.detach) {
+    ctx.out(json ? `${JSON.stringify({ run: started })}\n` : `${started.id}\n`);
+    return 0;
+  }
+  const result = await followRun(ctx, started.id, { json, cancelOnSignal: true });
+  if (json) ctx.out(`${JSON.stringify(result, null, 2)}\n`);
+  else summarise(ctx, result);
+  return runExitCode(result.run);
+};

@@ -1,0 +1,27 @@
+// In-process notifications of what the engine does, for live progress (the server streams them to
+// CLIs and the dashboard). The store remains the record; the bus only says "something changed".
+import { EventEmitter } from 'node:events';
+import type { LogLine, RunStatus, StepStatus } from '../core/run.js';
+
+export type EngineNotice =
+  | { type: 'run'; runId: string; status: RunStatus; digest?: string; reason?: string }
+  | { type: 'step'; runId: string; step: string; status: StepStatus; at: string; exitCode?: number; reason?: string; attempt?: number }
+  | { type: 'log'; line: LogLine };
+
+export class Bus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  publish(n: EngineNotice): void {
+    this.emitter.emit('notice', n);
+  }
+
+  /** Subscribes to every notice; returns the function that unsubscribes. */
+  subscribe(fn: (n: EngineNotice) => void): () => void {
+    this.emitter.on('notice', fn);
+    return () => this.emitter.off('notice', fn);
+  }
+}

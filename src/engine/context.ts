@@ -1,0 +1,26 @@
+// The engine's dependencies, gathered once by createEngine and handed to every use case.
+import type { Clock } from '../ports/clock.js';
+import type { Executor } from '../ports/executor.js';
+import type { Store } from '../ports/store.js';
+import type { Vcs } from '../ports/vcs.js';
+import type { ArtifactService } from './artifacts.js';
+import type { Bus } from './bus.js';
+
+export interface EngineContext {
+  /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
+  home: string;
+  /** The app's repository (top-level directory of its git work tree). */
+  repo: string;
+  store: Store;
+  vcs: Vcs;
+  executor: Executor;
+  artifacts: ArtifactService;
+  clock: Clock;
+  bus: Bus;
+  /** Who is acting (user name), recorded on events. */
+  actor: string;
+  /** Environment handed to every step before its own variables. */
+  baseEnv: Record<string, string>;
+}
+
+export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

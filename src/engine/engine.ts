@@ -1,0 +1,95 @@
+// createEngine: the use cases of the control plane behind one object, with the runs in flight.
+import { SlipwayError } from '../core/errors.js';
+import type { RunRecord, StepRecord } from '../core/run.js';
+import type { EngineContext } from './context.js';
+import { isoNow } from './context.js';
+import { checkReproducible, type ReproducibilityReport } from './reproducible.js';
+import { loadPipelineAt, startRun, type RunHandle, type StartRunOptions } from './run.js';
+
+export interface BuildResult {
+  /** The artifact, when it already existed for this commit (no run was started). */
+  existing?: { digest: string; runId?: string };
+  /** The build run started otherwise. */
+  run?: RunRecord;
+}
+
+export class Engine {
+  private readonly active = new Map<string, RunHandle>();
+
+  constructor(readonly ctx: EngineContext) {}
+
+  /** Marks runs that a previous control plane left unfinished as failed, with the reason. */
+  async recover(): Promise<string[]> {
+    const stale = await this.ctx.store.unfinishedRuns();
+    for (const run of stale) {
+      const reason = 'the control plane stopped while this run was in flight; run it again';
+      const at = isoNow(this.ctx);
+      for (const s of await this.ctx.store.getSteps(run.id)) {
+        if (s.status === 'pending' || s.status === 'running') await this.ctx.store.updateStep(run.id, s.name, { status: 'canceled', finishedAt: at, reason });
+      }
+      await this.ctx.store.updateRun(run.id, { status: 'failed', finishedAt: at, reason });
+      await this.ctx.store.appendEvent({ kind: 'run.failed', actor: 'slipway', subject: run.id, data: { reason } }, at);
+    }
+    return stale.map((r) => r.id);
+  }
+
+  async startRun(opts: StartRunOptions): Promise<RunRecord> {
+    const handle = await startRun(this.ctx, opts);
+    this.active.set(handle.run.id, handle);
+    void handle.done.finally(() => this.active.delete(handle.run.id));
+    return handle.run;
+  }
+
+  /** `slipway build`: the existing artifact of the commit, or a new build-only run. */
+  async build(ref: string | undefined): Promise<BuildResult> {
+    const pipeline = await loadPipelineAt(this.ctx, ref ?? 'HEAD');
+    const existing = await this.ctx.store.findArtifact(pipeline.commit.sha, pipeline.buildKey);
+    if (existing) {
+      const check = await this.ctx.artifacts.verify(existing.digest);
+      if (check.ok) return { existing: { digest: existing.digest, runId: existing.runId } };
+    }
+    return { run: await this.startRun({ ref, trigger: 'build', buildOnly: true }) };
+  }
+
+  checkReproducible(ref: string | undefined): Promise<ReproducibilityReport> {
+    return checkReproducible(this.ctx, ref ?? 'HEAD');
+  }
+
+  cancel(runId: string, reason?: string): boolean {
+    const h = this.active.get(runId);
+    if (!h) return false;
+    h.cancel(reason);
+    return true;
+  }
+
+  /** Waits for a run in flight to end; resolves at once for a finished one. */
+  async waitFor(runId: string): Promise<RunRecord | undefined> {
+    const h = this.active.get(runId);
+    if (h) return h.done;
+    return this.ctx.store.getRun(runId);
+  }
+
+  get activeRuns(): string[] {
+    return [...this.active.keys()];
+  }
+
+  async getRun(id: string): Promise<{ run: RunRecord; steps: StepRecord[] }> {
+    const run = await this.ctx.store.getRun(normaliseRunId(id));
+    if (!run) throw new SlipwayError('not_found', `no run "${id}"`, 'list the recent runs with `slipway runs`');
+    return { run, steps: await this.ctx.store.getSteps(run.id) };
+  }
+
+  /** Cancels every run in flight and waits for them to record their end. */
+  async shutdown(reason: string): Promise<void> {
+    const handles = [...this.active.values()];
+    for (const h of handles) h.cancel(reason);
+    await Promise.allSettled(handles.map((h) => h.done));
+    await this.ctx.store.flushLogs();
+  }
+}
+
+/** Accepts `r12`, `12` and `#12` for run 12. */
+export const normaliseRunId = (id: string): string => {
+  const m = /^(?:#|r)?(\d+)$/.exec(id.trim());
+  return m ? `r${m[1]}` : id.trim();
+};

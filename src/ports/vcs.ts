@@ -1,0 +1,30 @@
+// The version-control port: resolve refs to commits and produce clean checkouts of exact commits.
+// The git adapter (adapters/vcs/git) is the only implementation today.
+
+export interface CommitInfo {
+  sha: string;
+  /** Commit time, seconds since the epoch (used as SOURCE_DATE_EPOCH). */
+  time: number;
+  author: string;
+  subject: string;
+}
+
+export interface Checkout {
+  dir: string;
+  commit: CommitInfo;
+  /** Removes the checkout; idempotent. */
+  dispose(): Promise<void>;
+}
+
+export interface Vcs {
+  /** The repository's top-level directory, or undefined when `dir` is not inside a repository. */
+  root(dir: string): Promise<string | undefined>;
+  /** Resolves a ref (branch, tag, sha, HEAD~1) to a commit; undefined when it does not exist. */
+  resolve(repo: string, ref: string): Promise<CommitInfo | undefined>;
+  /** Paths with uncommitted changes (tracked or untracked, not ignored). */
+  dirtyPaths(repo: string): Promise<string[]>;
+  /** A clean checkout of exactly `sha` in a new directory under `parent`. */
+  checkout(repo: string, sha: string, parent: string): Promise<Checkout>;
+  /** The content of a file at a commit, or undefined when the commit has no such file. */
+  readFile(repo: string, sha: string, path: string): Promise<string | undefined>;
+}

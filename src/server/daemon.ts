@@ -1,0 +1,109 @@
+// `slipway server`: the control plane process. It holds the only writable store of a Slipway home,
+// hosts the engine and serves the API on loopback. One per home, guarded by a lock file.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { homePaths } from '../home/paths.js';
+import { ensureToken } from '../home/token.js';
+import { buildRoutes, type ServerInfo } from './routes.js';
+import { startApiServer } from './server.js';
+import { composeEngine } from './compose.js';
+import { VERSION } from '../version.js';
+
+export interface ServerOptions {
+  repo: string;
+  home: string;
+  port?: number;
+  /** Called with one line per notable thing the server does. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  info: ServerInfo & { port: number };
+  /** Resolves when the server has stopped. */
+  stopped: Promise<void>;
+  stop(reason: string): Promise<void>;
+}
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Takes the home's server lock; returns false when a live server already holds it. */
+const acquireLock = (file: string): boolean => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) return false;
+      unlinkSync(file); // a stale lock from a server that was killed
+    }
+  }
+  return false;
+};
+
+const writeAtomic = (file: string, text: string): void => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, file);
+};
+
+/** Keeps Slipway's state out of the app's git status when the home lives inside the repository. */
+const ignoreHomeInRepo = (repo: string, home: string): void => {
+  const rel = relative(repo, home);
+  if (rel.startsWith('..')) return;
+  const file = join(home, '.gitignore');
+  if (!existsSync(file)) writeFileSync(file, '# Slipway state: never commit it.\n*\n');
+};
+
+export const startServer = async (opts: ServerOptions): Promise<RunningServer | undefined> => {
+  const paths = homePaths(opts.home);
+  const log = opts.log ?? (() => undefined);
+  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
+  ignoreHomeInRepo(opts.repo, opts.home);
+  if (!acquireLock(paths.serverLock)) {
+    log('another control plane already runs for this home');
+    return undefined;
+  }
+  const token = ensureToken(paths.token);
+  const engine = await composeEngine({ repo: opts.repo, home: opts.home });
+  const recovered = await engine.recover();
+  if (recovered.length > 0) log(`marked ${recovered.length} unfinished run(s) from a previous control plane as failed: ${recovered.join(', ')}`);
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log(`stopping: ${reason}`);
+      await engine.shutdown(`the control plane stopped (${reason})`);
+      await api.close();
+      await engine.ctx.store.close();
+      for (const f of [paths.serverInfo, paths.serverLock]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // Already gone.
+        }
+      }
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  const info: ServerInfo = { pid: process.pid, version: VERSION, repo: opts.repo, home: opts.home, startedAt: new Date().toISOString() };
+  const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop')), token, '127.0.0.1', opts.port ?? 0);
+  mkdirSync(dirname(paths.serverInfo), { recursive: true });
+  writeAtomic(paths.serverInfo, JSON.stringify({ ...info, port: api.port }, null, 2));
+  log(`listening on 127.0.0.1:${api.port} for ${opts.repo}`);
+  return { info: { ...info, port: api.port }, stopped, stop };
+};

@@ -1,0 +1,133 @@
+// Small HTTP helpers for the control plane's API: JSON bodies with a size limit, a route table,
+// and the one error boundary that maps Slipway's errors to HTTP statuses.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SlipwayError, httpStatusOf, isSlipwayError } from '../core/errors.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface Request {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  raw: IncomingMessage;
+  body(): Promise<unknown>;
+}
+
+export type Handler = (req: Request, res: ServerResponse) => Promise<unknown>;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  on(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+    return this;
+  }
+
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | 'method' | undefined {
+    const parts = path.split('/').filter(Boolean);
+    let wrongMethod = false;
+    for (const r of this.routes) {
+      if (r.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      const ok = r.parts.every((p, i) => {
+        const seg = parts[i] ?? '';
+        if (p.startsWith(':')) {
+          params[p.slice(1)] = decodeURIComponent(seg);
+          return true;
+        }
+        return p === seg;
+      });
+      if (!ok) continue;
+      if (r.method !== method) {
+        wrongMethod = true;
+        continue;
+      }
+      return { handler: r.handler, params };
+    }
+    return wrongMethod ? 'method' : undefined;
+  }
+}
+
+export const readJsonBody = async (req: IncomingMessage): Promise<unknown> => {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new HttpError(400, `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+};
+
+/** A handler's answer with a status other than 200. */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+/** Returned by a handler that wrote its response itself (streams). */
+export const STREAMED = Symbol('streamed');
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+};
+
+/** The server's one error boundary: every failure becomes a JSON error with a stable code. */
+export const sendError = (res: ServerResponse, e: unknown): void => {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (isSlipwayError(e)) {
+    sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message, hint: e.hint, details: e.details } });
+  } else if (e instanceof HttpError) {
+    sendJson(res, e.status, { error: { code: e.status === 413 ? 'too_large' : 'usage', message: e.message } });
+  } else {
+    sendJson(res, 500, { error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } });
+  }
+};
+
+/** Reads an optional string field of a JSON object body, with a clear error for the wrong type. */
+export const optionalString = (body: unknown, key: string): string | undefined => {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SlipwayError('usage', 'request body must be a JSON object');
+  const v = (body as Record<string, unknown>)[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.length === 0) throw new SlipwayError('usage', `"${key}" must be a non-empty string`);
+  return v;
+};
+
+export const optionalBoolean = (body: unknown, key: string): boolean => {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SlipwayError('usage', 'request body must be a JSON object');
+  const v = (body as Record<string, unknown>)[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new SlipwayError('usage', `"${key}" must be true or false`);
+  return v;
+};

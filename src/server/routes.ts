@@ -1,0 +1,160 @@
+// The control plane's JSON API (version 1). Every route is here; docs/api.md describes them.
+import type { ServerResponse } from 'node:http';
+import { SlipwayError } from '../core/errors.js';
+import { isRunFinished } from '../core/run.js';
+import type { Engine } from '../engine/engine.js';
+import { normaliseRunId } from '../engine/engine.js';
+import type { EngineNotice } from '../engine/bus.js';
+import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
+
+export interface ServerInfo {
+  pid: number;
+  version: string;
+  repo: string;
+  home: string;
+  startedAt: string;
+}
+
+const limitOf = (req: Request, dflt: number): number => {
+  const raw = req.query.get('limit') ?? req.query.get('n');
+  if (raw === null) return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new SlipwayError('usage', `limit must be a whole number from 1 to 10000, not "${raw}"`);
+  return n;
+};
+
+export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => void): Router => {
+  const { store, artifacts } = engine.ctx;
+  const r = new Router();
+
+  r.on('GET', '/v1/health', () => Promise.resolve({ ok: true, ...info, activeRuns: engine.activeRuns }));
+
+  r.on('POST', '/v1/shutdown', () => {
+    setImmediate(shutdown);
+    return Promise.resolve({ ok: true, stopping: true });
+  });
+
+  r.on('POST', '/v1/runs', async (req) => {
+    const body = await req.body();
+    const ref = optionalString(body, 'ref');
+    const run = await engine.startRun({ ref, trigger: optionalString(body, 'trigger') ?? 'cli' });
+    return new Reply(201, { run });
+  });
+
+  r.on('GET', '/v1/runs', async (req) => ({ runs: await store.listRuns(limitOf(req, 20)) }));
+
+  r.on('GET', '/v1/runs/:id', (req) => engine.getRun(req.params.id ?? ''));
+
+  r.on('GET', '/v1/runs/:id/logs', async (req) => {
+    const { run } = await engine.getRun(req.params.id ?? '');
+    const after = Number(req.query.get('after') ?? 0);
+    return { run, logs: await store.readLogs(run.id, Number.isFinite(after) ? after : 0) };
+  });
+
+  r.on('POST', '/v1/runs/:id/cancel', async (req) => {
+    const { run } = await engine.getRun(req.params.id ?? '');
+    const body = await req.body();
+    const canceled = engine.cancel(run.id, optionalString(body, 'reason'));
+    if (!canceled && !isRunFinished(run.status)) throw new SlipwayError('conflict', `run ${run.id} is not in flight in this control plane`);
+    const final = await engine.waitFor(run.id);
+    return { canceled, run: final };
+  });
+
+  r.on('GET', '/v1/runs/:id/stream', (req, res) => streamRun(engine, normaliseRunId(req.params.id ?? ''), res));
+
+  r.on('POST', '/v1/builds', async (req) => {
+    const body = await req.body();
+    const ref = optionalString(body, 'ref');
+    if (optionalBoolean(body, 'checkReproducible')) return { reproducibility: await engine.checkReproducible(ref) };
+    const result = await engine.build(ref);
+    return new Reply(result.run ? 201 : 200, result);
+  });
+
+  r.on('GET', '/v1/artifacts', async (req) => ({ artifacts: await store.listArtifacts(limitOf(req, 50)) }));
+
+  r.on('GET', '/v1/artifacts/:digest', async (req) => {
+    const digest = await resolveDigest(engine, req.params.digest ?? '');
+    return { artifact: await store.getArtifact(digest), details: await artifacts.inspect(digest) };
+  });
+
+  r.on('POST', '/v1/artifacts/:digest/verify', async (req) => {
+    const digest = await resolveDigest(engine, req.params.digest ?? '');
+    return { check: await artifacts.verify(digest) };
+  });
+
+  r.on('GET', '/v1/events', async (req) => {
+    const after = Number(req.query.get('after') ?? 0);
+    return { events: await store.listEvents({ subject: req.query.get('subject') ?? undefined, afterSeq: after, limit: limitOf(req, 200) }) };
+  });
+
+  r.on('GET', '/v1/events/verify', async () => ({ chain: await store.verifyEvents() }));
+
+  r.on('GET', '/v1/status', async () => {
+    const runs = await store.listRuns(10);
+    return { server: info, activeRuns: engine.activeRuns, lastRun: runs[0], lastGreen: runs.find((x) => x.status === 'passed'), environments: [] };
+  });
+
+  return r;
+};
+
+const resolveDigest = async (engine: Engine, ref: string): Promise<string> => {
+  const digest = await engine.ctx.artifacts.resolve(ref);
+  if (!digest) throw new SlipwayError('not_found', `no artifact "${ref}"`, 'list the stored artifacts with `slipway artifacts ls`');
+  return digest;
+};
+
+/**
+ * Streams a run as NDJSON: a snapshot, every stored log line, then live notices until the run
+ * ends. Subscribing before reading the store, and skipping lines already sent, loses nothing.
+ */
+const streamRun = async (engine: Engine, runId: string, res: ServerResponse): Promise<typeof STREAMED> => {
+  const queue: EngineNotice[] = [];
+  let wake: (() => void) | undefined;
+  const unsubscribe = engine.ctx.bus.subscribe((n) => {
+    const id = n.type === 'log' ? n.line.runId : n.runId;
+    if (id !== runId) return;
+    queue.push(n);
+    wake?.();
+  });
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  try {
+    const { run, steps } = await engine.getRun(runId);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    const send = (o: unknown): void => {
+      res.write(`${JSON.stringify(o)}\n`);
+    };
+    send({ type: 'snapshot', run, steps });
+    let lastSeq = 0;
+    for (const line of await engine.ctx.store.readLogs(run.id)) {
+      send({ type: 'log', line });
+      lastSeq = line.seq;
+    }
+    let finished = isRunFinished(run.status);
+    while (!finished && !closed) {
+      const n = queue.shift();
+      if (!n) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      if (n.type === 'log') {
+        if (n.line.seq <= lastSeq) continue;
+        lastSeq = n.line.seq;
+      }
+      send(n);
+      if (n.type === 'run' && isRunFinished(n.status)) finished = true;
+    }
+    if (!closed) {
+      const final = await engine.ctx.store.getRun(runId);
+      send({ type: 'end', run: final, steps: await engine.ctx.store.getSteps(runId) });
+      res.end();
+    }
+  } finally {
+    unsubscribe();
+  }
+  return STREAMED;
+};
