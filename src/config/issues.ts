@@ -101,12 +101,19 @@ export function explainIssues(issues: readonly Issue[], data: unknown, base: Con
     const atUnionRoot = unionExpected !== undefined && issue.path.length === 0 ? unionExpected : undefined;
     switch (issue.code) {
       case 'invalid_type': {
-        const expected = own(issue.message) ?? atUnionRoot ?? KIND_NAMES[issue.expected] ?? issue.expected;
+        const kind = KIND_NAMES[issue.expected] ?? issue.expected;
+        const expected = own(issue.message) ?? atUnionRoot;
         const last = path[path.length - 1];
         if (value === undefined && typeof last === 'string') {
-          out.push({ path, message: `missing required key "${last}"`, expected, missing: { map: path.slice(0, -1), keys: [last] } });
+          out.push({ path, message: `missing required key "${last}"`, expected: expected ?? kind, missing: { map: path.slice(0, -1), keys: [last] } });
         } else {
-          out.push({ path, message: `expected ${KIND_NAMES[issue.expected] ?? issue.expected}, got ${kindOf(value)}`, expected });
+          const quotedNumber = typeof value === 'string' && (issue.expected === 'number' || issue.expected === 'int') && /^\d+(\.\d+)?$/.test(value);
+          out.push({
+            path,
+            message: `expected ${kind}, got ${kindOf(value)}`,
+            expected,
+            hint: quotedNumber ? 'write the number without quotes' : undefined,
+          });
         }
         break;
       }

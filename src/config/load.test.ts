@@ -107,6 +107,24 @@ void describe('loadConfig: schema', () => {
     assert.equal(e.expected, 'an app name: lowercase letters, digits and -');
   });
 
+  void test('a quoted number is refused with a hint to unquote it', () => {
+    const e = only(yaml(...HEAD, 'run: { command: x }', 'environments:', '  staging: { port: "8080" }'));
+    at(e, 6, 20, 'environments.staging.port');
+    assert.equal(e.hint, 'write the number without quotes');
+  });
+
+  void test('an impossible date in an audit ignore entry', () => {
+    const e = only(yaml(...HEAD, 'gates:', '  deps:', '    audit:', '      ignore: [{ id: GHSA-1, reason: r, expires: 2024-13-45 }]'));
+    at(e, 7, 50, 'gates.deps.audit.ignore[0].expires');
+    assert.equal(e.message, 'not a real date');
+  });
+
+  void test('empty gates and environments sections are accepted as empty', () => {
+    const { config, errors } = loadConfig('slipway.yaml', yaml(...HEAD, 'gates:', '  # none yet', 'environments:'));
+    assert.deepEqual(errors, []);
+    assert.deepEqual([config?.gates, config?.environments], [[], []]);
+  });
+
   void test('a bad environment name points at the name', () => {
     const e = only(yaml(...HEAD, 'run: { command: x }', 'environments:', '  Prod: {}'));
     at(e, 6, 3, 'environments.Prod');
@@ -180,7 +198,7 @@ void describe('loadConfig: schema', () => {
     void test('a sentence that is not an expression', () => {
       const e = only(checks('error rate below 1%'));
       at(e, 10, 11, 'environments.staging.verify.checks[1]');
-      assert.equal(e.expected, 'expected `<metric> <op> <value>`, e.g. `error_rate < 1%`');
+      assert.equal(formatConfigIssue(e).split('\n')[1], '  expected: `<metric> <op> <value>`, e.g. `error_rate < 1%`');
     });
 
     void test('an unknown metric suggests the closest', () => {

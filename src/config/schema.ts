@@ -39,7 +39,7 @@ const percent = (description: string, def?: string) =>
         z
           .string()
           .regex(PERCENT_PATTERN, PERCENT_EXPECTED)
-          .refine((s) => parsePercent(s).ok, PERCENT_EXPECTED),
+          .refine((s) => parsePercent(s).ok, { message: 'more than 100%', params: { expected: PERCENT_EXPECTED } }),
         z.number().min(0, PERCENT_EXPECTED).max(1, PERCENT_EXPECTED),
       ],
       { error: PERCENT_EXPECTED },
@@ -77,7 +77,7 @@ const auditSchema = z.union(
             expires: z
               .string()
               .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date written YYYY-MM-DD')
-              .refine((s) => !Number.isNaN(Date.parse(s)), 'a real date written YYYY-MM-DD')
+              .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not a real date', params: { expected: 'a real date written YYYY-MM-DD' } })
               .meta({ title: 'date', description: 'Date (YYYY-MM-DD) after which the entry stops applying.' }),
           }),
         )
@@ -253,7 +253,7 @@ export const configSchema = z
         secrets: secretNames('Secrets injected into the build command.').optional(),
       })
       .describe('The build, run once per commit; its artifact is what every environment runs.'),
-    gates: z.record(stepName, gateSchema).optional().describe('Gates, by step name; `build` is reserved.'),
+    gates: z.record(stepName, gateSchema).nullable().optional().describe('Gates, by step name; `build` is reserved.'),
     run: z
       .strictObject({
         command: z.string().min(1).optional().describe('How to start one instance; PORT is injected. Required with environments.'),
@@ -271,7 +271,7 @@ export const configSchema = z
       })
       .optional()
       .describe('How the artifact runs in an environment.'),
-    environments: z.record(stepName, environmentSchema).optional().describe('Deployment targets, by name.'),
+    environments: z.record(stepName, environmentSchema).nullable().optional().describe('Deployment targets, by name.'),
   })
   .describe('slipway.yaml');
 

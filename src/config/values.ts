@@ -14,7 +14,7 @@ export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const DURATION_EXPECTED = 'a duration such as 500ms, 30s, 2m or 1h, or a whole number of milliseconds';
 export const PERCENT_EXPECTED = 'a percentage such as 10% or 0.5%, or a fraction between 0 and 1';
-export const CHECK_EXPECTED = 'expected `<metric> <op> <value>`, e.g. `error_rate < 1%`';
+export const CHECK_EXPECTED = '`<metric> <op> <value>`, e.g. `error_rate < 1%`';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
