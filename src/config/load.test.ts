@@ -49,6 +49,30 @@ void describe('loadConfig: YAML itself', () => {
     assert.equal(e.message, 'expected a map, got a list');
   });
 
+  void test('a list used as a key is refused where it starts', () => {
+    const e = only(yaml(...HEAD, '? [a, b]', ': 1'));
+    at(e, 4, 3, '');
+    assert.equal(e.message, 'a key must be a plain name, not a list or a map');
+  });
+
+  void test('an alias inside the value it names is refused, not followed forever', () => {
+    const e = only(yaml(...HEAD, 'gates: &g', '  t: { run: x, needs: *g }'));
+    at(e, 5, 23, '');
+    assert.equal(e.message, 'alias *g refers to a value that contains it');
+  });
+
+  void test('merge keys share settings between entries', () => {
+    const { config, errors } = loadConfig(
+      'slipway.yaml',
+      yaml(...HEAD, 'gates:', '  unit: &cmd { run: npm test, timeout: 2m, needs: [] }', '  e2e: { <<: *cmd, run: npm run e2e }'),
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(config?.gates.map((g) => [g.name, g.kind === 'command' && g.run, g.timeoutMs, g.needs]), [
+      ['unit', 'npm test', 120_000, []],
+      ['e2e', 'npm run e2e', 120_000, []],
+    ]);
+  });
+
   void test('an alias to an undefined anchor is an error, not a crash', () => {
     const { errors } = loadConfig('slipway.yaml', yaml(...HEAD, 'run: *nowhere'));
     assert.equal(errors.length, 1);

@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { isCollection, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { SlipwayError } from '../core/errors.js';
 import { dropExplainedMissing, explainIssues, NO_SCHEMA_MESSAGE, type RawIssue } from './issues.js';
 import { formatPath, locate } from './locate.js';
@@ -64,13 +64,19 @@ export function loadConfig(file: string, text?: string, options: LoadOptions = {
     }
   }
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // `merge: true` accepts `<<: *defaults`, common in CI files.
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const yamlIssue = (e: YAMLError): ConfigIssue => {
     const pos = lines.linePos(e.pos[0]);
     return { file, line: pos.line, column: pos.col, path: '', message: e.message, ...(YAML_HINTS[e.code] ? { hint: YAML_HINTS[e.code] } : {}) };
   };
   const warnings = doc.warnings.map(yamlIssue);
   if (doc.errors.length > 0) return { warnings, errors: doc.errors.map(yamlIssue) };
+  const shapeErrors = structureErrors(doc).map(({ offset, message }) => {
+    const pos = lines.linePos(offset);
+    return { file, line: pos.line, column: pos.col, path: '', message };
+  });
+  if (shapeErrors.length > 0) return { warnings, errors: shapeErrors };
 
   let data: unknown;
   try {
@@ -109,6 +115,26 @@ export function loadConfig(file: string, text?: string, options: LoadOptions = {
   const errors = sortIssues([...secretIssues, ...ruled.filter((r) => r.severity === 'error').map(place)]);
   warnings.push(...ruled.filter((r) => r.severity === 'warning').map(place));
   return errors.length > 0 ? { warnings: sortIssues(warnings), errors } : { config, warnings: sortIssues(warnings), errors };
+}
+
+/** YAML that is valid but cannot be a config: keys that are lists or maps, aliases inside themselves. */
+function structureErrors(doc: Document): Array<{ offset: number; message: string }> {
+  const out: Array<{ offset: number; message: string }> = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const offset = isCollection(pair.key) ? (pair.key.range?.[0] ?? 0) : 0;
+        out.push({ offset, message: 'a key must be a plain name, not a list or a map' });
+      }
+    },
+    Alias(_, alias, path) {
+      const target = alias.resolve(doc);
+      if (target && path.includes(target)) {
+        out.push({ offset: alias.range?.[0] ?? 0, message: `alias *${alias.source} refers to a value that contains it` });
+      }
+    },
+  });
+  return out;
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
