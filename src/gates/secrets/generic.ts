@@ -20,6 +20,7 @@ export const MIN_LENGTH = 8;
  */
 export function looksLikeGeneratedSecret(value: string, quoted: boolean): boolean {
   if (value.length < MIN_LENGTH) return false;
+  if (!/^[\x21-\x7e]+$/.test(value)) return false; // generated secrets are printable ASCII; prose is not
   if (looksLikePlaceholder(value)) return false;
   if (/^(?:\.{0,2}\/|~\/|[a-z]+:\/\/)/i.test(value)) return false; // paths and URLs
   if (!quoted && /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return false; // config.db.password
@@ -30,6 +31,13 @@ export function looksLikeGeneratedSecret(value: string, quoted: boolean): boolea
   return classes >= 2 && /[0-9]/.test(value) && h >= 3.2;
 }
 
+/** `type ArrowToken = ArrowToken$1`, `apiKey = defaultApiKey`: a bare identifier that itself names a secret is code. */
+function namesAnotherSecret(value: string, unquoted: boolean): boolean {
+  if (!unquoted || !/^[A-Za-z_$][\w$]*$/.test(value)) return false;
+  const v = value.toLowerCase().replace(/[_-]/g, '');
+  return KEYWORDS.some((k) => v.includes(k.replace(/[_-]/g, '')));
+}
+
 export const GENERIC_RULE: SecretRule = {
   id: 'generic-secret',
   description: 'High-entropy value assigned to a secret-like name',
@@ -38,5 +46,6 @@ export const GENERIC_RULE: SecretRule = {
   group: [2, 3, 4, 5],
   keywords: KEYWORDS,
   keywordsIgnoreCase: true,
-  accept: (value, m) => !NOT_A_SECRET_NAME.test(m[1] ?? '') && looksLikeGeneratedSecret(value, m[5] === undefined),
+  accept: (value, m) =>
+    !NOT_A_SECRET_NAME.test(m[1] ?? '') && !namesAnotherSecret(value, m[5] !== undefined) && looksLikeGeneratedSecret(value, m[5] === undefined),
 };

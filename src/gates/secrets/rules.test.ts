@@ -76,7 +76,7 @@ void describe('secret rules: negatives (look-alikes, placeholders, ordinary code
   const negatives: [string, string][] = [
     ['short GitHub-like prefix', 'gh' + 'p_' + 'short'],
     ['AWS documentation example key', 'AK' + 'IAIOSFODNN7EXAMPLE'],
-    ['AWS secret example', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + 'EXAMPLEKEY'],
+    ['AWS secret example', 'aws_secret_access_key = ' + 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
     ['lower-case akia', 'ak' + 'ia' + 'qwertyuiopasdfgh'],
     ['a BEGIN line alone', '-----BEGIN ' + 'PRIVATE KEY-----'],
     ['a public key', '-----BEGIN ' + 'PUBLIC KEY-----\n' + alnum(64) + '\n-----END PUBLIC KEY-----'],
@@ -100,6 +100,10 @@ void describe('secret rules: negatives (look-alikes, placeholders, ordinary code
     ['a header name', 'token_header: "X-Upstream-Token-V2"'],
     ['camel-case identifier', 'password: "myDatabaseConnection"'],
     ['short value', 'pwd = "Ab1!"'],
+    ['a one-letter URL password', 'http://u:' + 'p@127.0.0.1:1'],
+    ['default local credentials', 'postgres://postgres:' + 'postgres@localhost/db'],
+    ['an identifier naming another secret', 'type ArrowToken = ' + 'ArrowToken$1;'],
+    ['non-ASCII prose', '"expected_token_here_1007": "分析器预期在此处找到与“{0}”标记匹配的“{1}”。"'],
     ['a hash of a lockfile', '"integrity": "sha512-' + alnum(86) + '=="'],
   ];
   for (const [what, text] of negatives) {

@@ -153,6 +153,8 @@ export const RULES: readonly SecretRule[] = [
     group: 2,
     keywords: ['://'],
     accept: (password, m) =>
+      password.length >= 3 &&
+      password !== m[1] && // postgres:postgres, guest:guest — default local credentials
       !PLACEHOLDER_PASSWORDS.has(password.toLowerCase()) &&
       !looksLikePlaceholder(password) &&
       !/^(?:[^.]+\.)*example\.(?:com|org|net)$/i.test(m[3] ?? ''),

@@ -71,8 +71,8 @@ function position(starts: number[], offset: number): { line: number; column: num
  * Scans one file's text with the given rules (all of Slipway's rules by default).
  *
  * @example
- *   scanText('config/prod.env', 'DB_PASSWORD=Sup3rS3cretPa55\n')
- *   // → [{ file: 'config/prod.env', line: 1, column: 13, rule: 'generic-secret', masked: '****', … }]
+ *   scanText('config/prod.env', envFileText)
+ *   // → [{ file: 'config/prod.env', line: 3, column: 13, rule: 'generic-secret', masked: '****', … }]
  */
 export function scanText(file: string, text: string, rules: readonly SecretRule[] = RULES): SecretFinding[] {
   let lowered: string | undefined;
