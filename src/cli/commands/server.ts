@@ -1,7 +1,6 @@
 // `slipway server [status | stop]`: the control plane. The CLI starts it on demand; this command
 // runs it in the foreground, or reports on / stops the one of this Slipway home.
 import { SlipwayError } from '../../core/errors.js';
-import { startServer } from '../../server/daemon.js';
 import type { CommandSpec } from '../args.js';
 import { parseCommand, stringOpt } from '../args.js';
 import { findServer } from '../client.js';
@@ -47,6 +46,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const port = portRaw === undefined ? undefined : Number(portRaw);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new SlipwayError('usage', `--port must be a port number, not "${portRaw}"`);
   const log = (line: string): void => ctx.err(`${new Date().toISOString()} ${line}\n`);
+  const { startServer } = await import('../../server/daemon.js');
   const server = await startServer({ repo: await ctx.repo(), home, port, log });
   if (!server) return 0;
   const onSignal = (sig: NodeJS.Signals): void => void server.stop(`received ${sig}`);
