@@ -33,13 +33,14 @@ export async function walkArchive(
   }
   try {
     const fileSize = (await fh.stat()).size;
+    const reader = new WindowReader(fh, fileSize);
     const corrupt = (at: number, what: string): SlipwayError =>
       new SlipwayError('corrupt', `archive ${file} is corrupt at byte ${at}: ${what}`, 'rebuild the artifact or restore it from a backup');
     let at = 0;
     let pax: Map<string, string> | undefined;
     for (;;) {
       if (at + BLOCK > fileSize) throw corrupt(at, 'ends without the end-of-archive marker (truncated?)');
-      const block = await readExactly(fh, at, BLOCK);
+      const block = await reader.read(at, BLOCK);
       const decoded = decodeHeader(block);
       if (decoded.kind === 'end') return;
       if (decoded.kind === 'bad') throw corrupt(at, decoded.message);
@@ -49,7 +50,7 @@ export async function walkArchive(
         if (pax !== undefined) throw corrupt(at, 'two PAX headers in a row');
         if (h.size > MAX_PAX_SIZE) throw corrupt(at, `PAX header of ${h.size} bytes is too large`);
         if (dataOffset + h.size > fileSize) throw corrupt(at, 'PAX header runs past the end of the file');
-        const records = decodePaxRecords(await readExactly(fh, dataOffset, h.size));
+        const records = decodePaxRecords(await reader.read(dataOffset, h.size));
         if (typeof records === 'string') throw corrupt(at, records);
         pax = records;
         at = dataOffset + h.size + paddingFor(h.size);
@@ -78,7 +79,7 @@ export async function walkArchive(
         let pos = dataOffset;
         const end = dataOffset + dataSize;
         while (pos < end) {
-          const chunk = await readExactly(fh, pos, Math.min(1 << 20, end - pos));
+          const chunk = await reader.read(pos, Math.min(WINDOW, end - pos));
           await onChunk(chunk);
           pos += chunk.length;
         }
@@ -92,6 +93,33 @@ export async function walkArchive(
 
 /** Hard links, symlinks, devices, directories and fifos: their size field does not count data. */
 const NO_DATA = new Set(['1', '2', '3', '4', '5', '6']);
+
+/**
+ * Serves the walker's many small reads (a header, a small file) from one large read of the file:
+ * one system call per MiB instead of two per entry. Each refill uses a new buffer, so slices
+ * handed out stay valid after later reads.
+ */
+class WindowReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly fileSize: number,
+  ) {}
+
+  async read(position: number, length: number): Promise<Buffer> {
+    if (position >= this.start && position + length <= this.start + this.buf.length) {
+      return this.buf.subarray(position - this.start, position - this.start + length);
+    }
+    if (length >= WINDOW) return readExactly(this.fh, position, length);
+    this.buf = await readExactly(this.fh, position, Math.max(length, Math.min(WINDOW, this.fileSize - position)));
+    this.start = position;
+    return this.buf.subarray(0, length);
+  }
+}
+
+const WINDOW = 1 << 20;
 
 async function readExactly(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);

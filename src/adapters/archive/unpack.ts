@@ -28,8 +28,16 @@ export async function unpackSafe(file: string, destDir: string, options: UnpackO
   const dest = resolve(destDir);
   const entries = await listArchive(file);
   const created = await prepareDest(dest);
+  // Small files are written by a few concurrent tasks: one at a time leaves the disk idle
+  // between round trips. Directories and links are made in archive order, before their contents.
+  const pool = new TaskPool(WRITERS);
+  const made = new Set<string>([dest]);
+  const ensureDir = async (dir: string): Promise<void> => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    made.add(dir);
+  };
   try {
-    const files: { path: string; mode: number }[] = [];
     let index = 0;
     await walkArchive(file, async (raw, readData) => {
       const entry = toEntry(raw, file);
@@ -40,10 +48,10 @@ export async function unpackSafe(file: string, destDir: string, options: UnpackO
         throw new SlipwayError('corrupt', `archive ${file} changed while it was being unpacked`);
       }
       const target = join(dest, ...entry.path.split('/'));
-      await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+      await ensureDir(dirname(target));
       switch (entry.type) {
         case 'dir':
-          await mkdir(target, { recursive: true, mode: 0o755 });
+          await ensureDir(target);
           // mkdir's mode is filtered by the umask; the archive says 0755.
           await chmod(target, 0o755);
           return;
@@ -51,31 +59,82 @@ export async function unpackSafe(file: string, destDir: string, options: UnpackO
           await symlink(entry.target ?? '', target);
           return;
         case 'file': {
-          const out = await open(target, 'wx', 0o600);
-          let written = 0;
-          try {
-            await readData(async (chunk) => {
-              let off = 0;
-              while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
-              written += chunk.length;
-            });
-          } finally {
-            await out.close();
+          const exec = entry.mode === 0o755;
+          const mode = options.readOnly === true ? (exec ? 0o555 : 0o444) : exec ? 0o755 : 0o644;
+          const chunks: Buffer[] = [];
+          if (entry.size <= SMALL) {
+            await readData((chunk) => void chunks.push(chunk));
+            await pool.run(() => writeWhole(target, chunks, mode));
+            return;
           }
-          if (written !== entry.size) throw new SlipwayError('corrupt', `archive ${file}: entry "${entry.path}" is truncated`);
-          files.push({ path: target, mode: entry.mode });
+          await writeWhole(target, readData, mode);
           return;
         }
       }
     });
-    for (const f of files) {
-      const exec = f.mode === 0o755;
-      await chmod(f.path, options.readOnly === true ? (exec ? 0o555 : 0o444) : exec ? 0o755 : 0o644);
-    }
+    await pool.drain();
     return { entries };
   } catch (e) {
+    await pool.settle();
     await cleanUp(dest, created);
     throw e;
+  }
+}
+
+/** Files up to this size are read whole and written by the pool. */
+const SMALL = 1 << 20;
+const WRITERS = 16;
+
+/**
+ * Creates `target` (never an existing path: O_EXCL) from chunks or a chunk source, then sets its
+ * final mode on the open file (exact, whatever the umask).
+ */
+async function writeWhole(target: string, source: Buffer[] | ((onChunk: (c: Buffer) => Promise<void>) => Promise<void>), mode: number): Promise<void> {
+  const out = await open(target, 'wx', 0o600);
+  try {
+    const put = async (chunk: Buffer): Promise<void> => {
+      let off = 0;
+      while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
+    };
+    if (Array.isArray(source)) for (const c of source) await put(c);
+    else await source(put);
+    await out.chmod(mode);
+  } finally {
+    await out.close();
+  }
+}
+
+/** Runs at most `limit` tasks at once; the first failure is thrown by the next `run` or `drain`. */
+class TaskPool {
+  private readonly running = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    this.check();
+    const p: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+    if (this.running.size >= this.limit) await Promise.race(this.running);
+    this.check();
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+    this.check();
+  }
+
+  /** Waits for everything in flight, ignoring failures (before cleaning up). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.running);
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure.error;
   }
 }
 
