@@ -25,9 +25,10 @@ export interface Collected {
 /**
  * Collects the entries of `paths` (relative to `root`). Throws `SlipwayError('config')` naming
  * the path for one that does not exist, escapes the root, passes through a link, is a special
- * file, or is a link pointing outside the root.
+ * file, or is a link pointing outside the root. Absolute paths in `skip` are left out of
+ * directory walks (the archive being written, when it lies inside the root).
  */
-export async function collectEntries(root: string, paths: readonly string[]): Promise<Collected[]> {
+export async function collectEntries(root: string, paths: readonly string[], skip: ReadonlySet<string> = new Set()): Promise<Collected[]> {
   const rootAbs = resolve(root);
   const rootStat = await stat(rootAbs).catch(() => null);
   if (rootStat === null || !rootStat.isDirectory()) {
@@ -57,6 +58,7 @@ export async function collectEntries(root: string, paths: readonly string[]): Pr
       await Promise.all(
         names.map(async (name) => {
           const child = rel === '' ? name : `${rel}/${name}`;
+          if (skip.has(join(abs, name))) return;
           await visit(child, await lstat(join(abs, name)));
         }),
       );

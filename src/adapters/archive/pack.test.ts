@@ -179,6 +179,17 @@ void test('packDeterministic streams large files (> 1 MiB) and mixes them with s
   }
 });
 
+void test('packDeterministic leaves out the archive it is writing when that lies inside the root', async () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.dir, 'a.txt'), 'a');
+    const r = await packDeterministic(t.dir, ['.'], join(t.dir, 'out.tar'));
+    assert.deepEqual(r.entries.map((e) => e.path), ['a.txt']);
+  } finally {
+    t.done();
+  }
+});
+
 void describe('packDeterministic refuses', () => {
   const expectConfig = async (root: string, paths: string[], out: string, pattern: RegExp): Promise<void> => {
     await assert.rejects(packDeterministic(root, paths, out), (e: unknown) => {

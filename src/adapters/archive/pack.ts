@@ -12,6 +12,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { digestOf } from '../../core/artifact/digest.js';
 import type { ArtifactManifest, ManifestEntry } from '../../core/artifact/manifest.js';
 import { SlipwayError } from '../../core/errors.js';
@@ -44,7 +45,7 @@ export async function packDeterministic(root: string, paths: readonly string[], 
   if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime > 0o77777777777) {
     throw new SlipwayError('usage', `archive mtime must be a whole number of seconds ≥ 0, got ${mtime}`);
   }
-  const collected = await collectEntries(root, paths);
+  const collected = await collectEntries(root, paths, new Set([resolve(outFile)]));
   const out = await open(outFile, 'w', 0o644);
   const writer = new HashingWriter(out);
   const entries: ManifestEntry[] = [];
