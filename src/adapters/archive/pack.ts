@@ -1,6 +1,6 @@
 // Writes a deterministic tar of a set of paths: the same tree gives the same bytes whatever its
-// files' mtimes, owners, umask or creation order. Streamed: file contents never sit in memory
-// beyond one chunk, so a large node_modules packs in constant memory.
+// files' mtimes, owners, umask or creation order. Streamed: files over 1 MiB are copied in 1 MiB
+// chunks and at most 32 small files are read ahead, so a large node_modules packs in bounded memory.
 //
 // The rule: entries sorted by path (byte order), directories listed explicitly, mtime fixed to
 // `options.mtime` (default 0; pass SOURCE_DATE_EPOCH or the commit time to choose another),
