@@ -22,7 +22,12 @@ roots.forEach(walk);
 const filter = process.env.SLIPWAY_TEST_FILTER;
 const chosen = filter ? files.filter((f) => f.includes(filter)) : files;
 if (chosen.length === 0) {
-  console.error(`no test files found under ${roots.join(', ')}`);
+  if (system && !filter) {
+    // The system tests arrive with the capabilities that need them (monitoring, dashboard).
+    console.log(`no system tests under ${roots.join(', ')} yet`);
+    process.exit(0);
+  }
+  console.error(`no test files found under ${roots.join(', ')}${filter ? ` matching "${filter}"` : ''}`);
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });

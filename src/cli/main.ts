@@ -5,13 +5,13 @@ import { VERSION } from '../version.js';
 import { helpText, type CommandSpec } from './args.js';
 import { createCliContext, type CliContext } from './context.js';
 
-interface CommandModule {
+export interface CommandModule {
   spec: CommandSpec;
   run(ctx: CliContext, argv: string[]): Promise<number>;
 }
 
 /** Commands load lazily, so that a quick command never pays for the engine's modules. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   init: { summary: 'write a commented slipway.yaml for this repository', load: () => import('./commands/init.js') },
   run: { summary: 'run the pipeline for a commit: gates and the build, once', load: () => import('./commands/run.js') },
   build: { summary: 'build the artifact of a commit once and print its digest', load: () => import('./commands/build.js') },
@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   status: { summary: 'the control plane, what is in flight, the last run and green build', load: () => import('./commands/status.js') },
   artifacts: { summary: 'list, inspect and verify stored artifacts', load: () => import('./commands/artifacts.js') },
   events: { summary: 'the hash-chained audit trail; `events verify` checks it', load: () => import('./commands/events.js') },
+  demo: { summary: 'the whole story on the bundled example app, in a scratch directory', load: () => import('./commands/demo.js') },
   server: { summary: 'the control plane (started on demand by the other commands)', load: () => import('./commands/server.js') },
 };
 
