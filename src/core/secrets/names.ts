@@ -1,0 +1,34 @@
+// What a secret may be called and where it may live: names become environment variables, and
+// both env and name are part of the key derivation, so they are checked before anything is sealed.
+
+import { STEP_NAME_PATTERN } from '../../config/values.js';
+
+/** Secret names: upper-case environment variable names. */
+export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+/** Longest accepted secret name; environment variable names this long are already unusual. */
+export const MAX_SECRET_NAME = 128;
+/** Largest secret value, in bytes (after the trailing newline is trimmed). */
+export const MAX_SECRET_BYTES = 64 * 1024;
+
+export type NameCheck = { ok: true } | { ok: false; message: string; hint: string };
+
+/** Checks a secret name such as `DATABASE_URL`. */
+export function checkSecretName(name: string): NameCheck {
+  if (name.length > MAX_SECRET_NAME) {
+    return { ok: false, message: `secret name is ${name.length} characters long; at most ${MAX_SECRET_NAME} are allowed`, hint: 'choose a shorter name' };
+  }
+  if (!SECRET_NAME_PATTERN.test(name)) {
+    const upper = name.toUpperCase();
+    const hint = SECRET_NAME_PATTERN.test(upper) ? `did you mean ${upper}?` : 'use upper-case letters, digits and _, not starting with a digit, e.g. DATABASE_URL';
+    return { ok: false, message: `invalid secret name ${JSON.stringify(name)}: expected upper-case letters, digits and _, not starting with a digit`, hint };
+  }
+  return { ok: true };
+}
+
+/** Checks an environment name (the same form as in slipway.yaml: `production`, `staging-eu`). */
+export function checkEnvName(env: string): NameCheck {
+  if (env.length > 64 || !STEP_NAME_PATTERN.test(env)) {
+    return { ok: false, message: `invalid environment name ${JSON.stringify(env)}: expected lower-case letters, digits, - and _`, hint: 'use the environment name from slipway.yaml, e.g. production' };
+  }
+  return { ok: true };
+}
