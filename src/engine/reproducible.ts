@@ -21,7 +21,7 @@ export const checkReproducible = async (ctx: EngineContext, ref: string): Promis
   if (!existing) {
     throw new SlipwayError('not_found', `commit ${pipeline.commit.sha.slice(0, 12)} has not been built yet`, 'run `slipway build` first, then check it');
   }
-  const checkout = await ctx.vcs.checkout(ctx.repo, pipeline.commit.sha, join(ctx.home, 'work'));
+  const checkout = await ctx.vcs.checkout(ctx.repo, pipeline.commit, join(ctx.home, 'work'));
   const log: string[] = [];
   try {
     const run = pipeline.config.build.run;

@@ -131,7 +131,7 @@ class RunExecution {
     await ctx.store.updateRun(run.id, { status: 'running', startedAt });
     ctx.bus.publish({ type: 'run', runId: run.id, status: 'running' });
     try {
-      this.checkout = await ctx.vcs.checkout(ctx.repo, run.commit, join(ctx.home, 'work'));
+      this.checkout = await ctx.vcs.checkout(ctx.repo, this.pipeline.commit, join(ctx.home, 'work'));
       this.log(BUILD_STEP, 'system', `checked out ${run.commit.slice(0, 12)} (${this.pipeline.commit.subject}) into a clean work tree`);
       await this.schedule();
     } catch (e) {

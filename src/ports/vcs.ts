@@ -23,8 +23,8 @@ export interface Vcs {
   resolve(repo: string, ref: string): Promise<CommitInfo | undefined>;
   /** Paths with uncommitted changes (tracked or untracked, not ignored). */
   dirtyPaths(repo: string): Promise<string[]>;
-  /** A clean checkout of exactly `sha` in a new directory under `parent`. */
-  checkout(repo: string, sha: string, parent: string): Promise<Checkout>;
+  /** A clean checkout of exactly `commit` in a new directory under `parent`. */
+  checkout(repo: string, commit: CommitInfo, parent: string): Promise<Checkout>;
   /** The content of a file at a commit, or undefined when the commit has no such file. */
   readFile(repo: string, sha: string, path: string): Promise<string | undefined>;
 }

@@ -35,9 +35,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   noExtraPositionals(spec, positionals, 0);
   const ref = stringOpt(values, 'ref') ?? 'HEAD';
   const json = values.json === true;
-  await warnIfDirty(ctx, ref);
   const client = await ctx.client();
-  const { run: started } = await client.request<{ run: RunRecord }>('POST', '/v1/runs', { ref, trigger: 'cli' });
+  const [{ run: started }] = await Promise.all([client.request<{ run: RunRecord }>('POST', '/v1/runs', { ref, trigger: 'cli' }), warnIfDirty(ctx, ref)]);
   if (values.detach) {
     ctx.out(json ? `${JSON.stringify({ run: started })}\n` : `${started.id}\n`);
     return 0;

@@ -53,12 +53,10 @@ export const createGitVcs = (): Vcs => ({
       .filter((p) => !OWN_PATHS.some((own) => p.startsWith(own)));
   },
 
-  async checkout(repo, sha, parent): Promise<Checkout> {
+  async checkout(repo, commit, parent): Promise<Checkout> {
     await mkdir(parent, { recursive: true });
-    const dir = join(parent, `${sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    await gitOk(repo, cmd.worktreeAdd(dir, sha));
-    const commit = await this.resolve(repo, sha);
-    if (!commit) throw new Error(`commit ${sha} vanished during checkout`);
+    const dir = join(parent, `${commit.sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    await gitOk(repo, cmd.worktreeAdd(dir, commit.sha));
     let disposed = false;
     return {
       dir,

@@ -1,0 +1,116 @@
+// Orchestrator overhead (SPEC §11): time from `slipway run` to the first step's command starting,
+// and the time per step, for a 5-step no-op pipeline, against the same commands run by plain `sh`
+// and a bare Node process start, measured in the same run.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin/slipway.js');
+
+/** Wall-clock now in microseconds, comparable with `date +%s%N` in the steps. */
+const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+const mark = (file, name) => `echo ${name} $(date +%s%N) >> ${file}`;
+const readMarks = (file) =>
+  readFileSync(file, 'utf8').trim().split('\n').map((l) => {
+    const [name, ns] = l.split(' ');
+    return { name, us: Math.round(Number(ns) / 1000) };
+  });
+
+const run = (cmd, args, opts) =>
+  new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+export async function benchOrchestrator({ iterations = 15, log = console.log } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
+  const marks = join(dir, 'marks.txt');
+  const env = { ...process.env, CI: 'true', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  const steps = ['s1', 's2', 's3', 's4', 's5'];
+  const yaml = [
+    'app: bench',
+    'build:',
+    '  artifact: [slipway.yaml]',
+    'gates:',
+    ...steps.map((s, i) => `  ${s}: { run: "${mark(marks, s)}", needs: [${i === 0 ? '' : steps[i - 1]}] }`),
+    '',
+  ].join('\n');
+  spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+  writeFileSync(join(dir, 'slipway.yaml'), yaml);
+  spawnSync('git', ['add', '-A'], { cwd: dir });
+  spawnSync('git', ['commit', '-qm', 'bench'], { cwd: dir, env });
+  try {
+    // Warm-up: starts the control plane and builds (then reuses) the artifact.
+    await run(process.execPath, [BIN, 'run'], { cwd: dir, env });
+    await run(process.execPath, [BIN, 'run'], { cwd: dir, env });
+
+    const slipway = { first: [], perStep: [] };
+    const sh = { first: [], perStep: [] };
+    const nodeStart = { first: [] };
+    const shScript = steps.map((s) => `sh -c '${mark(marks, s)}'`).join('; ');
+    for (let i = 0; i < iterations; i++) {
+      rmSync(marks, { force: true });
+      let t0 = nowUs();
+      await run(process.execPath, [BIN, 'run'], { cwd: dir, env });
+      let m = readMarks(marks);
+      slipway.first.push((m[0].us - t0) / 1000);
+      slipway.perStep.push((m[4].us - m[0].us) / 4 / 1000);
+
+      rmSync(marks, { force: true });
+      t0 = nowUs();
+      await run('sh', ['-c', shScript], { cwd: dir });
+      m = readMarks(marks);
+      sh.first.push((m[0].us - t0) / 1000);
+      sh.perStep.push((m[4].us - m[0].us) / 4 / 1000);
+
+      // A bare Node process that starts one shell command: the floor of any Node CLI.
+      rmSync(marks, { force: true });
+      t0 = nowUs();
+      await run(process.execPath, ['-e', `require('node:child_process').execSync(${JSON.stringify(mark(marks, 's1'))})`], { cwd: dir });
+      m = readMarks(marks);
+      nodeStart.first.push((m[0].us - t0) / 1000);
+    }
+    const r = {
+      iterations,
+      triggerToFirstStepMs: { p50: pct(slipway.first, 50), p90: pct(slipway.first, 90) },
+      nodeProcessStartMs: { p50: pct(nodeStart.first, 50), p90: pct(nodeStart.first, 90) },
+      shFirstCommandMs: { p50: pct(sh.first, 50) },
+      beyondProcessStartMs: { p50: pct(slipway.first, 50) - pct(nodeStart.first, 50) },
+      perStepMs: { p50: pct(slipway.perStep, 50), p90: pct(slipway.perStep, 90) },
+      shPerStepMs: { p50: pct(sh.perStep, 50), p90: pct(sh.perStep, 90) },
+      perStepOverheadMs: { p50: pct(slipway.perStep, 50) - pct(sh.perStep, 50) },
+    };
+    r.ratios = {
+      triggerVsNodeStart: r.triggerToFirstStepMs.p50 / r.nodeProcessStartMs.p50,
+      perStepVsSh: r.perStepMs.p50 / r.shPerStepMs.p50,
+    };
+    r.goals = {
+      'trigger to first step beyond process start ≤ 50 ms (p50)': r.beyondProcessStartMs.p50 <= 50,
+      'per-step overhead ≤ 5 ms (p50)': r.perStepOverheadMs.p50 <= 5,
+    };
+    const f = (x) => x.toFixed(1);
+    log('\norchestrator overhead (5-step no-op pipeline, warm control plane)');
+    log(`  trigger → first step      p50 ${f(r.triggerToFirstStepMs.p50)} ms   p90 ${f(r.triggerToFirstStepMs.p90)} ms`);
+    log(`  bare node start → command p50 ${f(r.nodeProcessStartMs.p50)} ms   (baseline, same run)`);
+    log(`  beyond process start      p50 ${f(r.beyondProcessStartMs.p50)} ms   goal ≤ 50 ms   ratio ${f(r.ratios.triggerVsNodeStart)}× node start`);
+    log(`  per step                  p50 ${f(r.perStepMs.p50)} ms   plain sh ${f(r.shPerStepMs.p50)} ms   overhead ${f(r.perStepOverheadMs.p50)} ms   goal ≤ 5 ms`);
+    return r;
+  } finally {
+    await run(process.execPath, [BIN, 'server', 'stop'], { cwd: dir, env }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchOrchestrator();
+}

@@ -1,0 +1,22 @@
+// `npm run bench`: every figure of SPEC §11 that Slipway can measure so far, each against a
+// baseline measured in the same run; a table on stdout and JSON in bench/results/.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchOrchestrator } from './orchestrator.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+const results = { at: new Date().toISOString(), node: process.version };
+
+if (want('orchestrator')) results.orchestrator = await benchOrchestrator();
+if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
+  const { benchProxy } = await import('./proxy.mjs');
+  results.proxy = await benchProxy({});
+}
+
+mkdirSync(join(here, 'results'), { recursive: true });
+const file = join(here, 'results', 'bench.json');
+writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`\nwrote ${file}`);
