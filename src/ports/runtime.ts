@@ -1,0 +1,70 @@
+// The runtime port: makes a release's artifact run as supervised instances. The embedded adapter
+// (adapters/runtime/process) runs local processes; Docker and Kubernetes adapters come later.
+//
+// Contract:
+// - `prepare` is idempotent: preparing a release that is already prepared returns the same dir.
+// - `start` starts new instances of a prepared release; it never touches other releases' instances.
+// - Instances are owned by the runtime; the runtime restarts crashed ones with backoff and reports
+//   every crash through `onEvent`, and `stop` stops them (SIGTERM, grace, SIGKILL).
+// - `adopt` reattaches to instances started by an earlier control plane (recorded pids/ports), so a
+//   restart of the control plane neither kills nor duplicates them.
+
+export interface ReleaseRef {
+  env: string;
+  /** Release number within the environment (v1, v2 … → 1, 2 …). */
+  release: number;
+  digest: string;
+}
+
+export interface InstanceSpec extends ReleaseRef {
+  /** The shell command of `run.command`, started in the release directory. */
+  command: string;
+  instances: number;
+  /** Environment of each process, besides PORT and Slipway's metadata, which the runtime adds. */
+  env: Record<string, string>;
+  health: { path: string; intervalMs: number; timeoutMs: number; startTimeoutMs: number };
+  stopGraceMs: number;
+  /** Values masked in the instance logs. */
+  secretValues?: string[];
+}
+
+export interface InstanceInfo {
+  id: string;
+  env: string;
+  release: number;
+  digest: string;
+  pid: number;
+  port: number;
+  url: string;
+  startedAt: string;
+  restarts: number;
+  state: 'starting' | 'healthy' | 'unhealthy' | 'crashed' | 'stopped';
+  log: string;
+}
+
+export type RuntimeEvent =
+  | { kind: 'instance.started'; instance: InstanceInfo }
+  | { kind: 'instance.healthy'; instance: InstanceInfo; afterMs: number }
+  | { kind: 'instance.crashed'; instance: InstanceInfo; exitCode: number | null; signal: string | null; lastLines: string[] }
+  | { kind: 'instance.restarted'; instance: InstanceInfo; attempt: number; backoffMs: number }
+  | { kind: 'instance.stopped'; instance: InstanceInfo };
+
+export type StartResult =
+  | { ok: true; instances: InstanceInfo[] }
+  | { ok: false; reason: 'exited' | 'unhealthy' | 'timeout' | 'spawn'; message: string; lastLines: string[] };
+
+export interface Runtime {
+  /** Verifies the artifact and unpacks it into a read-only release directory. */
+  prepare(ref: ReleaseRef): Promise<{ dir: string }>;
+  /** Starts the instances and waits until all are healthy (or fails, stopping what it started). */
+  start(spec: InstanceSpec): Promise<StartResult>;
+  /** Instances of a release (all releases of the env when `release` is omitted). */
+  list(env: string, release?: number): InstanceInfo[];
+  /** Stops the instances of a release; resolves when they are gone. */
+  stop(env: string, release: number): Promise<void>;
+  /** Reattaches to recorded instances that are still alive; returns the ones it adopted. */
+  adopt(recorded: InstanceInfo[], spec: (ref: ReleaseRef) => InstanceSpec | undefined): Promise<InstanceInfo[]>;
+  onEvent(listener: (e: RuntimeEvent) => void): () => void;
+  /** Stops supervising (instances keep running unless `stopInstances`). */
+  close(opts?: { stopInstances?: boolean }): Promise<void>;
+}
