@@ -20,8 +20,8 @@ export interface InstanceSpec extends ReleaseRef {
   /** The shell command of `run.command`, started in the release directory. */
   command: string;
   instances: number;
-  /** Environment of each process, besides PORT and Slipway's metadata, which the runtime adds. */
-  env: Record<string, string>;
+  /** Environment variables of each process, besides PORT and Slipway's metadata, which the runtime adds. */
+  vars: Record<string, string>;
   health: { path: string; intervalMs: number; timeoutMs: number; startTimeoutMs: number };
   stopGraceMs: number;
   /** Values masked in the instance logs. */
