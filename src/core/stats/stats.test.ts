@@ -28,8 +28,8 @@ const close = (actual: number, expected: number, rel = 1e-9, what = ''): void =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected}, got ${actual}`);
 };
 
-void describe('normal distribution', () => {
-  void test('matches SciPy norm.cdf / norm.sf, including far tails', () => {
+describe('normal distribution', () => {
+  test('matches SciPy norm.cdf / norm.sf, including far tails', () => {
     close(normalCdf(-1.96), 0.024997895148220435, 1e-12);
     close(normalCdf(-1), 0.15865525393145707, 1e-12);
     close(normalCdf(0.5), 0.6914624612740131, 1e-12);
@@ -40,7 +40,7 @@ void describe('normal distribution', () => {
     assert.equal(normalSf(40), 0);
   });
 
-  void test('property: cdf agrees with numerical integration of the density', () => {
+  test('property: cdf agrees with numerical integration of the density', () => {
     const pdf = (t: number): number => Math.exp((-t * t) / 2) / Math.sqrt(2 * Math.PI);
     fc.assert(
       fc.property(fc.double({ min: -6, max: 6, noNaN: true }), (z) => {
@@ -58,8 +58,8 @@ void describe('normal distribution', () => {
   });
 });
 
-void describe('descriptive statistics', () => {
-  void test('percentiles interpolate linearly between closest ranks (numpy default)', () => {
+describe('descriptive statistics', () => {
+  test('percentiles interpolate linearly between closest ranks (numpy default)', () => {
     const xs = [50, 15, 40, 20, 35];
     assert.deepEqual(percentiles(xs, [0, 25, 40, 50, 90, 100]), [15, 20, 29, 35, 46, 50]);
     assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -67,19 +67,19 @@ void describe('descriptive statistics', () => {
     assert.equal(mean([1, 2, 3, 4]), 2.5);
   });
 
-  void test('MAD, raw and normal-consistent (SciPy median_abs_deviation)', () => {
+  test('MAD, raw and normal-consistent (SciPy median_abs_deviation)', () => {
     assert.equal(mad([1, 1, 2, 2, 4, 6, 9]), 1);
     close(mad([1, 1, 2, 2, 4, 6, 9], { normalConsistent: true }), 1.482602218505602);
   });
 
-  void test('does not mutate its input', () => {
+  test('does not mutate its input', () => {
     const xs = [3, 1, 2];
     median(xs);
     percentiles(xs, [10]);
     assert.deepEqual(xs, [3, 1, 2]);
   });
 
-  void test('rejects empty samples, non-finite values and out-of-range percentiles', () => {
+  test('rejects empty samples, non-finite values and out-of-range percentiles', () => {
     assert.throws(() => median([]), /empty sample/);
     assert.throws(() => mean([1, Number.NaN]), /non-finite/);
     assert.throws(() => percentile([1], 101), /within \[0, 100\]/);
@@ -87,8 +87,8 @@ void describe('descriptive statistics', () => {
   });
 });
 
-void describe('gamma and factorials', () => {
-  void test('match exact factorials and Python math.lgamma', () => {
+describe('gamma and factorials', () => {
+  test('match exact factorials and Python math.lgamma', () => {
     close(logFactorial(10), Math.log(3628800), 1e-14);
     close(logFactorial(0), 0);
     close(logGamma(100.5), 361.4355404677776, 1e-13);
@@ -98,8 +98,8 @@ void describe('gamma and factorials', () => {
   });
 });
 
-void describe('Mann–Whitney U', () => {
-  void test('exact, fully separated samples (worked by hand: 1 arrangement of C(6,3) = 20)', () => {
+describe('Mann–Whitney U', () => {
+  test('exact, fully separated samples (worked by hand: 1 arrangement of C(6,3) = 20)', () => {
     const r = mannWhitneyU([1, 2, 3], [4, 5, 6]);
     assert.equal(r.method, 'exact');
     assert.equal(r.u, 0);
@@ -109,7 +109,7 @@ void describe('Mann–Whitney U', () => {
     assert.equal(mannWhitneyU([1, 2, 3], [4, 5, 6], { alternative: 'greater' }).p, 1);
   });
 
-  void test('SciPy documentation example (U = 17), exact and asymptotic', () => {
+  test('SciPy documentation example (U = 17), exact and asymptotic', () => {
     const males = [19, 22, 16, 29, 24];
     const females = [20, 11, 17, 12];
     const exact = mannWhitneyU(males, females);
@@ -125,7 +125,7 @@ void describe('Mann–Whitney U', () => {
     close(exact.effect.rankBiserial, 0.7);
   });
 
-  void test('many ties: tie-corrected normal approximation with and without continuity', () => {
+  test('many ties: tie-corrected normal approximation with and without continuity', () => {
     const x = Array.from({ length: 30 }, (_, i) => i % 7);
     const y = Array.from({ length: 25 }, (_, i) => (i * 3) % 11);
     const r = mannWhitneyU(x, y);
@@ -139,7 +139,7 @@ void describe('Mann–Whitney U', () => {
     assert.ok(r.z < 0, 'x tends to be smaller, so z is negative');
   });
 
-  void test('exact distribution for 15 vs 18 values agrees with SciPy, and differs from the approximation', () => {
+  test('exact distribution for 15 vs 18 values agrees with SciPy, and differs from the approximation', () => {
     const x = [0.346, 0.822, 0.33, -1.303, 0.905, 0.446, -0.537, 0.581, 0.365, 0.294, 0.028, 0.547, -0.736, -0.163, -0.482];
     const y = [1.399, 0.84, 0.508, 0.018, 0.543, 0.808, 0.524, 2.094, 1.807, -1.911, -1.089, 0.625, 0.378, 1.014, 1.017, 2.918, -0.312, 0.422];
     const r = mannWhitneyU(x, y);
@@ -150,7 +150,7 @@ void describe('Mann–Whitney U', () => {
     close(mannWhitneyU(x, y, { method: 'asymptotic' }).p, 0.03762499025733997, 1e-9);
   });
 
-  void test('exact distribution counts every arrangement once and is symmetric', () => {
+  test('exact distribution counts every arrangement once and is symmetric', () => {
     const counts = exactUDistribution(4, 6);
     assert.equal(counts.length, 25);
     assert.equal(
@@ -161,7 +161,7 @@ void describe('Mann–Whitney U', () => {
     close(smallestOneSidedP(3, 3), 1 / 20);
   });
 
-  void test('rejects empty samples, NaN, and an exact request with ties', () => {
+  test('rejects empty samples, NaN, and an exact request with ties', () => {
     assert.throws(() => mannWhitneyU([], [1]), /sample x is empty/);
     assert.throws(() => mannWhitneyU([1], [Number.NaN]), /sample y contains NaN/);
     assert.throws(() => mannWhitneyU([1, 2], [2, 3], { method: 'exact' }), /without ties/);
@@ -169,7 +169,7 @@ void describe('Mann–Whitney U', () => {
 
   const sample = fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 40 });
 
-  void test('property: p is a probability and U is in [0, n1·n2]', () => {
+  test('property: p is a probability and U is in [0, n1·n2]', () => {
     fc.assert(
       fc.property(sample, sample, fc.constantFrom('two-sided', 'less', 'greater'), (x, y, alternative) => {
         const r = mannWhitneyU(x, y, { alternative });
@@ -178,7 +178,7 @@ void describe('Mann–Whitney U', () => {
     );
   });
 
-  void test('property: swapping the samples swaps U and mirrors the one-sided tests', () => {
+  test('property: swapping the samples swaps U and mirrors the one-sided tests', () => {
     fc.assert(
       fc.property(sample, sample, (x, y) => {
         const a = mannWhitneyU(x, y);
@@ -195,7 +195,7 @@ void describe('Mann–Whitney U', () => {
     );
   });
 
-  void test('property: identical samples show no difference at all', () => {
+  test('property: identical samples show no difference at all', () => {
     fc.assert(
       fc.property(sample, (x) => {
         const r = mannWhitneyU(x, [...x]);
@@ -204,7 +204,7 @@ void describe('Mann–Whitney U', () => {
     );
   });
 
-  void test('property: shifting x far above y gives the smallest possible p', () => {
+  test('property: shifting x far above y gives the smallest possible p', () => {
     fc.assert(
       fc.property(sample, sample, (x, y) => {
         const shifted = x.map((v) => v + 1000);
@@ -215,20 +215,20 @@ void describe('Mann–Whitney U', () => {
   });
 });
 
-void describe('proportion tests', () => {
-  void test("Fisher's exact test: the lady tasting tea (hand-computable: 1/70 + 16/70 …)", () => {
+describe('proportion tests', () => {
+  test("Fisher's exact test: the lady tasting tea (hand-computable: 1/70 + 16/70 …)", () => {
     const two = fisherExact({ events: 3, trials: 4 }, { events: 1, trials: 4 });
     close(two.p, 0.48571428571428565, 1e-10);
     close(fisherExact({ events: 3, trials: 4 }, { events: 1, trials: 4 }, { alternative: 'greater' }).p, 0.24285714285714283, 1e-10);
   });
 
-  void test("Fisher's exact test on error counts agrees with SciPy", () => {
+  test("Fisher's exact test on error counts agrees with SciPy", () => {
     close(fisherExact({ events: 8, trials: 1000 }, { events: 1, trials: 1000 }).p, 0.03864115495182243, 1e-8);
     close(fisherExact({ events: 8, trials: 1000 }, { events: 1, trials: 1000 }, { alternative: 'greater' }).p, 0.019320577475911215, 1e-8);
     close(fisherExact({ events: 0, trials: 50 }, { events: 5, trials: 50 }, { alternative: 'less' }).p, 0.028142247214412164, 1e-8);
   });
 
-  void test('two-proportion z-test (hand-computed: pooled 0.0225, z = 2.2617)', () => {
+  test('two-proportion z-test (hand-computed: pooled 0.0225, z = 2.2617)', () => {
     const r = twoProportionZTest({ events: 30, trials: 1000 }, { events: 15, trials: 1000 });
     close(r.z ?? Number.NaN, 2.261656365159503, 1e-12);
     close(r.p, 0.023718642632191457, 1e-10);
@@ -236,17 +236,17 @@ void describe('proportion tests', () => {
     assert.equal(twoProportionZTest({ events: 0, trials: 10 }, { events: 0, trials: 10 }).p, 1);
   });
 
-  void test('compareProportions picks Fisher for small expected counts and z for large ones', () => {
+  test('compareProportions picks Fisher for small expected counts and z for large ones', () => {
     assert.equal(compareProportions({ events: 3, trials: 100 }, { events: 0, trials: 100 }).method, 'fisher');
     assert.equal(compareProportions({ events: 300, trials: 10000 }, { events: 200, trials: 10000 }).method, 'z');
   });
 
-  void test('rejects impossible counts', () => {
+  test('rejects impossible counts', () => {
     assert.throws(() => fisherExact({ events: 5, trials: 4 }, { events: 0, trials: 1 }), /events must be an integer in \[0, 4\]/);
     assert.throws(() => twoProportionZTest({ events: 0, trials: 0 }, { events: 0, trials: 1 }), /trials must be a positive integer/);
   });
 
-  void test('property: p in [0, 1] and symmetric under swapping', () => {
+  test('property: p in [0, 1] and symmetric under swapping', () => {
     const s = fc
       .tuple(fc.integer({ min: 1, max: 300 }), fc.double({ min: 0, max: 1, noNaN: true }))
       .map(([trials, f]) => ({ trials, events: Math.floor(f * trials) }));

@@ -32,18 +32,18 @@ function normal(seed: number, n: number, mu: number, sigma: number): number[] {
 const latency = (samples: number[]): BenchMetric => ({ name: 'req_latency_ms', unit: 'ms', better: 'lower', samples });
 const throughput = (samples: number[]): BenchMetric => ({ name: 'rps', better: 'higher', samples });
 
-void describe('parseBenchOutput', () => {
-  void test('accepts one JSON document', () => {
+describe('parseBenchOutput', () => {
+  test('accepts one JSON document', () => {
     const r = parseBenchOutput('{"version":1,"metrics":[{"name":"req_latency_ms","unit":"ms","better":"lower","samples":[1,2.5,3]}]}');
     assert.deepEqual(r, { ok: true, metrics: [{ name: 'req_latency_ms', unit: 'ms', better: 'lower', samples: [1, 2.5, 3] }] });
   });
 
-  void test('accepts progress lines followed by the JSON as the last line, and defaults better to lower', () => {
+  test('accepts progress lines followed by the JSON as the last line, and defaults better to lower', () => {
     const r = parseBenchOutput('warming up\nrun 1/3\n{"metrics":[{"name":"p50","samples":[4]}]}\n\n');
     assert.deepEqual(r, { ok: true, metrics: [{ name: 'p50', better: 'lower', samples: [4] }] });
   });
 
-  void test('accepts pretty-printed JSON spanning several lines', () => {
+  test('accepts pretty-printed JSON spanning several lines', () => {
     const r = parseBenchOutput(JSON.stringify({ metrics: [{ name: 'rps', better: 'higher', samples: [10, 11] }] }, null, 2));
     assert.equal(r.ok, true);
   });
@@ -69,29 +69,29 @@ void describe('parseBenchOutput', () => {
     ['a long unit', '{"metrics":[{"name":"a","unit":"milliseconds-per-request-x","samples":[1]}]}', /\.unit is "milliseconds-per-request-x"/],
   ];
   for (const [what, text, message] of bad) {
-    void test(`rejects ${what} with a clear message`, () => {
+    test(`rejects ${what} with a clear message`, () => {
       const r = parseBenchOutput(text);
       assert.equal(r.ok, false);
       if (!r.ok) assert.match(r.message, message);
     });
   }
 
-  void test('selectBenchText prefers a non-empty output file over stdout', () => {
+  test('selectBenchText prefers a non-empty output file over stdout', () => {
     assert.equal(selectBenchText({ fileText: '{"a":1}', stdout: 'x' }), '{"a":1}');
     assert.equal(selectBenchText({ fileText: '  ', stdout: 'x' }), 'x');
     assert.equal(selectBenchText({ stdout: 'x' }), 'x');
   });
 
-  void test('combineBenchRuns joins the samples of reruns by metric name', () => {
+  test('combineBenchRuns joins the samples of reruns by metric name', () => {
     const joined = combineBenchRuns([[latency([1, 2])], [latency([3]), throughput([9])]]);
     assert.deepEqual(joined, [latency([1, 2, 3]), throughput([9])]);
   });
 });
 
-void describe('compareBench', () => {
+describe('compareBench', () => {
   const base = normal(1, 30, 100, 5);
 
-  void test('a clear slowdown beyond the tolerance is a regression', () => {
+  test('a clear slowdown beyond the tolerance is a regression', () => {
     const r = compareBench([latency(base)], [latency(normal(2, 30, 130, 5))], { maxRegression: 0.1 });
     assert.equal(r.verdict, 'regression');
     const m = r.metrics[0];
@@ -101,7 +101,7 @@ void describe('compareBench', () => {
     assert.match(m?.message ?? '', /ms → .* ms \(\+\d+\.\d %, p < 0\.0001\): higher beyond the 10 % tolerance — regression/);
   });
 
-  void test('a significant change within the tolerance passes', () => {
+  test('a significant change within the tolerance passes', () => {
     const r = compareBench([latency(base)], [latency(normal(3, 30, 104, 1))], { maxRegression: 0.1 });
     assert.equal(r.metrics[0]?.verdict, 'pass');
     assert.ok((r.metrics[0]?.p ?? 1) < 0.05, 'the shift is real but small');
@@ -109,27 +109,27 @@ void describe('compareBench', () => {
     assert.equal(r.verdict, 'pass');
   });
 
-  void test('a clear speed-up is an improvement, and improvements pass the gate', () => {
+  test('a clear speed-up is an improvement, and improvements pass the gate', () => {
     const r = compareBench([latency(base)], [latency(normal(4, 30, 70, 5))]);
     assert.equal(r.metrics[0]?.verdict, 'improvement');
     assert.equal(r.verdict, 'pass');
   });
 
-  void test("'higher is better' metrics regress when they drop", () => {
+  test("'higher is better' metrics regress when they drop", () => {
     const r = compareBench([throughput(normal(5, 20, 1000, 30))], [throughput(normal(6, 20, 700, 30))]);
     assert.equal(r.metrics[0]?.verdict, 'regression');
     const up = compareBench([throughput(normal(5, 20, 1000, 30))], [throughput(normal(7, 20, 1400, 30))]);
     assert.equal(up.metrics[0]?.verdict, 'improvement');
   });
 
-  void test('too few samples: not enough data, whatever the numbers say', () => {
+  test('too few samples: not enough data, whatever the numbers say', () => {
     const r = compareBench([latency(base.slice(0, 5))], [latency([500, 600, 700, 800, 900])], { minSamples: 10 });
     assert.equal(r.verdict, 'not-enough-data');
     assert.match(r.metrics[0]?.message ?? '', /not enough data — rerun with more samples \(baseline 5, candidate 5, need at least 10 each\)/);
     assert.equal(r.metrics[0]?.baselineMedian, undefined);
   });
 
-  void test('a large but noisy slowdown says "not enough data" rather than guessing', () => {
+  test('a large but noisy slowdown says "not enough data" rather than guessing', () => {
     // Very noisy samples (sd 60 % of the mean), 10 a side, true slowdown 20 %: whenever the
     // observed change is beyond the tolerance but not significant, the verdict must say so.
     let ambiguous = 0;
@@ -146,7 +146,7 @@ void describe('compareBench', () => {
     assert.ok(ambiguous >= 5, `only ${ambiguous} ambiguous cases were drawn`);
   });
 
-  void test('never flaps to regression when nothing changed (200 seeded pairs)', () => {
+  test('never flaps to regression when nothing changed (200 seeded pairs)', () => {
     let regressions = 0;
     for (let seed = 100; seed < 300; seed++) {
       const r = compareBench([latency(normal(seed, 20, 100, 5))], [latency(normal(seed + 1000, 20, 100, 5))]);
@@ -155,14 +155,14 @@ void describe('compareBench', () => {
     assert.equal(regressions, 0);
   });
 
-  void test('always catches a 30 % slowdown with 20 samples a side (200 seeded pairs)', () => {
+  test('always catches a 30 % slowdown with 20 samples a side (200 seeded pairs)', () => {
     for (let seed = 100; seed < 300; seed++) {
       const r = compareBench([latency(normal(seed, 20, 100, 5))], [latency(normal(seed + 1000, 20, 130, 5))]);
       assert.equal(r.verdict, 'regression', `seed ${seed}`);
     }
   });
 
-  void test('metrics missing on either side are named', () => {
+  test('metrics missing on either side are named', () => {
     const r = compareBench([latency(base), throughput(base)], [latency(base), { name: 'new_metric', better: 'lower', samples: base }]);
     const byName = new Map(r.metrics.map((m) => [m.name, m]));
     assert.equal(byName.get('req_latency_ms')?.verdict, 'pass');
@@ -171,7 +171,7 @@ void describe('compareBench', () => {
     assert.equal(r.verdict, 'not-enough-data');
   });
 
-  void test('a zero baseline median: any rise is beyond the tolerance', () => {
+  test('a zero baseline median: any rise is beyond the tolerance', () => {
     const zeros = Array.from({ length: 20 }, () => 0);
     const r = compareBench([{ name: 'errors', better: 'lower', samples: zeros }], [{ name: 'errors', better: 'lower', samples: zeros.map(() => 3) }]);
     assert.equal(r.metrics[0]?.changePct, null);
@@ -181,13 +181,13 @@ void describe('compareBench', () => {
     assert.equal(same.metrics[0]?.changePct, 0);
   });
 
-  void test('rejects nonsensical options', () => {
+  test('rejects nonsensical options', () => {
     assert.throws(() => compareBench([], [], { confidence: 1 }), /confidence must be within/);
     assert.throws(() => compareBench([], [], { maxRegression: -0.1 }), /maxRegression must be ≥ 0/);
     assert.throws(() => compareBench([], [], { minSamples: 1 }), /minSamples must be an integer ≥ 2/);
   });
 
-  void test('formatBenchComparison lists the worst first', () => {
+  test('formatBenchComparison lists the worst first', () => {
     const r = compareBench([latency(base), throughput(normal(5, 20, 1000, 30))], [latency(normal(2, 30, 130, 5)), throughput(normal(11, 20, 1000, 30))]);
     const lines = formatBenchComparison(r);
     assert.match(lines[0] ?? '', /^regression\s+req_latency_ms: /);

@@ -20,7 +20,7 @@ const parsed = (text: string): Allowlist => {
   return r.allowlist;
 };
 
-void describe('parseAllowlist', () => {
+describe('parseAllowlist', () => {
   test('reads entries by path, rule and fingerprint, with their source line', () => {
     const a = parsed(
       [
@@ -79,7 +79,7 @@ void describe('parseAllowlist', () => {
   });
 });
 
-void describe('globs', () => {
+describe('globs', () => {
   const cases: [string, string, boolean][] = [
     ['test/fixtures/**', 'test/fixtures/a/b.txt', true],
     ['test/fixtures/**', 'test/fixturesX/a', false],
@@ -102,7 +102,7 @@ void describe('globs', () => {
   }
 });
 
-void describe('applyAllowlist', () => {
+describe('applyAllowlist', () => {
   const now = new Date('2026-06-01T12:00:00Z');
 
   test('an entry with several matchers needs all of them', () => {

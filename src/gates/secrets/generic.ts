@@ -8,7 +8,7 @@ import { characterClasses, looksLikePlaceholder, shannonEntropy } from './entrop
 const KEYWORDS = ['password', 'passwd', 'pwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'accesskey', 'access_key', 'privatekey', 'private_key', 'credential', 'auth_key', 'authkey'];
 
 /** Names that mention a secret but hold something else: its file, its length, its type… */
-const NOT_A_SECRET_NAME = /(?:file|path|dir|name|type|length|len|size|count|expiry|expires|expires_?in|ttl|header|field|url|uri|endpoint|id|ids|format|policy|regex|pattern|prefix|label|hint|placeholder|env|var|mode|enabled|required|timeout|rotation|version|algorithm|_?kind)$/i;
+const NOT_A_SECRET_NAME = /(?:file|path|dir|name|type|length|len|size|count|expiry|expires|expires_?in|ttl|header|field|url|uri|endpoint|id|ids|format|policy|regex|pattern|prefix|label|hint|placeholder|env|var|mode|enabled|required|timeout|rotation|version|alg|algorithm|_?kind)$/i;
 
 export const MIN_LENGTH = 8;
 

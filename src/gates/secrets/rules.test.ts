@@ -36,7 +36,7 @@ const fake = {
 
 const rulesOf = (text: string, file = 'src/app.ts'): string[] => scanText(file, text).map((f) => f.rule);
 
-void describe('secret rules: positives', () => {
+describe('secret rules: positives', () => {
   const cases: [string, string, string][] = [
     ['github-token', `const t = "${fake.github}";`, fake.github],
     ['github-token', `GITHUB_TOKEN=${fake.githubOauth}`, fake.githubOauth],
@@ -61,7 +61,7 @@ void describe('secret rules: positives', () => {
     ['generic-secret', 'const SECRET_KEY = `' + 'pK7#mQ2!' + 'vX9$wL4`;', 'pK7#mQ2!vX9$wL4'],
   ];
   for (const [rule, text, secret] of cases) {
-    void test(`${rule}: ${text.slice(0, 40).replace(/\n/g, '⏎')}…`, () => {
+    test(`${rule}: ${text.slice(0, 40).replace(/\n/g, '⏎')}…`, () => {
       const found = scanText('config/app.env', text);
       assert.equal(found.length, 1, `expected one finding, got ${JSON.stringify(found)}`);
       const f = found[0];
@@ -72,7 +72,7 @@ void describe('secret rules: positives', () => {
   }
 });
 
-void describe('secret rules: negatives (look-alikes, placeholders, ordinary code)', () => {
+describe('secret rules: negatives (look-alikes, placeholders, ordinary code)', () => {
   const negatives: [string, string][] = [
     ['short GitHub-like prefix', 'gh' + 'p_' + 'short'],
     ['AWS documentation example key', 'AK' + 'IAIOSFODNN7EXAMPLE'],
@@ -97,6 +97,7 @@ void describe('secret rules: negatives (look-alikes, placeholders, ordinary code
     ['masked sample', 'secret: xxxxxxxxxxxxxxxx'],
     ['a file name', 'password_file: /run/secrets/db_password'],
     ['a length', 'token_length = 32'],
+    ['an algorithm name', "export const SECRET_ALG = '" + "AES-256-GCM+HKDF-SHA256';"],
     ['a header name', 'token_header: "X-Upstream-Token-V2"'],
     ['camel-case identifier', 'password: "myDatabaseConnection"'],
     ['short value', 'pwd = "Ab1!"'],
@@ -107,12 +108,12 @@ void describe('secret rules: negatives (look-alikes, placeholders, ordinary code
     ['a hash of a lockfile', '"integrity": "sha512-' + alnum(86) + '=="'],
   ];
   for (const [what, text] of negatives) {
-    void test(what, () => assert.deepEqual(rulesOf(text), []));
+    test(what, () => assert.deepEqual(rulesOf(text), []));
   }
 });
 
-void describe('findings', () => {
-  void test('report line and column of the secret (1-based)', () => {
+describe('findings', () => {
+  test('report line and column of the secret (1-based)', () => {
     const text = `line one\n  two\n\nconst k = '${fake.stripe}';\n`;
     const [f] = scanText('a.ts', text);
     assert.equal(f?.line, 4);
@@ -120,12 +121,12 @@ void describe('findings', () => {
     assert.equal(f?.description, 'Stripe live secret or restricted key');
   });
 
-  void test('overlapping rules give one finding, from the most specific rule', () => {
+  test('overlapping rules give one finding, from the most specific rule', () => {
     assert.deepEqual(rulesOf(`GITHUB_TOKEN="${fake.githubOauth}"`), ['github-token']);
     assert.deepEqual(rulesOf(`auth_token: ${fake.jwt}`), ['jwt']);
   });
 
-  void test('several secrets in a file are each reported, in order', () => {
+  test('several secrets in a file are each reported, in order', () => {
     const found = scanText('x', `${fake.npm}\n${fake.gitlab} ${fake.google}`);
     assert.deepEqual(
       found.map((f) => [f.rule, f.line]),
@@ -137,7 +138,7 @@ void describe('findings', () => {
     );
   });
 
-  void test('the fingerprint depends on rule, file and secret', () => {
+  test('the fingerprint depends on rule, file and secret', () => {
     const a = scanText('a.ts', fake.github)[0]?.fingerprint;
     const b = scanText('b.ts', fake.github)[0]?.fingerprint;
     const c = scanText('a.ts', `\n\n   ${fake.github}`)[0]?.fingerprint;
@@ -146,21 +147,21 @@ void describe('findings', () => {
     assert.equal(a, c, 'moving the secret within the file keeps its fingerprint');
   });
 
-  void test('every rule id is unique and kebab-case', () => {
+  test('every rule id is unique and kebab-case', () => {
     const ids = RULES.map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.match(id, /^[a-z0-9]+(?:-[a-z0-9]+)*$/);
   });
 });
 
-void describe('masking', () => {
-  void test('keeps the public prefix and at most the last 4 characters', () => {
+describe('masking', () => {
+  test('keeps the public prefix and at most the last 4 characters', () => {
     assert.equal(maskSecret(fake.github, 'ghp_'), 'ghp_****…AAAA');
     assert.equal(maskSecret('Sup3rS3cretPa55'), '****');
     assert.equal(maskSecret('abcdefghijklmnopqrst'), '****…qrst');
   });
 
-  void test('findings never carry more than 4 characters of the secret', () => {
+  test('findings never carry more than 4 characters of the secret', () => {
     const all = [fake.github, fake.gitlab, fake.slack, fake.stripe, fake.google, fake.aws, fake.npm, fake.jwt, fake.githubFine].join('\n');
     for (const f of scanText('x', all)) {
       const shown = f.masked.replace(/^(?:gh[pousr]_|github_pat_|glpat-|xox[baprs]-|[sr]k_live_|AIza|AKIA|npm_|eyJ)/, '').replace(/[*…]/g, '');
@@ -168,7 +169,7 @@ void describe('masking', () => {
     }
   });
 
-  void test('private keys show only their header, URLs only user and host', () => {
+  test('private keys show only their header, URLs only user and host', () => {
     const [key] = scanText('k', fake.pem);
     assert.equal(key?.masked, '-----BEGIN RSA PRIVATE KEY----- ****');
     const [url] = scanText('u', 'redis://cache:' + 'Xk9vLq2Tz' + '@cache.internal:6379');
@@ -176,8 +177,8 @@ void describe('masking', () => {
   });
 });
 
-void describe('entropy', () => {
-  void test('Shannon entropy of known strings', () => {
+describe('entropy', () => {
+  test('Shannon entropy of known strings', () => {
     assert.equal(shannonEntropy(''), 0);
     assert.equal(shannonEntropy('aaaa'), 0);
     assert.equal(shannonEntropy('abab'), 1);

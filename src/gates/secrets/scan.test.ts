@@ -37,7 +37,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-void describe('scanTree', () => {
+describe('scanTree', () => {
   test('finds secrets, skips .git, node_modules, binaries, large files and links, and says so', async () => {
     const r = await scanTree(path.join(dir, 'tree'));
     assert.deepEqual(
@@ -91,7 +91,7 @@ void describe('scanTree', () => {
   });
 });
 
-void describe('scanArchive', () => {
+describe('scanArchive', () => {
   test('scans the real artifact format (deterministic tar) and its gzip', async () => {
     const tarFile = path.join(dir, 'artifact.tar');
     await packDeterministic(path.join(dir, 'tree'), ['src', 'config/.env', 'node_modules', 'assets'], tarFile);
@@ -141,7 +141,7 @@ void describe('scanArchive', () => {
   });
 });
 
-void describe('scanFiles', () => {
+describe('scanFiles', () => {
   test('scans files given as data, sync or async, with the same limits', async () => {
     const files = [
       { path: './app/.env', content: `STRIPE=${stripe}` },
