@@ -10,3 +10,4 @@ export { severityOf, severityOfScore, type AdvisorySeverity, type Severity, type
 export { checkIgnores, type AuditIgnore } from './ignore.js';
 export { auditLockfile, formatAuditFinding, type AuditFinding, type AuditOptions, type AuditResult, type IgnoredFinding } from './audit.js';
 export { readZip, ZipFormatError, type ZipEntry } from './zip.js';
+export { auditTree, findLockfile, LOCKFILE_NAMES, type AuditTreeResult } from './run.js';

@@ -4,10 +4,11 @@
 
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { auditLockfile, cvss3BaseScore, loadOsvDatabase, matchPackage, parseLockfile, severityOfScore, type OsvDatabase } from './index.js';
+import { auditLockfile, auditTree, cvss3BaseScore, loadOsvDatabase, matchPackage, parseLockfile, severityOfScore, type OsvDatabase } from './index.js';
 
 // dist/src/gates/audit/ → the repository root, then the shared folder beside it.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -186,5 +187,29 @@ describe('real OSV records (../shared/data/osv/npm)', { skip: missing }, () => {
     assert.ok(r.ok);
     assert.equal(r.findings.length, 0);
     assert.ok(r.warnings.some((w) => /lodash@github:lodash\/lodash#abc is not a semver version/.test(w)));
+  });
+
+  test('auditTree: finds the lockfile, loads the database, audits; each failure is a value', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'slipway-'));
+    try {
+      const none = await auditTree(root, osvDir);
+      assert.equal(none.ok, false);
+      if (!none.ok) assert.equal(none.reason, 'no-lockfile');
+      writeFileSync(path.join(root, 'yarn.lock'), 'ws@^8.0.0:\n  version "8.17.0"\n');
+      const r = await auditTree(root, osvDir, { severity: 'high' });
+      assert.ok(r.ok);
+      assert.equal(r.lockfile, 'yarn.lock');
+      assert.deepEqual(r.findings.map((f) => `${f.package}@${f.version} ${f.id}`), ['ws@8.17.0 GHSA-3h5v-q93c-6h6q']);
+      const noDb = await auditTree(root, path.join(root, 'osv'));
+      assert.equal(!noDb.ok && noDb.reason, 'database');
+      const badIgnore = await auditTree(root, osvDir, { ignore: [{ id: 'GHSA-3h5v-q93c-6h6q', reason: '', expires: '2030-01-01' }] });
+      assert.equal(!badIgnore.ok && badIgnore.reason, 'bad-ignore');
+      writeFileSync(path.join(root, 'package-lock.json'), '{"lockfileVersion": 3,');
+      const bad = await auditTree(root, osvDir);
+      assert.equal(!bad.ok && bad.reason, 'bad-lockfile');
+      if (!bad.ok) assert.match(bad.message, /^package-lock\.json/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,10 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combineBenchRuns, compareBench, formatBenchComparison, parseBenchOutput, selectBenchText, type BenchMetric } from './index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { collectBenchOutput, combineBenchRuns, compareBench, formatBenchComparison, parseBenchOutput, selectBenchText, type BenchMetric } from './index.js';
 
 /** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
 function rng(seed: number): () => number {
@@ -192,5 +195,24 @@ describe('compareBench', () => {
     const lines = formatBenchComparison(r);
     assert.match(lines[0] ?? '', /^regression\s+req_latency_ms: /);
     assert.match(lines[1] ?? '', /^pass\s+rps: /);
+  });
+});
+
+describe('collectBenchOutput', () => {
+  test('reads the output file when the step wrote one, else stdout; an unreadable path is an error', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-'));
+    try {
+      const file = path.join(dir, 'bench.json');
+      writeFileSync(file, '{"metrics":[{"name":"from_file","samples":[1]}]}');
+      const fromFile = await collectBenchOutput('{"metrics":[{"name":"from_stdout","samples":[1]}]}', file);
+      assert.deepEqual(fromFile.ok && fromFile.metrics.map((m) => m.name), ['from_file']);
+      const fromStdout = await collectBenchOutput('{"metrics":[{"name":"from_stdout","samples":[1]}]}', path.join(dir, 'none.json'));
+      assert.deepEqual(fromStdout.ok && fromStdout.metrics.map((m) => m.name), ['from_stdout']);
+      const bad = await collectBenchOutput('', dir);
+      assert.equal(bad.ok, false);
+      if (!bad.ok) assert.match(bad.message, /bench output: cannot read .*: EISDIR/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,3 +19,4 @@ export {
   type BenchComparison,
   type BenchVerdict,
 } from './compare.js';
+export { collectBenchOutput } from './collect.js';

@@ -2,7 +2,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyAllowlist, globToRegExp, parseAllowlist, type Allowlist, type SecretFinding } from './index.js';
+import { applyAllowlist, globToRegExp, loadAllowlist, parseAllowlist, type Allowlist, type SecretFinding } from './index.js';
 
 const finding = (file: string, rule = 'github-token', fingerprint = 'a'.repeat(32)): SecretFinding => ({
   file,
@@ -71,6 +71,12 @@ describe('parseAllowlist', () => {
       if (!r.ok) assert.ok(r.errors.some((e) => message.test(e)), r.errors.join('\n'));
     });
   }
+
+  test('loadAllowlist names a missing file', async () => {
+    const r = await loadAllowlist('/nonexistent/slipway/allow.yaml', '.slipway/allow.yaml');
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.errors[0] ?? '', /^\.slipway\/allow\.yaml: allowlist file not found/);
+  });
 
   test('reports every error at once', () => {
     const r = parseAllowlist('allow:\n  - path: a\n  - rule: nope\n', 'allow.yaml');

@@ -28,3 +28,4 @@ export {
 export { scanTree } from './scan-tree.js';
 export { scanArchive } from './scan-archive.js';
 export { readTarEntries, TarFormatError, type TarEntry } from './tar-reader.js';
+export { loadAllowlist } from './load-allowlist.js';
