@@ -111,10 +111,10 @@ describe('scanArchive', () => {
     assert.deepEqual(z.findings, r.findings);
   });
 
-  test('reads GNU long names and PAX paths written by GNU tar', { skip: spawnSync('tar', ['--version']).status !== 0 ? 'no tar command' : false }, async () => {
-    const longDir = `${'deep-directory-name/'.repeat(8)}end`;
+  test('reads GNU long names, PAX paths and ustar prefixes written by GNU tar', { skip: spawnSync('tar', ['--version']).status !== 0 ? 'no tar command' : false }, async () => {
+    const longDir = `${'deep-directory-name/'.repeat(7)}end`; // 143 characters: over ustar's 100-byte name field
     write(`${longDir}/secret.txt`, stripe);
-    for (const format of ['gnu', 'pax']) {
+    for (const format of ['gnu', 'pax', 'ustar']) {
       const out = path.join(dir, `${format}.tar`);
       const r0 = spawnSync('tar', [`--format=${format}`, '-cf', out, '-C', path.join(dir, 'tree'), longDir.split('/')[0] as string]);
       assert.equal(r0.status, 0, r0.stderr.toString());

@@ -143,8 +143,8 @@ export async function* readTarEntries(
       else if (type === 'L') longName = cString(payload, 0, payload.length);
       continue;
     }
-    const magic = h.subarray(257, 262).toString('ascii');
-    const prefix = magic === 'ustar' ? cString(h, 345, 155) : '';
+    // POSIX ustar ("ustar\0") has a name prefix at 345; old GNU ("ustar  ") keeps times there.
+    const prefix = h.subarray(257, 263).toString('latin1') === 'ustar\0' ? cString(h, 345, 155) : '';
     let path = cString(h, 0, 100);
     if (prefix !== '') path = `${prefix}/${path}`;
     if (longName !== undefined) path = longName;
