@@ -1,0 +1,93 @@
+// Health probes: GET http://127.0.0.1:<port><path>, polled adaptively so that readiness is noticed
+// within milliseconds of the app listening (2 ms, then ×1.5 up to the configured interval).
+
+import { request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+export type ProbeResult =
+  | { ok: true; status: number }
+  | { ok: false; kind: 'refused' | 'status' | 'timeout' | 'error'; status?: number; message: string };
+
+/** One probe, without keep-alive: a 2xx answer within `timeoutMs` is healthy. */
+export function probeOnce(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(r);
+    };
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, headers: { connection: 'close', 'user-agent': 'slipway-probe' } }, (res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      done(status >= 200 && status < 300 ? { ok: true, status } : { ok: false, kind: 'status', status, message: `answered ${status}` });
+    });
+    const timer = setTimeout(() => done({ ok: false, kind: 'timeout', message: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      done(e.code === 'ECONNREFUSED' ? { ok: false, kind: 'refused', message: 'connection refused' } : { ok: false, kind: 'error', message: e.message }),
+    );
+    req.end();
+  });
+}
+
+export interface WaitHealthyOptions {
+  port: number;
+  path: string;
+  /** Longest pause between probes. */
+  intervalMs: number;
+  /** Per probe. */
+  timeoutMs: number;
+  /** Give up after this long (from the call). */
+  deadlineMs: number;
+  /** First pause; default 2 ms. */
+  initialMs?: number;
+  /** Checked between probes: a string stops the wait (e.g. "the app exited"). */
+  abort?: () => string | null;
+  /** Wakes a pause early (e.g. when the instance's state file changed). */
+  wake?: (listener: () => void) => () => void;
+}
+
+export type WaitHealthyResult =
+  | { ok: true; afterMs: number; probes: number }
+  | { ok: false; reason: 'timeout' | 'aborted'; message: string; last: ProbeResult | null; probes: number };
+
+/** Probes until healthy, aborted, or past the deadline. */
+export async function waitHealthy(o: WaitHealthyOptions): Promise<WaitHealthyResult> {
+  const t0 = performance.now();
+  const end = t0 + o.deadlineMs;
+  let pause = o.initialMs ?? 2;
+  let last: ProbeResult | null = null;
+  let probes = 0;
+  for (;;) {
+    const stop = o.abort?.() ?? null;
+    if (stop !== null) return { ok: false, reason: 'aborted', message: stop, last, probes };
+    const left = end - performance.now();
+    if (left <= 0) return { ok: false, reason: 'timeout', message: last?.ok === false ? last.message : 'no probe answered', last, probes };
+    probes++;
+    last = await probeOnce(o.port, o.path, Math.max(1, Math.min(o.timeoutMs, left)));
+    if (last.ok) return { ok: true, afterMs: performance.now() - t0, probes };
+    const after = o.abort?.() ?? null;
+    if (after !== null) return { ok: false, reason: 'aborted', message: after, last, probes };
+    await pauseFor(Math.min(pause, Math.max(0, end - performance.now())), o.wake);
+    pause = Math.min(o.intervalMs, pause * 1.5);
+  }
+}
+
+function pauseFor(ms: number, wake?: WaitHealthyOptions['wake']): Promise<void> {
+  return new Promise((resolve) => {
+    let off = (): void => undefined;
+    const t = setTimeout(() => {
+      off();
+      resolve();
+    }, ms);
+    if (wake !== undefined) {
+      off = wake(() => {
+        clearTimeout(t);
+        off();
+        resolve();
+      });
+    }
+  });
+}

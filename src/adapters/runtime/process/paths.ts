@@ -1,0 +1,62 @@
+// Where the process runtime keeps things under Slipway's home, and the names it gives them.
+
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { isDigest } from '../../../core/artifact/digest.js';
+import { SlipwayError } from '../../../core/errors.js';
+import type { ReleaseRef } from '../../../ports/runtime.js';
+
+/** Environment names become directory names: keep them to one safe path segment. */
+const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** Throws `SlipwayError('usage')` for an environment name that is not a safe directory name. */
+export function checkEnvName(env: string): void {
+  if (!ENV_NAME.test(env) || env.includes('..')) {
+    throw new SlipwayError('usage', `environment name "${env}" cannot name a directory`, 'use letters, digits, "-", "_" and "." (e.g. "staging")');
+  }
+}
+
+/** Throws `SlipwayError('usage')` unless the ref names an environment, a release ≥ 1 and a full digest. */
+export function checkRef(ref: ReleaseRef): void {
+  checkEnvName(ref.env);
+  if (!Number.isInteger(ref.release) || ref.release < 1) {
+    throw new SlipwayError('usage', `release number must be a positive integer, got ${String(ref.release)}`);
+  }
+  if (!isDigest(ref.digest)) throw new SlipwayError('usage', `"${ref.digest}" is not a full artifact digest (sha256:<64 hex>)`);
+}
+
+export const releaseName = (ref: ReleaseRef): string => `v${ref.release}-${ref.digest.slice('sha256:'.length, 'sha256:'.length + 12)}`;
+
+export interface RuntimePaths {
+  releases(env: string): string;
+  releaseDir(ref: ReleaseRef): string;
+  runDir(env: string): string;
+  stateFile(env: string, id: string): string;
+  logDir(env: string): string;
+  logFile(env: string, id: string): string;
+  /** Writable, kept across releases: the app's SLIPWAY_DATA_DIR. */
+  dataDir(env: string): string;
+  /** The instance's TMPDIR, removed when it stops. */
+  tmpDir(env: string, id: string): string;
+}
+
+export function runtimePaths(home: string): RuntimePaths {
+  const h = resolve(home);
+  return {
+    releases: (env) => join(h, 'releases', env),
+    releaseDir: (ref) => join(h, 'releases', ref.env, releaseName(ref)),
+    runDir: (env) => join(h, 'run', env),
+    stateFile: (env, id) => join(h, 'run', env, `${id}.json`),
+    logDir: (env) => join(h, 'logs', env),
+    logFile: (env, id) => join(h, 'logs', env, `${id}.log`),
+    dataDir: (env) => join(h, 'data', env),
+    tmpDir: (env, id) => join(h, 'tmp', env, id),
+  };
+}
+
+/** A new instance id, unique across starts: `<env>-v<release>-<index>-<random>`. */
+export const newInstanceId = (env: string, release: number, index: number): string =>
+  `${env}-v${release}-${index}-${randomBytes(3).toString('hex')}`;
+
+/** Instance ids come back from the store on adopt: accept only what `newInstanceId` makes. */
+export const isInstanceId = (id: string): boolean => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}-v\d+-\d+-[0-9a-f]{6}$/.test(id) && !id.includes('..');

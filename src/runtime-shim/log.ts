@@ -1,0 +1,68 @@
+// The instance log: the app's output, masked, one line per record prefixed with an ISO time and its
+// stream (`out`, `err`, or `slipway` for the shim's own notes), appended to the instance's log file.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { Masker } from './mask.js';
+
+/** How many of the last lines are kept for crash reports. */
+export const LAST_LINES = 20;
+
+export type LogStreamName = 'out' | 'err';
+
+export interface LineSink {
+  push(chunk: Buffer): void;
+  /** Flushes a partial last line and what the masker held back. */
+  end(): void;
+}
+
+export interface InstanceLog {
+  /** A sink for one of the app's output streams (one per app process). */
+  sink(name: LogStreamName): LineSink;
+  /** The shim's own note, masked like the app's output. */
+  note(text: string): void;
+  lastLines(): string[];
+  close(): void;
+}
+
+/**
+ * Opens `file` for appending (created 0600: logs may hold what the app printed). Writes are
+ * synchronous so that a crash's last lines are on disk before the crash is recorded.
+ */
+export function openInstanceLog(file: string, masker: Masker): InstanceLog {
+  const fd = openSync(file, 'a', 0o600);
+  const last: string[] = [];
+  const write = (name: string, lines: string[]): void => {
+    if (lines.length === 0) return;
+    const at = new Date().toISOString();
+    for (const l of lines) {
+      last.push(name === 'slipway' ? `slipway: ${l}` : l);
+      if (last.length > LAST_LINES) last.shift();
+    }
+    try {
+      writeSync(fd, lines.map((l) => `${at} ${name} ${l}\n`).join(''));
+    } catch {
+      // A full disk must not take the app down with it: the lines are lost, the app keeps running.
+    }
+  };
+  return {
+    sink(name) {
+      const decoder = new StringDecoder('utf8');
+      const masking = masker.stream();
+      let partial = '';
+      const take = (text: string, final: boolean): void => {
+        const parts = (partial + text).split('\n');
+        partial = final ? '' : (parts.pop() ?? '');
+        const lines = parts.map((p) => (p.endsWith('\r') ? p.slice(0, -1) : p));
+        write(name, final && lines[lines.length - 1] === '' ? lines.slice(0, -1) : lines);
+      };
+      return {
+        push: (chunk) => take(masking.push(decoder.write(chunk)), false),
+        end: () => take(masking.push(decoder.end()) + masking.end(), true),
+      };
+    },
+    note: (text) => write('slipway', masker.mask(text).split('\n')),
+    lastLines: () => [...last],
+    close: () => closeSync(fd),
+  };
+}
