@@ -7,9 +7,9 @@ import type net from 'node:net';
 import type { EnvRouteStatus, EnvRoutes, MetricsSnapshot, ProxyResult } from '../ports/proxy.js';
 import { saveRoutes } from './files.js';
 import { handleRequest, type EnvRuntime, type ListenerState } from './forward.js';
-import { createListener, listenOn, listenOnHandle, retire } from './listener.js';
+import { createListener, listenOn, listenOnHandle, retire, retireQuietly, type ListenResult } from './listener.js';
 import { EnvStats, ReleaseStats, type ExportedStats } from './metrics.js';
-import { EMPTY_TABLE, UpstreamRegistry, buildTable, releaseTable } from './table.js';
+import { EMPTY_TABLE, UpstreamRegistry, buildTable, relayTable, releaseTable } from './table.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 
@@ -21,7 +21,10 @@ interface Listener {
 interface EnvEntry {
   readonly runtime: EnvRuntime;
   routes: EnvRoutes & { host: string };
+  /** The server while it listens. */
   listener: Listener | null;
+  /** A server prepared at start, not listening yet. */
+  pending?: Listener;
   /** Why the port is not open (at start, when it was taken meanwhile). */
   error?: string;
 }
@@ -33,6 +36,7 @@ export class EnvRegistry {
   private readonly envs = new Map<string, EnvEntry>();
   private readonly upstreams = new UpstreamRegistry();
   private imported: ExportedEnvStats = {};
+  private prepared = false;
 
   constructor(
     private readonly home: string,
@@ -44,18 +48,52 @@ export class EnvRegistry {
     return this.envs.size;
   }
 
-  /** Sets up persisted environments, each on its handed-over socket or a port of its own. */
-  async open(routes: ReadonlyMap<string, EnvRoutes>, handles: ReadonlyMap<string, net.Server> = new Map()): Promise<void> {
+  /**
+   * Creates the persisted environments with their tables and servers, not listening yet (at an
+   * upgrade, so that a handed-over socket can be served the moment it arrives). Once only.
+   */
+  prepare(routes: ReadonlyMap<string, EnvRoutes>): void {
+    if (this.prepared) return;
+    this.prepared = true;
     for (const [name, r] of routes) {
       const entry = this.createEntry(name, { ...r, host: r.host ?? DEFAULT_HOST });
-      const listener = this.createListener(entry.runtime);
-      const handle = handles.get(name);
-      const result = handle ? await listenOnHandle(listener.server, handle) : await listenOn(listener.server, r.port, entry.routes.host);
-      if (result.ok) entry.listener = listener;
-      else entry.error = result.message;
+      entry.pending = this.createListener(entry.runtime);
       entry.runtime.table = buildTable(entry.routes, this.upstreams, entry.runtime.stats);
       this.envs.set(name, entry);
     }
+  }
+
+  /** Serves a prepared environment on its predecessor's socket; bound before this returns. */
+  adopt(env: string, handle: net.Server): Promise<void> {
+    const entry = this.envs.get(env);
+    const l = entry?.pending;
+    if (!entry || !l) {
+      handle.close(); // not ours (routes.json changed under us): let the predecessor's copy be the last
+      return Promise.resolve();
+    }
+    entry.pending = undefined;
+    return listenOnHandle(l.server, handle).then((r) => this.settle(entry, l, r));
+  }
+
+  /** Opens the port of every prepared environment that was not handed a socket. */
+  async listenRest(): Promise<void> {
+    for (const entry of this.envs.values()) {
+      const l = entry.pending;
+      if (!l) continue;
+      entry.pending = undefined;
+      this.settle(entry, l, await listenOn(l.server, entry.routes.port, entry.routes.host));
+    }
+  }
+
+  /** Sets up and opens the persisted environments (a normal start). */
+  async open(routes: ReadonlyMap<string, EnvRoutes>): Promise<void> {
+    this.prepare(routes);
+    await this.listenRest();
+  }
+
+  private settle(entry: EnvEntry, l: Listener, r: ListenResult): void {
+    if (r.ok) entry.listener = l;
+    else entry.error = r.message;
   }
 
   /** Replaces an environment's routes (see ProxyControl.setRoutes). */
@@ -167,6 +205,30 @@ export class EnvRegistry {
     const listeners = [...this.envs.values()].flatMap((e) => (e.listener ? [e.listener] : []));
     await Promise.all(listeners.map((l) => this.retireListener(l, idleGraceMs)));
     await this.upstreams.closeAll();
+  }
+
+  /**
+   * After a hand-over: requests still arriving on this process's open connections are relayed to
+   * the successor on the same port (which now alone accepts there), so the switch stays atomic and
+   * no busy connection is closed under a client. Resolves when every connection is gone.
+   */
+  async relayAll(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const relays: { close(): Promise<void> }[] = [];
+    for (const e of this.envs.values()) {
+      if (!e.listener) continue;
+      const host = e.routes.host === '0.0.0.0' ? '127.0.0.1' : e.routes.host === '::' ? '::1' : e.routes.host;
+      const origin = host.includes(':') ? `http://[${host}]:${e.routes.port}` : `http://${host}:${e.routes.port}`;
+      const relay = relayTable(origin, new ReleaseStats('(successor)'));
+      const old = e.runtime.table;
+      e.runtime.table = relay.table;
+      releaseTable(old, this.upstreams);
+      relays.push(relay.upstream.pool);
+      const state = e.listener.state;
+      waits.push(retireQuietly(e.listener.server, () => (state.draining = true)));
+    }
+    await Promise.all(waits);
+    await Promise.all([...relays.map((p) => p.close().catch(() => undefined)), this.upstreams.closeAll()]);
   }
 
   private retireListener(l: Listener, idleGraceMs?: number): Promise<void> {

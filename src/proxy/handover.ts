@@ -101,25 +101,26 @@ function send(child: ReturnType<typeof fork>, msg: HandoverMessage, handle?: net
   });
 }
 
-/** What the new side received from its predecessor. */
-export interface Received {
-  stats: ExportedEnvStats;
-  envs: Map<string, net.Server>;
-  admin: net.Server | undefined;
+/** What the new side does with each piece, called as it arrives (synchronously: see below). */
+export interface HandoverSink {
+  stats(stats: ExportedEnvStats): void;
+  /**
+   * A listening socket (`env` null: the admin API's). Node has already started accepting on it in
+   * this process when this runs, so the sink must attach its server before returning: connections
+   * are only accepted on a later turn of the event loop, and none is lost in between.
+   */
+  listener(env: string | null, handle: net.Server): void;
 }
 
-/** New side: says hello, then collects the stats and sockets until `done`. */
-export function receiveHandover(): Promise<Received> {
+/** New side: says hello, feeds the stats and sockets to `sink`, resolves at `done`. */
+export function receiveHandover(sink: HandoverSink): Promise<void> {
   return new Promise((resolve, reject) => {
-    const got: Received = { stats: {}, envs: new Map(), admin: undefined };
     const onMessage = (m: HandoverMessage, handle: unknown) => {
-      if (m.type === 'stats') got.stats = m.stats;
-      else if (m.type === 'listener' && handle) {
-        if (m.env === null) got.admin = handle as net.Server;
-        else got.envs.set(m.env, handle as net.Server);
-      } else if (m.type === 'done') {
+      if (m.type === 'stats') sink.stats(m.stats);
+      else if (m.type === 'listener' && handle) sink.listener(m.env, handle as net.Server);
+      else if (m.type === 'done') {
         process.off('message', onMessage);
-        resolve(got);
+        resolve();
       }
     };
     if (!process.send) {

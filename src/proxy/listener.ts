@@ -68,6 +68,33 @@ export function stopAccepting(server: http.Server): void {
   net.Server.prototype.close.call(server);
 }
 
+/** How long a replaced process relays requests on busy connections before asking them to close. */
+export const RELAY_MS = 30_000;
+
+/**
+ * Retires a server after an upgrade without closing a connection a client may be using: idle ones
+ * go when Node's keep-alive timer closes them (idle ≥ KEEP_ALIVE_MS, as announced to clients),
+ * busy ones stay until they go idle. Only after RELAY_MS does `onDeadline` run (the caller then
+ * asks for `Connection: close`), and after a further minute the rest is closed.
+ */
+export function retireQuietly(server: http.Server, onDeadline: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const soft = setTimeout(() => {
+      onDeadline();
+      hard.refresh();
+    }, RELAY_MS);
+    const hard = setTimeout(() => server.closeAllConnections(), RELAY_MS + 60_000);
+    soft.unref();
+    hard.unref();
+    server.once('close', () => {
+      clearTimeout(soft);
+      clearTimeout(hard);
+      resolve();
+    });
+    stopAccepting(server);
+  });
+}
+
 /**
  * Retires a server: the caller has set its listener's `draining` flag (so answers carry
  * `Connection: close`); this stops accepting, closes connections left idle after `idleGraceMs`,

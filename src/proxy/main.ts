@@ -11,7 +11,7 @@ import { EnvRegistry } from './envs.js';
 import { renderPrometheus } from './exposition.js';
 import { claimLock, ensureToken, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
 import { handOver, receiveHandover, tell } from './handover.js';
-import { createListener, listenOn, listenOnHandle, retire } from './listener.js';
+import { createListener, listenOn, listenOnHandle, retire, type ListenResult } from './listener.js';
 
 export interface ProxyOptions {
   /** The Slipway home; the proxy's files live in `<home>/proxy/`. */
@@ -54,11 +54,8 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     if (!opts.handover) releaseFiles(home);
     throw new SlipwayError('corrupt', routes.message, 'restore the file from a backup, or delete it and deploy again');
   }
-  const received = opts.handover ? await receiveHandover() : undefined;
-
   let adminPort = 0;
   const envs = new EnvRegistry(home, () => adminPort);
-  if (received) envs.importStats(received.stats);
   const startedAt = new Date().toISOString();
   let state: 'serving' | 'upgrading' | 'replaced' | 'stopping' = 'serving';
   let changes: Promise<unknown> = Promise.resolve();
@@ -73,10 +70,10 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     return run;
   };
 
-  /** Drains and finishes; `idleGraceMs` is how long idle keep-alive connections may stay. */
-  const drainAndExit = async (why: string, idleGraceMs?: number) => {
+  /** Drains and finishes: relaying to a successor, or (stopping) letting idle clients go quickly. */
+  const drainAndExit = async (why: string, how: 'relay' | 'stop') => {
     log(`${why}: draining`);
-    await Promise.all([envs.retireAll(idleGraceMs), retire(admin, 0)]);
+    await Promise.all([how === 'relay' ? envs.relayAll() : envs.retireAll(250), retire(admin, 0)]);
     releaseFiles(home);
     log('drained; exiting');
     finish();
@@ -94,11 +91,26 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     stop: () => stop(),
     replaced: () => state === 'replaced',
   };
-
   const admin: http.Server = createListener(adminHandler(token, ops));
-  const adminResult = received?.admin
-    ? await listenOnHandle(admin, received.admin)
-    : await listenOn(admin, opts.adminPort ?? 0, '127.0.0.1');
+
+  let adminListening: Promise<ListenResult> | undefined;
+  if (opts.handover) {
+    // Taking over: every socket is served from the moment it arrives (see HandoverSink).
+    const adopted: Promise<void>[] = [];
+    await receiveHandover({
+      stats: (stats) => {
+        envs.importStats(stats);
+        envs.prepare(routes.value);
+      },
+      listener: (env, handle) => {
+        envs.prepare(routes.value);
+        if (env === null) adminListening = listenOnHandle(admin, handle);
+        else adopted.push(envs.adopt(env, handle));
+      },
+    });
+    await Promise.all(adopted);
+  }
+  const adminResult = await (adminListening ?? listenOn(admin, opts.adminPort ?? 0, '127.0.0.1'));
   if (!adminResult.ok) {
     if (!opts.handover) releaseFiles(home);
     throw new SlipwayError('unavailable', `proxy admin API: ${adminResult.message}`, 'choose another admin port');
@@ -106,7 +118,8 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const address = admin.address();
   adminPort = typeof address === 'object' && address !== null ? address.port : 0;
 
-  await envs.open(routes.value, received?.envs);
+  envs.prepare(routes.value);
+  await envs.listenRest();
   for (const s of envs.status()) if (!s.listening) log(`environment ${s.env}: ${s.error ?? 'not listening'}`);
   if (opts.handover) claimLock(home);
   writeState(home, { pid: process.pid, adminPort, startedAt });
@@ -131,7 +144,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
       return { ok: false, reason: 'failed', message: result.message };
     }
     state = 'replaced';
-    void drainAndExit(`upgrade: pid ${result.pid} took over`);
+    void drainAndExit(`upgrade: pid ${result.pid} took over`, 'relay');
     return { ok: true, value: { pid: result.pid } };
   }
 
@@ -139,7 +152,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     if (state !== 'serving') return;
     state = 'stopping';
     // Stopping: no successor will take the port, so idle clients need not be waited for long.
-    void drainAndExit('stop requested', 250);
+    void drainAndExit('stop requested', 'stop');
   }
 
   return { pid: process.pid, adminPort, done, stop, upgrade };

@@ -96,6 +96,24 @@ export function buildTable(routes: EnvRoutes, registry: UpstreamRegistry, stats:
   return { backends, chosen, total };
 }
 
+/**
+ * The table of a replaced process: every request goes to its successor, listening on the same
+ * port, which routes it with the current table. Used on keep-alive connections that were open at
+ * the hand-over, so that they need not be closed while busy (see EnvRegistry.relayAll).
+ */
+export function relayTable(successorUrl: string, stats: ReleaseStats): { table: RouteTable; upstream: Upstream } {
+  const upstream = new Upstream(successorUrl);
+  const backend: RouteBackend = {
+    release: stats.release,
+    weight: 1,
+    cumulative: 1,
+    instances: [{ id: 'successor', upstream }],
+    stats,
+    rr: 0,
+  };
+  return { table: { backends: [backend], chosen: [backend], total: 1 }, upstream };
+}
+
 /** Gives back the references `table` holds (after it has been replaced). */
 export function releaseTable(table: RouteTable, registry: UpstreamRegistry): void {
   for (const b of table.backends) for (const i of b.instances) registry.release(i.upstream);
