@@ -6,7 +6,7 @@ export const MASK = '***';
 const MIN_BASE64_CORE = 6;
 
 export interface MaskStream {
-  /** Masks a chunk; text that may be the start of a secret is held back until the next push. */
+  /** Masks a chunk; a tail that may be the start of a secret is held back until the next push. */
   push(chunk: string): string;
   /** Releases what was held back, masked. */
   end(): string;
@@ -59,17 +59,30 @@ export function createMasker(values: readonly string[]): Masker {
     return {
       push(chunk) {
         const text = held + chunk;
-        // A secret that is not complete in `text` starts at or after `safe`; everything before
-        // can be released once the matches that start there are replaced.
+        // Only a tail shorter than the longest form can be the unfinished start of a secret.
         const safe = Math.max(0, text.length - (longest - 1));
+        const unfinished = (at: number): boolean => {
+          const rest = text.slice(at);
+          return forms.some((f) => f.length > rest.length && f.startsWith(rest));
+        };
         let out = '';
         let pos = 0;
+        let cut = -1;
         pattern.lastIndex = 0;
-        for (let m = pattern.exec(text); m !== null && m.index < safe; m = pattern.exec(text)) {
+        for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+          // A complete match that may be the start of a longer form waits for more text.
+          if (m.index >= safe && unfinished(m.index)) {
+            cut = m.index;
+            break;
+          }
           out += text.slice(pos, m.index) + MASK;
           pos = m.index + m[0].length;
         }
-        const cut = Math.max(pos, safe);
+        if (cut < 0) {
+          // Hold back only a tail that could still grow into a secret, so that lines are not delayed.
+          cut = Math.max(pos, safe);
+          while (cut < text.length && !unfinished(cut)) cut++;
+        }
         out += text.slice(pos, cut);
         held = text.slice(cut);
         return out;
