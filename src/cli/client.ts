@@ -33,8 +33,8 @@ export class Client {
       throw new SlipwayError('unavailable', `the control plane answered ${res.status} with something that is not JSON`, 'see .slipway/server.log');
     }
     if (!res.ok) {
-      const err = (parsed as { error?: { code?: string; message?: string; hint?: string } }).error;
-      throw new SlipwayError((err?.code as ErrorCode | undefined) ?? 'failed', err?.message ?? `HTTP ${res.status}`, err?.hint);
+      const err = (parsed as { error?: { code?: string; message?: string; hint?: string; details?: unknown } }).error;
+      throw new SlipwayError((err?.code as ErrorCode | undefined) ?? 'failed', err?.message ?? `HTTP ${res.status}`, err?.hint, err?.details);
     }
     return parsed as T;
   }

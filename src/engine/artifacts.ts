@@ -38,6 +38,8 @@ export interface ArtifactService {
   /** Full digest for a digest, bare hex or unique prefix; undefined when unknown. */
   resolve(ref: string): Promise<string | undefined>;
   verify(digest: string): Promise<ArtifactCheck>;
+  /** The stored archive's path (read-only), for scanners. */
+  path(digest: string): Promise<string>;
   inspect(digest: string): Promise<Record<string, unknown>>;
   /** Unpacks a verified artifact into `dest`, refusing entries that escape it. */
   unpack(digest: string, dest: string, opts?: { overwrite?: boolean }): Promise<void>;

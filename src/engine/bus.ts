@@ -2,11 +2,13 @@
 // CLIs and the dashboard). The store remains the record; the bus only says "something changed".
 import { EventEmitter } from 'node:events';
 import type { LogLine, RunStatus, StepStatus } from '../core/run.js';
+import type { StoredEvent } from '../core/events/chain.js';
 
 export type EngineNotice =
   | { type: 'run'; runId: string; status: RunStatus; digest?: string; reason?: string }
   | { type: 'step'; runId: string; step: string; status: StepStatus; at: string; exitCode?: number; reason?: string; attempt?: number }
-  | { type: 'log'; line: LogLine };
+  | { type: 'log'; line: LogLine }
+  | { type: 'event'; event: StoredEvent };
 
 export class Bus {
   private readonly emitter = new EventEmitter();

@@ -3,6 +3,8 @@ import type { Clock } from '../ports/clock.js';
 import type { Executor } from '../ports/executor.js';
 import type { Store } from '../ports/store.js';
 import type { Vcs } from '../ports/vcs.js';
+import type { Runtime } from '../ports/runtime.js';
+import type { ProxyControl } from '../ports/proxy.js';
 import type { ArtifactService } from './artifacts.js';
 import type { Bus } from './bus.js';
 
@@ -19,6 +21,9 @@ export interface EngineContext {
   bus: Bus;
   /** Who is acting (user name), recorded on events. */
   actor: string;
+  runtime: Runtime;
+  /** The edge proxy, started on first use (and again after a crash). */
+  proxy: () => Promise<ProxyControl>;
   /** Environment handed to every step before its own variables. */
   baseEnv: Record<string, string>;
 }

@@ -5,6 +5,8 @@ import type { EngineContext } from './context.js';
 import { isoNow } from './context.js';
 import { checkReproducible, type ReproducibilityReport } from './reproducible.js';
 import { loadPipelineAt, startRun, type RunHandle, type StartRunOptions } from './run.js';
+import { Deployer } from './deploy/deploy.js';
+import { recoverDeployments, up, type UpReport } from './deploy/converge.js';
 
 export interface BuildResult {
   /** The artifact, when it already existed for this commit (no run was started). */
@@ -15,8 +17,20 @@ export interface BuildResult {
 
 export class Engine {
   private readonly active = new Map<string, RunHandle>();
+  readonly deployer: Deployer;
 
-  constructor(readonly ctx: EngineContext) {}
+  constructor(readonly ctx: EngineContext) {
+    this.deployer = new Deployer(ctx);
+  }
+
+  /** Adopts running instances and resumes deployments a previous control plane left in flight. */
+  recoverDeployments(log: (line: string) => void): Promise<string[]> {
+    return recoverDeployments(this.ctx, this.deployer, log);
+  }
+
+  up(): Promise<UpReport> {
+    return up(this.ctx);
+  }
 
   /** Marks runs that a previous control plane left unfinished as failed, with the reason. */
   async recover(): Promise<string[]> {
@@ -79,11 +93,17 @@ export class Engine {
     return { run, steps: await this.ctx.store.getSteps(run.id) };
   }
 
-  /** Cancels every run in flight and waits for them to record their end. */
+  /**
+   * Cancels every run in flight and waits for them to record their end. Deployments are left as
+   * they are, their intent recorded: the next control plane resumes them, and the instances and
+   * the proxy keep serving in between.
+   */
   async shutdown(reason: string): Promise<void> {
     const handles = [...this.active.values()];
     for (const h of handles) h.cancel(reason);
     await Promise.allSettled(handles.map((h) => h.done));
+    await this.deployer.shutdown();
+    await this.ctx.runtime.close({ stopInstances: false });
     await this.ctx.store.flushLogs();
   }
 }

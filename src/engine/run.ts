@@ -208,7 +208,18 @@ class RunExecution {
     if (!dir) return { ok: false, reason: 'no checkout' };
     if (step.kind === 'build') return this.build(step, dir);
     if (step.run !== undefined) return this.command(step, dir, step.run);
-    const r = await runBuiltinGate(step, { ctx: this.ctx, dir, digest: this.digest, log: (line) => this.log(step.name, 'stdout', line) });
+    const r = await runBuiltinGate(step, {
+      ctx: this.ctx,
+      runId: this.run.id,
+      dir,
+      digest: this.digest,
+      log: (line) => this.log(step.name, 'stdout', line),
+      exec: async (command, env) => {
+        const out: string[] = [];
+        const res = await this.command({ ...step, env: { ...step.env, ...env } }, dir, command, (l) => out.push(l));
+        return { ok: res.ok, reason: res.ok ? 'passed' : res.reason, stdout: out.join('\n') };
+      },
+    });
     return r.ok ? r : { ok: false, reason: r.message };
   }
 
@@ -249,7 +260,7 @@ class RunExecution {
     return { ok: true };
   }
 
-  private async command(step: PlannedStep, dir: string, command: string): Promise<{ ok: true } | { ok: false; reason: string; exitCode?: number }> {
+  private async command(step: PlannedStep, dir: string, command: string, onStdout?: (line: string) => void): Promise<{ ok: true } | { ok: false; reason: string; exitCode?: number }> {
     const attempts = step.retries + 1;
     let last: StepOutcome | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -264,7 +275,10 @@ class RunExecution {
         cwd: dir,
         env: this.stepEnv(step),
         timeoutMs: step.timeoutMs,
-        onLine: (stream, line) => this.log(step.name, stream, line),
+        onLine: (stream, line) => {
+          this.log(step.name, stream, line);
+          if (stream === 'stdout') onStdout?.(line);
+        },
       });
       this.running.set(step.name, running);
       last = await running.done;

@@ -7,6 +7,10 @@
 // Only the control plane (`slipway server`) holds a writable store.
 import type { StoredEvent, EventInput, ChainVerdict } from '../core/events/chain.js';
 import type { LogLine, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/run.js';
+import type { Deployment, Release } from '../core/deployment/types.js';
+import type { DeployAction, Weight } from '../core/deployment/plan.js';
+import type { Lease, LeaseDecision } from '../core/deployment/lease.js';
+import type { InstanceInfo } from './runtime.js';
 
 export interface ArtifactRecord {
   digest: string;
@@ -48,7 +52,64 @@ export interface StepPatch {
   attempts?: number;
 }
 
-export interface Store {
+/** A deployment as stored: the record plus its plan and how far it got (for resuming). */
+export interface StoredDeployment extends Deployment {
+  plan: DeployAction[];
+  /** Index of the next action of the plan to apply. */
+  step: number;
+}
+
+export type NewDeployment = Omit<StoredDeployment, 'id' | 'finishedAt' | 'reason' | 'rolledBackTo'>;
+
+export interface DeploymentPatch {
+  phase?: Deployment['phase'];
+  finishedAt?: string;
+  reason?: string;
+  rolledBackTo?: number;
+  step?: number;
+  plan?: DeployAction[];
+}
+
+/** Desired state of an environment (what should run), apart from observed state (instances). */
+export interface EnvState {
+  env: string;
+  port?: number;
+  currentRelease?: number;
+  routes: Weight[];
+  updatedAt: string;
+}
+
+export interface DeploymentStore {
+  createRelease(r: Release): Promise<void>;
+  listReleases(env: string): Promise<Release[]>;
+  getRelease(env: string, n: number): Promise<Release | undefined>;
+
+  /** Durable before it returns: the intent is written before any side effect. */
+  createDeployment(d: NewDeployment): Promise<StoredDeployment>;
+  updateDeployment(id: string, patch: DeploymentPatch): Promise<void>;
+  getDeployment(id: string): Promise<StoredDeployment | undefined>;
+  /** Newest first. */
+  listDeployments(env: string | undefined, limit: number): Promise<StoredDeployment[]>;
+  unfinishedDeployments(): Promise<StoredDeployment[]>;
+
+  getEnvState(env: string): Promise<EnvState | undefined>;
+  listEnvStates(): Promise<EnvState[]>;
+  putEnvState(s: EnvState): Promise<void>;
+
+  /** Atomically takes, renews or refuses the environment's deploy lease. */
+  acquireLease(want: { env: string; holder: string; purpose: string }, now: number, ttlMs: number): Promise<LeaseDecision>;
+  releaseLease(env: string, holder: string): Promise<void>;
+  getLease(env: string): Promise<Lease | undefined>;
+
+  putInstances(env: string, release: number, instances: InstanceInfo[]): Promise<void>;
+  removeInstances(env: string, release: number): Promise<void>;
+  listInstances(): Promise<InstanceInfo[]>;
+
+  markBadDigest(digest: string, env: string, reason: string, at: string): Promise<void>;
+  badDigests(env: string): Promise<Set<string>>;
+}
+
+export interface Store extends DeploymentStore {
   /** Schema version after migrations. */
   readonly schemaVersion: number;
 
@@ -72,6 +133,11 @@ export interface Store {
   getArtifact(digest: string): Promise<ArtifactRecord | undefined>;
   findArtifact(commit: string, buildKey: string): Promise<ArtifactRecord | undefined>;
   listArtifacts(limit: number): Promise<ArtifactRecord[]>;
+
+  /** Benchmark samples a run's bench step produced (the documented JSON shape, as parsed). */
+  putBenchResult(runId: string, step: string, metrics: unknown[]): Promise<void>;
+  /** The samples of the newest passed run other than `excludeRunId` with results for `step`. */
+  baselineBench(step: string, excludeRunId: string): Promise<{ runId: string; metrics: unknown[] } | undefined>;
 
   /** Appends an event to the hash-chained log and returns it as stored. */
   appendEvent(e: EventInput, at: string): Promise<StoredEvent>;

@@ -65,6 +65,34 @@ const ignoreHomeInRepo = (repo: string, home: string): void => {
   if (!existsSync(file)) writeFileSync(file, '# Slipway state: never commit it.\n*\n');
 };
 
+/** How often the control plane checks that the proxy of a serving environment is alive. */
+const PROXY_WATCH_MS = 250;
+
+/**
+ * Restarts the edge proxy, with its persisted routes, when it dies while environments are
+ * serving (a `kill -9`, an out-of-memory kill): back within a second.
+ */
+const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngine>>, log: (line: string) => void): NodeJS.Timeout => {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const serving = (await engine.ctx.store.listEnvStates()).some((s) => s.routes.length > 0);
+      if (!serving) return;
+      const proxy = await engine.ctx.proxy();
+      if (!(await proxy.isAlive())) {
+        log('the edge proxy is not answering: restarting it with its routes');
+        await engine.ctx.proxy();
+      }
+    })()
+      .catch((e: unknown) => log(`proxy watchdog: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => (busy = false));
+  }, PROXY_WATCH_MS);
+  timer.unref();
+  return timer;
+};
+
 export const startServer = async (opts: ServerOptions): Promise<RunningServer | undefined> => {
   const paths = homePaths(opts.home);
   const log = opts.log ?? (() => undefined);
@@ -78,6 +106,9 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   const engine = await composeEngine({ repo: opts.repo, home: opts.home });
   const recovered = await engine.recover();
   if (recovered.length > 0) log(`marked ${recovered.length} unfinished run(s) from a previous control plane as failed: ${recovered.join(', ')}`);
+  const resumed = await engine.recoverDeployments(log);
+  if (resumed.length > 0) log(`resumed deployment(s) ${resumed.join(', ')}`);
+  const watchdog = startProxyWatchdog(engine, log);
 
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
@@ -85,6 +116,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log(`stopping: ${reason}`);
+      clearInterval(watchdog);
       await engine.shutdown(`the control plane stopped (${reason})`);
       await api.close();
       await engine.ctx.store.close();

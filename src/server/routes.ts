@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { normaliseRunId } from '../engine/engine.js';
 import type { EngineNotice } from '../engine/bus.js';
 import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
+import { addDeployRoutes, environments } from './routes-deploy.js';
 
 export interface ServerInfo {
   pid: number;
@@ -91,9 +92,17 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
 
   r.on('GET', '/v1/status', async () => {
     const runs = await store.listRuns(10);
-    return { server: info, activeRuns: engine.activeRuns, lastRun: runs[0], lastGreen: runs.find((x) => x.status === 'passed'), environments: [] };
+    return {
+      server: info,
+      activeRuns: engine.activeRuns,
+      activeDeployments: engine.deployer.activeDeployments,
+      lastRun: runs[0],
+      lastGreen: runs.find((x) => x.status === 'passed'),
+      environments: await environments(engine),
+    };
   });
 
+  addDeployRoutes(r, engine);
   return r;
 };
 
@@ -111,7 +120,7 @@ const streamRun = async (engine: Engine, runId: string, res: ServerResponse): Pr
   const queue: EngineNotice[] = [];
   let wake: (() => void) | undefined;
   const unsubscribe = engine.ctx.bus.subscribe((n) => {
-    const id = n.type === 'log' ? n.line.runId : n.runId;
+    const id = n.type === 'log' ? n.line.runId : n.type === 'event' ? n.event.subject : n.runId;
     if (id !== runId) return;
     queue.push(n);
     wake?.();
@@ -141,6 +150,7 @@ const streamRun = async (engine: Engine, runId: string, res: ServerResponse): Pr
         wake = undefined;
         continue;
       }
+      if (n.type === 'event') continue;
       if (n.type === 'log') {
         if (n.line.seq <= lastSeq) continue;
         lastSeq = n.line.seq;

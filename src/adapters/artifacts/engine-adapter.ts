@@ -7,7 +7,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { diffManifests } from '../../core/artifact/manifest.js';
 import type { ArtifactService as EngineArtifacts, BuildProvenanceInput } from '../../engine/artifacts.js';
 import { packDeterministic } from '../archive/pack.js';
-import { createArtifactService } from './service.js';
+import type { ArtifactService } from './service.js';
 
 /**
  * Every entry of an archive carries this mtime. A constant (rather than the commit time) makes
@@ -15,8 +15,7 @@ import { createArtifactService } from './service.js';
  */
 const ARCHIVE_MTIME = 0;
 
-export const createEngineArtifacts = async (home: string): Promise<EngineArtifacts> => {
-  const service = await createArtifactService({ home });
+export const createEngineArtifacts = async (service: ArtifactService): Promise<EngineArtifacts> => {
   await service.store.sweepTemp(60 * 60 * 1000).catch(() => 0);
   return {
     async storeBuild(workdir, paths, p: BuildProvenanceInput) {
@@ -69,6 +68,10 @@ export const createEngineArtifacts = async (home: string): Promise<EngineArtifac
       const v = await service.verifyArtifact(digest);
       if (v.ok) return { ok: true, digest: v.digest, keyid: v.keyid ?? service.keyid };
       return { ok: false, digest: v.digest ?? digest, reason: v.reason, message: v.message };
+    },
+
+    path(digest) {
+      return service.store.path(digest);
     },
 
     async inspect(digest) {

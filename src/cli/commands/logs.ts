@@ -6,16 +6,19 @@ import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { followRun } from '../follow.js';
 import { plainProgress } from '../progress.js';
+import { describeEvent, followDeployment } from '../follow-deploy.js';
+import type { StoredEvent } from '../../core/events/chain.js';
+import type { StoredDeployment } from '../../ports/store.js';
 
 export const spec: CommandSpec = {
   name: 'logs',
   summary: 'step logs of a run, with timestamps',
-  usage: 'slipway logs RUN [--step NAME] [--follow] [--json]',
+  usage: 'slipway logs RUN|DEPLOYMENT [--step NAME] [--follow] [--json]',
   options: {
     follow: { type: 'boolean', short: 'f', description: 'keep printing until the run ends' },
     step: { type: 'string', description: 'only the lines of this step' },
   },
-  details: 'RUN is a run id as `slipway runs` shows it (r12, or just 12).',
+  details: 'RUN is a run id as `slipway runs` shows it (r12, or just 12); DEPLOYMENT a deployment id as\n`slipway history ENV` shows it (d3): its events, with the evidence of every failure and rollback.',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -24,6 +27,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const id = positionals[0];
   if (!id) throw new SlipwayError('usage', 'slipway logs: which run?', 'give a run id, e.g. `slipway logs r3`; list them with `slipway runs`');
   const client = await ctx.client();
+  if (/^d\d+$/.test(id)) return deploymentLogs(ctx, id, values.follow === true, values.json === true);
   const step = stringOpt(values, 'step');
   if (values.follow && !values.json) {
     // Replays everything stored, then streams live lines until the run ends.
@@ -42,5 +46,22 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   }
   for (const l of lines) ctx.out(`${l.at.replace('T', ' ').slice(0, 23)} [${l.step}]${l.stream === 'stderr' ? ' !' : ''} ${l.line}\n`);
   ctx.out(`— run ${r.id} ${r.status}${r.reason ? `: ${r.reason.split('\n')[0]}` : ''}\n`);
+  return 0;
+};
+
+const deploymentLogs = async (ctx: CliContext, id: string, follow: boolean, json: boolean): Promise<number> => {
+  const client = await ctx.client();
+  if (follow && !json) {
+    await followDeployment(ctx, id, { json: false });
+    return 0;
+  }
+  const r = await client.request<{ deployment: StoredDeployment; events: StoredEvent[] }>('GET', `/v1/deployments/${id}`);
+  if (json) {
+    ctx.out(`${JSON.stringify(r, null, 2)}\n`);
+    return 0;
+  }
+  for (const e of r.events) ctx.out(`${e.at.replace('T', ' ').slice(0, 23)} ${describeEvent(e)}\n`);
+  const d = r.deployment;
+  ctx.out(`— ${d.id} ${d.env} v${d.release} ${d.phase}${d.reason ? `: ${d.reason.split('\n')[0]}` : ''}\n`);
   return 0;
 };

@@ -11,12 +11,24 @@ export const spec: CommandSpec = {
   options: {},
 };
 
+interface EnvStatus {
+  env: string;
+  url: string | null;
+  current: { release: string; digest: string; commit: string } | null;
+  routes: { release: string; weight: number }[];
+  instances: { id: string; release: string; state: string; port: number; restarts: number }[];
+  healthy: number;
+  lock: { holder: string; purpose: string } | null;
+  lastDeployment: { id: string; status: string; release: number; reason: string | null } | null;
+}
+
 interface StatusAnswer {
   server: { pid: number; version: string; repo: string };
   activeRuns: string[];
+  activeDeployments: string[];
   lastRun?: RunRecord;
   lastGreen?: RunRecord;
-  environments: unknown[];
+  environments: EnvStatus[];
 }
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -32,12 +44,21 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     [
       `repository   ${s.server.repo}`,
       `server       pid ${s.server.pid}, version ${s.server.version}`,
-      `in flight    ${s.activeRuns.length ? s.activeRuns.join(', ') : 'nothing'}`,
+      `in flight    ${[...s.activeRuns, ...s.activeDeployments].join(', ') || 'nothing'}`,
       `last run     ${runLine(s.lastRun)}`,
       `last green   ${runLine(s.lastGreen)}`,
-      `environments ${s.environments.length ? '' : 'none deployed yet'}`,
+      `environments ${s.environments.length ? '' : 'none deployed yet (slipway deploy ENV)'}`,
       '',
     ].join('\n'),
   );
+  for (const e of s.environments) {
+    const total = e.instances.filter((i) => i.release === e.current?.release).length;
+    const routes = e.routes.map((r) => `${r.release} ${Math.round(r.weight * 100)}%`).join(', ');
+    const last = e.lastDeployment ? `${e.lastDeployment.id} v${e.lastDeployment.release} ${e.lastDeployment.status}` : '';
+    ctx.out(
+      `  ${e.env.padEnd(12)} ${e.current ? `${e.current.release} ${e.current.digest.slice(0, 19)}` : 'no current release'}  ${e.url ?? ''}\n` +
+        `  ${''.padEnd(12)} health ${e.healthy}/${total} healthy · routes ${routes || 'none'} · last ${last}${e.lock ? ` · LOCKED by ${e.lock.holder} (${e.lock.purpose})` : ''}\n`,
+    );
+  }
   return 0;
 };

@@ -79,4 +79,84 @@ export const migrations: Migration[] = [
       CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'releases, deployments, environment state, leases, instances, bad digests',
+    sql: `
+      CREATE TABLE releases (
+        env TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        config_version INTEGER NOT NULL,
+        secret_versions TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (env, number)
+      );
+      CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        number INTEGER NOT NULL UNIQUE,
+        env TEXT NOT NULL,
+        release INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        author TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        strategy TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        previous_release INTEGER,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        reason TEXT,
+        rolled_back_to INTEGER,
+        forced INTEGER NOT NULL DEFAULT 0,
+        plan TEXT NOT NULL DEFAULT '[]',
+        step INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX deployments_env ON deployments(env, number);
+      -- Desired state of each environment, apart from what is observed running.
+      CREATE TABLE env_state (
+        env TEXT PRIMARY KEY,
+        port INTEGER,
+        current_release INTEGER,
+        routes TEXT NOT NULL DEFAULT '[]',
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE leases (
+        env TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      -- Observed: instances the runtime started, so a restarted control plane can adopt them.
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        env TEXT NOT NULL,
+        release INTEGER NOT NULL,
+        info TEXT NOT NULL
+      );
+      CREATE TABLE bad_digests (
+        digest TEXT NOT NULL,
+        env TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        marked_at TEXT NOT NULL,
+        PRIMARY KEY (digest, env)
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'benchmark results per run and step',
+    sql: `
+      CREATE TABLE bench_results (
+        run_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        PRIMARY KEY (run_id, step)
+      );
+    `,
+  },
 ];

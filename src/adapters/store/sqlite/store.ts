@@ -13,7 +13,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GENESIS_HASH, hashEvent, verifyChain, type EventInput, type StoredEvent } from '../../../core/events/chain.js';
 import type { LogLine, RunRecord, StepRecord } from '../../../core/run.js';
-import type { ArtifactRecord, NewRun, RunPatch, StepPatch, Store } from '../../../ports/store.js';
+import type { ArtifactRecord, DeploymentStore, NewRun, RunPatch, StepPatch, Store } from '../../../ports/store.js';
+import { deploymentTables } from './deployments.js';
 import { migrations } from './migrations.js';
 import { rowToArtifact, rowToEvent, rowToRun, rowToStep, type Row } from './rows.js';
 
@@ -25,7 +26,7 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
 }
 
-export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): SqliteStore => {
+export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): SqliteStore & DeploymentStore => {
   if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 5000');
@@ -35,7 +36,8 @@ export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): Sq
     db.pragma('foreign_keys = ON');
     migrate(db);
   }
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  return Object.assign(store, deploymentTables(db, (fn) => store.durably(fn)));
 };
 
 const migrate = (db: Database.Database): void => {
@@ -50,7 +52,7 @@ const migrate = (db: Database.Database): void => {
   }
 };
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Omit<Store, keyof DeploymentStore> {
   private pendingLogs: LogLine[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly nextLogSeq = new Map<string, number>();
@@ -198,6 +200,21 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map(rowToArtifact));
   }
 
+  putBenchResult(runId: string, step: string, metrics: unknown[]): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO bench_results (run_id, step, metrics) VALUES (?, ?, ?)').run(runId, step, JSON.stringify(metrics));
+    return Promise.resolve();
+  }
+
+  baselineBench(step: string, excludeRunId: string): Promise<{ runId: string; metrics: unknown[] } | undefined> {
+    const row = this.db
+      .prepare(
+        `SELECT b.run_id, b.metrics FROM bench_results b JOIN runs r ON r.id = b.run_id
+         WHERE b.step = ? AND r.status = 'passed' AND r.id != ? ORDER BY r.number DESC LIMIT 1`,
+      )
+      .get(step, excludeRunId) as { run_id: string; metrics: string } | undefined;
+    return Promise.resolve(row && { runId: row.run_id, metrics: JSON.parse(row.metrics) as unknown[] });
+  }
+
   appendEvent(e: EventInput, at: string): Promise<StoredEvent> {
     const tx = this.db.transaction((): StoredEvent => {
       const last = this.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
@@ -234,7 +251,7 @@ export class SqliteStore implements Store {
   }
 
   /** Runs `fn` (one write or transaction) with an fsync at its commit; see the top of this file. */
-  protected durably<T>(fn: () => T): T {
+  durably<T>(fn: () => T): T {
     this.db.pragma('synchronous = FULL');
     try {
       return fn();

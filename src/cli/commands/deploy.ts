@@ -1,0 +1,34 @@
+// `slipway deploy ENV`: release a digest (default: the latest green build) into an environment.
+import { SlipwayError } from '../../core/errors.js';
+import type { CommandSpec } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
+import type { CliContext } from '../context.js';
+import { startAndFollow } from '../follow-deploy.js';
+
+export const spec: CommandSpec = {
+  name: 'deploy',
+  summary: 'release and deploy a digest into an environment (default: the latest green build)',
+  usage: 'slipway deploy ENV [--digest D] [--strategy blue-green|canary] [--force] [--no-wait] [--detach] [--json]',
+  options: {
+    digest: { type: 'string', description: 'artifact to deploy (sha256:…, hex or a unique prefix)' },
+    strategy: { type: 'string', description: 'blue-green or canary (default: the environment’s)' },
+    force: { type: 'boolean', description: 'override promote_from or a bad-digest mark (recorded)' },
+    'no-wait': { type: 'boolean', description: 'fail with exit 3 when the environment is locked, instead of waiting' },
+    detach: { type: 'boolean', description: 'print the deployment id and return without following it' },
+  },
+  details:
+    'A release (v1, v2, …) is the digest plus the environment’s config, immutable. The new instances\n' +
+    'start beside the current ones; traffic moves only once they are healthy, and the previous\n' +
+    'release stays warm so that `slipway rollback` is a pointer swap. Ctrl-C cancels the deployment.\n' +
+    'Exit codes: 0 succeeded, 1 failed or rolled back, 3 locked (--no-wait), 4 refused by policy.',
+};
+
+export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values, positionals } = parseCommand(spec, argv);
+  noExtraPositionals(spec, positionals, 1);
+  const env = positionals[0];
+  if (!env) throw new SlipwayError('usage', 'slipway deploy: which environment?', 'e.g. `slipway deploy staging`');
+  const strategy = stringOpt(values, 'strategy');
+  if (strategy !== undefined && strategy !== 'blue-green' && strategy !== 'canary') throw new SlipwayError('usage', `--strategy must be blue-green or canary, not "${strategy}"`);
+  return startAndFollow(ctx, '/v1/deployments', { env, digest: stringOpt(values, 'digest'), strategy, force: values.force === true }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true });
+};

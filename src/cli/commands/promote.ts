@@ -1,0 +1,26 @@
+// `slipway promote FROM TO`: move the digest verified in FROM to TO. Never rebuilds.
+import { SlipwayError } from '../../core/errors.js';
+import type { CommandSpec } from '../args.js';
+import { noExtraPositionals, parseCommand } from '../args.js';
+import type { CliContext } from '../context.js';
+import { startAndFollow } from '../follow-deploy.js';
+
+export const spec: CommandSpec = {
+  name: 'promote',
+  summary: 'promote the digest verified in one environment to another; no rebuild',
+  usage: 'slipway promote FROM TO [--force] [--no-wait] [--detach] [--json]',
+  options: {
+    force: { type: 'boolean', description: 'promote although TO names another promote_from (recorded)' },
+    'no-wait': { type: 'boolean', description: 'fail with exit 3 when TO is locked, instead of waiting' },
+    detach: { type: 'boolean', description: 'print the deployment id and return without following it' },
+  },
+  details: 'Refused (exit 4) when nothing succeeded in FROM, or when TO takes promotions from another environment.',
+};
+
+export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values, positionals } = parseCommand(spec, argv);
+  noExtraPositionals(spec, positionals, 2);
+  const [from, to] = positionals;
+  if (!from || !to) throw new SlipwayError('usage', 'slipway promote: FROM and TO are required', 'e.g. `slipway promote staging production`');
+  return startAndFollow(ctx, '/v1/promotions', { from, to, force: values.force === true }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true });
+};

@@ -1,0 +1,104 @@
+// Following a deployment: its events as they happen, then the outcome as the exit code.
+import type { StoredEvent } from '../core/events/chain.js';
+import { SlipwayError, isSlipwayError } from '../core/errors.js';
+import type { StoredDeployment } from '../ports/store.js';
+import type { CliContext } from './context.js';
+
+type Item = { type: 'snapshot'; deployment: StoredDeployment } | { type: 'event'; event: StoredEvent } | { type: 'end'; deployment: StoredDeployment };
+
+const v = (n: unknown): string => (typeof n === 'number' ? `v${n}` : String(n));
+const short = (d: unknown): string => (typeof d === 'string' ? d.slice(0, 19) : '');
+
+/** One human line per deployment event. */
+export const describeEvent = (e: StoredEvent): string => {
+  const x = e.data as Record<string, unknown>;
+  switch (e.kind) {
+    case 'deployment.created':
+      return `${e.subject}: ${String(x.trigger)} of ${String(x.env)} ${String(x.release)} ← ${short(x.digest)} (commit ${String(x.commit).slice(0, 10)})${x.previous ? `, replacing ${String(x.previous)}` : ''}${Array.isArray(x.forced) ? ` [FORCED: ${x.forced.join('; ')}]` : ''}`;
+    case 'deployment.starting':
+      return `starting ${v(x.release)}: ${String(x.instances)} instance(s)`;
+    case 'deployment.healthy':
+      return `${v(x.release)} healthy: ${(x.instances as { id: string; port: number }[]).map((i) => `${i.id} on :${i.port}`).join(', ')}`;
+    case 'deployment.routed':
+      return `routed ${String(x.label)}: ${(x.weights as { release: string; weight: number }[]).map((w) => `${w.release} ${Math.round(w.weight * 100)}%`).join(', ')} on :${String(x.port)} (${String(x.switchMs)} ms)`;
+    case 'deployment.verifying':
+      return `verifying ${String(x.release)} (${String(x.label)}) for ${Number(x.windowMs) / 1000}s`;
+    case 'deployment.retired':
+      return `retired ${(x.releases as string[]).join(', ')}`;
+    case 'deployment.phase':
+      return `→ ${String(x.phase)}${x.reason ? `: ${String(x.reason)}` : ''}`;
+    case 'deployment.resumed':
+      return `resumed after a control-plane restart (was ${String(x.phase)})`;
+    default:
+      return `${e.kind} ${JSON.stringify(x)}`;
+  }
+};
+
+export const followDeployment = async (ctx: CliContext, id: string, opts: { json: boolean }): Promise<StoredDeployment> => {
+  const client = await ctx.client();
+  let canceling = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (canceling) return;
+    canceling = true;
+    ctx.err(`\n${sig}: canceling ${id}; the previous release keeps serving…\n`);
+    client.request('POST', `/v1/deployments/${id}/cancel`).catch(() => undefined);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let end: StoredDeployment | undefined;
+  try {
+    for await (const item of client.stream<Item>(`/v1/deployments/${id}/stream`)) {
+      if (item.type === 'event' && !opts.json) ctx.out(`${item.event.at.slice(11, 23)} ${describeEvent(item.event)}\n`);
+      if (item.type === 'end') end = item.deployment;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (!end) end = (await client.request<{ deployment: StoredDeployment }>('GET', `/v1/deployments/${id}`)).deployment;
+  return end;
+};
+
+export const deploymentExitCode = (d: StoredDeployment): number => (d.phase === 'succeeded' ? 0 : d.phase === 'canceled' ? 130 : 1);
+
+export const summariseDeployment = (ctx: CliContext, d: StoredDeployment): void => {
+  const took = d.finishedAt ? ` in ${((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1)}s` : '';
+  if (d.phase === 'succeeded') ctx.out(`\n✔ ${d.id} succeeded${took}: ${d.env} is on v${d.release} (${d.digest})\n`);
+  else ctx.err(`\n✖ ${d.id} ${d.phase}${took}${d.rolledBackTo ? `; ${d.env} is back on v${d.rolledBackTo}` : ''}\n${d.reason ? `${d.reason}\n` : ''}  details: slipway logs ${d.id}\n`);
+};
+
+/**
+ * Starts a deployment through `path`, waiting for the environment's lock unless `noWait` (then a
+ * held lock is exit 3), and follows it unless `detach`.
+ */
+export const startAndFollow = async (ctx: CliContext, path: string, body: unknown, opts: { json: boolean; noWait: boolean; detach: boolean }): Promise<number> => {
+  const client = await ctx.client();
+  let waitingSaid = false;
+  let d: StoredDeployment;
+  for (;;) {
+    try {
+      d = (await client.request<{ deployment: StoredDeployment }>('POST', path, body)).deployment;
+      break;
+    } catch (e) {
+      if (!isSlipwayError(e) || e.code !== 'conflict' || opts.noWait) throw e;
+      if (!waitingSaid) ctx.err(`waiting: ${e.message}\n`);
+      waitingSaid = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  if (opts.detach) {
+    ctx.out(opts.json ? `${JSON.stringify({ deployment: d })}\n` : `${d.id}\n`);
+    return 0;
+  }
+  const end = await followDeployment(ctx, d.id, { json: opts.json });
+  if (opts.json) ctx.out(`${JSON.stringify(end, null, 2)}\n`);
+  else summariseDeployment(ctx, end);
+  return deploymentExitCode(end);
+};
+
+export const parseReleaseArg = (raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined;
+  const m = /^v?(\d+)$/.exec(raw);
+  if (!m) throw new SlipwayError('usage', `--to takes a release such as v3, not "${raw}"`);
+  return Number(m[1]);
+};

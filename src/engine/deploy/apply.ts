@@ -1,0 +1,195 @@
+// Applies a deployment's plan, one action at a time, recording each before moving on so that a
+// killed control plane can resume from the last completed action (every action is idempotent).
+import { createServer } from 'node:net';
+import { LEASE_MS } from '../../core/deployment/lease.js';
+import type { DeployAction, Weight } from '../../core/deployment/plan.js';
+import { releaseLabel, type DeploymentPhase } from '../../core/deployment/types.js';
+import { SlipwayError } from '../../core/errors.js';
+import type { ProxyBackend } from '../../ports/proxy.js';
+import type { RuntimeEvent } from '../../ports/runtime.js';
+import type { StoredDeployment } from '../../ports/store.js';
+import type { EngineContext } from '../context.js';
+import { isoNow } from '../context.js';
+import { configAt, environmentOf, instanceSpec } from './spec.js';
+
+export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean };
+
+/** Appends a deployment event and publishes it for live followers. */
+export const record = async (ctx: EngineContext, d: Pick<StoredDeployment, 'id'>, kind: string, data: Record<string, unknown>): Promise<void> => {
+  const event = await ctx.store.appendEvent({ kind, actor: ctx.actor, subject: d.id, data }, isoNow(ctx));
+  ctx.bus.publish({ type: 'event', event });
+};
+
+/**
+ * Moves a deployment to a phase and records it. A deployment is finished (`finishedAt` set) when
+ * it succeeded, was canceled or rolled back, or failed with nothing left to undo (`final`); a
+ * failure that is followed by a rollback stays unfinished until the rollback is done, so that a
+ * control plane killed in between finishes the rollback when it starts again.
+ */
+export const setPhase = async (ctx: EngineContext, d: StoredDeployment, phase: DeploymentPhase, extra: { reason?: string; rolledBackTo?: number; final?: boolean } = {}): Promise<void> => {
+  const final = phase === 'succeeded' || phase === 'rolled_back' || phase === 'canceled' || (phase === 'failed' && extra.final === true);
+  const finishedAt = final ? isoNow(ctx) : undefined;
+  await ctx.store.updateDeployment(d.id, { phase, finishedAt, reason: extra.reason, rolledBackTo: extra.rolledBackTo });
+  d.phase = phase;
+  if (extra.reason !== undefined) d.reason = extra.reason;
+  if (extra.rolledBackTo !== undefined) d.rolledBackTo = extra.rolledBackTo;
+  if (finishedAt) d.finishedAt = finishedAt;
+  await record(ctx, d, 'deployment.phase', { phase, release: d.release, reason: extra.reason ?? null });
+};
+
+/** A free loopback port, for an environment whose port is not configured. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+
+/** The environment's proxy port: slipway.yaml, else the one recorded, else a free one (recorded). */
+export const envPort = async (ctx: EngineContext, env: string, configured: number | undefined): Promise<number> => {
+  if (configured !== undefined) return configured;
+  const state = await ctx.store.getEnvState(env);
+  return state?.port ?? (await freePort());
+};
+
+/** Proxy backends for a set of weights, from the instances the runtime has for each release. */
+export const backendsFor = async (ctx: EngineContext, env: string, weights: Weight[]): Promise<ProxyBackend[]> => {
+  const out: ProxyBackend[] = [];
+  for (const w of weights) {
+    const instances = ctx.runtime.list(env, w.release).filter((i) => i.state !== 'stopped');
+    const rel = await ctx.store.getRelease(env, w.release);
+    out.push({ release: releaseLabel(w.release), digest: rel?.digest, weight: w.weight, instances: instances.map((i) => ({ id: i.id, url: i.url })) });
+  }
+  return out;
+};
+
+/** Records the desired routes, then makes the proxy serve them (desired state first). */
+export const applyRoutes = async (ctx: EngineContext, env: string, port: number, weights: Weight[], currentRelease: number | undefined): Promise<void> => {
+  await ctx.store.putEnvState({ env, port, currentRelease, routes: weights, updatedAt: isoNow(ctx) });
+  const proxy = await ctx.proxy();
+  const r = await proxy.setRoutes(env, { port, backends: await backendsFor(ctx, env, weights) });
+  if (!r.ok) throw new SlipwayError(r.reason === 'port_taken' ? 'conflict' : 'failed', `the proxy refused the routes of ${env}: ${r.message}`, r.reason === 'port_taken' ? `free port ${port}, or set another one for ${env}` : undefined);
+};
+
+/** Waits until the proxy has no request of `release` in flight (bounded), then stops it. */
+export const retire = async (ctx: EngineContext, env: string, release: number, maxWaitMs = 30_000): Promise<void> => {
+  const proxy = await ctx.proxy();
+  const deadline = Date.now() + maxWaitMs;
+  while (Date.now() < deadline && (await proxy.inflight(env, releaseLabel(release)).catch(() => 0)) > 0) await sleep(25);
+  await ctx.runtime.stop(env, release);
+  await ctx.store.removeInstances(env, release);
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Applies the plan from `d.step` on. Returns how it ended; never throws for expected failures.
+ * The caller holds the environment's lease; this renews it while it works.
+ */
+export const applyPlan = async (ctx: EngineContext, d: StoredDeployment, holder: string, signal: AbortSignal): Promise<Outcome> => {
+  const renew = setInterval(() => void ctx.store.acquireLease({ env: d.env, holder, purpose: `${d.trigger} ${releaseLabel(d.release)}` }, Date.now(), LEASE_MS), LEASE_MS / 3);
+  let routed = d.plan.slice(0, d.step).some((a) => a.kind === 'route');
+  try {
+    const release = await ctx.store.getRelease(d.env, d.release);
+    if (!release) return { ok: false, reason: `release ${releaseLabel(d.release)} of ${d.env} is missing from the store`, afterRoute: routed };
+    const config = await configAt(ctx, release.commit);
+    const envSpec = environmentOf(config, d.env);
+    const port = await envPort(ctx, d.env, envSpec.port);
+    for (let i = d.step; i < d.plan.length; i++) {
+      if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), afterRoute: routed };
+      const action = d.plan[i] as DeployAction;
+      const r = await applyAction(ctx, d, action, { port, config, signal });
+      if (!r.ok) return { ok: false, reason: r.reason, afterRoute: routed };
+      if (action.kind === 'route') routed = true;
+      d.step = i + 1;
+      await ctx.store.updateDeployment(d.id, { step: d.step });
+    }
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? e.message : String(e), afterRoute: routed };
+  } finally {
+    clearInterval(renew);
+  }
+};
+
+interface ActionContext {
+  port: number;
+  config: Awaited<ReturnType<typeof configAt>>;
+  signal: AbortSignal;
+}
+
+const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAction, ac: ActionContext): Promise<{ ok: true } | { ok: false; reason: string }> => {
+  switch (a.kind) {
+    case 'start': {
+      if (d.phase === 'pending') await setPhase(ctx, d, 'starting');
+      const running = ctx.runtime.list(d.env, a.release).filter((i) => i.state === 'healthy');
+      if (running.length >= a.instances) return { ok: true }; // resumed: already up
+      const release = await ctx.store.getRelease(d.env, a.release);
+      if (!release) return { ok: false, reason: `release ${releaseLabel(a.release)} is missing` };
+      const relConfig = await configAt(ctx, release.commit);
+      await record(ctx, d, 'deployment.starting', { release: a.release, instances: a.instances, digest: release.digest });
+      await ctx.runtime.prepare({ env: d.env, release: a.release, digest: release.digest });
+      const spec = instanceSpec(relConfig, release, { SLIPWAY_DEPLOYMENT: d.id });
+      const started = await ctx.runtime.start({ ...spec, instances: a.instances });
+      if (!started.ok) {
+        const tail = started.lastLines.length ? `\nlast output:\n${started.lastLines.map((l) => `  ${l}`).join('\n')}` : '';
+        return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${started.message}${tail}` };
+      }
+      await ctx.store.putInstances(d.env, a.release, started.instances);
+      await record(ctx, d, 'deployment.healthy', { release: a.release, instances: started.instances.map((x) => ({ id: x.id, port: x.port, pid: x.pid })) });
+      return { ok: true };
+    }
+    case 'route': {
+      const state = await ctx.store.getEnvState(d.env);
+      const t0 = performance.now();
+      await applyRoutes(ctx, d.env, ac.port, a.weights, state?.currentRelease);
+      await record(ctx, d, 'deployment.routed', { label: a.label, weights: a.weights.map((w) => ({ release: releaseLabel(w.release), weight: w.weight })), port: ac.port, switchMs: Math.round((performance.now() - t0) * 100) / 100 });
+      return { ok: true };
+    }
+    case 'verify': {
+      if (d.phase !== 'verifying') await setPhase(ctx, d, 'verifying');
+      return watchRelease(ctx, d, a.release, a.durationMs, a.label, ac.signal);
+    }
+    case 'retire': {
+      for (const r of a.releases) await retire(ctx, d.env, r);
+      await record(ctx, d, 'deployment.retired', { releases: a.releases.map(releaseLabel) });
+      return { ok: true };
+    }
+    case 'succeed': {
+      if (d.phase === 'starting' || d.phase === 'pending') await setPhase(ctx, d, 'verifying');
+      const state = await ctx.store.getEnvState(d.env);
+      await ctx.store.putEnvState({ env: d.env, port: ac.port, currentRelease: d.release, routes: state?.routes ?? [{ release: d.release, weight: 1 }], updatedAt: isoNow(ctx) });
+      await setPhase(ctx, d, 'succeeded');
+      return { ok: true };
+    }
+  }
+};
+
+/**
+ * Watches a release for `durationMs`: a crash of any of its instances fails the window. (The
+ * verification of live metrics plugs in here.)
+ */
+const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, durationMs: number, label: string, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }> =>
+  new Promise((resolve) => {
+    let done = false;
+    const finish = (r: { ok: true } | { ok: false; reason: string }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      off();
+      signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const off = ctx.runtime.onEvent((e: RuntimeEvent) => {
+      if (e.kind !== 'instance.crashed' || e.instance.env !== d.env || e.instance.release !== release) return;
+      const how = e.signal ? `killed by ${e.signal}` : `exited with code ${e.exitCode}`;
+      finish({ ok: false, reason: `instance ${e.instance.id} of ${releaseLabel(release)} crashed during verification (${label}): ${how}${e.lastLines.length ? `; last output: ${e.lastLines.slice(-3).join(' | ')}` : ''}` });
+    });
+    const onAbort = (): void => finish({ ok: false, reason: String(signal.reason ?? 'canceled') });
+    signal.addEventListener('abort', onAbort);
+    const timer = setTimeout(() => finish({ ok: true }), durationMs);
+    void record(ctx, d, 'deployment.verifying', { release: releaseLabel(release), label, windowMs: durationMs });
+  });

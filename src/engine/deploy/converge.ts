@@ -1,0 +1,99 @@
+// Converging the machine to the recorded state: `slipway up` (rebuild from scratch, idempotent)
+// and the recovery a control plane runs when it starts after a crash.
+import { randomUUID } from 'node:crypto';
+import { LEASE_MS } from '../../core/deployment/lease.js';
+import { releaseLabel } from '../../core/deployment/types.js';
+import { SlipwayError } from '../../core/errors.js';
+import type { InstanceSpec, ReleaseRef } from '../../ports/runtime.js';
+import type { EngineContext } from '../context.js';
+import { isoNow } from '../context.js';
+import { applyRoutes, record } from './apply.js';
+import type { Deployer } from './deploy.js';
+import { configAt, instanceSpec } from './spec.js';
+
+export interface UpReport {
+  ms: number;
+  environments: { env: string; release?: string; digest?: string; port?: number; started: number; adopted: number; note?: string }[];
+}
+
+/** The runtime spec of a recorded release, for adopting or restarting its instances. */
+const specOf = async (ctx: EngineContext, env: string, n: number): Promise<InstanceSpec | undefined> => {
+  const release = await ctx.store.getRelease(env, n);
+  if (!release) return undefined;
+  return instanceSpec(await configAt(ctx, release.commit), release);
+};
+
+/**
+ * Converges every environment to its recorded current release, from whatever is there (nothing
+ * at all included): instances started where missing, routes set, the proxy started. Idempotent.
+ */
+export const up = async (ctx: EngineContext): Promise<UpReport> => {
+  const t0 = performance.now();
+  const report: UpReport = { ms: 0, environments: [] };
+  for (const state of await ctx.store.listEnvStates()) {
+    if (state.currentRelease === undefined) {
+      report.environments.push({ env: state.env, started: 0, adopted: 0, note: 'nothing deployed' });
+      continue;
+    }
+    const holder = `up-${randomUUID().slice(0, 8)}`;
+    const lease = await ctx.store.acquireLease({ env: state.env, holder, purpose: `slipway up by ${ctx.actor}` }, Date.now(), LEASE_MS);
+    if (!lease.ok) throw new SlipwayError('conflict', `${state.env} is locked by ${lease.heldBy.holder} (${lease.heldBy.purpose})`, 'wait for it to finish, then run `slipway up` again');
+    try {
+      const n = state.currentRelease;
+      const release = await ctx.store.getRelease(state.env, n);
+      if (!release) throw new SlipwayError('corrupt', `the recorded current release ${releaseLabel(n)} of ${state.env} is missing`);
+      const spec = await specOf(ctx, state.env, n);
+      if (!spec) throw new SlipwayError('corrupt', `cannot build the runtime spec of ${releaseLabel(n)} of ${state.env}`);
+      const healthy = ctx.runtime.list(state.env, n).filter((i) => i.state === 'healthy');
+      let started = 0;
+      if (healthy.length < spec.instances) {
+        await ctx.runtime.prepare({ env: state.env, release: n, digest: release.digest });
+        const r = await ctx.runtime.start({ ...spec, instances: spec.instances - healthy.length });
+        if (!r.ok) throw new SlipwayError('failed', `${state.env} ${releaseLabel(n)} did not start: ${r.message}`);
+        started = r.instances.length;
+        await ctx.store.putInstances(state.env, n, ctx.runtime.list(state.env, n));
+      }
+      const port = state.port;
+      if (port === undefined) throw new SlipwayError('corrupt', `no port is recorded for ${state.env}`);
+      await applyRoutes(ctx, state.env, port, [{ release: n, weight: 1 }], n);
+      report.environments.push({ env: state.env, release: releaseLabel(n), digest: release.digest, port, started, adopted: healthy.length });
+    } finally {
+      await ctx.store.releaseLease(state.env, holder);
+    }
+  }
+  report.ms = Math.round(performance.now() - t0);
+  await ctx.store.appendEvent({ kind: 'up', actor: ctx.actor, subject: 'up', data: { ms: report.ms, environments: report.environments } }, isoNow(ctx));
+  return report;
+};
+
+/**
+ * What a starting control plane does about the state a previous one left: adopt the instances
+ * that still run, and resume every deployment that was in flight from its last recorded action
+ * (or finish its rollback), so that nothing is left half-done and there is one current release.
+ */
+export const recoverDeployments = async (ctx: EngineContext, deployer: Deployer, log: (line: string) => void): Promise<string[]> => {
+  const recorded = await ctx.store.listInstances();
+  const specs = new Map<string, InstanceSpec>();
+  for (const i of recorded) {
+    const key = `${i.env}/${i.release}`;
+    if (!specs.has(key)) {
+      const s = await specOf(ctx, i.env, i.release).catch(() => undefined);
+      if (s) specs.set(key, s);
+    }
+  }
+  const adopted = await ctx.runtime.adopt(recorded, (ref: ReleaseRef) => specs.get(`${ref.env}/${ref.release}`));
+  if (recorded.length > 0) log(`adopted ${adopted.length} of ${recorded.length} recorded instance(s)`);
+  const resumed: string[] = [];
+  for (const d of await ctx.store.unfinishedDeployments()) {
+    const holder = `resume-${randomUUID().slice(0, 8)}`;
+    // The lease of the killed control plane expires by itself; take it over now, it was ours.
+    await ctx.store.releaseLease(d.env, (await ctx.store.getLease(d.env))?.holder ?? '');
+    const lease = await ctx.store.acquireLease({ env: d.env, holder, purpose: `resuming ${d.id}` }, Date.now(), LEASE_MS);
+    if (!lease.ok) continue;
+    await record(ctx, d, 'deployment.resumed', { phase: d.phase, step: d.step, reason: 'the control plane restarted while this deployment was in flight' });
+    log(`resuming ${d.id} (${d.env} ${releaseLabel(d.release)}, ${d.phase}, action ${d.step + 1} of ${d.plan.length})`);
+    deployer.execute(d, holder);
+    resumed.push(d.id);
+  }
+  return resumed;
+};

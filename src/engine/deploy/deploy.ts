@@ -1,0 +1,261 @@
+// The deploy use cases: deploy a digest, promote the digest verified in another environment, roll
+// back. Each checks policy, takes the environment's lease, writes the release and the deployment
+// (the intent) durably, and only then starts applying the plan in the background.
+import { randomUUID } from 'node:crypto';
+import { LEASE_MS } from '../../core/deployment/lease.js';
+import { chooseRollbackTarget, currentRelease, nextReleaseNumber, promotionSource, succeededIn } from '../../core/deployment/history.js';
+import { planDeployment, planRollback, type DeployAction } from '../../core/deployment/plan.js';
+import { releaseLabel, type DeployTrigger, type Release } from '../../core/deployment/types.js';
+import { SlipwayError } from '../../core/errors.js';
+import type { StoredDeployment } from '../../ports/store.js';
+import type { EngineContext } from '../context.js';
+import { isoNow } from '../context.js';
+import { applyPlan, applyRoutes, envPort, record, retire, setPhase } from './apply.js';
+import { configAt, environmentOf } from './spec.js';
+
+export interface DeployRequest {
+  env: string;
+  digest?: string;
+  strategy?: 'blue-green' | 'canary';
+  force?: boolean;
+  trigger?: DeployTrigger;
+  /** The commit the digest is released as (promotion keeps the source release's). */
+  commit?: string;
+}
+
+export interface DeployHandle {
+  deployment: StoredDeployment;
+  done: Promise<StoredDeployment>;
+  cancel(reason: string): void;
+}
+
+const lockOrThrow = async (ctx: EngineContext, env: string, holder: string, purpose: string): Promise<void> => {
+  const d = await ctx.store.acquireLease({ env, holder, purpose }, Date.now(), LEASE_MS);
+  if (!d.ok) {
+    const since = new Date(d.heldBy.acquiredAt).toISOString();
+    throw new SlipwayError('conflict', `${env} is locked by ${d.heldBy.holder} (${d.heldBy.purpose}) since ${since}`, 'wait for it to finish (slipway deploy waits unless --no-wait), or follow it with `slipway status`', { holder: d.heldBy.holder, purpose: d.heldBy.purpose, since, expiresAt: d.heldBy.expiresAt });
+  }
+};
+
+/** The digest of the latest green run: what `slipway deploy ENV` deploys without --digest. */
+const latestGreenDigest = async (ctx: EngineContext): Promise<string> => {
+  const runs = await ctx.store.listRuns(200);
+  const green = runs.find((r) => r.status === 'passed' && r.digest);
+  if (!green?.digest) throw new SlipwayError('not_found', 'no green build to deploy yet', 'run the pipeline first: `slipway run`, or name a digest with --digest');
+  return green.digest;
+};
+
+export class Deployer {
+  private readonly active = new Map<string, DeployHandle>();
+  /** Set on a graceful stop: interrupted deployments are left for the next control plane. */
+  private stopping = false;
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  get activeDeployments(): string[] {
+    return [...this.active.keys()];
+  }
+
+  async deploy(req: DeployRequest): Promise<DeployHandle> {
+    const { ctx } = this;
+    const trigger = req.trigger ?? 'deploy';
+    const ref = req.digest ?? (await latestGreenDigest(ctx));
+    const digest = await ctx.artifacts.resolve(ref);
+    if (!digest) throw new SlipwayError('not_found', `no artifact "${ref}"`, 'list the stored artifacts with `slipway artifacts ls`');
+    const check = await ctx.artifacts.verify(digest);
+    if (!check.ok) throw new SlipwayError('refused', `artifact ${digest} cannot be deployed: ${check.reason}: ${check.message}`, 'rebuild it with `slipway build`');
+    const artifact = await ctx.store.getArtifact(digest);
+    if (!artifact) throw new SlipwayError('not_found', `artifact ${digest} is stored but has no build record`, 'rebuild it with `slipway build`');
+    // Identical builds of several commits share one digest: the release belongs to the newest
+    // green run that produced it, and runs with that commit's slipway.yaml.
+    const commit = req.commit ?? (await ctx.store.listRuns(500)).find((r) => r.status === 'passed' && r.digest === digest)?.commit ?? artifact.commit;
+    const config = await configAt(ctx, commit);
+    const envSpec = environmentOf(config, req.env);
+    const forcedReasons: string[] = [];
+    if (envSpec.promoteFrom && trigger === 'deploy') {
+      if (!req.force) throw new SlipwayError('refused', `${req.env} takes only digests promoted from ${envSpec.promoteFrom}`, `run \`slipway promote ${envSpec.promoteFrom} ${req.env}\`, or deploy anyway with --force (recorded)`);
+      forcedReasons.push(`deployed directly although ${req.env} has promote_from: ${envSpec.promoteFrom}`);
+    }
+    if ((await ctx.store.badDigests(req.env)).has(digest)) {
+      if (!req.force) throw new SlipwayError('refused', `${digest} was rolled back in ${req.env} and is marked bad`, 'deploy a fixed build, or redeploy it anyway with --force (recorded)');
+      forcedReasons.push('the digest is marked bad');
+    }
+    const strategy = req.strategy === undefined ? envSpec.strategy : req.strategy === 'canary' ? (envSpec.strategy.kind === 'canary' ? envSpec.strategy : { kind: 'canary' as const, steps: [0.1, 0.5, 1], pauseMs: 10_000 }) : { kind: 'blue-green' as const };
+    return this.begin(req.env, trigger, req.force === true && forcedReasons.length > 0, forcedReasons, async (holder) => {
+      const releases = await ctx.store.listReleases(req.env);
+      const history = await ctx.store.listDeployments(req.env, 1000);
+      const previous = currentRelease(history);
+      const release: Release = { env: req.env, number: nextReleaseNumber(releases), digest, commit, configVersion: 0, secretVersions: {}, createdAt: isoNow(ctx), createdBy: ctx.actor };
+      await ctx.store.createRelease(release);
+      const verifyWindowMs = envSpec.verify.enabled ? envSpec.verify.windowMs : 0;
+      const plan = planDeployment({ release: release.number, instances: envSpec.instances ?? config.run.instances, strategy, previous, running: this.runningReleases(req.env), verifyWindowMs });
+      void holder;
+      return { release, previous, plan, strategy: strategy.kind };
+    });
+  }
+
+  async promote(from: string, to: string, opts: { force?: boolean }): Promise<DeployHandle> {
+    const { ctx } = this;
+    const source = promotionSource(from, await ctx.store.listDeployments(from, 1000), await ctx.store.listReleases(from));
+    if (!source.ok) throw new SlipwayError('refused', source.message, source.hint);
+    const config = await configAt(ctx, source.commit);
+    const target = environmentOf(config, to);
+    environmentOf(config, from);
+    if (target.promoteFrom && target.promoteFrom !== from && !opts.force) {
+      throw new SlipwayError('refused', `${to} takes promotions from ${target.promoteFrom} only, not from ${from}`, `run \`slipway promote ${target.promoteFrom} ${to}\``);
+    }
+    if (!succeededIn(source.digest, await ctx.store.listDeployments(from, 1000))) {
+      throw new SlipwayError('refused', `${source.digest} never succeeded in ${from}`, `deploy it to ${from} and let it verify first`);
+    }
+    return this.deploy({ env: to, digest: source.digest, commit: source.commit, trigger: 'promote', force: opts.force });
+  }
+
+  async rollback(env: string, opts: { to?: number }): Promise<DeployHandle> {
+    const { ctx } = this;
+    const history = await ctx.store.listDeployments(env, 1000);
+    const releases = await ctx.store.listReleases(env);
+    if (releases.length === 0) throw new SlipwayError('not_found', `nothing was ever deployed to ${env}`, `deploy first: \`slipway deploy ${env}\``);
+    const choice = chooseRollbackTarget(history, releases, { to: opts.to, badDigests: await ctx.store.badDigests(env) });
+    if (!choice.ok) throw new SlipwayError('refused', choice.message, choice.hint);
+    const target = releases.find((r) => r.number === choice.release) as Release;
+    const config = await configAt(ctx, target.commit);
+    const envSpec = environmentOf(config, env);
+    return this.begin(env, 'rollback', false, [], () => {
+      const previous = currentRelease(history);
+      const plan = planRollback({ target: target.number, current: previous, instances: envSpec.instances ?? config.run.instances, running: this.runningReleases(env) });
+      return Promise.resolve({ release: target, previous, plan, strategy: 'blue-green' as const });
+    });
+  }
+
+  private runningReleases(env: string): number[] {
+    return [...new Set(this.ctx.runtime.list(env).filter((i) => i.state !== 'stopped').map((i) => i.release))];
+  }
+
+  /** Lease, intent, then the plan in the background. */
+  private async begin(
+    env: string,
+    trigger: DeployTrigger,
+    forced: boolean,
+    forcedReasons: string[],
+    prepare: (holder: string) => Promise<{ release: Release; previous: number | undefined; plan: DeployAction[]; strategy: 'blue-green' | 'canary' }>,
+  ): Promise<DeployHandle> {
+    const { ctx } = this;
+    const holder = `lease-${randomUUID().slice(0, 8)}`;
+    await lockOrThrow(ctx, env, holder, `${trigger} by ${ctx.actor}`);
+    let d: StoredDeployment;
+    try {
+      const p = await prepare(holder);
+      const run = (await ctx.store.listRuns(200)).find((r) => r.commit === p.release.commit);
+      d = await ctx.store.createDeployment({
+        env,
+        release: p.release.number,
+        digest: p.release.digest,
+        commit: p.release.commit,
+        author: run?.author ?? '',
+        trigger,
+        actor: ctx.actor,
+        strategy: p.strategy,
+        phase: 'pending',
+        previousRelease: p.previous,
+        startedAt: isoNow(ctx),
+        forced,
+        plan: p.plan,
+        step: 0,
+      });
+      await ctx.store.acquireLease({ env, holder, purpose: `${d.id}: ${trigger} ${releaseLabel(d.release)} by ${ctx.actor}` }, Date.now(), LEASE_MS);
+      await record(ctx, d, 'deployment.created', { env, release: releaseLabel(d.release), digest: d.digest, commit: d.commit, trigger, previous: p.previous === undefined ? null : releaseLabel(p.previous), plan: p.plan, forced: forcedReasons.length ? forcedReasons : null });
+    } catch (e) {
+      await ctx.store.releaseLease(env, holder);
+      throw e;
+    }
+    return this.execute(d, holder);
+  }
+
+  /** Runs (or resumes) a deployment that holds its lease, and handles its failure. */
+  execute(d: StoredDeployment, holder: string): DeployHandle {
+    const { ctx } = this;
+    const abort = new AbortController();
+    const done = (async (): Promise<StoredDeployment> => {
+      try {
+        if (d.phase === 'failed' || d.phase === 'rolling_back') {
+          // Resumed after a crash in the middle of a rollback: finish it.
+          await this.fail(d, d.reason ?? 'the deployment failed', true);
+        } else {
+          const out = await applyPlan(ctx, d, holder, abort.signal);
+          if (out.ok && d.trigger === 'rollback') await this.markRolledBack(d);
+          if (!out.ok && this.stopping) await record(ctx, d, 'deployment.interrupted', { step: d.step, reason: 'the control plane stopped; the next one resumes this deployment' });
+          else if (!out.ok) await this.fail(d, out.reason, out.afterRoute);
+        }
+      } catch (e) {
+        await this.fail(d, e instanceof Error ? e.message : String(e), true).catch(() => undefined);
+      } finally {
+        await ctx.store.releaseLease(d.env, holder);
+        this.active.delete(d.id);
+      }
+      return (await ctx.store.getDeployment(d.id)) ?? d;
+    })();
+    const handle: DeployHandle = { deployment: d, done, cancel: (reason) => abort.abort(reason) };
+    this.active.set(d.id, handle);
+    return handle;
+  }
+
+  /**
+   * A deployment that failed: before any route changed, the previous release simply keeps serving;
+   * after, traffic goes back to the previous release (a pointer swap: it is still warm).
+   */
+  private async fail(d: StoredDeployment, reason: string, afterRoute: boolean): Promise<void> {
+    const { ctx } = this;
+    const previous = d.previousRelease;
+    if (!afterRoute || d.trigger === 'rollback') {
+      await setPhase(ctx, d, 'failed', { reason, final: true });
+      if (d.trigger !== 'rollback') await retire(ctx, d.env, d.release, 0).catch(() => undefined);
+      await ctx.store.putEnvState({ ...((await ctx.store.getEnvState(d.env)) ?? { env: d.env, routes: [] }), updatedAt: isoNow(ctx) });
+      return;
+    }
+    if (d.phase !== 'failed' && d.phase !== 'rolling_back') await setPhase(ctx, d, 'failed', { reason });
+    if (d.phase !== 'rolling_back') await setPhase(ctx, d, 'rolling_back', { reason });
+    const state = await ctx.store.getEnvState(d.env);
+    const port = state?.port ?? (await envPort(ctx, d.env, undefined));
+    if (previous !== undefined) {
+      await applyRoutes(ctx, d.env, port, [{ release: previous, weight: 1 }, { release: d.release, weight: 0 }], previous);
+      await retire(ctx, d.env, d.release);
+      await applyRoutes(ctx, d.env, port, [{ release: previous, weight: 1 }], previous);
+    } else {
+      await (await ctx.proxy()).removeEnv(d.env);
+      await ctx.store.putEnvState({ env: d.env, port, currentRelease: undefined, routes: [], updatedAt: isoNow(ctx) });
+      await retire(ctx, d.env, d.release);
+    }
+    await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
+    await setPhase(ctx, d, 'rolled_back', { reason, rolledBackTo: previous });
+  }
+
+  /** After a rollback, the deployment it undid is recorded as rolled back, with where to. */
+  private async markRolledBack(rollback: StoredDeployment): Promise<void> {
+    if (rollback.previousRelease === undefined) return;
+    const undone = (await this.ctx.store.listDeployments(rollback.env, 1000)).find((x) => x.id !== rollback.id && x.release === rollback.previousRelease && x.phase === 'succeeded');
+    if (!undone) return;
+    const reason = `rolled back by ${rollback.id} (${this.ctx.actor})`;
+    // Its own timings stay as they were: it did finish; it is undone now.
+    await this.ctx.store.updateDeployment(undone.id, { phase: 'rolled_back', reason, rolledBackTo: rollback.release });
+    await record(this.ctx, undone, 'deployment.phase', { phase: 'rolled_back', release: undone.release, reason });
+  }
+
+  cancel(id: string, reason: string): boolean {
+    const h = this.active.get(id);
+    if (!h) return false;
+    h.cancel(reason);
+    return true;
+  }
+
+  waitFor(id: string): Promise<StoredDeployment | undefined> {
+    return this.active.get(id)?.done ?? this.ctx.store.getDeployment(id);
+  }
+
+  /** Interrupts deployments in flight without failing them: the next control plane resumes them. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    const handles = [...this.active.values()];
+    for (const h of handles) h.cancel('the control plane is stopping');
+    await Promise.allSettled(handles.map((h) => h.done));
+  }
+}

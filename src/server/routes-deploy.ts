@@ -1,0 +1,177 @@
+// The API of releases and deployments: deploy, promote, rollback, history, status, up, and the
+// live stream of a deployment's events.
+import type { ServerResponse } from 'node:http';
+import { releaseLabel, type Deployment } from '../core/deployment/types.js';
+import { SlipwayError } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { StoredDeployment } from '../ports/store.js';
+import { Reply, STREAMED, optionalBoolean, optionalString, type Router } from './http.js';
+
+const objectBody = (body: unknown): Record<string, unknown> => {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SlipwayError('usage', 'request body must be a JSON object');
+  return body as Record<string, unknown>;
+};
+
+const requiredString = (body: unknown, key: string): string => {
+  const v = optionalString(body, key);
+  if (v === undefined) throw new SlipwayError('usage', `"${key}" is required`);
+  return v;
+};
+
+/** The fields of SPEC §6 for `slipway history --json`. */
+export const historyEntry = (d: Deployment) => ({
+  id: d.id,
+  env: d.env,
+  release: d.release,
+  digest: d.digest,
+  commit: d.commit,
+  author: d.author,
+  trigger: d.trigger,
+  actor: d.actor,
+  strategy: d.strategy,
+  status: d.phase,
+  forced: d.forced,
+  started_at: d.startedAt,
+  finished_at: d.finishedAt ?? null,
+  reason: d.reason ?? null,
+  rolled_back_to: d.rolledBackTo ?? null,
+});
+
+export const addDeployRoutes = (r: Router, engine: Engine): void => {
+  const { store } = engine.ctx;
+  const deployer = engine.deployer;
+
+  r.on('POST', '/v1/deployments', async (req) => {
+    const body = objectBody(await req.body());
+    const strategy = optionalString(body, 'strategy');
+    if (strategy !== undefined && strategy !== 'blue-green' && strategy !== 'canary') throw new SlipwayError('usage', `strategy must be blue-green or canary, not "${strategy}"`);
+    const h = await deployer.deploy({ env: requiredString(body, 'env'), digest: optionalString(body, 'digest'), strategy, force: optionalBoolean(body, 'force') });
+    return new Reply(202, { deployment: h.deployment });
+  });
+
+  r.on('POST', '/v1/promotions', async (req) => {
+    const body = objectBody(await req.body());
+    const h = await deployer.promote(requiredString(body, 'from'), requiredString(body, 'to'), { force: optionalBoolean(body, 'force') });
+    return new Reply(202, { deployment: h.deployment });
+  });
+
+  r.on('POST', '/v1/rollbacks', async (req) => {
+    const body = objectBody(await req.body());
+    const to = body.to;
+    if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new SlipwayError('usage', '"to" must be a release number (1 for v1)');
+    const h = await deployer.rollback(requiredString(body, 'env'), { to: to as number | undefined });
+    return new Reply(202, { deployment: h.deployment });
+  });
+
+  r.on('GET', '/v1/deployments', async (req) => {
+    const limit = Number(req.query.get('limit') ?? 20);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new SlipwayError('usage', 'limit must be a whole number from 1 to 10000');
+    const env = req.query.get('env') ?? undefined;
+    if (env !== undefined) await knownEnv(engine, env);
+    return { deployments: (await store.listDeployments(env, limit)).map(historyEntry) };
+  });
+
+  r.on('GET', '/v1/deployments/:id', async (req) => {
+    const d = await mustGet(engine, req.params.id ?? '');
+    return { deployment: d, events: await store.listEvents({ subject: d.id, limit: 10_000 }) };
+  });
+
+  r.on('POST', '/v1/deployments/:id/cancel', async (req) => {
+    const d = await mustGet(engine, req.params.id ?? '');
+    if (!deployer.cancel(d.id, 'canceled by the user')) throw new SlipwayError('conflict', `${d.id} is not in flight`);
+    return { deployment: await deployer.waitFor(d.id) };
+  });
+
+  r.on('GET', '/v1/deployments/:id/stream', async (req, res) => streamDeployment(engine, await mustGet(engine, req.params.id ?? ''), res));
+
+  r.on('POST', '/v1/up', async () => ({ up: await engine.up() }));
+
+  r.on('GET', '/v1/environments', async () => ({ environments: await environments(engine) }));
+};
+
+const mustGet = async (engine: Engine, id: string): Promise<StoredDeployment> => {
+  const d = await engine.ctx.store.getDeployment(/^\d+$/.test(id) ? `d${id}` : id);
+  if (!d) throw new SlipwayError('not_found', `no deployment "${id}"`, 'see the deployments with `slipway history ENV`');
+  return d;
+};
+
+const knownEnv = async (engine: Engine, env: string): Promise<void> => {
+  const states = await engine.ctx.store.listEnvStates();
+  const deployments = await engine.ctx.store.listDeployments(env, 1);
+  if (!states.some((s) => s.env === env) && deployments.length === 0) {
+    const known = [...new Set(states.map((s) => s.env))];
+    throw new SlipwayError('not_found', `unknown environment "${env}" (nothing was deployed to it)`, known.length ? `environments with deployments: ${known.join(', ')}` : 'deploy first: `slipway deploy ENV`');
+  }
+};
+
+/** Every environment with a recorded state: current release, port, instances, lock, what is in flight. */
+export const environments = async (engine: Engine) => {
+  const { store, runtime } = engine.ctx;
+  const out = [];
+  for (const s of await store.listEnvStates()) {
+    const rel = s.currentRelease === undefined ? undefined : await store.getRelease(s.env, s.currentRelease);
+    const instances = runtime.list(s.env);
+    const lease = await store.getLease(s.env);
+    const last = (await store.listDeployments(s.env, 1))[0];
+    out.push({
+      env: s.env,
+      port: s.port ?? null,
+      url: s.port ? `http://127.0.0.1:${s.port}/` : null,
+      current: rel ? { release: releaseLabel(rel.number), digest: rel.digest, commit: rel.commit } : null,
+      routes: s.routes.map((w) => ({ release: releaseLabel(w.release), weight: w.weight })),
+      instances: instances.map((i) => ({ id: i.id, release: releaseLabel(i.release), state: i.state, port: i.port, pid: i.pid, restarts: i.restarts })),
+      healthy: instances.filter((i) => s.currentRelease === i.release && i.state === 'healthy').length,
+      lock: lease && lease.expiresAt > Date.now() ? { holder: lease.holder, purpose: lease.purpose } : null,
+      lastDeployment: last ? historyEntry(last) : null,
+    });
+  }
+  return out;
+};
+
+/** NDJSON: the deployment, its events so far, then live events until it finishes. */
+const streamDeployment = async (engine: Engine, d: StoredDeployment, res: ServerResponse): Promise<typeof STREAMED> => {
+  const queue: unknown[] = [];
+  let wake: (() => void) | undefined;
+  const off = engine.ctx.bus.subscribe((n) => {
+    if (n.type === 'event' && n.event.subject === d.id) {
+      queue.push(n.event);
+      wake?.();
+    }
+  });
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  try {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    const send = (o: unknown): void => void res.write(`${JSON.stringify(o)}\n`);
+    send({ type: 'snapshot', deployment: d });
+    let lastSeq = 0;
+    for (const e of await engine.ctx.store.listEvents({ subject: d.id, limit: 10_000 })) {
+      send({ type: 'event', event: e });
+      lastSeq = e.seq;
+    }
+    for (;;) {
+      const current = await engine.ctx.store.getDeployment(d.id);
+      if (closed || !current || current.finishedAt) break;
+      const e = queue.shift() as { seq: number } | undefined;
+      if (!e) {
+        await Promise.race([new Promise<void>((r) => (wake = r)), new Promise((r) => setTimeout(r, 500))]);
+        wake = undefined;
+        continue;
+      }
+      if (e.seq <= lastSeq) continue;
+      lastSeq = e.seq;
+      send({ type: 'event', event: e });
+    }
+    if (!closed) {
+      for (const e of queue as { seq: number }[]) if (e.seq > lastSeq) send({ type: 'event', event: e });
+      send({ type: 'end', deployment: await engine.ctx.store.getDeployment(d.id) });
+      res.end();
+    }
+  } finally {
+    off();
+  }
+  return STREAMED;
+};
