@@ -66,8 +66,11 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<WaitHealthyRes
     const left = end - performance.now();
     if (left <= 0) return { ok: false, reason: 'timeout', message: last?.ok === false ? last.message : 'no probe answered', last, probes };
     probes++;
-    last = await probeOnce(o.port, o.path, Math.max(1, Math.min(o.timeoutMs, left)));
-    if (last.ok) return { ok: true, afterMs: performance.now() - t0, probes };
+    const clipped = left < o.timeoutMs;
+    const r = await probeOnce(o.port, o.path, Math.max(1, Math.round(Math.min(o.timeoutMs, left))));
+    if (r.ok) return { ok: true, afterMs: performance.now() - t0, probes };
+    // A probe cut short by the deadline says less than the one before it.
+    if (!(clipped && r.kind === 'timeout' && last !== null)) last = r;
     const after = o.abort?.() ?? null;
     if (after !== null) return { ok: false, reason: 'aborted', message: after, last, probes };
     await pauseFor(Math.min(pause, Math.max(0, end - performance.now())), o.wake);
