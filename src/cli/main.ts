@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   rollback: { summary: 'go back to the previous (or named) release that succeeded', load: () => import('./commands/rollback.js') },
   history: { summary: 'the last deployments of an environment, newest first', load: () => import('./commands/history.js') },
   up: { summary: 'converge every environment to its recorded release (rebuild from scratch)', load: () => import('./commands/up.js') },
+  down: { summary: 'stop every instance and the proxy, keeping the recorded state', load: () => import('./commands/down.js') },
   runs: { summary: 'the last pipeline runs, newest first', load: () => import('./commands/runs.js') },
   logs: { summary: 'step logs of a run, or the events of a deployment', load: () => import('./commands/logs.js') },
   status: { summary: 'every environment: current release, health, what is in flight', load: () => import('./commands/status.js') },

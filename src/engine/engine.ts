@@ -6,7 +6,7 @@ import { isoNow } from './context.js';
 import { checkReproducible, type ReproducibilityReport } from './reproducible.js';
 import { loadPipelineAt, startRun, type RunHandle, type StartRunOptions } from './run.js';
 import { Deployer } from './deploy/deploy.js';
-import { recoverDeployments, up, type UpReport } from './deploy/converge.js';
+import { down, recoverDeployments, up, type UpReport } from './deploy/converge.js';
 
 export interface BuildResult {
   /** The artifact, when it already existed for this commit (no run was started). */
@@ -30,6 +30,10 @@ export class Engine {
 
   up(): Promise<UpReport> {
     return up(this.ctx);
+  }
+
+  down(): Promise<{ stopped: number; ms: number }> {
+    return down(this.ctx, this.deployer.activeDeployments);
   }
 
   /** Marks runs that a previous control plane left unfinished as failed, with the reason. */

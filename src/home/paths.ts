@@ -13,4 +13,6 @@ export const homePaths = (home: string) => ({
   token: join(home, 'token'),
   work: join(home, 'work'),
   artifacts: join(home, 'artifacts'),
+  /** Present while the machine was taken down on purpose (`slipway down`): nothing restarts the proxy. */
+  downMarker: join(home, 'down'),
 });

@@ -7,6 +7,7 @@ import { ensureToken } from '../home/token.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
 import { composeEngine } from './compose.js';
+import { isDown } from '../engine/deploy/converge.js';
 import { VERSION } from '../version.js';
 
 export interface ServerOptions {
@@ -79,7 +80,7 @@ const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngine>>, l
     busy = true;
     void (async () => {
       const serving = (await engine.ctx.store.listEnvStates()).some((s) => s.routes.length > 0);
-      if (!serving) return;
+      if (!serving || isDown(engine.ctx.home)) return;
       const proxy = await engine.ctx.proxy();
       if (!(await proxy.isAlive())) {
         log('the edge proxy is not answering: restarting it with its routes');

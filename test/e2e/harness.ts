@@ -1,7 +1,7 @@
 // End-to-end harness: real git repositories in temporary directories and the real `slipway`
 // binary run as a child process, with the control plane it starts stopped afterwards.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,11 +83,40 @@ export class TempRepo {
     });
   }
 
+  /** Stops what the repository's Slipway started (instances, proxy, control plane), then removes it. */
   async dispose(): Promise<void> {
+    await this.cli(['down']);
     await this.cli(['server', 'stop']);
+    killLeftovers(join(this.dir, '.slipway'));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Safety net for a test that failed half-way: kill any shim or proxy a home still names. */
+export const killLeftovers = (home: string): void => {
+  const pids: number[] = [];
+  const read = (f: string): void => {
+    try {
+      const j = JSON.parse(readFileSync(f, 'utf8')) as { pid?: number; shimPid?: number; appPid?: number };
+      for (const p of [j.pid, j.shimPid, j.appPid]) if (typeof p === 'number' && p > 1) pids.push(p);
+    } catch {
+      // Not there, or half-written: nothing to kill.
+    }
+  };
+  read(join(home, 'proxy', 'proxy.json'));
+  try {
+    for (const env of readdirSync(join(home, 'run'))) for (const f of readdirSync(join(home, 'run', env))) read(join(home, 'run', env, f));
+  } catch {
+    // No instances were ever started.
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+};
 
 /** A minimal app: a build that writes dist/ and the given gates. */
 export const minimalApp = (gates = ''): Record<string, string> => ({

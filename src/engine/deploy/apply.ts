@@ -1,6 +1,8 @@
 // Applies a deployment's plan, one action at a time, recording each before moving on so that a
 // killed control plane can resume from the last completed action (every action is idempotent).
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import type { DeployAction, Weight } from '../../core/deployment/plan.js';
 import { releaseLabel, type DeploymentPhase } from '../../core/deployment/types.js';
@@ -68,6 +70,7 @@ export const backendsFor = async (ctx: EngineContext, env: string, weights: Weig
 
 /** Records the desired routes, then makes the proxy serve them (desired state first). */
 export const applyRoutes = async (ctx: EngineContext, env: string, port: number, weights: Weight[], currentRelease: number | undefined): Promise<void> => {
+  rmSync(homePaths(ctx.home).downMarker, { force: true });
   await ctx.store.putEnvState({ env, port, currentRelease, routes: weights, updatedAt: isoNow(ctx) });
   const proxy = await ctx.proxy();
   const r = await proxy.setRoutes(env, { port, backends: await backendsFor(ctx, env, weights) });

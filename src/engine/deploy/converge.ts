@@ -1,6 +1,8 @@
 // Converging the machine to the recorded state: `slipway up` (rebuild from scratch, idempotent)
 // and the recovery a control plane runs when it starts after a crash.
 import { randomUUID } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import { releaseLabel } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
@@ -10,6 +12,9 @@ import { isoNow } from '../context.js';
 import { applyRoutes, record } from './apply.js';
 import type { Deployer } from './deploy.js';
 import { configAt, instanceSpec } from './spec.js';
+
+const downMarker = (home: string): string => homePaths(home).downMarker;
+export const isDown = (home: string): boolean => existsSync(downMarker(home));
 
 export interface UpReport {
   ms: number;
@@ -29,6 +34,7 @@ const specOf = async (ctx: EngineContext, env: string, n: number): Promise<Insta
  */
 export const up = async (ctx: EngineContext): Promise<UpReport> => {
   const t0 = performance.now();
+  rmSync(downMarker(ctx.home), { force: true });
   const report: UpReport = { ms: 0, environments: [] };
   for (const state of await ctx.store.listEnvStates()) {
     if (state.currentRelease === undefined) {
@@ -96,4 +102,30 @@ export const recoverDeployments = async (ctx: EngineContext, deployer: Deployer,
     resumed.push(d.id);
   }
   return resumed;
+};
+
+/**
+ * Stops every instance and the proxy, keeping all recorded state: the inverse of `up`, which
+ * brings it all back. Refused while a deployment is in flight.
+ */
+export const down = async (ctx: EngineContext, inFlight: string[]): Promise<{ stopped: number; ms: number }> => {
+  if (inFlight.length > 0) throw new SlipwayError('conflict', `deployments in flight: ${inFlight.join(', ')}`, 'wait for them to finish, then run `slipway down` again');
+  const t0 = performance.now();
+  const envs = new Set([...(await ctx.store.listEnvStates()).map((s) => s.env), ...(await ctx.store.listInstances()).map((i) => i.env)]);
+  const pairs = new Map<string, { env: string; release: number }>();
+  for (const i of await ctx.store.listInstances()) pairs.set(`${i.env}/${i.release}`, i);
+  for (const env of envs) for (const i of ctx.runtime.list(env)) pairs.set(`${i.env}/${i.release}`, i);
+  let stopped = 0;
+  writeFileSync(downMarker(ctx.home), `${isoNow(ctx)}\n`);
+  await Promise.all(
+    [...pairs.values()].map(async ({ env, release }) => {
+      stopped += ctx.runtime.list(env, release).length;
+      await ctx.runtime.stop(env, release);
+      await ctx.store.removeInstances(env, release);
+    }),
+  );
+  const proxy = await ctx.proxy();
+  await proxy.stop();
+  await ctx.store.appendEvent({ kind: 'down', actor: ctx.actor, subject: 'down', data: { stopped } }, isoNow(ctx));
+  return { stopped, ms: Math.round(performance.now() - t0) };
 };
