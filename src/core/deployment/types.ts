@@ -30,6 +30,8 @@ export interface Release {
   configVersion: number;
   /** Secret versions it was made with, by name; never values. */
   secretVersions: Record<string, number>;
+  /** Version of the environment's infrastructure settings (`slipway env set`); 0 or absent: none. */
+  settingsVersion?: number;
   createdAt: string;
   createdBy: string;
 }

@@ -16,6 +16,7 @@ const rowToRelease = (r: Row): Release => ({
   commit: String(r.commit_sha),
   configVersion: Number(r.config_version),
   secretVersions: JSON.parse(String(r.secret_versions)) as Record<string, number>,
+  settingsVersion: Number(r.settings_version ?? 0),
   createdAt: String(r.created_at),
   createdBy: String(r.created_by),
 });
@@ -54,8 +55,8 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
   createRelease(r) {
     durably(() =>
       db
-        .prepare('INSERT INTO releases (env, number, digest, commit_sha, config_version, secret_versions, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(r.env, r.number, r.digest, r.commit, r.configVersion, JSON.stringify(r.secretVersions), r.createdAt, r.createdBy),
+        .prepare('INSERT INTO releases (env, number, digest, commit_sha, config_version, secret_versions, settings_version, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(r.env, r.number, r.digest, r.commit, r.configVersion, JSON.stringify(r.secretVersions), r.settingsVersion ?? 0, r.createdAt, r.createdBy),
     );
     return Promise.resolve();
   },

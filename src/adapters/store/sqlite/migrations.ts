@@ -159,4 +159,47 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'secret records (ciphertext only), config versions, infrastructure settings versions',
+    sql: `
+      -- Sealed secret versions: only ciphertext and what is needed to open it with the master
+      -- key; a tombstone (kind 'tombstone') has no ciphertext. Never a clear value.
+      CREATE TABLE secret_records (
+        env TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('value', 'tombstone')),
+        alg TEXT,
+        key_id TEXT,
+        salt TEXT,
+        nonce TEXT,
+        ciphertext TEXT,
+        tag TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (env, name, version)
+      ) WITHOUT ROWID;
+      -- Non-secret config values of an environment, one immutable row per version.
+      CREATE TABLE config_versions (
+        env TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        vals TEXT NOT NULL,
+        changed_keys TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        PRIMARY KEY (env, version)
+      ) WITHOUT ROWID;
+      -- Infrastructure settings set with "slipway env set" (overrides of slipway.yaml), versioned like config.
+      CREATE TABLE settings_versions (
+        env TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        vals TEXT NOT NULL,
+        changed_keys TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        PRIMARY KEY (env, version)
+      ) WITHOUT ROWID;
+      ALTER TABLE releases ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -40,7 +40,8 @@ export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): Sq
   return Object.assign(store, deploymentTables(db, (fn) => store.durably(fn)));
 };
 
-const migrate = (db: Database.Database): void => {
+/** Applies the migrations not yet applied, each in its own transaction (idempotent). */
+export const migrate = (db: Database.Database): void => {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   for (const m of migrations) {
