@@ -28,7 +28,8 @@ export interface Upstream {
 
 /**
  * An app instance: answers JSON `{name, method, url, bytes, sha256, headers}` after reading the body;
- * `/slow?ms=N` answers after N ms, `/echo` streams the body straight back, `/big?mb=N` streams N MiB.
+ * `/slow?ms=N` answers after N ms, `/echo` streams the body straight back, `/big?mb=N` streams N MiB,
+ * `/truncate` breaks off its answer midway, `/fail` answers 500.
  */
 export async function startUpstream(name: string): Promise<Upstream> {
   const server = http.createServer((req, res) => {
@@ -37,6 +38,12 @@ export async function startUpstream(name: string): Promise<Upstream> {
     if (url.pathname === '/echo') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-upstream': name });
       req.pipe(res);
+      return;
+    }
+    if (url.pathname === '/truncate') {
+      // Promises 1000 bytes, sends 10, then drops the connection.
+      res.writeHead(200, { 'content-length': '1000', 'x-upstream': name });
+      res.write('0123456789', () => setTimeout(() => res.socket?.destroy(), 20));
       return;
     }
     if (url.pathname === '/big') {
@@ -62,7 +69,11 @@ export async function startUpstream(name: string): Promise<Upstream> {
     req.on('end', () => {
       const answer = () => {
         const body = JSON.stringify({ name, method: req.method, url: req.url, bytes, sha256: hash.digest('hex'), headers: req.headers });
-        res.writeHead(url.pathname === '/fail' ? 500 : 200, { 'content-type': 'application/json', 'x-upstream': name });
+        res.writeHead(url.pathname === '/fail' ? 500 : 200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-upstream': name,
+        });
         res.end(body);
       };
       const ms = url.pathname === '/slow' ? Number(url.searchParams.get('ms') ?? 500) : 0;

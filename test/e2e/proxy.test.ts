@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import http from 'node:http';
 import type { ProxyClient } from '../../src/adapters/proxy/client.js';
-import { backend, fetchRaw, freePort, routes, startProxy, startUpstream, type Upstream } from './proxy-helpers.js';
+import { backend, fetchRaw, freePort, routes, startProxy, startUpstream, waitFor, type Upstream } from './proxy-helpers.js';
 
 let client: ProxyClient;
 let cleanup: () => Promise<void>;
@@ -95,6 +95,48 @@ void describe('proxying', () => {
     const big = await fetchRaw(`http://127.0.0.1:${port}/big?mb=32`);
     assert.equal(big.status, 200);
     assert.equal(big.body.length, 32 * 1024 * 1024);
+  });
+
+  void test('HEAD gets the headers and no body', async () => {
+    const port = await freePort();
+    assert.ok((await client.setRoutes('head', routes(port, backend('v1', 1, [a])))).ok);
+    const r = await fetchRaw(`http://127.0.0.1:${port}/`, { method: 'HEAD' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-upstream'], 'a');
+    assert.ok(Number(r.headers['content-length']) > 0);
+    assert.equal(r.body.length, 0);
+  });
+
+  void test('a client that gives up frees its request at once and is counted as 499', async () => {
+    const port = await freePort();
+    assert.ok((await client.setRoutes('abort', routes(port, backend('v1', 1, [a])))).ok);
+    const req = http.get(`http://127.0.0.1:${port}/slow?ms=5000`, { agent: false });
+    req.on('error', () => undefined);
+    await waitFor('the request to be in flight', async () => (await client.inflight('abort', 'v1')) === 1);
+    req.destroy();
+    await waitFor('the request to be released', async () => (await client.inflight('abort', 'v1')) === 0, 2000);
+    const v1 = (await client.metricsSnapshot('abort')).releases.find((r) => r.release === 'v1')!;
+    assert.deepEqual(v1.samples.status, [499]);
+    assert.equal(v1.requests['4xx'], 1);
+  });
+
+  void test('an upstream that breaks off mid-answer cuts the client answer short too (never a silent truncation)', async () => {
+    const port = await freePort();
+    assert.ok((await client.setRoutes('cut', routes(port, backend('v1', 1, [a])))).ok);
+    const outcome = await new Promise<string>((resolve) => {
+      http
+        .get(`http://127.0.0.1:${port}/truncate`, { agent: false }, (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => resolve('complete'));
+          res.on('error', () => resolve('aborted'));
+          res.on('close', () => resolve(res.complete ? 'complete' : 'aborted'));
+        })
+        .on('error', () => resolve('aborted'));
+    });
+    assert.equal(outcome, 'aborted');
+    const v1 = (await client.metricsSnapshot('cut')).releases.find((r) => r.release === 'v1')!;
+    assert.equal(v1.upstreamErrors, 1);
+    assert.equal(v1.requests['5xx'], 1, 'recorded as a failure');
   });
 
   void test('weights are respected over many requests', async () => {
