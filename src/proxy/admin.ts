@@ -23,7 +23,8 @@ export interface AdminOps {
   metrics(env: string, since: number | undefined): MetricsSnapshot | undefined;
   prometheus(): string;
   upgrade(): Promise<ProxyResult<{ pid: number }>>;
-  stop(): void;
+  /** Starts a graceful stop; refused (busy) while the process is being replaced. */
+  stop(): ProxyResult<null>;
   /** True once a successor has taken over: callers must reconnect to reach it. */
   replaced(): boolean;
 }
@@ -124,9 +125,7 @@ async function route(
     case '/v1/stop':
       if (method !== 'POST') return notAllowed(res, 'POST');
       res.setHeader('connection', 'close');
-      send(res, 202, { ok: true });
-      ops.stop();
-      return;
+      return reply(res, ops.stop());
     default:
       return send(res, 404, failure('not_found', `no such endpoint: ${method} ${url.pathname}`));
   }

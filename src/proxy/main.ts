@@ -88,7 +88,11 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     metrics: (env, since) => envs.metrics(env, since),
     prometheus: () => renderPrometheus(envs.allStats()),
     upgrade: () => upgrade(),
-    stop: () => stop(),
+    stop: () => {
+      if (state !== 'serving') return { ok: false, reason: 'busy', message: `the proxy is ${state}` };
+      stop();
+      return { ok: true, value: null };
+    },
     replaced: () => state === 'replaced',
   };
   const admin: http.Server = createListener(adminHandler(token, ops));

@@ -90,11 +90,12 @@ interface Endpoint {
 interface Answer {
   status: number;
   body: unknown;
-  replaced: boolean;
 }
 
 /** Connection failures after which the proxy may be found again (restarted, or replaced). */
 const RECONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+/** Longest wait for a proxy that is busy replacing itself. */
+const BUSY_WAIT_MS = 10_000;
 
 /** The admin API client; implements the proxy port. */
 export class ProxyClient implements ProxyControl {
@@ -199,10 +200,16 @@ export class ProxyClient implements ProxyControl {
     return this.endpoint;
   }
 
+  /**
+   * One admin call. Connection failures and a replaced process send it again to whichever process
+   * proxy.json names now (a few times, quickly); a proxy busy with an upgrade is waited for
+   * (bounded), since an upgrade takes well under a second. Admin calls are all idempotent.
+   */
   private async call(method: string, path: string, body?: unknown): Promise<Answer> {
     let lastError: unknown;
-    for (let attempt = 0; attempt < 6; attempt++) {
-      if (attempt > 0) await sleep(25 * attempt);
+    let reconnects = 0;
+    const busyUntil = Date.now() + BUSY_WAIT_MS;
+    for (;;) {
       const ep = this.resolve();
       try {
         const res = await request(`http://127.0.0.1:${ep.port}${path}`, {
@@ -212,19 +219,24 @@ export class ProxyClient implements ProxyControl {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.body.text();
-        const replaced = res.headers['x-slipway-proxy'] === 'replaced';
-        if (replaced) {
-          this.endpoint = undefined; // a successor serves the port now: ask it
+        if (res.headers['x-slipway-proxy'] === 'replaced') throw Object.assign(new Error('replaced'), { code: 'REPLACED' });
+        const answer: Answer = { status: res.statusCode, body: text === '' ? null : (JSON.parse(text) as unknown) };
+        const reason = (answer.body as { error?: { reason?: string } } | null)?.error?.reason;
+        if (reason === 'busy' && Date.now() < busyUntil) {
+          await sleep(50);
           continue;
         }
-        return { status: res.statusCode, body: text === '' ? null : (JSON.parse(text) as unknown), replaced };
+        return answer;
       } catch (err) {
         lastError = err;
-        if (!RECONNECT.has((err as { code?: string }).code ?? '')) break;
-        this.endpoint = undefined;
+        const code = (err as { code?: string }).code ?? '';
+        if (code !== 'REPLACED' && !RECONNECT.has(code)) break;
+        if (++reconnects > 6) break;
+        this.endpoint = undefined; // restarted or replaced: read proxy.json again
+        await sleep(25 * reconnects);
       }
     }
-    throw new SlipwayError('unavailable', `the proxy for ${this.home} did not answer: ${(lastError as Error)?.message ?? 'replaced'}`, 'check `slipway proxy` is running');
+    throw new SlipwayError('unavailable', `the proxy for ${this.home} did not answer: ${(lastError as Error)?.message ?? 'unknown error'}`, 'check `slipway proxy` is running');
   }
 
   private result<T>(a: Answer): ProxyResult<T> {
