@@ -211,6 +211,7 @@ export class EnvRegistry {
    * After a hand-over: requests still arriving on this process's open connections are relayed to
    * the successor on the same port (which now alone accepts there), so the switch stays atomic and
    * no busy connection is closed under a client. Resolves when every connection is gone.
+   * (Relayed requests reach the app with one more `X-Forwarded-For` hop: this process's address.)
    */
   async relayAll(): Promise<void> {
     const waits: Promise<void>[] = [];

@@ -182,10 +182,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       out.push(name, rawHeaders[i + 1]!.toString('latin1'));
     }
     if (this.ls.draining) out.push('connection', 'close');
+    // Before the state changes: a header Node refuses to send makes this throw, and the request
+    // then ends as a 502 (undici turns the throw into onError) rather than a cut connection.
+    this.res.writeHead(statusCode, out);
     this.state = STREAMING;
     this.status = statusCode;
     this.resumeUpstream = resume;
-    this.res.writeHead(statusCode, out);
     return true;
   }
 
