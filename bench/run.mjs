@@ -11,6 +11,10 @@ const want = (name) => only.length === 0 || only.includes(name);
 const results = { at: new Date().toISOString(), node: process.version };
 
 if (want('orchestrator')) results.orchestrator = await benchOrchestrator();
+if (want('deploy')) {
+  const { benchDeploy } = await import('./deploy.mjs');
+  results.deploy = await benchDeploy({});
+}
 if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   const { benchProxy } = await import('./proxy.mjs');
   results.proxy = await benchProxy({});

@@ -5,17 +5,21 @@ import { createArtifactService } from '../adapters/artifacts/service.js';
 import { ensureProxy } from '../adapters/proxy/client.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { createProcessExecutor } from '../adapters/executor/process/executor.js';
+import { openConfigTables } from '../adapters/store/sqlite/env-config.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
-import { Bus } from '../engine/bus.js';
 import { Engine } from '../engine/engine.js';
+import { EnvConfig } from '../engine/envconfig/env-config.js';
+import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
 import { homePaths } from '../home/paths.js';
 import { systemClock } from '../ports/clock.js';
+import type { ProxyControl } from '../ports/proxy.js';
 
 /** Environment variables that steps inherit from the control plane; everything else is left out. */
 const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'NODE_OPTIONS'];
 
-export const composeEngine = async (opts: { repo: string; home: string }): Promise<Engine> => {
+export const composeEngine = async (opts: { repo: string; home: string; log?: (line: string) => void }): Promise<Engine> => {
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`slipway server: ${line}\n`));
   const paths = homePaths(opts.home);
   const baseEnv: Record<string, string> = {};
   for (const k of INHERITED_ENV) {
@@ -23,20 +27,44 @@ export const composeEngine = async (opts: { repo: string; home: string }): Promi
     if (v !== undefined) baseEnv[k] = v;
   }
   const service = await createArtifactService({ home: opts.home });
+  const store = openSqliteStore(paths.db);
+  const tables = openConfigTables(paths.db);
+  // The master key is read from the control plane's own environment (or its key file); steps
+  // and apps never inherit SLIPWAY_MASTER_KEY (see INHERITED_ENV and the runtime's list).
+  const envConfig = new EnvConfig({ store: tables.envConfig, secrets: tables.secrets, home: opts.home, repo: opts.repo, env: process.env, log });
+  const problem = await envConfig.refreshMasker();
+  if (problem) log(`secrets cannot be read yet, so nothing that needs them can run: ${problem}`);
+  const masker = (): ReturnType<EnvConfig['masker']> => envConfig.masker();
   return new Engine({
     home: opts.home,
     repo: opts.repo,
-    store: openSqliteStore(paths.db),
+    store: maskingStore(store, masker),
     vcs: createGitVcs(),
     executor: createProcessExecutor(),
     artifacts: await createEngineArtifacts(service),
     runtime: createProcessRuntime({ home: opts.home, artifacts: service }),
-    proxy: () => ensureProxy(opts.home),
+    proxy: cachedProxy(opts.home),
     clock: systemClock,
-    bus: new Bus(),
+    bus: new MaskingBus(masker),
     actor: process.env.SLIPWAY_ACTOR ?? safeUser(),
     baseEnv,
+    envConfig,
   });
+};
+
+/**
+ * The proxy client, checked for life at most every half second: a route switch should not pay
+ * for a health check each time (the watchdog notices a dead proxy within that time anyway).
+ */
+const cachedProxy = (home: string): (() => Promise<ProxyControl>) => {
+  let client: ProxyControl | undefined;
+  let checkedAt = 0;
+  return async () => {
+    if (client && Date.now() - checkedAt < 500) return client;
+    client = await ensureProxy(home);
+    checkedAt = Date.now();
+    return client;
+  };
 };
 
 const safeUser = (): string => {
