@@ -2,8 +2,8 @@
 // SIGTERM/SIGINT stop it gracefully, SIGUSR2 replaces it with a fresh process (zero-drop upgrade).
 
 import { parseArgs } from 'node:util';
-import { isSlipwayError } from '../core/errors.js';
-import { runProxy } from './main.js';
+import { exitCodeOf, isSlipwayError } from '../core/errors.js';
+import { serveProxy } from './main.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,13 +23,7 @@ async function main(): Promise<number> {
     process.stderr.write('--admin-port must be a port number\n');
     return 2;
   }
-  const proxy = await runProxy({ home: values.home, adminPort, handover: values.handover });
-  process.on('SIGTERM', () => proxy.stop());
-  process.on('SIGINT', () => proxy.stop());
-  process.on('SIGUSR2', () => void proxy.upgrade());
-  // A successor forked at an upgrade outlives the IPC channel to its predecessor.
-  process.on('disconnect', () => undefined);
-  await proxy.done;
+  await serveProxy({ home: values.home, adminPort, handover: values.handover });
   return 0;
 }
 
@@ -39,6 +33,7 @@ main().then(
     const message = isSlipwayError(err) ? `${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}` : String((err as Error)?.stack ?? err);
     process.stderr.write(`${new Date().toISOString()} proxy[${process.pid}] cannot start: ${message}\n`);
     if (process.connected) process.send?.({ type: 'failed', message });
-    process.exit(isSlipwayError(err) && err.code === 'conflict' ? 3 : 1);
+    // 3 (conflict) tells ensureProxy that another proxy already serves, or is starting for, this home.
+    process.exit(isSlipwayError(err) ? exitCodeOf(err.code) : 1);
   },
 );

@@ -161,3 +161,29 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
 
   return { pid: process.pid, adminPort, done, stop, upgrade };
 }
+
+/**
+ * Runs the proxy in this process until it stops or hands over: what `slipway proxy` and the daemon
+ * script do. SIGTERM/SIGINT stop it gracefully, SIGUSR2 replaces it (zero-drop upgrade; the
+ * successor runs detached, so this call then returns while the proxy keeps serving).
+ * Throws like runProxy when it cannot start.
+ */
+export async function serveProxy(opts: ProxyOptions): Promise<void> {
+  const proxy = await runProxy(opts);
+  const stop = () => proxy.stop();
+  const upgrade = () => void proxy.upgrade();
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGUSR2', upgrade);
+  // A successor forked at an upgrade outlives the IPC channel to its predecessor.
+  const ignore = () => undefined;
+  process.on('disconnect', ignore);
+  try {
+    await proxy.done;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    process.off('SIGUSR2', upgrade);
+    process.off('disconnect', ignore);
+  }
+}
