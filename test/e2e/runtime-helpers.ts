@@ -9,18 +9,21 @@ import type { InstanceSpec, ReleaseRef } from '../../src/ports/runtime.js';
 
 /**
  * The app: serves /healthz and / (JSON with its release and pid) on $PORT. Knobs from its env:
- * PRINT_SECRETS=1 prints the values named by SLIPWAY_MASK_VARS in several forms, split across writes;
+ * PRINT_SECRETS=1 prints the values named by SLIPWAY_MASK_VARS (and EXTRA) in several forms, one split
+ * across two writes;
  * IGNORE_TERM=1 ignores SIGTERM; EXIT_AT_ONCE=<code> exits before listening; NO_LISTEN=1 never
- * listens; FIXED_PORT=<n> listens there instead of $PORT; SLOW_START_MS delays the listen.
+ * listens; FIXED_PORT=<n> listens there instead of $PORT; SLOW_START_MS delays the listen; HEALTH_STATUS
+ * sets the status of /healthz. GET /write tries to write into its cwd, TMPDIR and SLIPWAY_DATA_DIR.
  */
 export const APP_SOURCE = `
 import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
 const env = process.env;
 if (env.EXIT_AT_ONCE) { console.error('boom: cannot start'); process.exit(Number(env.EXIT_AT_ONCE)); }
 if (env.IGNORE_TERM) process.on('SIGTERM', () => console.log('SIGTERM ignored'));
 else process.on('SIGTERM', () => { console.log('SIGTERM: bye'); process.exit(0); });
-if (env.PRINT_SECRETS) {
-  for (const name of (env.SLIPWAY_MASK_VARS || '').split(',')) {
+const printSecrets = async () => {
+  for (const name of (env.SLIPWAY_MASK_VARS || '').split(',').concat('EXTRA')) {
     const v = env[name];
     if (!v) continue;
     console.log('plain ' + v);
@@ -28,16 +31,31 @@ if (env.PRINT_SECRETS) {
     console.log('base64 ' + Buffer.from(v).toString('base64'));
     console.log('base64 shifted ' + Buffer.from('x' + v).toString('base64'));
     process.stdout.write('split ' + v.slice(0, 3));
-    setTimeout(() => process.stdout.write(v.slice(3) + ' end\\n'), 20);
+    await new Promise((r) => setTimeout(r, 20));
+    process.stdout.write(v.slice(3) + ' end\\n');
   }
-}
+};
 const server = createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ path: req.url, release: env.SLIPWAY_RELEASE, env: env.SLIPWAY_ENV, digest: env.SLIPWAY_DIGEST, pid: process.pid, cwd: process.cwd() }));
+  if (req.url === '/write') {
+    const tried = {};
+    for (const [name, dir] of [['cwd', process.cwd()], ['tmp', env.TMPDIR], ['data', env.SLIPWAY_DATA_DIR]]) {
+      try { writeFileSync(dir + '/probe-' + process.pid, 'x'); tried[name] = true; } catch { tried[name] = false; }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(tried));
+  }
+  res.writeHead(req.url === '/healthz' ? Number(env.HEALTH_STATUS || 200) : 200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({
+    path: req.url, release: env.SLIPWAY_RELEASE, env: env.SLIPWAY_ENV, digest: env.SLIPWAY_DIGEST, instance: env.SLIPWAY_INSTANCE,
+    port: env.PORT, pid: process.pid, cwd: process.cwd(), tmpdir: env.TMPDIR, data: env.SLIPWAY_DATA_DIR, leak: env.SLIPWAY_TEST_LEAK ?? null,
+  }));
 });
 const start = () => {
   if (env.NO_LISTEN) { setInterval(() => {}, 1000); return; }
-  server.listen(Number(env.FIXED_PORT || env.PORT), '127.0.0.1', () => console.log('listening on ' + (env.FIXED_PORT || env.PORT)));
+  server.listen(Number(env.FIXED_PORT || env.PORT), '127.0.0.1', () => {
+    console.log('listening on ' + (env.FIXED_PORT || env.PORT));
+    if (env.PRINT_SECRETS) void printSecrets();
+  });
 };
 setTimeout(start, Number(env.SLOW_START_MS || 0));
 `;
