@@ -7,6 +7,7 @@ import type { Runtime } from '../ports/runtime.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import type { ArtifactService } from './artifacts.js';
 import type { Bus } from './bus.js';
+import type { EnvConfig } from './envconfig/env-config.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -26,6 +27,8 @@ export interface EngineContext {
   proxy: () => Promise<ProxyControl>;
   /** Environment handed to every step before its own variables. */
   baseEnv: Record<string, string>;
+  /** Config versions, settings, secrets and the masker of every secret value. */
+  envConfig: EnvConfig;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

@@ -10,6 +10,7 @@ import { SlipwayError } from '../core/errors.js';
 import { BUILD_STEP, checkDag, nextDecision, planSteps, type PlannedStep } from '../core/pipeline/plan.js';
 import type { RunRecord, StepStatus } from '../core/run.js';
 import type { RunningStep, StepOutcome } from '../ports/executor.js';
+import type { MaskStream } from '../secrets/mask.js';
 import type { Checkout, CommitInfo } from '../ports/vcs.js';
 import type { EngineContext } from './context.js';
 import { isoNow } from './context.js';
@@ -104,6 +105,8 @@ class RunExecution {
   private readonly status = new Map<string, StepStatus>();
   private readonly running = new Map<string, RunningStep>();
   private readonly tails = new Map<string, string[]>();
+  /** One streaming masker per step and output stream, so that a value split across lines is masked. */
+  private readonly masking = new Map<string, { stream: MaskStream; partial: string }>();
   private canceled: string | undefined;
   private digest: string | undefined;
   private failure: string | undefined;
@@ -186,7 +189,7 @@ class RunExecution {
     const startedAt = isoNow(this.ctx);
     await this.setStep(step.name, 'running', { startedAt, attempts: 1 });
     try {
-      const result = await this.perform(step);
+      const result = await this.perform(step).finally(() => this.flushMasked(step.name));
       if (result.ok) await this.setStep(step.name, 'passed', { finishedAt: isoNow(this.ctx), exitCode: 0 });
       else await this.failStep(step, result.reason, result.exitCode);
     } catch (e) {
@@ -262,6 +265,8 @@ class RunExecution {
 
   private async command(step: PlannedStep, dir: string, command: string, onStdout?: (line: string) => void): Promise<{ ok: true } | { ok: false; reason: string; exitCode?: number }> {
     const attempts = step.retries + 1;
+    // The secrets the step declares, from the pipeline's environment; resolved before it starts.
+    const secrets = await this.ctx.envConfig.pipelineSecrets(step.secrets);
     let last: StepOutcome | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (this.canceled) return { ok: false, reason: this.canceled };
@@ -273,7 +278,7 @@ class RunExecution {
       const running = this.ctx.executor.start({
         command,
         cwd: dir,
-        env: this.stepEnv(step),
+        env: { ...this.stepEnv(step), ...secrets },
         timeoutMs: step.timeoutMs,
         onLine: (stream, line) => {
           this.log(step.name, stream, line);
@@ -283,6 +288,7 @@ class RunExecution {
       this.running.set(step.name, running);
       last = await running.done;
       this.running.delete(step.name);
+      this.flushMasked(step.name);
       if (last.ok) return { ok: true };
       if (last.reason === 'timeout' || last.reason === 'canceled') break;
     }
@@ -302,7 +308,40 @@ class RunExecution {
     };
   }
 
+  /**
+   * Logs a line of a step, masked: the step's output goes through a streaming masker (a held-back
+   * tail that could start a secret waits for the next line); Slipway's own lines are masked whole.
+   */
   private log(step: string, stream: 'stdout' | 'stderr' | 'system', text: string): void {
+    if (stream === 'system') {
+      this.emitLine(step, stream, this.ctx.envConfig.masker().mask(text));
+      return;
+    }
+    const key = `${step}\0${stream}`;
+    let m = this.masking.get(key);
+    if (!m) {
+      m = { stream: this.ctx.envConfig.masker().stream(), partial: '' };
+      this.masking.set(key, m);
+    }
+    const lines = (m.partial + m.stream.push(`${text}\n`)).split('\n');
+    m.partial = lines.pop() ?? '';
+    for (const l of lines) this.emitLine(step, stream, l);
+  }
+
+  /** Emits what the step's maskers held back (at the end of each command). */
+  private flushMasked(step: string): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const key = `${step}\0${stream}`;
+      const m = this.masking.get(key);
+      if (!m) continue;
+      this.masking.delete(key);
+      const lines = (m.partial + m.stream.end()).split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      for (const l of lines) this.emitLine(step, stream, l);
+    }
+  }
+
+  private emitLine(step: string, stream: 'stdout' | 'stderr' | 'system', text: string): void {
     const line = this.ctx.store.appendLog({ runId: this.run.id, step, at: isoNow(this.ctx), stream, line: text });
     this.ctx.bus.publish({ type: 'log', line });
     if (stream === 'system') return;

@@ -24,6 +24,8 @@ interface Route {
 
 export class Router {
   private readonly routes: Route[] = [];
+  /** Applied to every JSON answer and error before it is sent (the masking of secret values). */
+  mask: <T>(value: T) => T = (v) => v;
 
   on(method: string, pattern: string, handler: Handler): this {
     this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
@@ -101,17 +103,17 @@ export const sendJson = (res: ServerResponse, status: number, body: unknown): vo
 };
 
 /** The server's one error boundary: every failure becomes a JSON error with a stable code. */
-export const sendError = (res: ServerResponse, e: unknown): void => {
+export const sendError = (res: ServerResponse, e: unknown, mask: <T>(value: T) => T = (v) => v): void => {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (isSlipwayError(e)) {
-    sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message, hint: e.hint, details: e.details } });
+    sendJson(res, httpStatusOf(e.code), mask({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }));
   } else if (e instanceof HttpError) {
-    sendJson(res, e.status, { error: { code: e.status === 413 ? 'too_large' : 'usage', message: e.message } });
+    sendJson(res, e.status, mask({ error: { code: e.status === 413 ? 'too_large' : 'usage', message: e.message } }));
   } else {
-    sendJson(res, 500, { error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } });
+    sendJson(res, 500, mask({ error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } }));
   }
 };
 

@@ -7,6 +7,8 @@ import { normaliseRunId } from '../engine/engine.js';
 import type { EngineNotice } from '../engine/bus.js';
 import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
 import { addDeployRoutes, environments } from './routes-deploy.js';
+import { addConfigRoutes } from './routes-config.js';
+import { maskDeep } from '../engine/envconfig/masking.js';
 
 export interface ServerInfo {
   pid: number;
@@ -27,6 +29,8 @@ const limitOf = (req: Request, dflt: number): number => {
 export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => void): Router => {
   const { store, artifacts } = engine.ctx;
   const r = new Router();
+  // The last line of defence: no answer carries a known secret value, in any form.
+  r.mask = (v) => maskDeep(v, engine.ctx.envConfig.masker());
 
   r.on('GET', '/v1/health', () => Promise.resolve({ ok: true, ...info, activeRuns: engine.activeRuns }));
 
@@ -103,6 +107,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   });
 
   addDeployRoutes(r, engine);
+  addConfigRoutes(r, engine);
   return r;
 };
 

@@ -25,10 +25,10 @@ export const startApiServer = async (router: Router, token: string, host = '127.
         res,
       );
       if (out === STREAMED) return;
-      if (out instanceof Reply) sendJson(res, out.status, out.body);
-      else sendJson(res, 200, out);
+      if (out instanceof Reply) sendJson(res, out.status, router.mask(out.body));
+      else sendJson(res, 200, router.mask(out));
     };
-    handle().catch((e: unknown) => sendError(res, e));
+    handle().catch((e: unknown) => sendError(res, e, router.mask));
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

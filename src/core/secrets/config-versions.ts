@@ -44,7 +44,7 @@ export function checkConfigKey(key: string): ConfigIssue | undefined {
     return { key, message: `invalid config key ${JSON.stringify(key)}: expected letters, digits and _, not starting with a digit` };
   }
   if (RESERVED_CONFIG_KEY.test(key)) {
-    return { key, message: `${key} is set by Slipway itself and cannot be a config value`, hint: key === 'PORT' ? 'set the port of the environment in slipway.yaml (environments.<env>.port)' : 'choose a name without the SLIPWAY_ prefix' };
+    return { key, message: `${key} is set by Slipway itself and cannot be a config value`, hint: key === 'PORT' ? 'set the port with `slipway env set <env> port=8080`, or in slipway.yaml (environments.<env>.port)' : 'choose a name without the SLIPWAY_ prefix' };
   }
   return undefined;
 }

@@ -12,7 +12,8 @@ import type { RuntimeEvent } from '../../ports/runtime.js';
 import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
-import { configAt, environmentOf, instanceSpec } from './spec.js';
+import { releaseConfig, releaseSpec } from '../envconfig/release.js';
+import { environmentOf, type configAt } from './spec.js';
 
 export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean };
 
@@ -98,7 +99,7 @@ export const applyPlan = async (ctx: EngineContext, d: StoredDeployment, holder:
   try {
     const release = await ctx.store.getRelease(d.env, d.release);
     if (!release) return { ok: false, reason: `release ${releaseLabel(d.release)} of ${d.env} is missing from the store`, afterRoute: routed };
-    const config = await configAt(ctx, release.commit);
+    const config = await releaseConfig(ctx, release);
     const envSpec = environmentOf(config, d.env);
     const port = await envPort(ctx, d.env, envSpec.port);
     for (let i = d.step; i < d.plan.length; i++) {
@@ -132,10 +133,10 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       if (running.length >= a.instances) return { ok: true }; // resumed: already up
       const release = await ctx.store.getRelease(d.env, a.release);
       if (!release) return { ok: false, reason: `release ${releaseLabel(a.release)} is missing` };
-      const relConfig = await configAt(ctx, release.commit);
       await record(ctx, d, 'deployment.starting', { release: a.release, instances: a.instances, digest: release.digest });
+      // Config and the exact secret versions the release recorded; values go to the processes only.
+      const spec = await releaseSpec(ctx, release, { SLIPWAY_DEPLOYMENT: d.id });
       await ctx.runtime.prepare({ env: d.env, release: a.release, digest: release.digest });
-      const spec = instanceSpec(relConfig, release, { SLIPWAY_DEPLOYMENT: d.id });
       const started = await ctx.runtime.start({ ...spec, instances: a.instances });
       if (!started.ok) {
         const tail = started.lastLines.length ? `\nlast output:\n${started.lastLines.map((l) => `  ${l}`).join('\n')}` : '';

@@ -11,7 +11,8 @@ import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import { applyRoutes, record } from './apply.js';
 import type { Deployer } from './deploy.js';
-import { configAt, instanceSpec } from './spec.js';
+import { releaseConfig, releaseSpec } from '../envconfig/release.js';
+import { instanceSpec } from './spec.js';
 
 const downMarker = (home: string): string => homePaths(home).downMarker;
 export const isDown = (home: string): boolean => existsSync(downMarker(home));
@@ -22,10 +23,11 @@ export interface UpReport {
 }
 
 /** The runtime spec of a recorded release, for adopting or restarting its instances. */
-const specOf = async (ctx: EngineContext, env: string, n: number): Promise<InstanceSpec | undefined> => {
+const specOf = async (ctx: EngineContext, env: string, n: number, withValues = false): Promise<InstanceSpec | undefined> => {
   const release = await ctx.store.getRelease(env, n);
   if (!release) return undefined;
-  return instanceSpec(await configAt(ctx, release.commit), release);
+  // Adopting running instances needs no values (their processes have them): only starting does.
+  return withValues ? releaseSpec(ctx, release) : instanceSpec(await releaseConfig(ctx, release), release);
 };
 
 /**
@@ -48,7 +50,7 @@ export const up = async (ctx: EngineContext): Promise<UpReport> => {
       const n = state.currentRelease;
       const release = await ctx.store.getRelease(state.env, n);
       if (!release) throw new SlipwayError('corrupt', `the recorded current release ${releaseLabel(n)} of ${state.env} is missing`);
-      const spec = await specOf(ctx, state.env, n);
+      const spec = await specOf(ctx, state.env, n, true);
       if (!spec) throw new SlipwayError('corrupt', `cannot build the runtime spec of ${releaseLabel(n)} of ${state.env}`);
       const healthy = ctx.runtime.list(state.env, n).filter((i) => i.state === 'healthy');
       let started = 0;

@@ -11,6 +11,8 @@ import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import { applyPlan, applyRoutes, envPort, record, retire, setPhase } from './apply.js';
+import { withSettings } from '../../core/settings/settings.js';
+import { releaseConfig } from '../envconfig/release.js';
 import { configAt, environmentOf } from './spec.js';
 
 export interface DeployRequest {
@@ -85,10 +87,13 @@ export class Deployer {
       const releases = await ctx.store.listReleases(req.env);
       const history = await ctx.store.listDeployments(req.env, 1000);
       const previous = currentRelease(history);
-      const release: Release = { env: req.env, number: nextReleaseNumber(releases), digest, commit, configVersion: 0, secretVersions: {}, createdAt: isoNow(ctx), createdBy: ctx.actor };
+      // The release records the environment's config, settings and secret versions of now (never values).
+      const snap = await ctx.envConfig.snapshot(req.env);
+      const release: Release = { env: req.env, number: nextReleaseNumber(releases), digest, commit, ...snap, createdAt: isoNow(ctx), createdBy: ctx.actor };
+      const runs = withSettings(config, req.env, await ctx.envConfig.settingsOf(release));
       await ctx.store.createRelease(release);
       const verifyWindowMs = envSpec.verify.enabled ? envSpec.verify.windowMs : 0;
-      const plan = planDeployment({ release: release.number, instances: envSpec.instances ?? config.run.instances, strategy, previous, running: this.runningReleases(req.env), verifyWindowMs });
+      const plan = planDeployment({ release: release.number, instances: environmentOf(runs, req.env).instances ?? runs.run.instances, strategy, previous, running: this.runningReleases(req.env), verifyWindowMs });
       void holder;
       return { release, previous, plan, strategy: strategy.kind };
     });
@@ -118,7 +123,7 @@ export class Deployer {
     const choice = chooseRollbackTarget(history, releases, { to: opts.to, badDigests: await ctx.store.badDigests(env) });
     if (!choice.ok) throw new SlipwayError('refused', choice.message, choice.hint);
     const target = releases.find((r) => r.number === choice.release) as Release;
-    const config = await configAt(ctx, target.commit);
+    const config = await releaseConfig(ctx, target);
     const envSpec = environmentOf(config, env);
     return this.begin(env, 'rollback', false, [], () => {
       const previous = currentRelease(history);
@@ -225,7 +230,8 @@ export class Deployer {
       await ctx.store.putEnvState({ env: d.env, port, currentRelease: undefined, routes: [], updatedAt: isoNow(ctx) });
       await retire(ctx, d.env, d.release);
     }
-    await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
+    // A config change that failed says nothing against the code: its digest stays deployable.
+    if (d.trigger !== 'config') await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
     await setPhase(ctx, d, 'rolled_back', { reason, rolledBackTo: previous });
   }
 
