@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LAST_LINES, openInstanceLog } from './log.js';
-import { createMasker } from './mask.js';
+import { MASK, createMasker } from './mask.js';
 
 void test('instance log: timestamped lines per stream, partial lines joined, secrets masked across chunks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-'));
@@ -32,7 +32,7 @@ void test('instance log: timestamped lines per stream, partial lines joined, sec
       assert.ok(m, `bad line: ${l}`);
       return `${m[2]} ${m[3]}`;
     });
-    assert.deepEqual(body, ['out hello', 'out partial line', 'err oops ***!', 'out é', 'out no newline at the end', 'slipway stopping (***)']);
+    assert.deepEqual(body, ['out hello', 'out partial line', `err oops ${MASK}!`, 'out é', 'out no newline at the end', `slipway stopping (${MASK})`]);
     assert.deepEqual(openInstanceLog(file, createMasker([])).lastLines(), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
