@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { createProcessRuntime } from '../../src/adapters/runtime/process/index.js';
+import { MASK } from '../../src/runtime-shim/mask.js';
 import type { InstanceInfo, Runtime, RuntimeEvent, StartResult } from '../../src/ports/runtime.js';
 import { alive, appHome, appSpec, eventually, getJson, sleep, type AppHome } from './runtime-helpers.js';
 
@@ -182,8 +183,9 @@ void describe('process runtime', () => {
       process.kill(i.pid, 'SIGKILL'); // a crash record holds the last lines too
       assert.ok(await eventually(() => rt.list('staging', 5)[0]?.state === 'healthy' && rt.list('staging', 5)[0]?.restarts === 1, 10_000));
       const log = readFileSync(i.log, 'utf8');
-      assert.match(log, / out plain \*\*\*$/m);
-      assert.ok((log.match(/ out split \*\*\* end$/gm)?.length ?? 0) >= 3, log);
+      const masked = MASK.replace(/\*/g, '\\*');
+      assert.match(log, new RegExp(` out plain ${masked}$`, 'm'));
+      assert.ok((log.match(new RegExp(` out split ${masked} end$`, 'gm'))?.length ?? 0) >= 3, log);
       const files = [...filesUnder(join(h.home, 'logs')), ...filesUnder(join(h.home, 'run'))];
       for (const secret of [token, password, extra]) {
         const forms = [secret, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64').slice(4, -4)];
