@@ -122,12 +122,12 @@ void describe('upgrade', () => {
         load({ url, until: upgrading, keepAlive: false, concurrency: 2 }),
         upgrading,
       ]);
-      assert.ok(ac.requests.total > 500, `autocannon: only ${ac.requests.total}`);
+      assert.ok(ac.requests.total > 200, `autocannon: only ${ac.requests.total}`);
       assert.equal(ac.errors, 0, 'autocannon errors');
       assert.equal(ac.timeouts, 0);
       assert.equal(ac.non2xx, 0);
       for (const [what, r] of [['keep-alive POST', keepAlive], ['new connection per GET', fresh]] as const) {
-        assert.ok(r.total > 100, `${what}: only ${r.total}`);
+        assert.ok(r.total > 50, `${what}: only ${r.total}`);
         assert.equal(r.errors, 0, `${what}: ${r.firstError}`);
         assert.equal(r.non2xx, 0, what);
       }

@@ -43,7 +43,7 @@ void describe('atomic switch under load', () => {
     assert.ok((await client.setRoutes('ka', routes(port, backend('v1', 1, v1)))).ok);
     const hitsBefore = [...v1, ...v2].map((u) => u.hits);
     const [result] = await Promise.all([cannon({ url: `http://127.0.0.1:${port}/`, seconds: 3, connections: 10 }), switchRepeatedly('ka', port)]);
-    assert.ok(result.requests.total > 500, `only ${result.requests.total} requests`);
+    assert.ok(result.requests.total > 200, `only ${result.requests.total} requests`);
     assert.equal(result.errors, 0);
     assert.equal(result.timeouts, 0);
     assert.equal(result.non2xx, 0);
@@ -58,7 +58,7 @@ void describe('atomic switch under load', () => {
       cannon({ url: `http://127.0.0.1:${port}/submit`, seconds: 3, connections: 10, method: 'POST', body: 'x'.repeat(2048) }),
       switchRepeatedly('kapost', port),
     ]);
-    assert.ok(result.requests.total > 500);
+    assert.ok(result.requests.total > 200, `only ${result.requests.total} requests`);
     assert.equal(result.errors, 0);
     assert.equal(result.timeouts, 0);
     assert.equal(result.non2xx, 0);
@@ -74,7 +74,7 @@ void describe('atomic switch under load', () => {
       load({ url, until: switching, keepAlive: false, concurrency: 4, method: 'POST', body: Buffer.alloc(8192, 'y') }),
     ]);
     for (const [what, r] of [['GET', gets], ['POST', posts]] as const) {
-      assert.ok(r.total > 100, `${what}: only ${r.total} requests`);
+      assert.ok(r.total > 50, `${what}: only ${r.total} requests`);
       assert.equal(r.errors, 0, `${what}: ${r.firstError}`);
       assert.equal(r.non2xx, 0, what);
       assert.ok(r.byUpstream.size >= 3, `${what} reached ${[...r.byUpstream.keys()].join(', ')}`);
