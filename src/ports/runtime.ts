@@ -29,21 +29,29 @@ export interface InstanceSpec extends ReleaseRef {
 }
 
 export interface InstanceInfo {
+  /** Unique across starts (`<env>-v<release>-<n>-<random>`); what `adopt` finds an instance by. */
   id: string;
   env: string;
   release: number;
   digest: string;
+  /** The app's current process (changes on a restart); for the process runtime also its process group. */
   pid: number;
+  /** Loopback port the app listens on; kept across restarts, so routes stay valid. */
   port: number;
   url: string;
+  /** When the instance (not its current process) started. */
   startedAt: string;
+  /** Restarts after crashes so far. */
   restarts: number;
+  /** `crashed`: waiting to be restarted, or its supervisor is gone; `unhealthy`: restarted but not healthy in time. */
   state: 'starting' | 'healthy' | 'unhealthy' | 'crashed' | 'stopped';
+  /** Where the instance's output goes (masked), e.g. a file path. */
   log: string;
 }
 
 export type RuntimeEvent =
   | { kind: 'instance.started'; instance: InstanceInfo }
+  /** `afterMs`: from starting the instance (or, after a restart, its new process) to the first 2xx probe. */
   | { kind: 'instance.healthy'; instance: InstanceInfo; afterMs: number }
   | { kind: 'instance.crashed'; instance: InstanceInfo; exitCode: number | null; signal: string | null; lastLines: string[] }
   | { kind: 'instance.restarted'; instance: InstanceInfo; attempt: number; backoffMs: number }
