@@ -21,6 +21,8 @@ export interface StartRunOptions {
   trigger: string;
   /** Run only the build step (`slipway build`). */
   buildOnly?: boolean;
+  /** The repository holding the commit, instead of the app's own (the merge queue's canonical one). */
+  repo?: string;
 }
 
 export interface RunHandle {
@@ -72,7 +74,9 @@ export const loadPipelineAt = async (ctx: EngineContext, ref: string): Promise<L
 const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
 /** Creates the run record and starts executing it; the returned handle resolves when it ends. */
-export const startRun = async (ctx: EngineContext, opts: StartRunOptions): Promise<RunHandle> => {
+export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions): Promise<RunHandle> => {
+  // Everything the run reads (pipeline file, checkout, provenance) comes from the repository holding the commit.
+  const ctx = opts.repo === undefined ? engineCtx : { ...engineCtx, repo: opts.repo };
   const ref = opts.ref ?? 'HEAD';
   const pipeline = await loadPipelineAt(ctx, ref);
   const all = planSteps(pipeline.config);
