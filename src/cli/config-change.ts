@@ -4,6 +4,7 @@ import { isSlipwayError } from '../core/errors.js';
 import type { ChangeResult } from '../engine/envconfig/changes.js';
 import type { StoredDeployment } from '../ports/store.js';
 import { SlipwayError } from '../core/errors.js';
+import { PIPELINE_ENV } from '../core/secrets/names.js';
 import type { CliContext } from './context.js';
 import { deploymentExitCode, followDeployment, summariseDeployment } from './follow-deploy.js';
 
@@ -28,6 +29,10 @@ export const deployChange = async (ctx: CliContext, change: ChangeResult, what: 
   };
   const recorded = change.changed ? `${what}: version ${change.version} of ${change.env} recorded` : `${what}: nothing changed in ${change.env} (version ${change.version})`;
   if (!opts.json) ctx.out(`${recorded}\n`);
+  if (change.env === PIPELINE_ENV) {
+    out(null, `pipeline steps that declare it get it from their next run`);
+    return 0;
+  }
   if (change.current === null) {
     out(null, `nothing is deployed to ${change.env} yet: the change takes effect at its first deployment`);
     return 0;

@@ -3,6 +3,7 @@
 
 import type { RawIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
+import { PIPELINE_ENV } from '../core/secrets/names.js';
 import type { EnvironmentSpec, GateSpec, SlipwayConfig } from './types.js';
 
 export interface RuleIssue extends RawIssue {
@@ -126,6 +127,9 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
   const byPort = new Map<number, string>();
   for (const env of envs) {
     const at = (...rest: (string | number)[]) => ['environments', env.name, ...rest];
+    if (env.name === PIPELINE_ENV) {
+      out.push(error(at(), `"${PIPELINE_ENV}" is reserved: it holds the secrets that pipeline steps declare`, { at: 'key', hint: 'name this environment differently, e.g. "testing"' }));
+    }
     if (env.promoteFrom !== undefined) {
       if (env.promoteFrom === env.name) {
         out.push(error(at('promote_from'), `environment "${env.name}" cannot promote from itself`, { expected: 'another environment' }));

@@ -16,6 +16,7 @@ import {
   parsePercent,
 } from './values.js';
 import { gateRefinement } from './gate-rules.js';
+import { SECRET_NAME_PATTERN } from '../core/secrets/names.js';
 
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
 // message itself ("unknown key", "expected list, got string") and shows this text under it.
@@ -51,8 +52,10 @@ const envMap = (description: string) =>
   z
     .record(envName, z.union([z.string(), z.number(), z.boolean()], { error: 'a string, number or boolean' }))
     .meta({ title: 'map of variables', description });
+// The same names `slipway secrets set` accepts, so that a declared secret can always be set.
+const secretName = z.string().regex(SECRET_NAME_PATTERN, 'a secret name as `slipway secrets set` takes it: upper-case letters, digits and _, not starting with a digit');
 const secretNames = (description: string) =>
-  z.array(envName).meta({ title: 'list of secret names', description });
+  z.array(secretName).meta({ title: 'list of secret names', description });
 
 const stepName = z.string().regex(STEP_NAME_PATTERN, 'a step name: lowercase letters, digits, - and _');
 

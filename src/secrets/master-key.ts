@@ -8,6 +8,7 @@ import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
+import { KEY_FILE_HEADER } from '../core/secrets/records.js';
 import { keyIdOf } from './crypto.js';
 
 export const MASTER_KEY_VAR = 'SLIPWAY_MASTER_KEY';
@@ -157,7 +158,7 @@ async function readKeyFile(path: string): Promise<Buffer | undefined> {
 }
 
 function keyFileText(key: Buffer, home: string): string {
-  return `# Slipway master key for ${resolve(home)} (key id ${keyIdOf(key)}).\n# Keep it secret, and back it up apart from the home: without it the secrets cannot be read.\n${formatMasterKey(key)}\n`;
+  return `${KEY_FILE_HEADER} for ${resolve(home)} (key id ${keyIdOf(key)}).\n# Keep it secret, and back it up apart from the home: without it the secrets cannot be read.\n${formatMasterKey(key)}\n`;
 }
 
 async function writeTemp(target: string, text: string): Promise<string> {

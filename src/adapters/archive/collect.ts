@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { ancestorsOf, normaliseRelativePath, resolveLinkWithin } from '../../core/artifact/archive-paths.js';
 import type { EntryType } from '../../core/artifact/manifest.js';
 import { SlipwayError } from '../../core/errors.js';
+import { HOME_DIR_NAME } from '../../core/secrets/records.js';
 
 export interface Collected {
   /** Normalised relative path, `/`-separated. */
@@ -52,6 +53,9 @@ export async function collectEntries(root: string, paths: readonly string[], ski
 
   const visit = async (rel: string, st: Stats): Promise<void> => {
     const abs = rel === '' ? rootAbs : join(rootAbs, ...rel.split('/'));
+    if (rel.split('/').includes(HOME_DIR_NAME)) {
+      throw new SlipwayError('refused', `cannot pack "${rel}": Slipway's state directory (${HOME_DIR_NAME}/) never goes into an artifact`, `list only build outputs in build.artifact (e.g. dist/), and keep ${HOME_DIR_NAME}/ out of git`);
+    }
     if (st.isDirectory()) {
       if (rel !== '') found.set(rel, { path: rel, type: 'dir', abs, exec: true, size: 0 });
       const names = await readdir(abs);

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { digestOf } from '../../core/artifact/digest.js';
 import type { ArtifactManifest, ManifestEntry } from '../../core/artifact/manifest.js';
 import { SlipwayError } from '../../core/errors.js';
+import { KEY_FILE_HEADER } from '../../core/secrets/records.js';
 import { collectEntries, type Collected } from './collect.js';
 import { BLOCK, entryHeaders, paddingFor } from './tar-format.js';
 
@@ -27,6 +28,7 @@ export interface PackOptions {
 /** What a pack produced: the archive's digest and size, and the manifest of its entries. */
 export type PackResult = ArtifactManifest;
 
+const KEY_MARK = Buffer.from(KEY_FILE_HEADER);
 const CHUNK = 1 << 20;
 /** Files up to this size are read whole, ahead of writing. */
 const SMALL = 1 << 20;
@@ -95,6 +97,9 @@ async function writeEntry(w: HashingWriter, c: Collected, mtime: number, loaded?
     case 'file': {
       const small = loaded === undefined ? undefined : await loaded;
       if (small?.kind !== 'small') return writeLargeFile(w, c, mtime);
+      if (small.data.subarray(0, KEY_MARK.length).equals(KEY_MARK)) {
+        throw new SlipwayError('refused', `cannot pack "${c.path}": it is a Slipway master key file`, 'keep key files out of the build directory; a master key never goes into an artifact');
+      }
       const mode = c.exec ? 0o755 : 0o644;
       for (const b of entryHeaders({ name: c.path, mode, size: small.data.length, mtime, typeflag: '0' })) await w.write(b);
       await w.write(small.data);

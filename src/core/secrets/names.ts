@@ -3,6 +3,12 @@
 
 import { STEP_NAME_PATTERN } from '../../config/values.js';
 
+/**
+ * The environment whose secrets pipeline steps may read (`secrets: [NAME]` on a step or the
+ * build), e.g. `slipway secrets set ci NPM_TOKEN`; reserved, so no deployment target has it.
+ */
+export const PIPELINE_ENV = 'ci';
+
 /** Secret names: upper-case environment variable names. */
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 /** Longest accepted secret name; environment variable names this long are already unusual. */

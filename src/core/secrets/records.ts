@@ -1,6 +1,12 @@
 // The shapes of stored secrets: a sealed (encrypted) version, a tombstone left by `rm`, and the
 // metadata that may be shown. Values never appear in any of these types except as ciphertext.
 
+/** How every master key file begins; the packer refuses a file that does (no key goes into an artifact). */
+export const KEY_FILE_HEADER = '# Slipway master key';
+
+/** Slipway's state directory: never part of an artifact. */
+export const HOME_DIR_NAME = '.slipway';
+
 /** The one algorithm in use; stored on every record so that a later one can sit beside it. */
 export const SECRET_ALG = 'AES-256-GCM+HKDF-SHA256';
 export type SecretAlg = typeof SECRET_ALG;

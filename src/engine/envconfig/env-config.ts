@@ -2,6 +2,7 @@
 // secrets service, the masker of every known secret value, what a new release records, and the
 // values a release's processes (or a pipeline step) receive. Values live only in memory here.
 import { SlipwayError } from '../../core/errors.js';
+import { PIPELINE_ENV } from '../../core/secrets/names.js';
 import type { ConfigVersion } from '../../core/secrets/config-versions.js';
 import type { SecretVersions } from '../../core/secrets/records.js';
 import type { SettingsVersion, SettingValues } from '../../core/settings/settings.js';
@@ -13,11 +14,7 @@ import { loadMasterKey, type MasterKey } from '../../secrets/master-key.js';
 import { createSecretsService, type SecretsService } from '../../secrets/service.js';
 import { decryptSecret } from '../../secrets/crypto.js';
 
-/**
- * The environment whose secrets pipeline steps may read (`secrets: [NAME]` on a step or the
- * build): `slipway secrets set ci NPM_TOKEN`. Apps never see them; steps never see an app's.
- */
-export const PIPELINE_ENV = 'ci';
+export { PIPELINE_ENV };
 
 /** What a new release of an environment records: version numbers, never values. */
 export interface ConfigSnapshot {
