@@ -29,6 +29,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   status: { summary: 'every environment: current release, health, what is in flight', load: () => import('./commands/status.js') },
   artifacts: { summary: 'list, inspect and verify stored artifacts', load: () => import('./commands/artifacts.js') },
   events: { summary: 'the hash-chained audit trail; `events verify` checks it', load: () => import('./commands/events.js') },
+  proxy: { summary: 'the edge proxy daemon: one port per environment (started on demand)', load: () => import('./commands/proxy.js') },
   demo: { summary: 'the whole story on the bundled example app, in a scratch directory', load: () => import('./commands/demo.js') },
   server: { summary: 'the control plane (started on demand by the other commands)', load: () => import('./commands/server.js') },
 };

@@ -2,6 +2,9 @@
 // demo of Slipway's verification and automatic rollback).
 import { createServer } from 'node:http';
 
+/** The edition of the code; the demo's second commit bumps it. */
+const EDITION = 1;
+
 /**
  * Options come from the environment Slipway gives the process:
  *   PORT                  where to listen (Slipway injects it)
@@ -38,7 +41,7 @@ export function createApp(env = process.env) {
       }
       req.resume();
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: `${greeting} from hello-service`, release, served }));
+      res.end(JSON.stringify({ message: `${greeting} from hello-service`, edition: EDITION, release, served }));
     };
     if (slowMs > 0) setTimeout(answer, slowMs);
     else answer();

@@ -1,7 +1,7 @@
 // `slipway demo`: the whole story on the bundled example app, in a scratch git repository, with
 // the real CLI doing each step (so the demo is also a smoke test of the product).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,13 +77,49 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     title('5. Reproducible: a rebuild in a fresh checkout gives the same digest');
     await must(['build', '--check-reproducible']);
 
-    title('6. What happened, recorded: runs and the hash-chained event log');
+    title('6. Deploy to staging: new instances behind Slipway’s edge proxy, verified, then switched');
+    await must(['deploy', 'staging']);
+    const url = async (env: string): Promise<string> => {
+      const s = JSON.parse((await slipway(['status', '--json'], false)).out) as { environments: { env: string; url: string }[] };
+      return s.environments.find((e) => e.env === env)?.url ?? '';
+    };
+    const staging = await url('staging');
+    ctx.out(`\n$ curl ${staging}\n${await (await fetch(staging)).text()}\n`);
+
+    title('7. Promote the same digest to production (canary 10% → 50% → 100%), no rebuild');
+    await must(['promote', 'staging', 'production']);
+    const production = await url('production');
+    ctx.out(`\n$ curl ${production}\n${await (await fetch(production)).text()}\n`);
+
+    title('8. A change: commit, gate and build it once, deploy to staging, promote with a canary');
+    const app = join(dir, 'src/app.js');
+    writeFileSync(app, readFileSync(app, 'utf8').replace('const EDITION = 1;', 'const EDITION = 2;'));
+    git('commit', '--quiet', '-am', 'hello-service: second edition');
+    await must(['run']);
+    await must(['deploy', 'staging']);
+    await must(['promote', 'staging', 'production']);
+    ctx.out(`\n$ curl ${production}\n${await (await fetch(production)).text()}\n`);
+    await must(['status']);
+
+    title('9. Know your last deployments');
+    await must(['history', 'staging']);
+    await must(['history', 'production']);
+
+    title('10. What happened, recorded: runs and the hash-chained event log');
     await must(['runs']);
     await must(['events', 'verify']);
 
-    ctx.out(`\n${bold('Done.')} The scratch repository is ${dir}\nExplore it: cd ${dir} && npx --prefix ${ROOT} slipway runs\n`);
+    ctx.out(
+      `\n${bold('Done.')} The scratch repository is ${dir}\n` +
+        (values.keep
+          ? `Everything is still running. Explore: cd ${dir} && node ${BIN} status   (stop it all: node ${BIN} down && node ${BIN} server stop)\n`
+          : `The instances, the proxy and the control plane are stopped; \`slipway up\` in ${dir} brings them back (run the demo with --keep to leave them running).\n`),
+    );
     return 0;
   } finally {
-    if (!values.keep) await slipway(['server', 'stop'], false);
+    if (!values.keep) {
+      await slipway(['down'], false);
+      await slipway(['server', 'stop'], false);
+    }
   }
 };

@@ -1,0 +1,53 @@
+// `slipway proxy`: the edge proxy daemon (the data plane). Other commands start it on demand;
+// this runs it in the foreground, or reports on, upgrades or stops the one of this Slipway home.
+import { SlipwayError } from '../../core/errors.js';
+import type { CommandSpec } from '../args.js';
+import { parseCommand, stringOpt } from '../args.js';
+import type { CliContext } from '../context.js';
+
+export const spec: CommandSpec = {
+  name: 'proxy',
+  summary: 'the edge proxy daemon: one port per environment (started on demand)',
+  usage: 'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop',
+  options: { 'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' } },
+  details:
+    'The proxy is separate from the control plane, so that neither a deploy nor a restart of the\n' +
+    'control plane drops traffic. `upgrade` replaces the proxy process without closing its ports\n' +
+    '(in-flight and keep-alive requests are served to the end). Its routes live in <home>/proxy/routes.json\n' +
+    'and survive its restart; `GET /metrics` on the admin port is Prometheus text (no token needed).',
+};
+
+export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values, positionals } = parseCommand(spec, argv);
+  const home = await ctx.home();
+  const sub = positionals[0];
+  const { ProxyClient, ensureProxy } = await import('../../adapters/proxy/client.js');
+  if (sub === 'status') {
+    const c = new ProxyClient(home);
+    const alive = await c.isAlive();
+    const routes = alive ? await c.getRoutes() : [];
+    if (values.json) ctx.out(`${JSON.stringify({ running: alive, routes }, null, 2)}\n`);
+    else if (!alive) ctx.out('not running (deployments start it)\n');
+    else for (const r of routes) ctx.out(`${r.env.padEnd(12)} ${r.host}:${r.port} ${r.listening ? '' : `NOT LISTENING: ${r.error ?? ''} `}${r.backends.map((b) => `${b.release} ${Math.round(b.weight * 100)}% (${b.instances.length})`).join(', ')}\n`);
+    return 0;
+  }
+  if (sub === 'upgrade') {
+    const r = await (await ensureProxy(home)).upgrade();
+    if (!r.ok) throw new SlipwayError('failed', `the upgrade failed: ${r.message}`);
+    ctx.out(`upgraded: the proxy is now pid ${r.value.pid}\n`);
+    return 0;
+  }
+  if (sub === 'stop') {
+    const c = new ProxyClient(home);
+    if (await c.isAlive()) await c.stop();
+    ctx.out('stopped (while environments are deployed, the control plane starts it again; `slipway down` stops everything)\n');
+    return 0;
+  }
+  if (sub !== undefined) throw new SlipwayError('usage', `slipway proxy: unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+  const raw = stringOpt(values, 'admin-port');
+  const adminPort = raw === undefined ? undefined : Number(raw);
+  if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new SlipwayError('usage', `--admin-port must be a port number, not "${raw}"`);
+  const { serveProxy } = await import('../../proxy/main.js');
+  await serveProxy({ home, adminPort });
+  return 0;
+};
