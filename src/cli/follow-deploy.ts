@@ -6,15 +6,17 @@ import type { CliContext } from './context.js';
 
 type Item = { type: 'snapshot'; deployment: StoredDeployment } | { type: 'event'; event: StoredEvent } | { type: 'end'; deployment: StoredDeployment };
 
-const v = (n: unknown): string => (typeof n === 'number' ? `v${n}` : String(n));
+/** A scalar from event data as text (objects are never expected here). */
+const str = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : JSON.stringify(x));
+const v = (n: unknown): string => (typeof n === 'number' ? `v${n}` : str(n));
 const short = (d: unknown): string => (typeof d === 'string' ? d.slice(0, 19) : '');
 
 /** One human line per deployment event. */
 export const describeEvent = (e: StoredEvent): string => {
-  const x = e.data as Record<string, unknown>;
+  const x = e.data;
   switch (e.kind) {
     case 'deployment.created':
-      return `${e.subject}: ${String(x.trigger)} of ${String(x.env)} ${String(x.release)} ← ${short(x.digest)} (commit ${String(x.commit).slice(0, 10)})${x.previous ? `, replacing ${String(x.previous)}` : ''}${Array.isArray(x.forced) ? ` [FORCED: ${x.forced.join('; ')}]` : ''}`;
+      return `${e.subject}: ${String(x.trigger)} of ${String(x.env)} ${String(x.release)} ← ${short(x.digest)} (commit ${String(x.commit).slice(0, 10)})${x.previous ? `, replacing ${str(x.previous)}` : ''}${Array.isArray(x.forced) ? ` [FORCED: ${x.forced.join('; ')}]` : ''}`;
     case 'deployment.starting':
       return `starting ${v(x.release)}: ${String(x.instances)} instance(s)`;
     case 'deployment.healthy':
@@ -26,7 +28,7 @@ export const describeEvent = (e: StoredEvent): string => {
     case 'deployment.retired':
       return `retired ${(x.releases as string[]).join(', ')}`;
     case 'deployment.phase':
-      return `→ ${String(x.phase)}${x.reason ? `: ${String(x.reason)}` : ''}`;
+      return `→ ${str(x.phase)}${x.reason ? `: ${str(x.reason)}` : ''}`;
     case 'deployment.resumed':
       return `resumed after a control-plane restart (was ${String(x.phase)})`;
     default:

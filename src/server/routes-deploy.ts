@@ -59,7 +59,7 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     const body = objectBody(await req.body());
     const to = body.to;
     if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new SlipwayError('usage', '"to" must be a release number (1 for v1)');
-    const h = await deployer.rollback(requiredString(body, 'env'), { to: to as number | undefined });
+    const h = await deployer.rollback(requiredString(body, 'env'), { to: to });
     return new Reply(202, { deployment: h.deployment });
   });
 
