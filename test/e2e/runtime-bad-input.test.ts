@@ -124,6 +124,17 @@ void describe('process runtime: bad input', () => {
     }
   });
 
+  void test('the same port picked twice for parallel instances is not given to both', async () => {
+    const port = await freePort();
+    let picks = 0;
+    await withRuntime(async (rt) => {
+      const r = await rt.start(appSpec(h.ref(8, 'bad'), { instances: 2 }));
+      assert.ok(r.ok, r.ok ? '' : r.message);
+      assert.equal(new Set(r.instances.map((i) => i.port)).size, 2);
+      assert.ok(r.instances.some((i) => i.port === port));
+    }, () => (++picks <= 3 ? Promise.resolve(port) : freePort()));
+  });
+
   void test('an app that always binds a taken port fails as "exited" after trying three ports', async () => {
     const taken = await occupy();
     try {
@@ -160,6 +171,7 @@ void describe('process runtime: bad input', () => {
         assert.deepEqual(await next.adopt([{ ...real, id: 'bad-v7-1-000000' }], spec), []);
         const state = join(h.home, 'run', 'bad', `${real.id}.json`);
         const saved = readFileSync(state, 'utf8');
+        assert.match(saved, /"armed":true/, 'start returns once the shim is armed: it writes nothing more while the app runs');
         // A state file naming a live process that is not a shim (pid reuse) is not adopted.
         writeFileSync(state, saved.replace(/"shimPid":\d+/, `"shimPid":${process.pid}`));
         assert.deepEqual(await next.adopt([real], spec), []);

@@ -144,6 +144,22 @@ void describe('process runtime', () => {
     }
   });
 
+  void test('given a running instance, when its shim is killed, then the loss is reported and stop still ends the app', () =>
+    withRuntime(async (rt, events) => {
+      const [i] = ok(await rt.start(appSpec(h.ref(6))));
+      assert.ok(i !== undefined);
+      const { shimPid } = JSON.parse(readFileSync(join(h.home, 'run', 'staging', `${i.id}.json`), 'utf8')) as { shimPid: number };
+      process.kill(shimPid, 'SIGKILL');
+      assert.ok(await eventually(() => events.some((e) => e.kind === 'instance.crashed')));
+      const crashed = events.find((e) => e.kind === 'instance.crashed');
+      assert.ok(crashed?.kind === 'instance.crashed' && crashed.lastLines[0] === "slipway: the instance's shim is gone");
+      assert.equal(rt.list('staging', 6)[0]?.state, 'crashed');
+      assert.equal((await getJson(i.port))?.pid, i.pid, 'the app itself still serves');
+      await rt.stop('staging', 6);
+      assert.equal(alive(i.pid), false);
+      assert.deepEqual(rt.list('staging', 6), []);
+    }));
+
   void test('given an app that ignores SIGTERM, when stopped, then it gets SIGTERM, the grace period, then SIGKILL', () =>
     withRuntime(async (rt, events) => {
       const [stubborn] = ok(await rt.start(appSpec(h.ref(3), { vars: { IGNORE_TERM: '1' }, stopGraceMs: 700 })));

@@ -54,8 +54,18 @@ export interface ProcessRuntimeOptions {
 export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
   const paths = runtimePaths(options.home);
   const supervisor = new Supervisor(paths, options.pollMs ?? 200);
+  // Ports picked by starts in flight: the kernel may hand the same free port to two parallel picks.
+  const reserved = new Set<number>();
+  const pickPort = async (): Promise<number> => {
+    const pick = options.pickPort ?? freePort;
+    const taken = (p: number): boolean => reserved.has(p) || [...supervisor.instances.values()].some((t) => t.info.port === p);
+    let port = await pick();
+    for (let tries = 0; taken(port) && tries < 20; tries++) port = await pick();
+    reserved.add(port);
+    return port;
+  };
   const ctx: StartContext = {
-    paths, supervisor, pickPort: options.pickPort ?? freePort, inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
+    paths, supervisor, pickPort, inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff }, shimPath: options.shimPath,
   };
   const preparing = new Map<string, Promise<{ dir: string }>>();
@@ -84,7 +94,18 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
       open();
       checkSpec(spec);
       const { dir } = await prepare(spec);
-      const results = await Promise.all(Array.from({ length: spec.instances }, (_, i) => startInstance(ctx, spec, dir, i + 1)));
+      const mine = new Set<number>();
+      const startCtx: StartContext = {
+        ...ctx,
+        pickPort: async () => {
+          const port = await pickPort();
+          mine.add(port);
+          return port;
+        },
+      };
+      const results = await Promise.all(Array.from({ length: spec.instances }, (_, i) => startInstance(startCtx, spec, dir, i + 1))).finally(() => {
+        for (const p of mine) reserved.delete(p); // now tracked, or given up
+      });
       const failed = results.find((r) => !r.ok);
       if (failed === undefined || failed.ok) return { ok: true, instances: results.flatMap((r) => (r.ok ? [{ ...r.tracked.info }] : [])) };
       // All or nothing: stop what did start.
@@ -126,6 +147,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
           }
           // Arm it (again): an instance recorded as started was seen healthy once.
           signal(st.shimPid, 'SIGUSR2');
+          await supervisor.waitFor(t, () => t.state?.armed === true, 2000);
           t.supervising = true;
           supervisor.refresh(t);
           adopted.push({ ...t.info });

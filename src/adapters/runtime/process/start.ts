@@ -109,16 +109,21 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
   });
   if (health.ok) {
     const afterMs = Math.round(performance.now() - t0);
-    tracked.supervising = true;
-    tracked.seenExitAt = tracked.state?.lastExit?.at ?? null;
-    tracked.info.state = 'healthy';
-    signal(tracked.shimPid, 'SIGUSR2'); // arm: from now on the shim restarts crashes
-    supervisor.emit({ kind: 'instance.healthy', instance: { ...tracked.info }, afterMs });
-    return { ok: true, tracked, afterMs };
+    // Arm the shim (from now on it restarts crashes) and wait for it to say so: a crash right
+    // after `start` returns must already be restarted.
+    signal(tracked.shimPid, 'SIGUSR2');
+    const armed = (await supervisor.waitFor(tracked, () => tracked.state?.armed === true || ended() !== null, 5000)) && tracked.state?.armed === true;
+    if (armed) {
+      tracked.supervising = true;
+      tracked.seenExitAt = tracked.state?.lastExit?.at ?? null;
+      tracked.info.state = 'healthy';
+      supervisor.emit({ kind: 'instance.healthy', instance: { ...tracked.info }, afterMs });
+      return { ok: true, tracked, afterMs };
+    }
   }
   supervisor.refresh(tracked);
   const final = tracked.state;
-  if (health.reason === 'aborted') {
+  if (health.ok || health.reason === 'aborted') {
     const exit = final?.lastExit ?? null;
     if (final?.phase === 'failed' || exit === null) {
       const why = final?.error ?? spawnProblem ?? 'the shim exited before starting the app';
