@@ -3,7 +3,7 @@
 // history records every step.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TempRepo } from './harness.js';
+import type { TempRepo } from './harness.js';
 import { envStatus, exampleRepo, get, history } from './deploy-harness.js';
 
 describe('deploy, promote, rollback', () => {

@@ -96,7 +96,9 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
     const write = (): unknown => db.prepare(`UPDATE deployments SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id);
     // Phase changes are fsynced; progress within a phase (the action index) need only survive a
     // crash of the process, and the next phase change carries it to disk.
-    if (cols.length > 0) (patch.phase !== undefined || patch.finishedAt !== undefined ? durably(write) : write());
+    if (cols.length === 0) return Promise.resolve();
+    if (patch.phase !== undefined || patch.finishedAt !== undefined) durably(write);
+    else write();
     return Promise.resolve();
   },
   getDeployment(id) {
