@@ -30,8 +30,12 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   artifacts: { summary: 'list, inspect and verify stored artifacts', load: () => import('./commands/artifacts.js') },
   events: { summary: 'the hash-chained audit trail; `events verify` checks it', load: () => import('./commands/events.js') },
   proxy: { summary: 'the edge proxy daemon: one port per environment (started on demand)', load: () => import('./commands/proxy.js') },
+  merge: { summary: 'queue a local branch for main: tested as the merged tree, merged only if every gate passes', load: () => import('./commands/merge.js') },
+  queue: { summary: 'the merge queue: items, their state, batch and runs; or one item and its report', load: () => import('./commands/queue.js') },
+  remote: { summary: 'the canonical repository: create it, print its path and HTTP URL for git', load: () => import('./commands/remote.js') },
   demo: { summary: 'the whole story on the bundled example app, in a scratch directory', load: () => import('./commands/demo.js') },
   server: { summary: 'the control plane (started on demand by the other commands)', load: () => import('./commands/server.js') },
+  hook: { summary: 'the canonical repository’s receive hooks (git runs them; not for direct use)', load: () => import('./commands/hook.js') },
 };
 
 const usage = (): string =>

@@ -7,6 +7,7 @@ import { ensureToken } from '../home/token.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
 import { composeEngine } from './compose.js';
+import { gitHttpOptions, startQueue } from './compose-queue.js';
 import { isDown } from '../engine/deploy/converge.js';
 import { VERSION } from '../version.js';
 
@@ -109,6 +110,8 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   if (recovered.length > 0) log(`marked ${recovered.length} unfinished run(s) from a previous control plane as failed: ${recovered.join(', ')}`);
   const resumed = await engine.recoverDeployments(log);
   if (resumed.length > 0) log(`resumed deployment(s) ${resumed.join(', ')}`);
+  // The merge queue resumes what it was testing, then works through what waits.
+  const queue = await startQueue(engine, log);
   const watchdog = startProxyWatchdog(engine, log);
 
   let stopping: Promise<void> | undefined;
@@ -118,7 +121,9 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
     stopping ??= (async () => {
       log(`stopping: ${reason}`);
       clearInterval(watchdog);
+      const queueStopped = queue.stop();
       await engine.shutdown(`the control plane stopped (${reason})`);
+      await queueStopped;
       await api.close();
       await engine.ctx.store.close();
       for (const f of [paths.serverInfo, paths.serverLock]) {
@@ -134,7 +139,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   };
 
   const info: ServerInfo = { pid: process.pid, version: VERSION, repo: opts.repo, home: opts.home, startedAt: new Date().toISOString() };
-  const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop')), token, '127.0.0.1', opts.port ?? 0);
+  const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop')), token, '127.0.0.1', opts.port ?? 0, gitHttpOptions(engine, token));
   mkdirSync(dirname(paths.serverInfo), { recursive: true });
   writeAtomic(paths.serverInfo, JSON.stringify({ ...info, port: api.port }, null, 2));
   log(`listening on 127.0.0.1:${api.port} for ${opts.repo}`);

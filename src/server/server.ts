@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tokenMatches } from '../home/token.js';
 import { HttpError, Reply, STREAMED, readJsonBody, sendError, sendJson, type Router } from './http.js';
+import { handleGitHttp, type GitHttpOptions } from './git-http.js';
 
 export interface ApiServer {
   server: Server;
@@ -11,8 +12,10 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const startApiServer = async (router: Router, token: string, host = '127.0.0.1', port = 0): Promise<ApiServer> => {
+export const startApiServer = async (router: Router, token: string, host = '127.0.0.1', port = 0, git?: GitHttpOptions): Promise<ApiServer> => {
   const server = createServer((raw, res) => {
+    // git's smart HTTP (/git/<app>.git/…) has its own authentication (HTTP Basic, git's credential flow).
+    if (git && handleGitHttp(raw, res, git)) return;
     const url = new URL(raw.url ?? '/', 'http://localhost');
     const handle = async (): Promise<void> => {
       const bearer = /^Bearer (.+)$/i.exec(raw.headers.authorization ?? '')?.[1];

@@ -202,4 +202,49 @@ export const migrations: Migration[] = [
       ALTER TABLE releases ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    name: 'merge queue: items and batches',
+    sql: `
+      -- One change waiting for (or done with) the merge queue; its commit is kept in the canonical
+      -- repository under refs/slipway/queue/<id>. JSON columns: run_ids, report, retries.
+      CREATE TABLE queue_items (
+        id TEXT PRIMARY KEY,
+        number INTEGER NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        author TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        state TEXT NOT NULL,
+        chunk TEXT,
+        batch_id TEXT,
+        run_ids TEXT NOT NULL DEFAULT '[]',
+        merged_as TEXT,
+        digest TEXT,
+        report TEXT,
+        retries TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE INDEX queue_items_state ON queue_items(state, number);
+      -- Items tested together as one merged tree (items: JSON list of ids, in queue order).
+      CREATE TABLE queue_batches (
+        id TEXT PRIMARY KEY,
+        number INTEGER NOT NULL UNIQUE,
+        items TEXT NOT NULL,
+        base_sha TEXT,
+        tip_sha TEXT NOT NULL,
+        run_id TEXT,
+        state TEXT NOT NULL,
+        reason TEXT,
+        deployed INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE INDEX queue_batches_state ON queue_batches(state, number);
+    `,
+  },
 ];

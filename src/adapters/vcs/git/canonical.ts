@@ -1,0 +1,144 @@
+// The canonical repository of an app (`<home>/repo.git`): created on first use as a bare copy of
+// the working repository's main, guarded by receive hooks, and changed only by the merge queue
+// through merge commits and compare-and-swap updates of main.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as cmd from './canonical-commands.js';
+
+export interface GitOut {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for git: no prompts, and nothing inherited from a hook that would redirect git (GIT_DIR, quarantine). */
+export const cleanGitEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
+  return { ...env, GIT_TERMINAL_PROMPT: '0', ...extra };
+};
+
+export const runGit = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<GitOut> =>
+  new Promise((resolve) => {
+    execFile('git', args, { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: cleanGitEnv(opts.env) }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+
+const gitOk = async (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> => {
+  const r = await runGit(args, opts);
+  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+};
+
+export const canonicalPath = (home: string): string => join(home, 'repo.git');
+
+export interface HookCommand {
+  /** The node binary and Slipway's bin/slipway.js that the hooks run. */
+  node: string;
+  bin: string;
+}
+
+/**
+ * The canonical repository, created when missing: a bare repository whose main is the working
+ * repository's main (or none, when it has no main yet), with the receive hooks installed. Made
+ * in a temporary directory and renamed into place, so a half-made repository is never seen.
+ * Existing ones get their configuration and hooks rewritten (the paths they name may move).
+ */
+export const ensureCanonical = async (opts: { home: string; workRepo: string; hooks: HookCommand }): Promise<{ path: string; created: boolean; main?: string }> => {
+  const path = canonicalPath(opts.home);
+  let created = false;
+  if (!existsSync(join(path, 'HEAD'))) {
+    await mkdir(opts.home, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+    await gitOk(cmd.initBare(tmp));
+    const hasMain = (await runGit(['rev-parse', '--verify', '--quiet', 'refs/heads/main^{commit}'], { cwd: opts.workRepo })).code === 0;
+    if (hasMain) await gitOk(cmd.fetchRef(tmp, opts.workRepo, 'refs/heads/main', 'refs/heads/main'));
+    try {
+      await rename(tmp, path);
+      created = true;
+    } catch (e) {
+      // Another process made it first: use theirs.
+      await rm(tmp, { recursive: true, force: true });
+      if (!existsSync(join(path, 'HEAD'))) throw e;
+    }
+  }
+  await configure(path, opts);
+  return { path, created, main: await readRef(path, 'refs/heads/main') };
+};
+
+const configure = async (path: string, opts: { home: string; workRepo: string; hooks: HookCommand }): Promise<void> => {
+  const hooksDir = join(path, 'hooks');
+  // Explicit, so that a user's global core.hooksPath cannot switch the guard off.
+  await gitOk(cmd.setConfig(path, 'core.hooksPath', hooksDir));
+  // Queue refs are Slipway's: not advertised to clones, and receive-pack refuses pushes to them.
+  await gitOk(cmd.setConfig(path, 'transfer.hideRefs', 'refs/slipway'));
+  await gitOk(cmd.setConfig(path, 'receive.denyDeleteCurrent', 'refuse'));
+  await mkdir(hooksDir, { recursive: true });
+  for (const name of ['pre-receive', 'post-receive'] as const) {
+    const file = join(hooksDir, name);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, cmd.hookScript(name, { ...opts.hooks, home: opts.home, repo: opts.workRepo }), { mode: 0o755 });
+    await chmod(tmp, 0o755);
+    await rename(tmp, file);
+  }
+};
+
+/** The commit a ref points at, or undefined when it does not exist. */
+export const readRef = async (gitDir: string, ref: string): Promise<string | undefined> => {
+  const r = await runGit(cmd.revParseCommit(gitDir, ref));
+  return r.code === 0 ? r.stdout.trim() : undefined;
+};
+
+export type MergeResult = { ok: true; commit: string } | { ok: false; files: string[]; unrelated: boolean };
+
+/**
+ * Merges `item` onto `tip` without a work tree: a merge commit with the queue's identity, dated
+ * at the later of the two parents' commit times, so the same two commits always give the same
+ * merge commit. On a conflict, the conflicted paths.
+ */
+export const mergeOnto = async (gitDir: string, tip: string, item: string, message: string): Promise<MergeResult> => {
+  const r = await runGit(cmd.mergeTree(gitDir, tip, item));
+  if (r.code === 0 || r.code === 1) {
+    const parsed = cmd.parseMergeTree(r.stdout);
+    if (!parsed) throw new Error(`git merge-tree gave output Slipway cannot read: ${r.stdout.slice(0, 200)}`);
+    if (r.code === 1) return { ok: false, files: parsed.files, unrelated: false };
+    const times = (await gitOk(cmd.commitTimes(gitDir, [tip, item]))).split('\n').filter(Boolean).map(Number);
+    const when = Math.max(...times);
+    const commit = (await gitOk(cmd.commitTree(gitDir, parsed.tree, [tip, item], message), { env: cmd.mergeEnv(when) })).trim();
+    return { ok: true, commit };
+  }
+  if (/unrelated histories/i.test(r.stderr)) return { ok: false, files: [], unrelated: true };
+  throw new Error(`git merge-tree ${tip} ${item} failed (${r.code}): ${r.stderr.trim()}`);
+};
+
+/** Compare-and-swap of a ref; on a lost race, what the ref holds now. */
+export const casRef = async (gitDir: string, ref: string, value: string, expected: string | undefined, reason: string): Promise<{ ok: true } | { ok: false; current: string | undefined; message: string }> => {
+  const r = await runGit(cmd.updateRefCas(gitDir, ref, value, expected ?? cmd.ZERO_SHA, reason));
+  if (r.code === 0) return { ok: true };
+  return { ok: false, current: await readRef(gitDir, ref), message: r.stderr.trim() };
+};
+
+export const setRef = async (gitDir: string, ref: string, value: string, reason: string): Promise<void> => {
+  await gitOk(['--git-dir', gitDir, 'update-ref', '-m', reason, ref, value]);
+};
+
+/** Deletes a ref if it still holds `expected`; false when it moved or is gone. */
+export const deleteRefIf = async (gitDir: string, ref: string, expected: string): Promise<boolean> => (await runGit(cmd.deleteRef(gitDir, ref, expected))).code === 0;
+
+export const fetchRefInto = async (gitDir: string, from: string, src: string, dst: string): Promise<{ ok: true } | { ok: false; message: string }> => {
+  const r = await runGit(cmd.fetchRef(gitDir, from, src, dst));
+  return r.code === 0 ? { ok: true } : { ok: false, message: r.stderr.trim() || `git fetch exited with ${r.code}` };
+};
+
+export const isAncestor = async (gitDir: string, ancestor: string, descendant: string): Promise<boolean> => (await runGit(cmd.isAncestor(gitDir, ancestor, descendant))).code === 0;
+
+/** Records the canonical main in a working repository as `refs/remotes/slipway/main`. */
+export const publishMainTo = async (canonical: string, workRepo: string): Promise<{ ok: true } | { ok: false; message: string }> => {
+  const r = await runGit(cmd.fetchMainInto(canonical), { cwd: workRepo });
+  return r.code === 0 ? { ok: true } : { ok: false, message: r.stderr.trim() };
+};

@@ -1,0 +1,41 @@
+// `slipway queue [ITEM]`: the merge queue — every item with its state, batch and runs; or one
+// item with the report of why it was sent back.
+import { SlipwayError } from '../../core/errors.js';
+import { normaliseItemId } from '../../core/queue/plan.js';
+import type { CommandSpec } from '../args.js';
+import { intOpt, noExtraPositionals, parseCommand } from '../args.js';
+import type { CliContext } from '../context.js';
+import { formatItem, formatQueue, type ItemView, type QueueList } from '../queue-format.js';
+
+export const spec: CommandSpec = {
+  name: 'queue',
+  summary: 'the merge queue: items, their state, batch and runs; or one item and its report',
+  usage: 'slipway queue [ITEM] [-n N] [--json]',
+  options: {
+    n: { type: 'string', short: 'n', description: 'how many of the newest items to list', default: '30' },
+  },
+  details:
+    'ITEM is a queue item id as the list shows it (q3, or just 3). States: queued, testing, merged,\n' +
+    'refused (a gate failed; the report names the gate, the reason and `slipway logs RUN`),\n' +
+    'conflict (the change does not merge cleanly with main). Queue changes with `slipway merge BRANCH`\n' +
+    'or `git push <remote> HEAD:refs/for/main`; see docs/merge-queue.md.',
+};
+
+export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values, positionals } = parseCommand(spec, argv);
+  noExtraPositionals(spec, positionals, 1);
+  const limit = intOpt(values, 'n', 30);
+  const client = await ctx.client();
+  const raw = positionals[0];
+  if (raw !== undefined) {
+    const id = normaliseItemId(raw);
+    if (!id) throw new SlipwayError('not_found', `no queue item "${raw}": queue items are named q1, q2, …`, 'list the queue with `slipway queue`');
+    const view = await client.request<ItemView>('GET', `/v1/queue/${id}`);
+    if (values.json) ctx.out(`${JSON.stringify(view, null, 2)}\n`);
+    else ctx.out(formatItem(view, (await client.request<QueueList>('GET', '/v1/queue?limit=1')).canonical));
+    return 0;
+  }
+  const list = await client.request<QueueList>('GET', `/v1/queue?limit=${limit}`);
+  ctx.out(values.json ? `${JSON.stringify(list, null, 2)}\n` : formatQueue(list));
+  return 0;
+};

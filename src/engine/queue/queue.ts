@@ -1,0 +1,285 @@
+// The merge queue of the control plane: takes changes (from `slipway merge` or a push to
+// refs/for/main), tests them in batches on the exact merged tree, moves main only to a tree on
+// which every gate passed, and releases the artifact of that very run. State lives in SQLite, so
+// the queue picks up where it was after a restart.
+import { SlipwayError } from '../../core/errors.js';
+import { MAIN_REF, QUEUE_TARGET_REF, queueRef } from '../../core/queue/hook.js';
+import { nextBatch } from '../../core/queue/plan.js';
+import type { QueueBatch, QueueItem } from '../../core/queue/types.js';
+import type { RunRecord } from '../../core/run.js';
+import { deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, publishMainTo, readRef, setRef, type HookCommand } from '../../adapters/vcs/git/canonical.js';
+import type { QueueStore } from '../../ports/queue.js';
+import type { Engine } from '../engine.js';
+import { isoNow } from '../context.js';
+import { loadPipelineAt } from '../run.js';
+import { buildBatch, runBatch, settleBatch } from './batch.js';
+import { AutoDeployer } from './cd.js';
+import type { QueueDeps } from './deps.js';
+
+export interface QueueOptions {
+  /** Most items tested as one merged tree. */
+  batchCap: number;
+  hooks: HookCommand;
+  log: (line: string) => void;
+}
+
+export interface Enqueued {
+  item: QueueItem;
+  /** True when the same commit was already waiting: that item is returned, no new one made. */
+  existing: boolean;
+}
+
+const ACTIVE = ['queued', 'testing'] as const;
+
+export class MergeQueue {
+  private readonly deps: QueueDeps;
+  private readonly cd: AutoDeployer;
+  private canonicalReady: Promise<string> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private pending = false;
+  private loopDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly store: QueueStore,
+    private readonly opts: QueueOptions,
+  ) {
+    const { ctx } = engine;
+    this.cd = new AutoDeployer(engine, opts.log);
+    this.deps = {
+      engine,
+      store,
+      canonical: '',
+      log: opts.log,
+      now: () => isoNow(ctx),
+      event: async (kind, subject, data) => void (await ctx.store.appendEvent({ kind, actor: ctx.actor, subject, data }, isoNow(ctx))),
+      merged: (batch, run) => this.merged(batch, run),
+      stopping: () => this.stopping,
+    };
+  }
+
+  get batchCap(): number {
+    return this.opts.batchCap;
+  }
+
+  /** The canonical repository's path, creating it (and its hooks) on first use. */
+  canonical(): Promise<string> {
+    this.canonicalReady ??= ensureCanonical({ home: this.engine.ctx.home, workRepo: this.engine.ctx.repo, hooks: this.opts.hooks }).then(
+      (r) => {
+        if (r.created) this.opts.log(`created the canonical repository ${r.path} (main: ${r.main?.slice(0, 12) ?? 'none yet'})`);
+        this.deps.canonical = r.path;
+        return r.path;
+      },
+      (e: unknown) => {
+        this.canonicalReady = undefined;
+        throw e;
+      },
+    );
+    return this.canonicalReady;
+  }
+
+  /**
+   * Queues a branch of a repository on this machine (`slipway merge`): its commits are copied
+   * into the canonical repository (a fetch, which runs no push hook) and kept under the item's ref.
+   */
+  async enqueueBranch(req: { branch: string; sha: string; repo?: string; actor: string }): Promise<Enqueued> {
+    const path = await this.canonical();
+    const from = req.repo ?? this.engine.ctx.repo;
+    const incoming = `refs/slipway/incoming/${process.pid}-${Date.now()}`;
+    const fetched = await fetchRefInto(path, from, `refs/heads/${req.branch}`, incoming);
+    if (!fetched.ok) throw new SlipwayError('not_found', `no branch "${req.branch}" in ${from}: ${fetched.message}`, 'list the branches with `git branch`');
+    const sha = await readRef(path, incoming);
+    try {
+      if (sha !== req.sha) throw new SlipwayError('conflict', `branch "${req.branch}" moved while it was being queued (${req.sha.slice(0, 12)} → ${sha?.slice(0, 12) ?? 'gone'})`, 'run `slipway merge` again');
+      return await this.enqueue({ source: 'merge', branch: req.branch, sha, actor: req.actor });
+    } finally {
+      // The item's own ref keeps the commit from now on.
+      if (sha) await deleteRefIf(path, incoming, sha);
+    }
+  }
+
+  /** Queues a commit pushed to refs/for/main (the post-receive hook), and clears that ref. */
+  async enqueuePush(req: { sha: string; actor: string }): Promise<Enqueued> {
+    const path = await this.canonical();
+    const out = await this.enqueue({ source: 'push', branch: QUEUE_TARGET_REF, sha: req.sha, actor: req.actor });
+    // The ref only carried the push; the item's own ref keeps the commit from now on.
+    await deleteRefIf(path, QUEUE_TARGET_REF, req.sha);
+    return out;
+  }
+
+  private async enqueue(req: { source: 'merge' | 'push'; branch: string; sha: string; actor: string }): Promise<Enqueued> {
+    const path = await this.canonical();
+    const commit = await this.engine.ctx.vcs.resolve(path, req.sha);
+    if (!commit) throw new SlipwayError('not_found', `commit ${req.sha.slice(0, 12)} is not in the canonical repository`, 'push it again');
+    const main = await readRef(path, MAIN_REF);
+    if (main !== undefined && (await isAncestor(path, req.sha, main))) {
+      throw new SlipwayError('usage', `nothing to merge: ${req.branch} (${req.sha.slice(0, 12)}) is already part of main`, 'commit the change on the branch first');
+    }
+    const waiting = (await this.store.listItems({ states: [...ACTIVE] })).find((i) => i.sha === req.sha);
+    if (waiting) return { item: waiting, existing: true };
+    const item = await this.store.createItem({ source: req.source, branch: req.branch, sha: req.sha, subject: commit.subject, author: commit.author, actor: req.actor }, isoNow(this.engine.ctx));
+    await setRef(path, queueRef(item.id), req.sha, `slipway queue: ${item.id}`);
+    await this.deps.event('queue.enqueued', item.id, { source: req.source, branch: req.branch, commit: req.sha, subject: commit.subject });
+    this.opts.log(`${item.id} queued: ${req.branch} at ${req.sha.slice(0, 12)} (${commit.subject})`);
+    this.poke();
+    return { item, existing: false };
+  }
+
+  /** The app's name (git's smart HTTP serves the repository as /git/<app>.git): from main's slipway.yaml, else the working repository's. */
+  async appName(): Promise<string | undefined> {
+    const path = await this.canonical();
+    for (const [ctx, ref] of [
+      [{ ...this.engine.ctx, repo: path }, MAIN_REF],
+      [this.engine.ctx, 'HEAD'],
+    ] as const) {
+      try {
+        return (await loadPipelineAt(ctx, ref)).config.app;
+      } catch {
+        // No main yet, or no valid slipway.yaml there: try the next place.
+      }
+    }
+    return undefined;
+  }
+
+  async get(id: string): Promise<{ item: QueueItem; batch?: QueueBatch }> {
+    const item = await this.store.getItem(id);
+    if (!item) throw new SlipwayError('not_found', `no queue item "${id}"`, 'list the queue with `slipway queue`');
+    return { item, batch: item.batchId ? await this.store.getBatch(item.batchId) : undefined };
+  }
+
+  async list(limit: number): Promise<{ items: QueueItem[]; main?: string; batchCap: number }> {
+    const path = await this.canonical();
+    return { items: await this.store.listItems({ limit }), main: await readRef(path, MAIN_REF), batchCap: this.opts.batchCap };
+  }
+
+  /** Resumes what a previous control plane left in flight, then starts working through the queue. */
+  async start(): Promise<void> {
+    await this.canonical();
+    await this.resume();
+    const left = await readRef(this.deps.canonical, QUEUE_TARGET_REF);
+    if (left) await this.enqueuePush({ sha: left, actor: 'slipway (a push received while the control plane was down)' }).catch((e: unknown) => this.opts.log(`refs/for/main ${left.slice(0, 12)} could not be queued: ${String(e)}`));
+    this.loopDone = this.loop();
+  }
+
+  /** Stops taking new batches; a batch under test is left for the next control plane to resume. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.cd.stop();
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  private poke(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.pending = false;
+      let worked = false;
+      try {
+        worked = await this.once();
+      } catch (e) {
+        this.opts.log(`merge queue: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      if (worked || this.pending || this.stopping) continue;
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 5000).unref();
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Tests the next batch; false when the queue is empty. */
+  private async once(): Promise<boolean> {
+    const queued = await this.store.listItems({ states: ['queued'] });
+    const ids = nextBatch(queued, this.opts.batchCap);
+    if (ids.length === 0) return false;
+    const items = ids.map((id) => queued.find((i) => i.id === id)).filter((i): i is QueueItem => i !== undefined);
+    const base = await readRef(this.deps.canonical, MAIN_REF);
+    const built = await buildBatch(this.deps, items, base);
+    if (!built) return true;
+    const at = isoNow(this.engine.ctx);
+    const batch = await this.store.createBatch({ items: built.included.map((i) => i.id), base, tip: built.tip, state: 'testing', createdAt: at });
+    for (const i of built.included) await this.store.updateItem(i.id, { state: 'testing', batchId: batch.id }, at);
+    // Stopping: the batch stays "testing" without a run, and the next control plane tests it.
+    if (this.stopping) return true;
+    const outcome = await runBatch(this.deps, batch);
+    // A run canceled because the control plane stops is not a verdict: the next one tests again.
+    if (this.stopping && !('error' in outcome) && outcome.status === 'canceled') {
+      const steps = await this.engine.ctx.store.getSteps(outcome.id);
+      if (!steps.some((s) => s.status === 'failed')) return true;
+    }
+    await settleBatch(this.deps, (await this.store.getBatch(batch.id)) ?? batch, outcome);
+    return true;
+  }
+
+  /** Main moved to the batch's commit: record it, show it in the working repository, release it. */
+  private async merged(batch: QueueBatch, run: RunRecord): Promise<void> {
+    const at = isoNow(this.engine.ctx);
+    for (const id of batch.items) {
+      await this.store.updateItem(id, { state: 'merged', mergedAs: batch.tip, digest: run.digest, finishedAt: at, clearChunk: true }, at);
+      await this.deps.event('queue.merged', id, { batch: batch.id, main: batch.tip, previous: batch.base ?? null, run: run.id, digest: run.digest ?? null });
+    }
+    await this.store.updateBatch(batch.id, { state: 'merged', finishedAt: at });
+    this.opts.log(`main → ${batch.tip.slice(0, 12)}: merged ${batch.items.join(', ')} (run ${run.id}, artifact ${run.digest ?? 'none'})`);
+    await this.release(batch, run);
+  }
+
+  /** Continuous deployment of a merged batch (once: the batch records that it was released). */
+  private async release(batch: QueueBatch, run: RunRecord): Promise<void> {
+    const published = await publishMainTo(this.deps.canonical, this.engine.ctx.repo);
+    if (!published.ok) this.opts.log(`could not record the new main in ${this.engine.ctx.repo} as slipway/main: ${published.message}`);
+    await this.store.updateBatch(batch.id, { deployed: true });
+    if (!run.digest) return;
+    try {
+      const { config } = await loadPipelineAt({ ...this.engine.ctx, repo: this.deps.canonical }, batch.tip);
+      const started = this.cd.release({ batchId: batch.id, items: batch.items, commit: batch.tip, digest: run.digest, environments: config.environments });
+      if (started.length > 0) this.opts.log(`continuous deployment of ${run.digest.slice(0, 19)} to ${started.join(', ')}`);
+    } catch (e) {
+      await this.deps.event('queue.deploy_failed', batch.id, { reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /**
+   * After a restart: a batch whose commit is main already merged; a batch whose run passed and
+   * whose base is still main merges now; any other batch under test is tested again (its run was
+   * interrupted). Merged batches that were never released are released if they are still main.
+   */
+  private async resume(): Promise<void> {
+    const path = this.deps.canonical;
+    const { store: runs } = this.engine.ctx;
+    for (const batch of await this.store.batchesIn('testing')) {
+      const main = await readRef(path, MAIN_REF);
+      const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
+      if (run && main === batch.tip) {
+        await this.merged(batch, run);
+        continue;
+      }
+      if (run?.status === 'passed' && main === batch.base) {
+        await settleBatch(this.deps, batch, run);
+        continue;
+      }
+      const at = isoNow(this.engine.ctx);
+      const reason = 'the control plane stopped while this batch was tested; testing it again';
+      await this.store.updateBatch(batch.id, { state: 'interrupted', reason, finishedAt: at });
+      for (const id of batch.items) await this.store.updateItem(id, { state: 'queued' }, at);
+      await this.deps.event('queue.resumed', batch.id, { items: batch.items, run: batch.runId ?? null, reason });
+      this.opts.log(`batch ${batch.id} (${batch.items.join(', ')}) was interrupted; it is tested again`);
+    }
+    // An item left "testing" without a batch under test (a crash between two writes) waits again.
+    for (const item of await this.store.listItems({ states: ['testing'] })) {
+      const b = item.batchId ? await this.store.getBatch(item.batchId) : undefined;
+      if (b?.state !== 'testing') await this.store.updateItem(item.id, { state: 'queued' }, isoNow(this.engine.ctx));
+    }
+    for (const batch of await this.store.undeployedMerged()) {
+      const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
+      if (run && (await readRef(path, MAIN_REF)) === batch.tip) await this.release(batch, run);
+      else await this.store.updateBatch(batch.id, { deployed: true });
+    }
+  }
+}

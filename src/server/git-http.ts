@@ -1,0 +1,147 @@
+// git's smart HTTP protocol for the canonical repository, mounted at /git/<app>.git on the control
+// plane: the ref advertisement (GET info/refs?service=…) and the two POST endpoints, served by
+// `git upload-pack` / `git receive-pack --stateless-rpc` with the bodies streamed through.
+// Authentication: the home's token as the password of HTTP Basic (git's credential flow) or as a
+// bearer token. A push runs the repository's receive hooks, so main stays guarded here too.
+import { spawn } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { cleanGitEnv } from '../adapters/vcs/git/canonical.js';
+import { tokenMatches } from '../home/token.js';
+
+export interface GitHttpOptions {
+  token: string;
+  /** The canonical repository (created on first use) and the app name it is served under. */
+  repository: () => Promise<{ path: string; app: string | undefined }>;
+}
+
+export const GIT_HTTP_PREFIX = '/git/';
+const SERVICES = ['git-upload-pack', 'git-receive-pack'] as const;
+type Service = (typeof SERVICES)[number];
+
+/** A pkt-line: four hex digits of the length (themselves included), then the payload. */
+export const pktLine = (payload: string): string => `${(Buffer.byteLength(payload) + 4).toString(16).padStart(4, '0')}${payload}`;
+
+/** Who is calling: the user name of HTTP Basic (or "token"), when the token matches. */
+export const authenticate = (header: string | undefined, token: string): { ok: true; user: string } | { ok: false } => {
+  if (!header) return { ok: false };
+  const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1];
+  if (bearer !== undefined) return tokenMatches(bearer.trim(), token) ? { ok: true, user: 'token' } : { ok: false };
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header)?.[1];
+  if (basic === undefined) return { ok: false };
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return { ok: false };
+  const user = decoded.slice(0, colon);
+  return tokenMatches(decoded.slice(colon + 1), token) ? { ok: true, user: /^[\w.@-]{1,64}$/.test(user) ? user : 'token' } : { ok: false };
+};
+
+/** The route of a smart-HTTP request, or why it is not one. */
+export const parseGitPath = (method: string, pathname: string, service: string | null): { ok: true; app: string; kind: 'refs' | 'rpc'; service: Service } | { ok: false; status: number; message: string } => {
+  const m = /^\/git\/([^/]+)\.git\/(.+)$/.exec(pathname);
+  if (!m) return { ok: false, status: 404, message: 'not a repository path: use /git/<app>.git' };
+  const [, app = '', rest = ''] = m;
+  if (rest === 'info/refs') {
+    if (method !== 'GET') return { ok: false, status: 405, message: 'info/refs takes GET' };
+    if (service === null) return { ok: false, status: 403, message: "only git's smart HTTP protocol is served (a git client newer than 1.6.6 uses it)" };
+    if (!(SERVICES as readonly string[]).includes(service)) return { ok: false, status: 403, message: `unknown service "${service}"` };
+    return { ok: true, app, kind: 'refs', service: service as Service };
+  }
+  if ((SERVICES as readonly string[]).includes(rest)) {
+    if (method !== 'POST') return { ok: false, status: 405, message: `${rest} takes POST` };
+    return { ok: true, app, kind: 'rpc', service: rest as Service };
+  }
+  return { ok: false, status: 403, message: "only git's smart HTTP protocol is served" };
+};
+
+const text = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+  res.end(`${body}\n`);
+};
+
+const NO_CACHE = { 'cache-control': 'no-cache, max-age=0, must-revalidate', expires: 'Fri, 01 Jan 1980 00:00:00 GMT', pragma: 'no-cache' };
+
+/**
+ * Serves a request under /git/; returns false (and touches nothing) for any other path, so the
+ * JSON API handles it. Nothing is read or changed before the token is checked.
+ */
+export const handleGitHttp = (req: IncomingMessage, res: ServerResponse, opts: GitHttpOptions): boolean => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (!url.pathname.startsWith(GIT_HTTP_PREFIX)) return false;
+  serve(req, res, url, opts).catch((e: unknown) => {
+    if (res.headersSent) res.destroy();
+    else text(res, 500, `slipway: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  return true;
+};
+
+const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: GitHttpOptions): Promise<void> => {
+  const auth = authenticate(req.headers.authorization, opts.token);
+  if (!auth.ok) {
+    req.resume();
+    return text(res, 401, 'slipway: authentication required: the password is the token in the Slipway home (.slipway/token)', { 'www-authenticate': 'Basic realm="slipway"' });
+  }
+  const route = parseGitPath(req.method ?? 'GET', url.pathname, url.searchParams.get('service'));
+  if (!route.ok) {
+    req.resume();
+    return text(res, route.status, `slipway: ${route.message}`);
+  }
+  const repo = await opts.repository();
+  if (repo.app !== undefined && route.app !== repo.app) {
+    req.resume();
+    return text(res, 404, `slipway: no repository "${route.app}.git" here; this app's is /git/${repo.app}.git`);
+  }
+  // Protocol v2 is asked for by header; only fetches speak it.
+  const protocol = req.headers['git-protocol'];
+  const v2 = route.service === 'git-upload-pack' && typeof protocol === 'string' && /^[\w=:.,-]*$/.test(protocol) ? protocol : undefined;
+  const env: Record<string, string> = { SLIPWAY_PUSH_ACTOR: auth.user, ...(v2 ? { GIT_PROTOCOL: v2 } : {}) };
+  const command = route.service.slice('git-'.length);
+  if (route.kind === 'refs') {
+    req.resume();
+    const child = spawn('git', [command, '--stateless-rpc', '--advertise-refs', repo.path], { env: cleanGitEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    res.writeHead(200, { 'content-type': `application/x-${route.service}-advertisement`, ...NO_CACHE });
+    if (!v2?.includes('version=2')) res.write(`${pktLine(`# service=${route.service}\n`)}0000`);
+    return pipeChild(child, res);
+  }
+  const type = req.headers['content-type'];
+  if (type !== `application/x-${route.service}-request`) {
+    req.resume();
+    return text(res, 415, `slipway: expected content-type application/x-${route.service}-request`);
+  }
+  const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
+  let body: Readable = req;
+  if (encoding === 'gzip' || encoding === 'x-gzip') body = req.pipe(createGunzip());
+  else if (encoding !== '' && encoding !== 'identity') {
+    req.resume();
+    return text(res, 415, `slipway: unsupported content-encoding "${encoding}"`);
+  }
+  const child = spawn('git', [command, '--stateless-rpc', repo.path], { env: cleanGitEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  body.on('error', () => child.kill());
+  child.stdin.on('error', () => undefined);
+  body.pipe(child.stdin);
+  res.writeHead(200, { 'content-type': `application/x-${route.service}-result`, ...NO_CACHE });
+  return pipeChild(child, res);
+};
+
+/** Streams the child's stdout as the response body; a failing child ends the response early. */
+const pipeChild = (child: ReturnType<typeof spawn>, res: ServerResponse): Promise<void> =>
+  new Promise((resolve) => {
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      if (stderr.length < 4096) stderr += c.toString();
+    });
+    child.stdout?.pipe(res, { end: false });
+    res.on('close', () => {
+      if (child.exitCode === null) child.kill();
+    });
+    child.on('close', (code) => {
+      if (code === 0) res.end();
+      else res.destroy(new Error(`git exited with ${code}: ${stderr.trim()}`));
+      resolve();
+    });
+    child.on('error', () => {
+      res.destroy();
+      resolve();
+    });
+  });

@@ -1,0 +1,72 @@
+// The API of the merge queue and the canonical repository: queue a branch or a pushed commit,
+// list the queue, show one item with its report, create the repository and say where it is.
+import { SlipwayError } from '../core/errors.js';
+import { normaliseItemId } from '../core/queue/plan.js';
+import type { Engine } from '../engine/engine.js';
+import { queueOf } from '../engine/queue/index.js';
+import { Reply, optionalString, type Request, type Router } from './http.js';
+
+const requiredString = (body: unknown, key: string): string => {
+  const v = optionalString(body, key);
+  if (v === undefined) throw new SlipwayError('usage', `"${key}" is required`);
+  return v;
+};
+
+const sha = (body: unknown): string => {
+  const v = requiredString(body, 'sha');
+  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(v)) throw new SlipwayError('usage', `"sha" must be a full commit id (40 hex digits), not "${v.slice(0, 80)}"`);
+  return v;
+};
+
+/** A branch name git would accept, without anything that reads as an option or a ref expression. */
+const branchName = (v: string): string => {
+  if (v.startsWith('-') || v.startsWith('refs/') || /[\s~^:?*[\\]|\.\.|@\{|\/\/|\.lock$|^\/|\/$/.test(v)) {
+    throw new SlipwayError('usage', `"${v.slice(0, 80)}" is not a branch name`, 'give the name of a local branch, as `git branch` lists it');
+  }
+  return v;
+};
+
+const limitOf = (req: Request): number => {
+  const raw = req.query.get('limit');
+  if (raw === null) return 50;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new SlipwayError('usage', `limit must be a whole number from 1 to 10000, not "${raw}"`);
+  return n;
+};
+
+export const addQueueRoutes = (r: Router, engine: Engine): void => {
+  r.on('POST', '/v1/queue', async (req) => {
+    const body = await req.body();
+    const out = await queueOf(engine).enqueueBranch({ branch: branchName(requiredString(body, 'branch')), sha: sha(body), repo: optionalString(body, 'repo'), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
+    return new Reply(out.existing ? 200 : 201, out);
+  });
+
+  r.on('POST', '/v1/queue/pushes', async (req) => {
+    const body = await req.body();
+    const out = await queueOf(engine).enqueuePush({ sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
+    return new Reply(out.existing ? 200 : 201, out);
+  });
+
+  r.on('GET', '/v1/queue', async (req) => {
+    const q = queueOf(engine);
+    return { ...(await q.list(limitOf(req))), canonical: await q.canonical() };
+  });
+
+  r.on('GET', '/v1/queue/:id', async (req) => {
+    const raw = req.params.id ?? '';
+    const id = normaliseItemId(raw);
+    if (!id) throw new SlipwayError('not_found', `no queue item "${raw}": queue items are named q1, q2, …`, 'list the queue with `slipway queue`');
+    const { item, batch } = await queueOf(engine).get(id);
+    const runs = await Promise.all(item.runIds.map((rid) => engine.ctx.store.getRun(rid)));
+    return { item, batch, runs: runs.filter((x) => x !== undefined) };
+  });
+
+  r.on('POST', '/v1/remote', async () => ({ path: await queueOf(engine).canonical() }));
+
+  r.on('GET', '/v1/remote', async () => {
+    const q = queueOf(engine);
+    const { main } = await q.list(1);
+    const app = await q.appName();
+    return { path: await q.canonical(), main: main ?? null, app: app ?? null, httpPath: app ? `/git/${app}.git` : null };
+  });
+};
