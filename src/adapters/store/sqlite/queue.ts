@@ -46,6 +46,15 @@ const rowToBatch = (r: Row): QueueBatch => ({
   finishedAt: str(r.finished_at),
 });
 
+/** Runs a synchronous database call as the port's promise: its errors become rejections. */
+const attempt = <T>(fn: () => T): Promise<T> => {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+};
+
 /** Opens (and migrates) the queue's tables of the store at `file`. */
 export const openQueueStore = (file: string): QueueStore => {
   mkdirSync(dirname(file), { recursive: true });
@@ -84,7 +93,7 @@ export const sqliteQueueStore = (db: Database.Database): QueueStore => {
 
     getItem: (id) => Promise.resolve(getItem(id)),
 
-    updateItem(id, patch: ItemPatch, at) {
+    updateItem: (id, patch: ItemPatch, at) => attempt(() => {
       const sets: string[] = ['updated_at = ?'];
       const values: unknown[] = [at];
       const put = (col: string, v: unknown): void => {
@@ -104,8 +113,7 @@ export const sqliteQueueStore = (db: Database.Database): QueueStore => {
       values.push(id);
       const r = db.prepare(`UPDATE queue_items SET ${sets.join(', ')} WHERE id = ?`).run(...values);
       if (r.changes !== 1) throw new Error(`no queue item ${id} to update`);
-      return Promise.resolve();
-    },
+    }),
 
     listItems(opts = {}) {
       const where = opts.states?.length ? `WHERE state IN (${opts.states.map(() => '?').join(', ')})` : '';
@@ -139,7 +147,7 @@ export const sqliteQueueStore = (db: Database.Database): QueueStore => {
 
     getBatch: (id) => Promise.resolve(getBatch(id)),
 
-    updateBatch(id, patch: BatchPatch) {
+    updateBatch: (id, patch: BatchPatch) => attempt(() => {
       const sets: string[] = [];
       const values: unknown[] = [];
       const put = (col: string, v: unknown): void => {
@@ -151,12 +159,11 @@ export const sqliteQueueStore = (db: Database.Database): QueueStore => {
       if (patch.reason !== undefined) put('reason', patch.reason);
       if (patch.deployed !== undefined) put('deployed', patch.deployed ? 1 : 0);
       if (patch.finishedAt !== undefined) put('finished_at', patch.finishedAt);
-      if (sets.length === 0) return Promise.resolve();
+      if (sets.length === 0) return;
       values.push(id);
       const r = db.prepare(`UPDATE queue_batches SET ${sets.join(', ')} WHERE id = ?`).run(...values);
       if (r.changes !== 1) throw new Error(`no queue batch ${id} to update`);
-      return Promise.resolve();
-    },
+    }),
 
     batchesIn: (state) => Promise.resolve((db.prepare('SELECT * FROM queue_batches WHERE state = ? ORDER BY number').all(state) as Row[]).map(rowToBatch)),
 
