@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from './store.js';
+import { migrations } from './migrations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,12 +14,15 @@ const newRun = { app: 'a', commit: 'c'.repeat(40), ref: 'HEAD', message: 'm', au
 describe('sqlite store', () => {
   test('migrates once, in WAL mode, and survives reopening', async () => {
     const file = join(dir, 'a.db');
+    const latest = Math.max(...migrations.map((m) => m.version));
     const s1 = openSqliteStore(file);
-    assert.equal(s1.schemaVersion, 1);
+    assert.equal(s1.schemaVersion, latest);
     await s1.createRun(newRun, '2026-01-01T00:00:00.000Z');
     await s1.close();
     const s2 = openSqliteStore(file);
-    assert.equal(s2.schemaVersion, 1);
+    assert.equal(s2.schemaVersion, latest);
+    const applied = new Database(file).prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number };
+    assert.equal(applied.n, migrations.length, 'each migration applied exactly once');
     assert.equal((await s2.listRuns(10)).length, 1);
     await s2.close();
     const raw = new Database(file);
