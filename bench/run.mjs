@@ -11,6 +11,10 @@ const want = (name) => only.length === 0 || only.includes(name);
 const results = { at: new Date().toISOString(), node: process.version };
 
 if (want('orchestrator')) results.orchestrator = await benchOrchestrator();
+if (want('runtime')) {
+  const { benchRuntime } = await import('./runtime.mjs');
+  results.runtime = await benchRuntime({});
+}
 if (want('deploy')) {
   const { benchDeploy } = await import('./deploy.mjs');
   results.deploy = await benchDeploy({});
