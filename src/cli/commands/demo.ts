@@ -1,6 +1,7 @@
 // `slipway demo`: the whole story on the bundled example app, in a scratch git repository, with
 // the real CLI doing each step (so the demo is also a smoke test of the product).
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 0);
   const dir = stringOpt(values, 'dir') ?? mkdtempSync(join(tmpdir(), 'slipway-demo-'));
-  const env = { ...ctx.env, ...gitEnv, SLIPWAY_HOME: join(dir, '.slipway') };
+  // The demo's master key (step 11) sits beside the scratch repository: outside it and its home.
+  const env = { ...ctx.env, ...gitEnv, SLIPWAY_HOME: join(dir, '.slipway'), SLIPWAY_MASTER_KEY_FILE: ctx.env.SLIPWAY_MASTER_KEY_FILE ?? `${dir}.master-key` };
   const bold = (s: string): string => (ctx.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
   const title = (s: string): void => ctx.out(`\n${bold(`━━ ${s}`)}\n`);
   const git = (...args: string[]): string => {
@@ -108,6 +110,22 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     title('10. What happened, recorded: runs and the hash-chained event log');
     await must(['runs']);
     await must(['events', 'verify']);
+
+    title('11. Config and secrets live in Slipway: each change is a release of the same digest, verified');
+    await must(['config', 'set', 'staging', 'GREETING=hello from slipway config']);
+    const token = `demo-${randomBytes(12).toString('hex')}`;
+    ctx.out(`\n$ printf %s "$API_TOKEN" | slipway secrets set staging API_TOKEN\n`);
+    const secret = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'secrets', 'set', 'staging', 'API_TOKEN'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'inherit'] });
+      child.stdout.on('data', (c: Buffer) => ctx.out(c.toString()));
+      child.on('close', (code) => resolve(code ?? 1));
+      child.stdin.end(token);
+    });
+    if (secret !== 0) throw new SlipwayError('failed', `the demo stopped: \`slipway secrets set staging API_TOKEN\` exited with ${secret}`);
+    await must(['config', 'list', 'staging']);
+    await must(['secrets', 'list', 'staging']);
+    ctx.out(`\n$ curl ${staging}\n${await (await fetch(staging)).text()}\n`);
+    await must(['history', 'staging', '-n', '3']);
 
     ctx.out(
       `\n${bold('Done.')} The scratch repository is ${dir}\n` +
