@@ -83,12 +83,24 @@ const readServerFile = (file: string): ServerFile | undefined => {
   }
 };
 
-const healthy = async (home: string): Promise<Client | undefined> => {
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const healthy = async (home: string, trustLivePid = false): Promise<Client | undefined> => {
   const paths = homePaths(home);
   const info = readServerFile(paths.serverInfo);
   const token = readToken(paths.token);
   if (!info || !token) return undefined;
   const client = new Client(`http://127.0.0.1:${info.port}`, token, info);
+  // A live pid behind server.json is as good as a health check for starting work: a request that
+  // then fails still says clearly that the control plane cannot be reached.
+  if (trustLivePid && pidAlive(info.pid)) return client;
   try {
     await client.request('GET', '/v1/health', undefined, AbortSignal.timeout(2000));
     return client;
@@ -102,7 +114,7 @@ export const findServer = (home: string): Promise<Client | undefined> => healthy
 
 /** The client of this home's control plane, starting it in the background first if needed. */
 export const connect = async (repo: string, home: string): Promise<Client> => {
-  const existing = await healthy(home);
+  const existing = await healthy(home, true);
   if (existing) return existing;
   const paths = homePaths(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });

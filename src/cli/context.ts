@@ -1,4 +1,6 @@
 // What every command gets: where it runs, how it prints, and the way to the control plane.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
 import { resolveHome } from '../home/paths.js';
@@ -16,6 +18,18 @@ export interface CliContext {
   client(): Promise<Client>;
 }
 
+/**
+ * The work tree's top directory, found by looking for `.git` upwards (a directory, or the file of
+ * a linked work tree): no git process on the path of every command. Undefined when not found, and
+ * then git itself is asked (bare repositories, GIT_DIR and the like).
+ */
+const findRepoRoot = (from: string): string | undefined => {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+};
+
 export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContext => {
   const vcs = createGitVcs();
   let repo: Promise<string> | undefined;
@@ -27,10 +41,11 @@ export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContex
     err: (s) => process.stderr.write(s),
     isTTY: Boolean(process.stdout.isTTY) && env.TERM !== 'dumb' && !env.CI,
     repo: () =>
-      (repo ??= vcs.root(cwd).then((r) => {
+      (repo ??= (async () => {
+        const r = findRepoRoot(cwd) ?? (await vcs.root(cwd));
         if (!r) throw new SlipwayError('usage', `${cwd} is not inside a git repository`, 'run slipway inside your app’s repository (or `git init` one first)');
         return r;
-      })),
+      })()),
     home: async () => resolveHome(await ctx.repo(), env),
     client: () => (client ??= (async () => connect(await ctx.repo(), await ctx.home()))()),
   };
