@@ -26,13 +26,15 @@ export const checkReproducible = async (ctx: EngineContext, ref: string): Promis
   try {
     const run = pipeline.config.build.run;
     if (run !== undefined) {
+      // The build's declared secrets, as in the run; its output is masked before it is kept.
+      const secrets = await ctx.envConfig.pipelineSecrets(pipeline.config.build.secrets);
       const r = ctx.executor.start({
         command: run,
         cwd: checkout.dir,
-        env: { ...ctx.baseEnv, CI: 'true', SLIPWAY: '1', SOURCE_DATE_EPOCH: String(pipeline.commit.time), ...pipeline.config.build.env },
+        env: { ...ctx.baseEnv, CI: 'true', SLIPWAY: '1', SOURCE_DATE_EPOCH: String(pipeline.commit.time), ...pipeline.config.build.env, ...secrets },
         timeoutMs: pipeline.config.build.timeoutMs,
         onLine: (_s, line) => {
-          log.push(line);
+          log.push(ctx.envConfig.masker().mask(line));
           if (log.length > 50) log.shift();
         },
       });

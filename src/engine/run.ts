@@ -15,6 +15,7 @@ import type { Checkout, CommitInfo } from '../ports/vcs.js';
 import type { EngineContext } from './context.js';
 import { isoNow } from './context.js';
 import { runBuiltinGate } from './gates.js';
+import { findSecretInFiles } from './envconfig/artifact-check.js';
 
 export interface StartRunOptions {
   ref?: string;
@@ -245,6 +246,11 @@ class RunExecution {
     if (step.run !== undefined) {
       const r = await this.command(step, dir, step.run);
       if (!r.ok) return r;
+    }
+    if (step.secrets.length > 0) {
+      const values = Object.values(await ctx.envConfig.pipelineSecrets(step.secrets));
+      const hit = await findSecretInFiles(dir, pipeline.config.build.artifact, values);
+      if (hit) return { ok: false, reason: `the build wrote the value of a secret it was given into ${hit}; a secret never goes into an artifact (let the app read it at run time: slipway secrets set ENV NAME)` };
     }
     this.log(step.name, 'system', `packing ${pipeline.config.build.artifact.join(', ')}`);
     const stored = await ctx.artifacts.storeBuild(dir, pipeline.config.build.artifact, {

@@ -152,4 +152,14 @@ describe('config and secrets: bad input changes nothing', () => {
     assert.equal(run.code, 1);
     assert.match(run.stdout + run.stderr, /secret CI_TOKEN \(version 1\) of ci failed authentication: the stored record was changed or moved; nothing was decrypted/);
   });
+
+  test('a build that writes a secret it was given into its output is refused; no artifact is made', async () => {
+    assert.equal((await cli(['secrets', 'set', 'ci', 'BUILD_TOKEN'], { input: 'build-token-value-123' })).code, 0);
+    repo.write({ 'slipway.yaml': 'app: bad\nbuild:\n  run: mkdir -p dist && printf "token=%s" "$BUILD_TOKEN" | base64 > dist/token.txt\n  artifact: [dist/]\n  secrets: [BUILD_TOKEN]\n' }).commit('bakes a secret');
+    const run = await cli(['run']);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout + run.stderr, /the build wrote the value of a secret it was given into dist\/token\.txt; a secret never goes into an artifact/);
+    const runs = JSON.parse((await cli(['runs', '--json'])).stdout) as { digest?: string }[];
+    assert.equal(runs[0]?.digest, undefined, 'no artifact was recorded');
+  });
 });
