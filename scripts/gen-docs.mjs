@@ -128,7 +128,7 @@ name it under \`secrets:\`; it is then injected into the processes only, and mas
   \`error_rate\` takes a percentage; the \`*_latency\` metrics take a duration; the others a plain number.
   Two more checks are maps: \`{ compare: baseline }\` (the canary against the stable release, with a
   Mann–Whitney U test and an effect-size floor) and \`{ prometheus: '<PromQL>', below: <n> }\` (or
-  \`above:\`), where \`{{release}}\` and \`{{env}}\` in the query are replaced before it runs.
+  \`above:\`), where \`{{release}}\` (e.g. \`v3\`), \`{{env}}\` and \`{{digest}}\` in the query are replaced before it runs.
 - **YAML anchors, aliases and merge keys** (\`<<: *defaults\`) work as usual; an empty \`gates:\` or
   \`environments:\` section means none.
 
@@ -153,7 +153,9 @@ turns verification off, and a \`verify\` map only overrides the keys it names.
 | \`inconclusive\` | \`${v.inconclusive}\` (too little traffic: \`extend\` the window, \`fail\`, or \`probe\` synthetically) |
 | \`checks\` | \`[${v.checks.join(', ')}]\` |
 
-Too little traffic is never a pass.
+Too little traffic is never a pass. How each check decides (sequential tests that do not fail on
+noise, the baseline comparison, measurements in error, probes), alerts and notifications are
+described in [verification.md](verification.md).
 
 ## Editor support
 

@@ -16,8 +16,12 @@ export const DEFAULTS = {
     interval: '1s',
     failure_limit: 1,
     min_samples: 20,
-    inconclusive: 'extend',
+    // An environment without traffic must neither hang nor pass without evidence: send probes.
+    inconclusive: 'probe',
     checks: ['error_rate < 1%', 'p99_latency < 500ms'],
   },
   baseline: { metric: 'latency', min_effect: '10%', confidence: '95%' },
+  alerts: { protect: '15m' },
+  /** Prometheus' own default port, on this machine. */
+  prometheus: { url: 'http://127.0.0.1:9090', timeout: '5s' },
 } as const;

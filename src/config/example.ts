@@ -51,7 +51,7 @@ environments:
       interval: 1s
       failure_limit: 1
       min_samples: 20
-      inconclusive: extend        # extend | fail | probe
+      inconclusive: probe         # too little traffic: probe | extend | fail
       checks: [error_rate < 1%, p99_latency < 500ms]
   production:
     port: 8080
@@ -71,6 +71,21 @@ environments:
           min_effect: 10%
           confidence: 95%
         - prometheus: 'sum(rate(http_errors_total{release="{{release}}"}[1m]))'
-          below: 1
+          below: 1                # {{release}} (v3), {{env}}, {{digest}} are replaced
     rollback: auto
+    alerts:                       # Alertmanager alerts that roll production back
+      match: { env: production, severity: /critical|page/ }  # /regex/ matches the whole value
+      protect: 15m                # after a deploy; later alerts are recorded and notified
+
+prometheus:                       # queried by \`prometheus:\` checks
+  url: http://127.0.0.1:9090
+  timeout: 5s
+
+alertmanager:                     # how its webhook proves itself (names of server variables)
+  token_env: SLIPWAY_ALERT_TOKEN  # bearer token; or secret_env: an HMAC key
+
+notifications:                    # signed webhooks, retried, never blocking a deployment
+  - url: https://hooks.example.com/slipway
+    events: [succeeded, failed, rolled_back]
+    secret_env: SLIPWAY_HOOK_SECRET   # HMAC key: X-Slipway-Signature: sha256=<hex>
 `;

@@ -44,7 +44,7 @@ void describe('renderInitConfig', () => {
     assert.ok(staging?.verify.enabled);
     assert.deepEqual(
       [staging.verify.windowMs, staging.verify.minSamples, staging.verify.inconclusive, staging.verify.checks.map((ch) => ch.source)],
-      [30_000, 20, 'extend', ['error_rate < 1%', 'p99_latency < 500ms']],
+      [30_000, 20, 'probe', ['error_rate < 1%', 'p99_latency < 500ms']],
     );
   });
 

@@ -88,14 +88,18 @@ void describe('normalise', () => {
         intervalMs: 1000,
         failureLimit: 1,
         minSamples: 20,
-        inconclusive: 'extend',
+        inconclusive: 'probe',
         checks: [
           { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
           { kind: 'threshold', metric: 'p99_latency', op: '<', value: 300, source: 'p99_latency < 300ms' },
         ],
       },
       rollback: 'auto',
+      alerts: { enabled: true, match: [{ label: 'env', kind: 'equal', value: 'staging' }], protectMs: 15 * 60_000 },
     });
+    assert.deepEqual(c.notifications, []);
+    assert.deepEqual(c.prometheus, { url: 'http://127.0.0.1:9090', timeoutMs: 5000 });
+    assert.deepEqual(c.alertmanager, {});
     assert.equal(production?.promoteFrom, 'staging');
     assert.deepEqual(production?.strategy, { kind: 'canary', steps: [0.1, 0.5, 1], pauseMs: 10_000 });
     assert.ok(production?.verify.enabled);
@@ -126,13 +130,14 @@ void describe('normalise', () => {
           intervalMs: 1000,
           failureLimit: 1,
           minSamples: 20,
-          inconclusive: 'extend',
+          inconclusive: 'probe',
           checks: [
             { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
             { kind: 'threshold', metric: 'p99_latency', op: '<', value: 500, source: 'p99_latency < 500ms' },
           ],
         },
         rollback: 'auto',
+        alerts: { enabled: true, match: [{ label: 'env', kind: 'equal', value: 'staging' }], protectMs: 15 * 60_000 },
       },
     ]);
     assert.equal(c.build.run, undefined);

@@ -5,6 +5,7 @@ import { DEFAULTS } from './defaults.js';
 import type { FriendlyCheck, FriendlyConfig, FriendlyEnvironment, FriendlyGate } from './schema.js';
 import type { CheckSpec, EnvironmentSpec, GateSpec, RunSpec, Strategy, VerifySpec, SlipwayConfig } from './types.js';
 import { parseCheckExpression, parseDuration, parsePercent, type Parsed } from './values.js';
+import { normaliseAlertmanager, normaliseAlerts, normaliseNotifications, normalisePrometheus } from './normalise-monitoring.js';
 
 /** A value the schema has already accepted; failing here is a bug, not a user error. */
 function sure<T>(r: Parsed<T>): T {
@@ -34,6 +35,9 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
     gates: Object.entries(input.gates ?? {}).map(([name, gate]) => normaliseGate(name, gate, pipelineTimeoutMs)),
     run,
     environments: Object.entries(input.environments ?? {}).map(([name, env]) => normaliseEnvironment(name, env ?? {})),
+    notifications: normaliseNotifications(input.notifications),
+    prometheus: normalisePrometheus(input.prometheus),
+    alertmanager: normaliseAlertmanager(input.alertmanager),
   };
 }
 
@@ -92,6 +96,7 @@ function normaliseEnvironment(name: string, env: FriendlyEnvironment): Environme
     rollback: env.rollback ?? DEFAULTS.environment.rollback,
     ...(env.instances === undefined ? {} : { instances: env.instances }),
     ...(env.env === undefined ? {} : { env: envValues(env.env) }),
+    alerts: normaliseAlerts(name, env.alerts),
   };
 }
 

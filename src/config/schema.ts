@@ -16,6 +16,8 @@ import {
   parsePercent,
 } from './values.js';
 import { gateRefinement } from './gate-rules.js';
+import { alertmanagerSchema, alertsSchema, notificationsSchema, prometheusSchema } from './schema-monitoring.js';
+import { QUERY_PLACEHOLDERS, unknownPlaceholders } from '../core/verification/promql.js';
 import { SECRET_NAME_PATTERN } from '../core/secrets/names.js';
 
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
@@ -145,7 +147,20 @@ const checkSchema = z.union(
       .describe('Statistical comparison of the canary against the baseline.'),
     z
       .strictObject({
-        prometheus: z.string().min(1).describe('PromQL returning one number; `{{release}}` and `{{env}}` are replaced.'),
+        prometheus: z
+          .string()
+          .min(1)
+          .superRefine((q, ctx) => {
+            const unknown = unknownPlaceholders(q);
+            if (unknown.length > 0) {
+              ctx.addIssue({
+                code: 'custom',
+                message: `unknown placeholder ${unknown.map((u) => `{{${u}}}`).join(', ')} in the query`,
+                params: { expected: `placeholders among ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` },
+              });
+            }
+          })
+          .describe('PromQL returning one number; `{{release}}` (e.g. v3), `{{env}}` and `{{digest}}` are replaced.'),
         below: z.number().optional().describe('The check passes while the result is below this.'),
         above: z.number().optional().describe('The check passes while the result is above this.'),
       })
@@ -226,6 +241,7 @@ const environmentSchema = z
       .meta({ description: '`auto`: a failed verification rolls back at once.', default: DEFAULTS.environment.rollback }),
     instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', defaultFrom: 'run.instances' }),
     env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
+    alerts: alertsSchema.optional(),
   })
   .nullable()
   .describe('An environment; an empty one takes every default.');
@@ -275,6 +291,9 @@ export const configSchema = z
       .optional()
       .describe('How the artifact runs in an environment.'),
     environments: z.record(stepName, environmentSchema).nullable().optional().describe('Deployment targets, by name.'),
+    prometheus: prometheusSchema.optional(),
+    alertmanager: alertmanagerSchema.optional(),
+    notifications: notificationsSchema.optional(),
   })
   .describe('slipway.yaml');
 

@@ -8,6 +8,12 @@ export interface SlipwayConfig {
   gates: GateSpec[];
   run: RunSpec;
   environments: EnvironmentSpec[];
+  /** Outgoing webhooks on deployment outcomes (always set by normalise; absent in hand-built configs). */
+  notifications?: NotificationSpec[];
+  /** The Prometheus that `prometheus:` checks query. */
+  prometheus?: PrometheusSpec;
+  /** How the Alertmanager receiver authenticates payloads. */
+  alertmanager?: AlertmanagerSpec;
 }
 
 export interface PipelineSpec {
@@ -116,4 +122,40 @@ export interface EnvironmentSpec {
   instances?: number;
   /** Non-secret config defaults from slipway.yaml; `slipway config set` values override them. */
   env?: Record<string, string>;
+  /** Which Alertmanager alerts belong here (always set by normalise; absent in hand-built configs). */
+  alerts?: AlertsSpec;
+}
+
+/** A label matcher of an alert: the exact value, or a regular expression over the whole value. */
+export type LabelMatcher = { label: string; kind: 'equal'; value: string } | { label: string; kind: 'regex'; pattern: string };
+
+export type AlertsSpec =
+  | { enabled: false }
+  | {
+      enabled: true;
+      /** Every matcher must hold (as in Alertmanager routes). */
+      match: LabelMatcher[];
+      /** After a deploy, how long a matching firing alert rolls the environment back. */
+      protectMs: number;
+    };
+
+export type NotificationEvent = 'succeeded' | 'failed' | 'rolled_back';
+
+export interface NotificationSpec {
+  url: string;
+  events: NotificationEvent[];
+  /** Environment variable of `slipway server` holding the HMAC key; unsigned when absent. */
+  secretEnv?: string;
+}
+
+export interface PrometheusSpec {
+  url: string;
+  timeoutMs: number;
+}
+
+export interface AlertmanagerSpec {
+  /** Environment variable of `slipway server` holding the bearer token. */
+  tokenEnv?: string;
+  /** Environment variable of `slipway server` holding the HMAC key of `X-Slipway-Signature`. */
+  secretEnv?: string;
 }
