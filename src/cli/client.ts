@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SlipwayError, type ErrorCode } from '../core/errors.js';
 import { homePaths } from '../home/paths.js';
 import { readToken } from '../home/token.js';
+import { pidAlive } from '../home/pid.js';
 
 interface ServerFile {
   pid: number;
@@ -83,14 +84,6 @@ const readServerFile = (file: string): ServerFile | undefined => {
   }
 };
 
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const healthy = async (home: string, trustLivePid = false): Promise<Client | undefined> => {
   const paths = homePaths(home);

@@ -10,6 +10,7 @@ import { composeEngine } from './compose.js';
 import { gitHttpOptions, startQueue } from './compose-queue.js';
 import { isDown } from '../engine/deploy/converge.js';
 import { VERSION } from '../version.js';
+import { pidAlive } from '../home/pid.js';
 
 export interface ServerOptions {
   repo: string;
@@ -26,14 +27,6 @@ export interface RunningServer {
   stop(reason: string): Promise<void>;
 }
 
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Takes the home's server lock; returns false when a live server already holds it. */
 const acquireLock = (file: string): boolean => {
