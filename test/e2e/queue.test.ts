@@ -27,9 +27,9 @@ describe('slipway merge', () => {
     const v = await showItem(repo, 'q1');
     assert.equal(v.item.state, 'merged');
     assert.equal(v.item.mergedAs, main);
-    // The merge commit joins the old main and the branch, with the queue's fixed identity and time.
+    // The merge commit joins the old main and the branch: the change's author, the queue as committer, a fixed time.
     assert.equal(git(canonical(repo), 'rev-list', '--parents', '-n', '1', main ?? ''), `${main} ${start} ${sha}`);
-    assert.equal(git(canonical(repo), 'log', '-1', '--format=%an <%ae> %at %cn %ct', main ?? ''), 'Slipway merge queue <queue@slipway.invalid> 1767323045 Slipway merge queue 1767323045');
+    assert.equal(git(canonical(repo), 'log', '-1', '--format=%an <%ae> %at | %cn <%ce> %ct', main ?? ''), 'Test Author <author@example.test> 1767323045 | Slipway merge queue <queue@slipway.invalid> 1767323045');
     // The run that gated exactly that commit built the artifact the item records.
     const run = v.runs.at(-1);
     assert.equal(run?.commit, main);

@@ -62,7 +62,8 @@ const follow = async (ctx: CliContext, client: Client, id: string, quiet: boolea
   const say = (s: string): void => {
     if (!quiet) ctx.out(`${new Date().toISOString().slice(11, 23)} ${s}\n`);
   };
-  let state = '';
+  // The enqueue line said "queued" already.
+  let state = 'queued  ';
   const stepSeen = new Map<string, string>();
   for (;;) {
     const view = await client.request<ItemView>('GET', `/v1/queue/${id}`);

@@ -13,9 +13,18 @@ test('parseMergeTree reads a clean merge and the conflicted paths of a conflict'
   assert.equal(parseMergeTree('fatal: not a tree\n'), undefined);
 });
 
-test('a merge commit’s identity and time are fixed', () => {
-  assert.deepEqual(mergeEnv(1700000000), mergeEnv(1700000000));
-  assert.equal(mergeEnv(1700000000).GIT_COMMITTER_DATE, '@1700000000 +0000');
+test('a merge commit is authored by the change’s author and committed by the queue, at a fixed time', () => {
+  const env = mergeEnv(1700000000, { name: 'Ada', email: 'ada@example.test' });
+  assert.deepEqual(env, {
+    GIT_AUTHOR_NAME: 'Ada',
+    GIT_AUTHOR_EMAIL: 'ada@example.test',
+    GIT_AUTHOR_DATE: '@1700000000 +0000',
+    GIT_COMMITTER_NAME: 'Slipway merge queue',
+    GIT_COMMITTER_EMAIL: 'queue@slipway.invalid',
+    GIT_COMMITTER_DATE: '@1700000000 +0000',
+  });
+  // An author git would refuse (empty) falls back to the queue's name.
+  assert.equal(mergeEnv(1, { name: '', email: '' }).GIT_AUTHOR_NAME, 'Slipway merge queue');
 });
 
 test('the compare-and-swap names the expected old value', () => {

@@ -1,14 +1,14 @@
 // git invocations of the canonical repository and the merge queue, as argument arrays built by
 // pure functions (run without a shell by canonical.ts). Every one names the repository explicitly.
 
-/** The identity and time of the queue's merge commits: fixed, so the same merge gives the same commit. */
+/** The committer of the queue's merge commits. */
 export const MERGE_IDENTITY = { name: 'Slipway merge queue', email: 'queue@slipway.invalid' };
 
 export const initBare = (dir: string): string[] => ['init', '--quiet', '--bare', '--initial-branch=main', dir];
 export const setConfig = (gitDir: string, key: string, value: string): string[] => ['--git-dir', gitDir, 'config', key, value];
 export const revParseCommit = (gitDir: string, ref: string): string[] => ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`];
-/** Committer times (seconds) of the given commits, one per line. */
-export const commitTimes = (gitDir: string, shas: string[]): string[] => ['--git-dir', gitDir, 'show', '-s', '--format=%ct', ...shas, '--'];
+/** Committer time (seconds), author name and e-mail of the given commits, NUL-separated, one commit per line. */
+export const commitStamps = (gitDir: string, shas: string[]): string[] => ['--git-dir', gitDir, 'show', '-s', '--format=%ct%x00%an%x00%ae', ...shas, '--'];
 export const mergeTree = (gitDir: string, ours: string, theirs: string): string[] => ['--git-dir', gitDir, 'merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs];
 export const commitTree = (gitDir: string, tree: string, parents: string[], message: string): string[] => [
   '--git-dir',
@@ -35,12 +35,15 @@ export const fetchMainInto = (canonical: string): string[] => ['fetch', '--quiet
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
-/** The environment of a merge commit: the queue's identity at a fixed time. */
-export const mergeEnv = (epochSeconds: number): Record<string, string> => {
+/**
+ * The environment of a merge commit: authored by the change's author (history shows who made
+ * it), committed by the queue, both at a fixed time, so the same merge always gives the same commit.
+ */
+export const mergeEnv = (epochSeconds: number, author: { name: string; email: string } = MERGE_IDENTITY): Record<string, string> => {
   const date = `@${epochSeconds} +0000`;
   return {
-    GIT_AUTHOR_NAME: MERGE_IDENTITY.name,
-    GIT_AUTHOR_EMAIL: MERGE_IDENTITY.email,
+    GIT_AUTHOR_NAME: author.name || MERGE_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: author.email || MERGE_IDENTITY.email,
     GIT_AUTHOR_DATE: date,
     GIT_COMMITTER_NAME: MERGE_IDENTITY.name,
     GIT_COMMITTER_EMAIL: MERGE_IDENTITY.email,

@@ -97,9 +97,9 @@ export const readRef = async (gitDir: string, ref: string): Promise<string | und
 export type MergeResult = { ok: true; commit: string } | { ok: false; files: string[]; unrelated: boolean };
 
 /**
- * Merges `item` onto `tip` without a work tree: a merge commit with the queue's identity, dated
- * at the later of the two parents' commit times, so the same two commits always give the same
- * merge commit. On a conflict, the conflicted paths.
+ * Merges `item` onto `tip` without a work tree: a merge commit authored by the item's author and
+ * committed by the queue, dated at the later of the two parents' commit times, so the same two
+ * commits always give the same merge commit. On a conflict, the conflicted paths.
  */
 export const mergeOnto = async (gitDir: string, tip: string, item: string, message: string): Promise<MergeResult> => {
   const r = await runGit(cmd.mergeTree(gitDir, tip, item));
@@ -107,9 +107,10 @@ export const mergeOnto = async (gitDir: string, tip: string, item: string, messa
     const parsed = cmd.parseMergeTree(r.stdout);
     if (!parsed) throw new Error(`git merge-tree gave output Slipway cannot read: ${r.stdout.slice(0, 200)}`);
     if (r.code === 1) return { ok: false, files: parsed.files, unrelated: false };
-    const times = (await gitOk(cmd.commitTimes(gitDir, [tip, item]))).split('\n').filter(Boolean).map(Number);
-    const when = Math.max(...times);
-    const commit = (await gitOk(cmd.commitTree(gitDir, parsed.tree, [tip, item], message), { env: cmd.mergeEnv(when) })).trim();
+    const stamps = (await gitOk(cmd.commitStamps(gitDir, [tip, item]))).split('\n').filter(Boolean).map((l) => l.split('\0'));
+    const when = Math.max(...stamps.map((f) => Number(f[0])));
+    const author = { name: stamps[1]?.[1] ?? '', email: stamps[1]?.[2] ?? '' };
+    const commit = (await gitOk(cmd.commitTree(gitDir, parsed.tree, [tip, item], message), { env: cmd.mergeEnv(when, author) })).trim();
     return { ok: true, commit };
   }
   if (/unrelated histories/i.test(r.stderr)) return { ok: false, files: [], unrelated: true };
