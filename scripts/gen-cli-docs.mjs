@@ -37,6 +37,7 @@ const parts = [
   '| `SLIPWAY_MASTER_KEY` | the master key of the secrets (64 hex digits or base64 of 32 bytes), read by the control plane when it starts; see docs/config-and-secrets.md |',
   '| `SLIPWAY_MASTER_KEY_FILE` | the key file to use instead (default: `~/.config/slipway/keys/<home-id>.key`, created 0600 by the first `slipway secrets set`) |',
   '| `SLIPWAY_ACTOR` | the name recorded as the actor of events (default: the user name) |',
+  '| `SLIPWAY_QUEUE_BATCH` | most changes the merge queue tests as one merged tree, 1–32 (default 4), read when the control plane starts; see docs/merge-queue.md |',
   '| `CI` | when set, progress is printed as plain lines even on a terminal |',
   '',
   '## Commands',

@@ -49,7 +49,7 @@ export const addQueueRoutes = (r: Router, engine: Engine): void => {
 
   r.on('GET', '/v1/queue', async (req) => {
     const q = queueOf(engine);
-    return { ...(await q.list(limitOf(req))), canonical: await q.canonical() };
+    return { ...(await q.list(limitOf(req))), canonical: q.path };
   });
 
   r.on('GET', '/v1/queue/:id', async (req) => {

@@ -2,12 +2,14 @@
 // refs/for/main), tests them in batches on the exact merged tree, moves main only to a tree on
 // which every gate passed, and releases the artifact of that very run. State lives in SQLite, so
 // the queue picks up where it was after a restart.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { MAIN_REF, QUEUE_TARGET_REF, queueRef } from '../../core/queue/hook.js';
 import { nextBatch } from '../../core/queue/plan.js';
 import type { QueueBatch, QueueItem } from '../../core/queue/types.js';
 import type { RunRecord } from '../../core/run.js';
-import { deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, publishMainTo, readRef, setRef, type HookCommand } from '../../adapters/vcs/git/canonical.js';
+import { canonicalPath, deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, publishMainTo, readRef, setRef, type HookCommand } from '../../adapters/vcs/git/canonical.js';
 import type { QueueStore } from '../../ports/queue.js';
 import type { Engine } from '../engine.js';
 import { isoNow } from '../context.js';
@@ -148,17 +150,30 @@ export class MergeQueue {
     return { item, batch: item.batchId ? await this.store.getBatch(item.batchId) : undefined };
   }
 
+  /** The canonical repository's path, without creating it. */
+  get path(): string {
+    return canonicalPath(this.engine.ctx.home);
+  }
+
+  /** Whether the canonical repository exists yet (it is made on first use). */
+  get exists(): boolean {
+    return existsSync(join(this.path, 'HEAD'));
+  }
+
   async list(limit: number): Promise<{ items: QueueItem[]; main?: string; batchCap: number }> {
-    const path = await this.canonical();
-    return { items: await this.store.listItems({ limit }), main: await readRef(path, MAIN_REF), batchCap: this.opts.batchCap };
+    const main = this.exists ? await readRef(this.path, MAIN_REF) : undefined;
+    return { items: await this.store.listItems({ limit }), main, batchCap: this.opts.batchCap };
   }
 
   /** Resumes what a previous control plane left in flight, then starts working through the queue. */
   async start(): Promise<void> {
-    await this.canonical();
-    await this.resume();
-    const left = await readRef(this.deps.canonical, QUEUE_TARGET_REF);
-    if (left) await this.enqueuePush({ sha: left, actor: 'slipway (a push received while the control plane was down)' }).catch((e: unknown) => this.opts.log(`refs/for/main ${left.slice(0, 12)} could not be queued: ${String(e)}`));
+    // Nothing to resume before the repository exists; it is made by the first use, not here.
+    if (this.exists) {
+      await this.canonical();
+      await this.resume();
+      const left = await readRef(this.deps.canonical, QUEUE_TARGET_REF);
+      if (left) await this.enqueuePush({ sha: left, actor: 'slipway (a push received while the control plane was down)' }).catch((e: unknown) => this.opts.log(`refs/for/main ${left.slice(0, 12)} could not be queued: ${String(e)}`));
+    }
     this.loopDone = this.loop();
   }
 
@@ -200,7 +215,7 @@ export class MergeQueue {
     const ids = nextBatch(queued, this.opts.batchCap);
     if (ids.length === 0) return false;
     const items = ids.map((id) => queued.find((i) => i.id === id)).filter((i): i is QueueItem => i !== undefined);
-    const base = await readRef(this.deps.canonical, MAIN_REF);
+    const base = await readRef(await this.canonical(), MAIN_REF);
     const built = await buildBatch(this.deps, items, base);
     if (!built) return true;
     const at = isoNow(this.engine.ctx);
