@@ -3,6 +3,7 @@
 // main moves, environments with `deploy: auto` receive the artifact of the run that gated it.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, type TempRepo } from './harness.js';
@@ -79,6 +80,22 @@ describe('the queue survives', () => {
     assert.equal(git(bare, 'rev-list', '--parents', '-n', '1', 'main'), `${canonicalMain(repo)} ${moved} ${sha}`);
     const events = JSON.parse((await repo.cli(['events', '--json', '-n', '500'])).stdout) as { kind: string; data: { reason?: string } }[];
     assert.match(events.find((e) => e.kind === 'queue.restarted')?.data.reason ?? '', /main moved from [0-9a-f]{12} to [0-9a-f]{12}/);
+  });
+});
+
+describe('a push while the control plane is down', () => {
+  const repo = track(queuedApp());
+
+  test('the hook starts the control plane and the change is queued and merged', async () => {
+    assert.equal((await repo.cli(['remote', 'init'])).code, 0);
+    assert.equal((await repo.cli(['server', 'stop'])).code, 0);
+    const sha = branch(repo, 'offline', { 'src/o.txt': 'o\n' });
+    const push = spawnSync('git', ['push', canonical(repo), 'offline:refs/for/main'], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    assert.equal(push.status, 0, push.stderr);
+    assert.match(push.stderr, /remote: slipway: q1 queued/);
+    const v = await waitFinal(repo, 'q1');
+    assert.equal(v.item.state, 'merged');
+    assert.equal(v.item.sha, sha);
   });
 });
 
