@@ -170,7 +170,8 @@ function report(spec: ActiveVerifySpec, elapsedMs: number, requests: number, che
     case 'pass':
     case 'fail':
     case 'inconclusive':
-      summary = `${decision.kind === 'inconclusive' ? 'inconclusive' : decision.kind === 'pass' ? 'passed' : 'failed'}: ${decision.message}`;
+      // A pass message already starts with "passed after …".
+      summary = decision.kind === 'pass' ? decision.message : `${decision.kind === 'inconclusive' ? 'inconclusive' : 'failed'}: ${decision.message}`;
       break;
     case 'continue': {
       const failing = checks.filter((c) => c.status === 'fail' || c.status === 'error');
