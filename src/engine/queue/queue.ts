@@ -15,6 +15,7 @@ import type { Engine } from '../engine.js';
 import { isoNow } from '../context.js';
 import { loadPipelineAt } from '../run.js';
 import { buildBatch, runBatch, settleBatch } from './batch.js';
+import { resumeQueue } from './resume.js';
 import { AutoDeployer } from './cd.js';
 import type { QueueDeps } from './deps.js';
 
@@ -170,7 +171,7 @@ export class MergeQueue {
     // Nothing to resume before the repository exists; it is made by the first use, not here.
     if (this.exists) {
       await this.canonical();
-      await this.resume();
+      await resumeQueue(this.deps, (batch, run) => this.release(batch, run));
       const left = await readRef(this.deps.canonical, QUEUE_TARGET_REF);
       if (left) await this.enqueuePush({ sha: left, actor: 'slipway (a push received while the control plane was down)' }).catch((e: unknown) => this.opts.log(`refs/for/main ${left.slice(0, 12)} could not be queued: ${String(e)}`));
     }
@@ -257,44 +258,6 @@ export class MergeQueue {
       if (started.length > 0) this.opts.log(`continuous deployment of ${run.digest.slice(0, 19)} to ${started.join(', ')}`);
     } catch (e) {
       await this.deps.event('queue.deploy_failed', batch.id, { reason: e instanceof Error ? e.message : String(e) });
-    }
-  }
-
-  /**
-   * After a restart: a batch whose commit is main already merged; a batch whose run passed and
-   * whose base is still main merges now; any other batch under test is tested again (its run was
-   * interrupted). Merged batches that were never released are released if they are still main.
-   */
-  private async resume(): Promise<void> {
-    const path = this.deps.canonical;
-    const { store: runs } = this.engine.ctx;
-    for (const batch of await this.store.batchesIn('testing')) {
-      const main = await readRef(path, MAIN_REF);
-      const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
-      if (run && main === batch.tip) {
-        await this.merged(batch, run);
-        continue;
-      }
-      if (run?.status === 'passed' && main === batch.base) {
-        await settleBatch(this.deps, batch, run);
-        continue;
-      }
-      const at = isoNow(this.engine.ctx);
-      const reason = 'the control plane stopped while this batch was tested; testing it again';
-      await this.store.updateBatch(batch.id, { state: 'interrupted', reason, finishedAt: at });
-      for (const id of batch.items) await this.store.updateItem(id, { state: 'queued' }, at);
-      await this.deps.event('queue.resumed', batch.id, { items: batch.items, run: batch.runId ?? null, reason });
-      this.opts.log(`batch ${batch.id} (${batch.items.join(', ')}) was interrupted; it is tested again`);
-    }
-    // An item left "testing" without a batch under test (a crash between two writes) waits again.
-    for (const item of await this.store.listItems({ states: ['testing'] })) {
-      const b = item.batchId ? await this.store.getBatch(item.batchId) : undefined;
-      if (b?.state !== 'testing') await this.store.updateItem(item.id, { state: 'queued' }, isoNow(this.engine.ctx));
-    }
-    for (const batch of await this.store.undeployedMerged()) {
-      const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
-      if (run && (await readRef(path, MAIN_REF)) === batch.tip) await this.release(batch, run);
-      else await this.store.updateBatch(batch.id, { deployed: true });
     }
   }
 }
