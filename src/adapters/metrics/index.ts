@@ -7,3 +7,4 @@ export { prometheusProvider, readAnswer, type PrometheusOptions } from './promet
 export { logErrorsProvider, isErrorText, ERROR_WORDS, ERROR_CLASSES, type LogCursor, type LogErrorsOptions } from './logs.js';
 export { crashCounter, type CrashCursor, type CrashCounterOptions } from './crashes.js';
 export { prometheusContract, CONTRACT_QUERIES } from './prometheus-contract.js';
+export { gatherMeasurements, type GatherTarget, type GatherProviders } from './gather.js';
