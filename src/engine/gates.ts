@@ -23,8 +23,11 @@ export interface GateContext {
 
 export type GateResult = { ok: true } | { ok: false; message: string };
 
-/** A path from slipway.yaml: `~/…`, absolute, or relative to the repository root. */
-const userPath = (ctx: EngineContext, p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : isAbsolute(p) ? p : resolve(ctx.repo, p));
+/**
+ * A path from slipway.yaml: `~/…`, absolute, or relative to the root of the commit being gated
+ * (its clean checkout: a database committed with the app, the same in every run and in the queue).
+ */
+const userPath = (dir: string, p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : isAbsolute(p) ? p : resolve(dir, p));
 
 export const runBuiltinGate = async (step: PlannedStep, g: GateContext): Promise<GateResult> => {
   const gate = step.gate;
@@ -69,7 +72,7 @@ const secretScanGate = async (g: GateContext, allowlistPath: string | undefined)
 const auditGate = async (g: GateContext, gate: Extract<NonNullable<PlannedStep['gate']>, { kind: 'dependency-audit' }>): Promise<GateResult> => {
   const configured = gate.database ?? g.ctx.baseEnv.SLIPWAY_OSV_DB ?? process.env.SLIPWAY_OSV_DB;
   if (!configured) return { ok: false, message: 'the dependency audit needs an offline OSV database: set `audit: { database: PATH }` in slipway.yaml or SLIPWAY_OSV_DB (a directory or zip of OSV JSON)' };
-  const database = userPath(g.ctx, configured);
+  const database = userPath(g.dir, configured);
   const r = await auditTree(g.dir, database, { severity: gate.severity, ignore: gate.ignore, now: g.ctx.clock.now() });
   if (!r.ok) return { ok: false, message: `${r.reason}: ${r.message}` };
   g.log(`checked ${r.packagesChecked} packages of ${r.lockfile} against ${database} (threshold: ${gate.severity})`);

@@ -13,6 +13,8 @@ export const homePaths = (home: string) => ({
   token: join(home, 'token'),
   work: join(home, 'work'),
   artifacts: join(home, 'artifacts'),
+  /** The app's canonical bare repository (the merge queue's main). */
+  canonicalRepo: join(home, 'repo.git'),
   /** Present while the machine was taken down on purpose (`slipway down`): nothing restarts the proxy. */
   downMarker: join(home, 'down'),
 });

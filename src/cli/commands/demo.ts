@@ -10,6 +10,7 @@ import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import type { CliContext } from '../context.js';
+import { queueDemo } from './demo-queue.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
@@ -126,6 +127,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     await must(['secrets', 'list', 'staging']);
     ctx.out(`\n$ curl ${staging}\n${await (await fetch(staging)).text()}\n`);
     await must(['history', 'staging', '-n', '3']);
+
+    await queueDemo({ dir, git, slipway, title, out: ctx.out }, 12);
 
     ctx.out(
       `\n${bold('Done.')} The scratch repository is ${dir}\n` +
