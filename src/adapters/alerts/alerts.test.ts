@@ -51,6 +51,18 @@ describe('parseAlertPayload', () => {
     assert.equal(r.ok, true);
   });
 
+  test('a payload captured from a real Alertmanager (0.25, Debian) parses, nanosecond times included', () => {
+    const real =
+      '{"receiver":"slipway","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"HighErrorRate","env":"production"},' +
+      '"annotations":{"summary":"x"},"startsAt":"2026-11-27T05:32:18.844677232Z","endsAt":"0001-01-01T00:00:00Z",' +
+      '"generatorURL":"http://127.0.0.1:9090/graph","fingerprint":"a3282c435ba994b6"}],"groupLabels":{},' +
+      '"commonLabels":{"alertname":"HighErrorRate","env":"production"},"commonAnnotations":{"summary":"x"},' +
+      '"externalURL":"http://vm:19393","version":"4","groupKey":"{}:{}","truncatedAlerts":0}';
+    const r = parseAlertPayload(real);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(Date.parse(r.value.alerts[0]?.startsAt ?? ''), Date.UTC(2026, 10, 27, 5, 32, 18, 844));
+  });
+
   const bad: Array<[string, unknown, string, RegExp]> = [
     ['not JSON', '{"version": "4",', '(body)', /^not JSON: /],
     ['a list instead of an object', [], '(body)', /expected a JSON object/],
