@@ -11,6 +11,32 @@ const str = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'n
 const v = (n: unknown): string => (typeof n === 'number' ? `v${n}` : str(n));
 const short = (d: unknown): string => (typeof d === 'string' ? d.slice(0, 19) : '');
 
+interface CheckLine {
+  source: string;
+  status: string;
+  observed?: number;
+  threshold?: number;
+  unit: string;
+  samples: number;
+  pValue?: number;
+  firstBadAt?: number;
+  message: string;
+}
+
+const amount = (v: number | undefined, unit: string): string =>
+  v === undefined ? '—' : unit === 'fraction' ? `${(v * 100).toFixed(2)}%` : unit === 'ms' ? `${v.toFixed(1)} ms` : unit === 'per_minute' ? `${v.toFixed(1)}/min` : String(Math.round(v * 1000) / 1000);
+
+/** The evidence of a verification: its summary, then one line per check. */
+export const describeReport = (report: unknown): string => {
+  const r = report as { summary?: string; requests?: number; checks?: CheckLine[] } | undefined;
+  if (!r?.checks) return 'no report';
+  const lines = r.checks.map(
+    (c) =>
+      `\n      ${c.status.toUpperCase().padEnd(7)} ${c.source}: observed ${amount(c.observed, c.unit)}${c.threshold === undefined ? '' : ` vs ${amount(c.threshold, c.unit)}`}, ${c.samples} samples${c.pValue === undefined ? '' : `, p=${c.pValue.toExponential(2)}`}${c.firstBadAt ? `, first bad at ${new Date(c.firstBadAt).toISOString().slice(11, 23)}` : ''} — ${c.message}`,
+  );
+  return `${r.summary ?? ''} (${r.requests ?? 0} requests)${lines.join('')}`;
+};
+
 /** One human line per deployment event. */
 export const describeEvent = (e: StoredEvent): string => {
   const x = e.data;
@@ -24,7 +50,15 @@ export const describeEvent = (e: StoredEvent): string => {
     case 'deployment.routed':
       return `routed ${String(x.label)}: ${(x.weights as { release: string; weight: number }[]).map((w) => `${w.release} ${Math.round(w.weight * 100)}%`).join(', ')} on :${String(x.port)} (${String(x.switchMs)} ms)`;
     case 'deployment.verifying':
-      return `verifying ${String(x.release)} (${String(x.label)}) for ${Number(x.windowMs) / 1000}s`;
+      return `verifying ${str(x.release)} (${str(x.label)}) for ${Number(x.windowMs) / 1000}s${Array.isArray(x.checks) ? `: ${x.checks.map(str).join(', ')}${x.minSamples ? `, at least ${str(x.minSamples)} requests` : ''}` : ''}`;
+    case 'deployment.probing':
+      return `too little traffic to judge ${str(x.release)}: sending synthetic requests (${str(x.perInterval)} in the first interval)`;
+    case 'deployment.verified':
+      return `${str(x.release)} verified (${str(x.label)}): ${describeReport(x.report)}`;
+    case 'deployment.verification_failed':
+      return `${str(x.release)} FAILED verification (${str(x.label)}): ${describeReport(x.report)}`;
+    case 'deployment.restored':
+      return `traffic restored to ${str(x.to)} ${str(x.msFromVerdict)} ms after the verdict`;
     case 'deployment.retired':
       return `retired ${(x.releases as string[]).join(', ')}`;
     case 'deployment.phase':

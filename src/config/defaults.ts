@@ -14,7 +14,7 @@ export const DEFAULTS = {
   verify: {
     window: '30s',
     interval: '1s',
-    failure_limit: 1,
+    failure_limit: 0,
     min_samples: 20,
     // An environment without traffic must neither hang nor pass without evidence: send probes.
     inconclusive: 'probe',

@@ -49,7 +49,7 @@ environments:
     verify:                       # these are the defaults, written out
       window: 30s
       interval: 1s
-      failure_limit: 1
+      failure_limit: 0
       min_samples: 20
       inconclusive: probe         # too little traffic: probe | extend | fail
       checks: [error_rate < 1%, p99_latency < 500ms]

@@ -86,7 +86,7 @@ void describe('normalise', () => {
         enabled: true,
         windowMs: 30_000,
         intervalMs: 1000,
-        failureLimit: 1,
+        failureLimit: 0,
         minSamples: 20,
         inconclusive: 'probe',
         checks: [
@@ -128,7 +128,7 @@ void describe('normalise', () => {
           enabled: true,
           windowMs: 30_000,
           intervalMs: 1000,
-          failureLimit: 1,
+          failureLimit: 0,
           minSamples: 20,
           inconclusive: 'probe',
           checks: [

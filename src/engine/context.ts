@@ -7,6 +7,7 @@ import type { Runtime } from '../ports/runtime.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import type { ArtifactService } from './artifacts.js';
 import type { Bus } from './bus.js';
+import type { MeasureFactory } from './deploy/verify.js';
 import type { EnvConfig } from './envconfig/env-config.js';
 
 export interface EngineContext {
@@ -23,6 +24,8 @@ export interface EngineContext {
   /** Who is acting (user name), recorded on events. */
   actor: string;
   runtime: Runtime;
+  /** Measures a release under verification (proxy metrics, Prometheus, crashes, error lines, probes). */
+  measure: MeasureFactory;
   /** The edge proxy, started on first use (and again after a crash). */
   proxy: () => Promise<ProxyControl>;
   /** Environment handed to every step before its own variables. */

@@ -1,6 +1,7 @@
 // The proxy port: what the control plane needs from the edge proxy (SPEC §5, §7). The proxy is a
 // separate long-lived daemon; the adapter in adapters/proxy/ talks to its admin API. The types here
 // are also the admin API's wire format, shared by both processes.
+import { createHash } from 'node:crypto';
 
 /** One running process of a release, reachable over plain HTTP on loopback. */
 export interface ProxyInstance {
@@ -146,3 +147,6 @@ export interface ProxyStateFile {
   adminPort: number;
   startedAt: string;
 }
+
+/** The key of the `x-slipway-probe` header, derived from the proxy's admin token. */
+export const probeKeyOf = (token: string): string => createHash('sha256').update(`slipway-probe:${token}`).digest('hex').slice(0, 32);

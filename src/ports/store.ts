@@ -105,6 +105,10 @@ export interface DeploymentStore {
   removeInstances(env: string, release: number): Promise<void>;
   listInstances(): Promise<InstanceInfo[]>;
 
+  /** The verification state of one verify action of a deployment (plain JSON), for resuming it. */
+  putVerification(deploymentId: string, action: number, record: unknown): Promise<void>;
+  getVerification(deploymentId: string, action: number): Promise<unknown>;
+
   markBadDigest(digest: string, env: string, reason: string, at: string): Promise<void>;
   badDigests(env: string): Promise<Set<string>>;
 }

@@ -51,10 +51,29 @@ const PLAIN_CONNECTION = /^\s*(keep-alive|close)\s*$/i;
 
 const timeOrigin = performance.timeOrigin;
 
+/**
+ * Synthetic probes of verification are pinned to the release under test with the header
+ * `x-slipway-probe: <release>;<key>`, where the key derives from the admin token (so only Slipway
+ * can pin); they are counted in that release's metrics like any request. Set once at start.
+ */
+let probeKey: string | undefined;
+export function setProbeKey(key: string): void {
+  probeKey = key;
+}
+
+function pinnedBackend(table: RouteTable, header: string | string[] | undefined): RouteBackend | undefined {
+  if (probeKey === undefined || typeof header !== 'string') return undefined;
+  const sep = header.indexOf(';');
+  if (sep < 0 || header.slice(sep + 1) !== probeKey) return undefined;
+  const release = header.slice(0, sep);
+  return table.backends.find((b) => b.release === release && b.instances.length > 0);
+}
+
 /** Serves one request on an environment's port. */
 export function handleRequest(ls: ListenerState, req: IncomingMessage, res: ServerResponse): void {
   const start = performance.now();
-  const backend = pickBackend(ls.env.table, Math.random());
+  const pin = req.headers['x-slipway-probe'];
+  const backend = (pin === undefined ? undefined : pinnedBackend(ls.env.table, pin)) ?? pickBackend(ls.env.table, Math.random());
   if (backend === undefined) {
     noBackend(ls, res);
     return;

@@ -5,13 +5,14 @@
 import type http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../core/errors.js';
-import { proxyFiles, type ProxyHealth, type ProxyResult } from '../ports/proxy.js';
+import { probeKeyOf, proxyFiles, type ProxyHealth, type ProxyResult } from '../ports/proxy.js';
 import { adminHandler, type AdminOps } from './admin.js';
 import { EnvRegistry } from './envs.js';
 import { renderPrometheus } from './exposition.js';
 import { claimLock, ensureToken, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
 import { handOver, receiveHandover, tell } from './handover.js';
 import { createListener, listenOn, listenOnHandle, retire, type ListenResult } from './listener.js';
+import { setProbeKey } from './forward.js';
 
 export interface ProxyOptions {
   /** The Slipway home; the proxy's files live in `<home>/proxy/`. */
@@ -45,6 +46,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const { home } = opts;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} proxy[${process.pid}] ${line}\n`));
   const token = ensureToken(home);
+  setProbeKey(probeKeyOf(token));
   if (!opts.handover) {
     const lock = takeLock(home);
     if (!lock.ok) throw new SlipwayError('conflict', lock.message, `stop it first, or use it: pid and admin port are in ${proxyFiles(home).state}`);

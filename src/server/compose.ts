@@ -14,6 +14,7 @@ import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
 import { homePaths } from '../home/paths.js';
 import { systemClock } from '../ports/clock.js';
 import type { ProxyControl } from '../ports/proxy.js';
+import { createMeasureFactory } from './compose-verify.js';
 
 /** Environment variables that steps inherit from the control plane; everything else is left out. */
 const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'NODE_OPTIONS'];
@@ -35,15 +36,19 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   const problem = await envConfig.refreshMasker();
   if (problem) log(`secrets cannot be read yet, so nothing that needs them can run: ${problem}`);
   const masker = (): ReturnType<EnvConfig['masker']> => envConfig.masker();
+  const maskedStore = maskingStore(store, masker);
+  const runtime = createProcessRuntime({ home: opts.home, artifacts: service });
+  const proxy = cachedProxy(opts.home);
   return new Engine({
     home: opts.home,
     repo: opts.repo,
-    store: maskingStore(store, masker),
+    store: maskedStore,
     vcs: createGitVcs(),
     executor: createProcessExecutor(),
     artifacts: await createEngineArtifacts(service),
-    runtime: createProcessRuntime({ home: opts.home, artifacts: service }),
-    proxy: cachedProxy(opts.home),
+    runtime,
+    proxy,
+    measure: createMeasureFactory({ home: opts.home, runtime, proxy, store: maskedStore, clock: systemClock }),
     clock: systemClock,
     bus: new MaskingBus(masker),
     actor: process.env.SLIPWAY_ACTOR ?? safeUser(),

@@ -14,8 +14,8 @@ export const FAIL_ALPHA = 0.001;
 /**
  * Fewest requests a request-based check fails on (or `min_samples` when smaller): a few errors
  * in a row right after cutover are certain evidence statistically, but bursts are not independent.
- * With the default failure_limit of 1 a total failure fails on the second look after ~10 requests,
- * about 20 requests in all.
+ * With the default failure_limit of 0 (Argo Rollouts' default: every breach is already significant
+ * at FAIL_ALPHA) a total failure fails on the first look that has ~10 requests.
  */
 export const MIN_SAMPLES_TO_FAIL = 10;
 

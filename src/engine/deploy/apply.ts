@@ -13,6 +13,7 @@ import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import { releaseConfig, releaseSpec } from '../envconfig/release.js';
+import { verifyRelease } from './verify.js';
 import { environmentOf, type configAt } from './spec.js';
 
 export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean };
@@ -105,7 +106,7 @@ export const applyPlan = async (ctx: EngineContext, d: StoredDeployment, holder:
     for (let i = d.step; i < d.plan.length; i++) {
       if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), afterRoute: routed };
       const action = d.plan[i] as DeployAction;
-      const r = await applyAction(ctx, d, action, { port, config, signal });
+      const r = await applyAction(ctx, d, action, { port, config, signal, index: i });
       if (!r.ok) return { ok: false, reason: r.reason, afterRoute: routed };
       if (action.kind === 'route') routed = true;
       d.step = i + 1;
@@ -123,6 +124,8 @@ interface ActionContext {
   port: number;
   config: Awaited<ReturnType<typeof configAt>>;
   signal: AbortSignal;
+  /** Index of the action in the plan (verification state is kept per action). */
+  index: number;
 }
 
 const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAction, ac: ActionContext): Promise<{ ok: true } | { ok: false; reason: string }> => {
@@ -155,7 +158,20 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
     }
     case 'verify': {
       if (d.phase !== 'verifying') await setPhase(ctx, d, 'verifying');
-      return watchRelease(ctx, d, a.release, a.durationMs, a.label, ac.signal);
+      const verify = environmentOf(ac.config, d.env).verify;
+      // Verification turned off explicitly: a canary pause still watches for crashes.
+      if (!verify.enabled) return watchRelease(ctx, d, a.release, a.durationMs, a.label, ac.signal);
+      // At a canary step the stable release takes the rest of the traffic: the baseline.
+      const baseline = a.label === 'window' ? undefined : d.previousRelease;
+      return verifyRelease(ctx, d, ac.index, {
+        spec: { ...verify, windowMs: a.durationMs },
+        release: a.release,
+        baseline,
+        label: a.label,
+        signal: ac.signal,
+        prometheus: ac.config.prometheus,
+        probePath: '/',
+      });
     }
     case 'retire': {
       for (const r of a.releases) await retire(ctx, d.env, r);

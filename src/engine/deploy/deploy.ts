@@ -217,12 +217,14 @@ export class Deployer {
       await ctx.store.putEnvState({ ...((await ctx.store.getEnvState(d.env)) ?? { env: d.env, routes: [] }), updatedAt: isoNow(ctx) });
       return;
     }
+    const verdictAt = Date.now();
     if (d.phase !== 'failed' && d.phase !== 'rolling_back') await setPhase(ctx, d, 'failed', { reason });
     if (d.phase !== 'rolling_back') await setPhase(ctx, d, 'rolling_back', { reason });
     const state = await ctx.store.getEnvState(d.env);
     const port = state?.port ?? (await envPort(ctx, d.env, undefined));
     if (previous !== undefined) {
       await applyRoutes(ctx, d.env, port, [{ release: previous, weight: 1 }, { release: d.release, weight: 0 }], previous);
+      await record(ctx, d, 'deployment.restored', { to: releaseLabel(previous), msFromVerdict: Date.now() - verdictAt });
       await retire(ctx, d.env, d.release);
       await applyRoutes(ctx, d.env, port, [{ release: previous, weight: 1 }], previous);
     } else {

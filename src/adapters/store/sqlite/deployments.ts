@@ -176,6 +176,15 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
     return Promise.resolve((db.prepare('SELECT info FROM instances ORDER BY env, release, id').all() as { info: string }[]).map((r) => JSON.parse(r.info) as InstanceInfo));
   },
 
+  putVerification(id, action, record) {
+    db.prepare('INSERT OR REPLACE INTO verifications (deployment_id, action, record) VALUES (?, ?, ?)').run(id, action, JSON.stringify(record));
+    return Promise.resolve();
+  },
+  getVerification(id, action) {
+    const row = db.prepare('SELECT record FROM verifications WHERE deployment_id = ? AND action = ?').get(id, action) as { record: string } | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.record) as unknown) : undefined);
+  },
+
   markBadDigest(digest, env, reason, at) {
     durably(() => db.prepare('INSERT INTO bad_digests (digest, env, reason, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(digest, env, reason, at));
     return Promise.resolve();

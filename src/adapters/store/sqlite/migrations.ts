@@ -247,4 +247,16 @@ export const migrations: Migration[] = [
       CREATE INDEX queue_batches_state ON queue_batches(state, number);
     `,
   },
+  {
+    version: 7,
+    name: 'verification state of deployments, per plan action',
+    sql: `
+      CREATE TABLE verifications (
+        deployment_id TEXT NOT NULL,
+        action INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, action)
+      );
+    `,
+  },
 ];
