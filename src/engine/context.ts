@@ -7,6 +7,8 @@ import type { Runtime } from '../ports/runtime.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import type { ArtifactService } from './artifacts.js';
 import type { Bus } from './bus.js';
+import type { NotificationEvent, NotificationSpec } from '../config/types.js';
+import type { Deployment } from '../core/deployment/types.js';
 import type { MeasureFactory } from './deploy/verify.js';
 import type { EnvConfig } from './envconfig/env-config.js';
 
@@ -24,6 +26,8 @@ export interface EngineContext {
   /** Who is acting (user name), recorded on events. */
   actor: string;
   runtime: Runtime;
+  /** Sends outgoing webhooks about a deployment's end; never waits, never throws. */
+  notify: (targets: readonly NotificationSpec[], notice: { event: NotificationEvent; app: string; deployment: Deployment; evidence?: unknown }) => void;
   /** Measures a release under verification (proxy metrics, Prometheus, crashes, error lines, probes). */
   measure: MeasureFactory;
   /** The edge proxy, started on first use (and again after a crash). */

@@ -15,6 +15,9 @@ import { homePaths } from '../home/paths.js';
 import { systemClock } from '../ports/clock.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import { createMeasureFactory } from './compose-verify.js';
+import { createNotifier, type DeploymentNotice } from '../adapters/notify/index.js';
+import type { Store } from '../ports/store.js';
+import type { NotificationSpec } from '../config/types.js';
 
 /** Environment variables that steps inherit from the control plane; everything else is left out. */
 const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'NODE_OPTIONS'];
@@ -48,6 +51,7 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     artifacts: await createEngineArtifacts(service),
     runtime,
     proxy,
+    notify: composeNotify(maskedStore),
     measure: createMeasureFactory({ home: opts.home, runtime, proxy, store: maskedStore, clock: systemClock }),
     clock: systemClock,
     bus: new MaskingBus(masker),
@@ -71,6 +75,22 @@ const cachedProxy = (home: string): (() => Promise<ProxyControl>) => {
     return client;
   };
 };
+
+/**
+ * Outgoing webhooks: each notice is queued on a notifier of its targets, delivered with retries in
+ * the background, and each delivery's outcome is recorded in the event log.
+ */
+const composeNotify =
+  (store: Store) =>
+  (targets: readonly NotificationSpec[], notice: Omit<DeploymentNotice, 'evidence'> & { evidence?: unknown }): void => {
+    const notifier = createNotifier({
+      targets,
+      resolveSecret: (name) => process.env[name],
+      onResult: (r) => void store.appendEvent({ kind: 'notification', actor: 'slipway', subject: notice.deployment.id, data: { ...r } }, new Date().toISOString()).catch(() => undefined),
+    });
+    notifier.notify(notice as DeploymentNotice);
+    void notifier.drain().then(() => notifier.close());
+  };
 
 const safeUser = (): string => {
   try {

@@ -20,6 +20,8 @@ interface Route {
   method: string;
   parts: string[];
   handler: Handler;
+  /** Authenticates its own requests (see `hook`). */
+  own: boolean;
 }
 
 export class Router {
@@ -28,11 +30,20 @@ export class Router {
   mask: <T>(value: T) => T = (v) => v;
 
   on(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: false });
     return this;
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | 'method' | undefined {
+  /**
+   * A route that authenticates its requests itself (webhooks: Alertmanager's bearer token or an
+   * HMAC signature), instead of with the API token.
+   */
+  hook(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: true });
+    return this;
+  }
+
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; ownAuth: boolean } | 'method' | undefined {
     const parts = path.split('/').filter(Boolean);
     let wrongMethod = false;
     for (const r of this.routes) {
@@ -51,11 +62,25 @@ export class Router {
         wrongMethod = true;
         continue;
       }
-      return { handler: r.handler, params };
+      return { handler: r.handler, params, ownAuth: r.own };
     }
     return wrongMethod ? 'method' : undefined;
   }
 }
+
+/** The raw body, up to the limit (413 beyond), for routes that check a signature over it. */
+export const readRawBody = async (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> => {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+};
 
 export const readJsonBody = async (req: IncomingMessage): Promise<unknown> => {
   const declared = Number(req.headers['content-length'] ?? 0);

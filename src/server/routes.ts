@@ -7,6 +7,7 @@ import { normaliseRunId } from '../engine/engine.js';
 import type { EngineNotice } from '../engine/bus.js';
 import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
 import { addDeployRoutes, environments } from './routes-deploy.js';
+import { addAlertRoutes } from './routes-alerts.js';
 import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
 import { maskDeep } from '../engine/envconfig/masking.js';
@@ -108,6 +109,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   });
 
   addDeployRoutes(r, engine);
+  addAlertRoutes(r, engine);
   addConfigRoutes(r, engine);
   addQueueRoutes(r, engine);
   return r;

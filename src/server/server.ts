@@ -18,9 +18,9 @@ export const startApiServer = async (router: Router, token: string, host = '127.
     if (git && handleGitHttp(raw, res, git)) return;
     const url = new URL(raw.url ?? '/', 'http://localhost');
     const handle = async (): Promise<void> => {
-      const bearer = /^Bearer (.+)$/i.exec(raw.headers.authorization ?? '')?.[1];
-      if (!tokenMatches(bearer, token)) throw new HttpError(401, 'missing or wrong token; the CLI reads it from the Slipway home');
       const m = router.match(raw.method ?? 'GET', url.pathname);
+      const bearer = /^Bearer (.+)$/i.exec(raw.headers.authorization ?? '')?.[1];
+      if (!(typeof m === 'object' && m.ownAuth) && !tokenMatches(bearer, token)) throw new HttpError(401, 'missing or wrong token; the CLI reads it from the Slipway home');
       if (m === undefined) throw new HttpError(404, `no route ${raw.method} ${url.pathname}`);
       if (m === 'method') throw new HttpError(405, `${raw.method} is not allowed on ${url.pathname}`);
       const out = await m.handler(

@@ -51,6 +51,8 @@ export class Deployer {
   private readonly active = new Map<string, DeployHandle>();
   /** Set on a graceful stop: interrupted deployments are left for the next control plane. */
   private stopping = false;
+  /** Why the rollback under way in an environment happens, when not by hand (an alert). */
+  private readonly causes = new Map<string, string | undefined>();
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -115,7 +117,11 @@ export class Deployer {
     return this.deploy({ env: to, digest: source.digest, commit: source.commit, trigger: 'promote', force: opts.force });
   }
 
-  async rollback(env: string, opts: { to?: number }): Promise<DeployHandle> {
+  /**
+   * Rolls back to the previous (or named) successful release. `cause` (an alert) is recorded as the
+   * reason, and the digest rolled away from is marked bad so that automation never redeploys it.
+   */
+  async rollback(env: string, opts: { to?: number; cause?: string }): Promise<DeployHandle> {
     const { ctx } = this;
     const history = await ctx.store.listDeployments(env, 1000);
     const releases = await ctx.store.listReleases(env);
@@ -125,6 +131,7 @@ export class Deployer {
     const target = releases.find((r) => r.number === choice.release) as Release;
     const config = await releaseConfig(ctx, target);
     const envSpec = environmentOf(config, env);
+    this.causes.set(env, opts.cause);
     return this.begin(env, 'rollback', false, [], () => {
       const previous = currentRelease(history);
       const plan = planRollback({ target: target.number, current: previous, instances: envSpec.instances ?? config.run.instances, running: this.runningReleases(env) });
@@ -197,7 +204,9 @@ export class Deployer {
         await ctx.store.releaseLease(d.env, holder);
         this.active.delete(d.id);
       }
-      return (await ctx.store.getDeployment(d.id)) ?? d;
+      const end = (await ctx.store.getDeployment(d.id)) ?? d;
+      await this.announce(end).catch(() => undefined);
+      return end;
     })();
     const handle: DeployHandle = { deployment: d, done, cancel: (reason) => abort.abort(reason) };
     this.active.set(d.id, handle);
@@ -237,12 +246,26 @@ export class Deployer {
     await setPhase(ctx, d, 'rolled_back', { reason, rolledBackTo: previous });
   }
 
+  /** Outgoing webhooks (slipway.yaml `notifications`) about a deployment that ended. */
+  private async announce(d: StoredDeployment): Promise<void> {
+    const event = d.phase === 'succeeded' ? 'succeeded' : d.phase === 'rolled_back' ? 'rolled_back' : d.phase === 'failed' ? 'failed' : undefined;
+    if (!event) return;
+    const config = await configAt(this.ctx, d.commit);
+    if (!config.notifications?.length) return;
+    const events = await this.ctx.store.listEvents({ subject: d.id, limit: 10_000 });
+    const verdict = [...events].reverse().find((e) => e.kind === 'deployment.verified' || e.kind === 'deployment.verification_failed');
+    this.ctx.notify(config.notifications, { event, app: config.app, deployment: d, evidence: verdict?.data.report });
+  }
+
   /** After a rollback, the deployment it undid is recorded as rolled back, with where to. */
   private async markRolledBack(rollback: StoredDeployment): Promise<void> {
     if (rollback.previousRelease === undefined) return;
     const undone = (await this.ctx.store.listDeployments(rollback.env, 1000)).find((x) => x.id !== rollback.id && x.release === rollback.previousRelease && x.phase === 'succeeded');
     if (!undone) return;
-    const reason = `rolled back by ${rollback.id} (${this.ctx.actor})`;
+    const cause = this.causes.get(rollback.env);
+    this.causes.delete(rollback.env);
+    const reason = cause ? `rolled back by ${rollback.id}: ${cause}` : `rolled back by ${rollback.id} (${this.ctx.actor})`;
+    if (cause) await this.ctx.store.markBadDigest(undone.digest, undone.env, cause, isoNow(this.ctx));
     // Its own timings stay as they were: it did finish; it is undone now.
     await this.ctx.store.updateDeployment(undone.id, { phase: 'rolled_back', reason, rolledBackTo: rollback.release });
     await record(this.ctx, undone, 'deployment.phase', { phase: 'rolled_back', release: undone.release, reason });

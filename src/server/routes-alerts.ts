@@ -1,0 +1,63 @@
+// The Alertmanager webhook receiver (payload version 4): an alert that matches an environment
+// and fires within its protection window after a deploy rolls that environment back; outside the
+// window it is recorded and notified only. Authenticated by a bearer token or an HMAC signature
+// (slipway.yaml `alertmanager`), never by the API token: a bad one gets 401 and changes nothing.
+import { authenticateAlert, parseAlertPayload, routeAlerts } from '../adapters/alerts/index.js';
+import { SlipwayError } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { configAt } from '../engine/deploy/spec.js';
+import { HttpError, readRawBody, type Router } from './http.js';
+
+/** The slipway.yaml that speaks for the app now: the newest green run's commit, else HEAD. */
+const currentConfig = async (engine: Engine) => {
+  const green = (await engine.ctx.store.listRuns(200)).find((r) => r.status === 'passed');
+  const commit = green?.commit ?? (await engine.ctx.vcs.resolve(engine.ctx.repo, 'HEAD'))?.sha;
+  if (!commit) throw new SlipwayError('not_found', 'no commit to read slipway.yaml from');
+  return configAt(engine.ctx, commit);
+};
+
+export const addAlertRoutes = (r: Router, engine: Engine): void => {
+  r.hook('POST', '/v1/hooks/alertmanager', async (req) => {
+    const body = await readRawBody(req.raw);
+    const config = await currentConfig(engine);
+    const am = config.alertmanager ?? {};
+    const auth = authenticateAlert(
+      { headers: req.raw.headers, body },
+      { tokens: am.tokenEnv ? [process.env[am.tokenEnv] ?? ''] : [], hmacSecrets: am.secretEnv ? [process.env[am.secretEnv] ?? ''] : [] },
+    );
+    if (!auth.ok) throw new HttpError(401, auth.message);
+    const payload = parseAlertPayload(body);
+    if (!payload.ok) throw new HttpError(payload.reason === 'too_large' ? 413 : 400, `${payload.field}: ${payload.message}`);
+
+    const targets = [];
+    for (const env of config.environments) {
+      if (!env.alerts) continue;
+      const last = (await engine.ctx.store.listDeployments(env.name, 20)).find((d) => d.phase === 'succeeded' || d.phase === 'verifying' || d.phase === 'starting');
+      targets.push({ name: env.name, alerts: env.alerts, deployedAt: last ? Date.parse(last.startedAt) : undefined });
+    }
+    const routing = routeAlerts(payload.value, targets);
+    const actions: { env: string; alert: string; action: 'rolled_back' | 'canceled_deployment' | 'recorded'; deployment?: string; reason: string }[] = [];
+    for (const m of routing.matches) {
+      const name = m.alert.labels.alertname ?? 'alert';
+      const cause = `alert ${name} fired at ${m.alert.startsAt} (${m.reason})`;
+      await engine.ctx.store.appendEvent({ kind: 'alert.received', actor: 'alertmanager', subject: m.env, data: { alert: name, labels: m.alert.labels, status: m.alert.status, inWindow: m.inWindow, reason: m.reason } }, new Date().toISOString());
+      if (!m.inWindow || m.alert.status !== 'firing') {
+        actions.push({ env: m.env, alert: name, action: 'recorded', reason: m.reason });
+        continue;
+      }
+      if (actions.some((a) => a.env === m.env && a.action !== 'recorded')) continue; // one rollback per environment per payload
+      const inFlight = (await engine.ctx.store.listDeployments(m.env, 5)).find((d) => !d.finishedAt);
+      if (inFlight && engine.deployer.cancel(inFlight.id, `verification failed: ${cause}`)) {
+        actions.push({ env: m.env, alert: name, action: 'canceled_deployment', deployment: inFlight.id, reason: cause });
+        continue;
+      }
+      try {
+        const h = await engine.deployer.rollback(m.env, { cause });
+        actions.push({ env: m.env, alert: name, action: 'rolled_back', deployment: h.deployment.id, reason: cause });
+      } catch (e) {
+        actions.push({ env: m.env, alert: name, action: 'recorded', reason: `${cause}; no rollback: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+    return { received: payload.value.alerts.length, unmatched: routing.unmatched.length, actions };
+  });
+};
