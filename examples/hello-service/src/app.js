@@ -5,6 +5,9 @@ import { createServer } from 'node:http';
 /** The edition of the code; the demo's second commit bumps it. */
 const EDITION = 1;
 
+/** Extra latency when HELLO_SLOW_MS is not set; the demo's bad commit leaves a debug delay here. */
+const DEFAULT_SLOW_MS = 0;
+
 /**
  * Options come from the environment Slipway gives the process:
  *   PORT                  where to listen (Slipway injects it)
@@ -15,7 +18,7 @@ const EDITION = 1;
  */
 export function createApp(env = process.env) {
   const failRate = Number(env.HELLO_FAIL_RATE ?? 0);
-  const slowMs = Number(env.HELLO_SLOW_MS ?? 0);
+  const slowMs = Number(env.HELLO_SLOW_MS ?? DEFAULT_SLOW_MS);
   const release = env.SLIPWAY_RELEASE ?? 'dev';
   const greeting = env.GREETING ?? 'hello';
   let served = 0;

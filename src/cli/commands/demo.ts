@@ -104,15 +104,45 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     ctx.out(`\n$ curl ${production}\n${await (await fetch(production)).text()}\n`);
     await must(['status']);
 
-    title('9. Know your last deployments');
+    title('9. A bad change never reaches production: staging’s verification catches it and rolls back');
+    writeFileSync(app, readFileSync(app, 'utf8').replace('const EDITION = 2;', 'const EDITION = 3;').replace('const DEFAULT_SLOW_MS = 0;', 'const DEFAULT_SLOW_MS = 700;'));
+    git('commit', '--quiet', '-am', 'hello-service: third edition (with a debug delay left in by mistake)');
+    await must(['run']);
+    const bad = await slipway(['deploy', 'staging']);
+    if (bad.code !== 1) throw new SlipwayError('failed', `the demo expected staging to roll back the slow release, but deploy exited ${bad.code}`);
+    await must(['history', 'staging', '-n', '3']);
+    ctx.out(`\n(the slow digest is marked bad in staging; production still runs the second edition)\n`);
+
+    title('10. A canary under live traffic: a bad config in production is caught at 10 % and rolled back');
+    let stop = false;
+    let served = 0;
+    let failedAnswers = 0;
+    const traffic = (async () => {
+      while (!stop) {
+        const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(production).then((r) => r.status, () => 0)));
+        served += answers.length;
+        failedAnswers += answers.filter((x) => x !== 200).length;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const canary = await slipway(['config', 'set', 'production', 'HELLO_FAIL_RATE=0.3']);
+    stop = true;
+    await traffic;
+    if (canary.code === 0) throw new SlipwayError('failed', 'the demo expected the canary to catch the failing release');
+    ctx.out(`\nlive traffic during the canary: ${served} requests, ${failedAnswers} failed (${((failedAnswers / Math.max(1, served)) * 100).toFixed(1)} %) — only the canary’s share, until the rollback\n`);
+    ctx.out(`$ curl ${production}\n${await (await fetch(production)).text()}\n`);
+    // The failed change is still the newest config version: take it back before the next deploy.
+    await must(['config', 'unset', 'production', 'HELLO_FAIL_RATE', '--no-deploy']);
+
+    title('11. Know your last deployments');
     await must(['history', 'staging']);
     await must(['history', 'production']);
 
-    title('10. What happened, recorded: runs and the hash-chained event log');
+    title('12. What happened, recorded: runs and the hash-chained event log');
     await must(['runs']);
     await must(['events', 'verify']);
 
-    title('11. Config and secrets live in Slipway: each change is a release of the same digest, verified');
+    title('13. Config and secrets live in Slipway: each change is a release of the same digest, verified');
     await must(['config', 'set', 'staging', 'GREETING=hello from slipway config']);
     const token = `demo-${randomBytes(12).toString('hex')}`;
     ctx.out(`\n$ printf %s "$API_TOKEN" | slipway secrets set staging API_TOKEN\n`);
@@ -128,7 +158,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     ctx.out(`\n$ curl ${staging}\n${await (await fetch(staging)).text()}\n`);
     await must(['history', 'staging', '-n', '3']);
 
-    await queueDemo({ dir, git, slipway, title, out: ctx.out }, 12);
+    await queueDemo({ dir, git, slipway, title, out: ctx.out }, 14);
 
     ctx.out(
       `\n${bold('Done.')} The scratch repository is ${dir}\n` +
