@@ -51,6 +51,8 @@ export class Deployer {
   private readonly active = new Map<string, DeployHandle>();
   /** Set on a graceful stop: interrupted deployments are left for the next control plane. */
   private stopping = false;
+  /** Deployments canceled by a person: their digest is not to blame. */
+  private readonly userCanceled = new Set<string>();
   /** Why the rollback under way in an environment happens, when not by hand (an alert). */
   private readonly causes = new Map<string, string | undefined>();
 
@@ -242,7 +244,7 @@ export class Deployer {
       await retire(ctx, d.env, d.release);
     }
     // A config change that failed says nothing against the code: its digest stays deployable.
-    if (d.trigger !== 'config') await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
+    if (d.trigger !== 'config' && !this.userCanceled.delete(d.id)) await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
     await setPhase(ctx, d, 'rolled_back', { reason, rolledBackTo: previous });
   }
 
@@ -271,9 +273,14 @@ export class Deployer {
     await record(this.ctx, undone, 'deployment.phase', { phase: 'rolled_back', release: undone.release, reason });
   }
 
-  cancel(id: string, reason: string): boolean {
+  /**
+   * Stops a deployment in flight; it rolls back like a failure. `byUser` (Ctrl-C, the API) says
+   * nothing against the digest, so it is not marked bad; an alert's cancel does mark it.
+   */
+  cancel(id: string, reason: string, opts: { byUser?: boolean } = {}): boolean {
     const h = this.active.get(id);
     if (!h) return false;
+    if (opts.byUser) this.userCanceled.add(id);
     h.cancel(reason);
     return true;
   }
