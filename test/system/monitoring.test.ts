@@ -178,4 +178,22 @@ describe('monitoring with the real Prometheus and Alertmanager', { skip: skip ??
     const text = await cli(['logs', d.id]);
     assert.match(text.stdout, /FAIL\s+prometheus: sum\(rate\(slipway_proxy_requests_total\{env="\{\{env\}\}",release="\{\{release\}\}",code="5xx"\}\[10s\]\)\) or vector\(0\) < 0\.5: observed/);
   });
+
+  test('with Prometheus gone, the prometheus: check is a measurement in error; the fifth in a row fails the verification with a clear message', { timeout: 60_000 }, async () => {
+    await prometheus?.stop();
+    const { code, d } = await deploy(['checked', '--digest', digests.latent]);
+    assert.equal(code, 1);
+    assert.equal(d.phase, 'rolled_back');
+    assert.equal(d.rolledBackTo, 1);
+    const unreachable = `Prometheus at http://127.0.0.1:${promPort} is unreachable: ECONNREFUSED`;
+    assert.ok(d.reason?.includes(unreachable), d.reason);
+    assert.match(d.reason ?? '', /5 measurements in error in a row; at most 4 tolerated/);
+    const failed = (await deploymentLog(repo, d.id)).events.find((e) => e.kind === 'deployment.verification_failed');
+    assert.equal(failed?.data.reason, 'error');
+    const check = (failed?.data.report as { checks: { status: string; consecutiveErrors: number; message: string }[] } | undefined)?.checks[0];
+    assert.equal(check?.status, 'error');
+    assert.equal(check.consecutiveErrors, 5);
+    assert.ok(check.message.includes(unreachable), check.message);
+    assert.equal((await envStatus(repo, 'checked')).current?.release, 'v1');
+  });
 });
