@@ -33,6 +33,12 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   const service = await createArtifactService({ home: opts.home });
   const store = openSqliteStore(paths.db);
   const tables = openConfigTables(paths.db);
+  // One close for both connections, so that a stopped control plane has let go of the database.
+  const closeStore = store.close.bind(store);
+  store.close = async () => {
+    tables.close();
+    await closeStore();
+  };
   // The master key is read from the control plane's own environment (or its key file); steps
   // and apps never inherit SLIPWAY_MASTER_KEY (see INHERITED_ENV and the runtime's list).
   const envConfig = new EnvConfig({ store: tables.envConfig, secrets: tables.secrets, home: opts.home, repo: opts.repo, env: process.env, log });
