@@ -19,6 +19,10 @@ if (want('deploy')) {
   const { benchDeploy } = await import('./deploy.mjs');
   results.deploy = await benchDeploy({});
 }
+if (want('verification')) {
+  const { benchVerification } = await import('./verification.mjs');
+  results.verification = await benchVerification({});
+}
 if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   const { benchProxy } = await import('./proxy.mjs');
   results.proxy = await benchProxy({});
