@@ -1,7 +1,8 @@
 // The API of releases and deployments: deploy, promote, rollback, history, status, up, and the
 // live stream of a deployment's events.
 import type { ServerResponse } from 'node:http';
-import { releaseLabel, type Deployment } from '../core/deployment/types.js';
+import { releaseLabel } from '../core/deployment/types.js';
+import { deploymentJson } from '../core/deployment/wire.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { StoredDeployment } from '../ports/store.js';
@@ -19,23 +20,7 @@ const requiredString = (body: unknown, key: string): string => {
 };
 
 /** The fields of SPEC §6 for `slipway history --json`. */
-export const historyEntry = (d: Deployment) => ({
-  id: d.id,
-  env: d.env,
-  release: d.release,
-  digest: d.digest,
-  commit: d.commit,
-  author: d.author,
-  trigger: d.trigger,
-  actor: d.actor,
-  strategy: d.strategy,
-  status: d.phase,
-  forced: d.forced,
-  started_at: d.startedAt,
-  finished_at: d.finishedAt ?? null,
-  reason: d.reason ?? null,
-  rolled_back_to: d.rolledBackTo ?? null,
-});
+export const historyEntry = deploymentJson;
 
 export const addDeployRoutes = (r: Router, engine: Engine): void => {
   const { store } = engine.ctx;

@@ -4,6 +4,7 @@
 import type { NotificationEvent } from '../../config/types.js';
 import type { Deployment } from '../../core/deployment/types.js';
 import type { VerificationReport } from '../../core/verification/types.js';
+import { deploymentJson } from '../../core/deployment/wire.js';
 
 export interface DeploymentNotice {
   event: NotificationEvent;
@@ -22,22 +23,7 @@ export function noticeBody(notice: DeploymentNotice, sentAt: number): string {
     event: notice.event,
     sent_at: new Date(sentAt).toISOString(),
     app: notice.app,
-    deployment: {
-      id: d.id,
-      env: d.env,
-      release: d.release,
-      digest: d.digest,
-      commit: d.commit,
-      author: d.author,
-      trigger: d.trigger,
-      status: d.phase,
-      strategy: d.strategy,
-      started_at: d.startedAt,
-      finished_at: d.finishedAt ?? null,
-      reason: d.reason ?? null,
-      rolled_back_to: d.rolledBackTo ?? null,
-      forced: d.forced,
-    },
+    deployment: deploymentJson(d),
     evidence: e
       ? {
           summary: e.summary,
