@@ -16,7 +16,8 @@ import { releaseConfig, releaseSpec } from '../envconfig/release.js';
 import { verifyRelease } from './verify.js';
 import { environmentOf, type configAt } from './spec.js';
 
-export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean };
+/** How a plan ended; `blame` as in VerifyOutcome (the digest is to blame). */
+export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean; blame?: boolean };
 
 /** Appends a deployment event and publishes it for live followers. */
 export const record = async (ctx: EngineContext, d: Pick<StoredDeployment, 'id'>, kind: string, data: Record<string, unknown>): Promise<void> => {
@@ -107,7 +108,7 @@ export const applyPlan = async (ctx: EngineContext, d: StoredDeployment, holder:
       if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), afterRoute: routed };
       const action = d.plan[i] as DeployAction;
       const r = await applyAction(ctx, d, action, { port, config, signal, index: i });
-      if (!r.ok) return { ok: false, reason: r.reason, afterRoute: routed };
+      if (!r.ok) return { ok: false, reason: r.reason, afterRoute: routed, blame: r.blame };
       if (action.kind === 'route') routed = true;
       d.step = i + 1;
       await ctx.store.updateDeployment(d.id, { step: d.step });
@@ -128,7 +129,7 @@ interface ActionContext {
   index: number;
 }
 
-const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAction, ac: ActionContext): Promise<{ ok: true } | { ok: false; reason: string }> => {
+const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAction, ac: ActionContext): Promise<{ ok: true } | { ok: false; reason: string; blame?: boolean }> => {
   switch (a.kind) {
     case 'start': {
       if (d.phase === 'pending') await setPhase(ctx, d, 'starting');
@@ -192,10 +193,10 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
  * Watches a release for `durationMs`: a crash of any of its instances fails the window. (The
  * verification of live metrics plugs in here.)
  */
-const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, durationMs: number, label: string, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }> =>
+const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, durationMs: number, label: string, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string; blame?: boolean }> =>
   new Promise((resolve) => {
     let done = false;
-    const finish = (r: { ok: true } | { ok: false; reason: string }): void => {
+    const finish = (r: { ok: true } | { ok: false; reason: string; blame?: boolean }): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -206,7 +207,7 @@ const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, 
     const off = ctx.runtime.onEvent((e: RuntimeEvent) => {
       if (e.kind !== 'instance.crashed' || e.instance.env !== d.env || e.instance.release !== release) return;
       const how = e.signal ? `killed by ${e.signal}` : `exited with code ${e.exitCode}`;
-      finish({ ok: false, reason: `instance ${e.instance.id} of ${releaseLabel(release)} crashed during verification (${label}): ${how}${e.lastLines.length ? `; last output: ${e.lastLines.slice(-3).join(' | ')}` : ''}` });
+      finish({ ok: false, blame: true, reason: `instance ${e.instance.id} of ${releaseLabel(release)} crashed during verification (${label}): ${how}${e.lastLines.length ? `; last output: ${e.lastLines.slice(-3).join(' | ')}` : ''}` });
     });
     const onAbort = (): void => finish({ ok: false, reason: String(signal.reason ?? 'canceled') });
     signal.addEventListener('abort', onAbort);

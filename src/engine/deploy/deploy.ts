@@ -53,6 +53,8 @@ export class Deployer {
   private stopping = false;
   /** Deployments canceled by a person: their digest is not to blame. */
   private readonly userCanceled = new Set<string>();
+  /** Deployments canceled because an alert fired for them: their digest is to blame. */
+  private readonly alertCanceled = new Set<string>();
   /** Why the rollback under way in an environment happens, when not by hand (an alert). */
   private readonly causes = new Map<string, string | undefined>();
 
@@ -198,7 +200,7 @@ export class Deployer {
           const out = await applyPlan(ctx, d, holder, abort.signal);
           if (out.ok && d.trigger === 'rollback') await this.markRolledBack(d);
           if (!out.ok && this.stopping) await record(ctx, d, 'deployment.interrupted', { step: d.step, reason: 'the control plane stopped; the next one resumes this deployment' });
-          else if (!out.ok) await this.fail(d, out.reason, out.afterRoute);
+          else if (!out.ok) await this.fail(d, out.reason, out.afterRoute, out.blame === true || this.alertCanceled.delete(d.id));
         }
       } catch (e) {
         await this.fail(d, e instanceof Error ? e.message : String(e), true).catch(() => undefined);
@@ -219,7 +221,7 @@ export class Deployer {
    * A deployment that failed: before any route changed, the previous release simply keeps serving;
    * after, traffic goes back to the previous release (a pointer swap: it is still warm).
    */
-  private async fail(d: StoredDeployment, reason: string, afterRoute: boolean): Promise<void> {
+  private async fail(d: StoredDeployment, reason: string, afterRoute: boolean, blame = false): Promise<void> {
     const { ctx } = this;
     const previous = d.previousRelease;
     if (!afterRoute || d.trigger === 'rollback') {
@@ -244,7 +246,11 @@ export class Deployer {
       await retire(ctx, d.env, d.release);
     }
     // A config change that failed says nothing against the code: its digest stays deployable.
-    if (d.trigger !== 'config' && !this.userCanceled.delete(d.id)) await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
+    // Only a release that breached a check, crashed or set off an alert is marked bad: not one
+    // that had too little traffic, met a broken provider, was canceled by a person, or whose
+    // config (not code) was at fault.
+    const userCanceled = this.userCanceled.delete(d.id);
+    if (blame && d.trigger !== 'config' && !userCanceled) await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
     await setPhase(ctx, d, 'rolled_back', { reason, rolledBackTo: previous });
   }
 
@@ -275,12 +281,13 @@ export class Deployer {
 
   /**
    * Stops a deployment in flight; it rolls back like a failure. `byUser` (Ctrl-C, the API) says
-   * nothing against the digest, so it is not marked bad; an alert's cancel does mark it.
+   * nothing against the digest, so it is not marked bad; `blame` (an alert's cancel) marks it.
    */
-  cancel(id: string, reason: string, opts: { byUser?: boolean } = {}): boolean {
+  cancel(id: string, reason: string, opts: { byUser?: boolean; blame?: boolean } = {}): boolean {
     const h = this.active.get(id);
     if (!h) return false;
     if (opts.byUser) this.userCanceled.add(id);
+    if (opts.blame) this.alertCanceled.add(id);
     h.cancel(reason);
     return true;
   }

@@ -44,7 +44,11 @@ interface Persisted {
   report?: VerificationReport;
 }
 
-export type VerifyOutcome = { ok: true; report?: VerificationReport } | { ok: false; reason: string; report?: VerificationReport };
+/**
+ * `blame`: the release itself breached a check (or crashed), so its digest is marked bad; an
+ * inconclusive window or a broken provider says nothing against it.
+ */
+export type VerifyOutcome = { ok: true; report?: VerificationReport } | { ok: false; reason: string; report?: VerificationReport; blame?: boolean };
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -88,7 +92,7 @@ export const verifyRelease = async (
           return { ok: true, report: r.report };
         }
         await record(ctx, d, 'deployment.verification_failed', { release: releaseLabel(opts.release), label: opts.label, reason: r.decision.reason, check: r.decision.check ?? null, report: r.report });
-        return { ok: false, reason: `verification failed (${opts.label}): ${r.decision.message}`, report: r.report };
+        return { ok: false, reason: `verification failed (${opts.label}): ${r.decision.message}`, report: r.report, blame: r.decision.reason === 'check' };
       }
       const probes = r.decision.probe ?? 0;
       if (probes > 0) {
