@@ -46,7 +46,13 @@ export function matches(labels: Record<string, string>, matchers: readonly Label
   });
 }
 
-const minutes = (ms: number): string => `${Math.round(ms / 60_000)}m`;
+/** A duration as people write it: `45s`, `15m`, `1h30m`. */
+const minutes = (ms: number): string => {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m}m` : `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
+};
 
 function windowOf(alert: Alert, target: AlertTarget & { alerts: { enabled: true } }): Pick<AlertMatch, 'inWindow' | 'reason'> {
   if (alert.status !== 'firing') return { inWindow: false, reason: 'resolved' };
