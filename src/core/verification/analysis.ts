@@ -56,7 +56,7 @@ export function step(prev: VerificationState, input: StepInput): StepResult {
     });
   }
   const requests = input.canary.requests.ok ? input.canary.requests.value.status.length : 0;
-  const extension = extensionOf(prev, spec, elapsedMs, requests);
+  const extension = extensionOf(prev, spec, elapsedMs, requests, reports);
   const decision = prev.final ?? decide(spec, elapsedMs, requests, reports, extension);
   const state: VerificationState = {
     version: 1,
@@ -83,11 +83,23 @@ function advance(before: CheckState, ev: Evaluation): CheckState {
  * Once a window has passed without a verdict, the next one aims at twice the requests seen so far,
  * so that an ambiguous rate gets the data that can settle it. Fixed at the window's first look.
  */
-function extensionOf(prev: VerificationState, spec: ActiveVerifySpec, elapsedMs: number, requests: number): VerificationState['extension'] {
+function extensionOf(prev: VerificationState, spec: ActiveVerifySpec, elapsedMs: number, requests: number, reports: readonly CheckReport[]): VerificationState['extension'] {
   const window = windowsUsed(spec, elapsedMs);
   if (window <= 1) return undefined;
   if (prev.extension?.window === window) return prev.extension;
-  return { window, target: Math.max(requestTarget(spec), 2 * requests) };
+  return { window, target: Math.max(requestTarget(spec), 2 * requests, ...reports.map(requestsToClear)) };
+}
+
+/**
+ * Requests a pending rate check needs before its observed rate can fall within its threshold if
+ * no further bad request comes: one background error in 80 requests reads 1.25 % against a 1 %
+ * threshold, and only more requests can clear it (without this, healthy releases with a stray
+ * error ran out of windows and failed as inconclusive).
+ */
+function requestsToClear(c: CheckReport): number {
+  if (c.status !== 'pending' || c.unit !== 'fraction' || c.threshold === undefined || c.threshold <= 0 || c.observed === undefined) return 0;
+  const bad = Math.round(c.observed * c.samples);
+  return bad === 0 ? 0 : Math.floor(bad / c.threshold) + 1;
 }
 
 function decide(spec: ActiveVerifySpec, elapsedMs: number, requests: number, checks: CheckReport[], extension: VerificationState['extension']): Decision {
