@@ -1,15 +1,13 @@
 // The SQLite adapter of the EnvConfigStore port: tables `config_versions` and `settings_versions`
 // (migration 4), one immutable row per version, and the opener of the secrets and config tables.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { ConfigVersion } from '../../../core/secrets/config-versions.js';
 import type { SettingKey, SettingsVersion, SettingValues } from '../../../core/settings/settings.js';
 import type { EnvConfigStore } from '../../../ports/env-config.js';
 import type { SecretsStore, StoreWrite } from '../../../ports/secrets.js';
 import type { Row } from './rows.js';
 import { sqliteSecretsStore } from './secrets.js';
-import { migrate } from './store.js';
+import { openDurableConnection } from './store.js';
 
 interface Versioned<V> {
   version: number;
@@ -83,11 +81,6 @@ export interface ConfigTables {
  * rest of the store. Their writes are fsynced: a secret set is never lost to a power cut.
  */
 export const openConfigTables = (file: string): ConfigTables => {
-  mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  migrate(db);
+  const db = openDurableConnection(file);
   return { secrets: sqliteSecretsStore(db), envConfig: sqliteEnvConfigStore(db), close: () => db.close() };
 };

@@ -1,12 +1,10 @@
 // The SQLite adapter of the merge queue's store (tables of migration 6), on a connection of its
 // own. Every transition is fsynced: a queue item is never lost or merged twice across a crash.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { QueueBatch, QueueItem, QueueReport, StepRetry } from '../../../core/queue/types.js';
 import type { BatchPatch, ItemPatch, NewQueueItem, QueueStore } from '../../../ports/queue.js';
 import type { Row } from './rows.js';
-import { migrate } from './store.js';
+import { openDurableConnection } from './store.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
@@ -57,12 +55,7 @@ const attempt = <T>(fn: () => T): Promise<T> => {
 
 /** Opens (and migrates) the queue's tables of the store at `file`. */
 export const openQueueStore = (file: string): QueueStore => {
-  mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  migrate(db);
+  const db = openDurableConnection(file);
   return sqliteQueueStore(db);
 };
 

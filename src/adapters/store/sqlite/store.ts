@@ -41,6 +41,20 @@ export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): Sq
 };
 
 /** Applies the migrations not yet applied, each in its own transaction (idempotent). */
+/**
+ * A second connection to the store's file for tables whose every write is fsynced (secrets,
+ * config, the merge queue), migrated like the main one.
+ */
+export const openDurableConnection = (file: string): Database.Database => {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  migrate(db);
+  return db;
+};
+
 export const migrate = (db: Database.Database): void => {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
