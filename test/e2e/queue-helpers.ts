@@ -5,8 +5,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, ROOT, TempRepo } from './harness.js';
 
-/** The real npm advisories of ../shared/data/osv (see its README). */
-export const OSV_NPM = join(ROOT, '../shared/data/osv/npm');
+/** The real npm advisories of test/fixtures/osv (see its README). */
+export const OSV_NPM = join(ROOT, 'test/fixtures/osv/npm');
 
 export const lockfile = (deps: Record<string, string> = {}): string =>
   `${JSON.stringify(

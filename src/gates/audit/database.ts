@@ -72,7 +72,7 @@ const HINT = 'point the audit gate\'s "database" at a directory or zip of OSV JS
  * Loads an OSV database from a directory (every *.json below it) or a .zip file.
  *
  * @example
- *   const r = await loadOsvDatabase('../shared/data/osv/npm');
+ *   const r = await loadOsvDatabase('test/fixtures/osv/npm');
  *   if (!r.ok) throw new Error(r.message);
  */
 export async function loadOsvDatabase(path: string, opts: LoadOsvOptions = {}): Promise<LoadOsvResult> {
