@@ -2,9 +2,25 @@
 // Runs the compiled tests with node's own test runner: unit tests beside the code
 // (dist/src/**/*.test.js) and end-to-end tests (dist/test/e2e/*.test.js); `--system` runs
 // the system tests (dist/test/system/*.test.js) that need Debian packages (prometheus, chromium, nginx).
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// Beyond node's own verdict, the run fails when a test was skipped (or left todo) without being
+// allowed by test/skips.txt, or without a reason: a test that cannot run must say so, and only
+// the skips written down there may pass CI. Every skip is printed with its reason, and so are
+// the slowest files (the sum of their top-level tests' durations).
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Two files at a time: the e2e files start real processes (control planes, proxies, apps,
+// git), and more than two at once on a 2-core machine only makes each slower.
+const CONCURRENCY = 2;
+// node 20's --test-timeout bounds each test FILE (its process), not each test inside it: a file
+// that hangs is cancelled and fails instead of stalling the run. The slowest file takes about a
+// minute on an idle 2-core machine; the margin is for a loaded one.
+const FILE_TIMEOUT_MS = 10 * 60_000;
 
 const system = process.argv.includes('--system');
 const roots = system ? ['dist/test/system'] : ['dist/src', 'dist/test/e2e'];
@@ -30,5 +46,72 @@ if (chosen.length === 0) {
   console.error(`no test files found under ${roots.join(', ')}${filter ? ` matching "${filter}"` : ''}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+
+/** dist/src/a/b.test.js → src/a/b.test.ts: the name a person reads and test/skips.txt uses. */
+const sourceOf = (file) => relative(ROOT, file).replace(/^dist\//, '').replace(/\.js$/, '.ts');
+
+/** test/skips.txt: `<test file> :: <test name> :: <why it may be skipped>`, # comments. */
+function allowedSkips() {
+  const allowed = new Map();
+  const text = readFileSync(join(ROOT, 'test/skips.txt'), 'utf8');
+  text.split('\n').forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return;
+    const parts = t.split(' :: ').map((s) => s.trim());
+    if (parts.length !== 3 || parts.some((s) => s === '')) {
+      console.error(`test/skips.txt:${i + 1}: expected "<test file> :: <test name> :: <why it may be skipped>", got: ${t}`);
+      process.exit(1);
+    }
+    allowed.set(`${parts[0]} :: ${parts[1]}`, parts[2]);
+  });
+  return allowed;
+}
+const allowed = allowedSkips();
+
+const out = mkdtempSync(join(tmpdir(), 'slipway-test-report-'));
+const report = join(out, 'report.jsonl');
+const r = spawnSync(
+  process.execPath,
+  [
+    '--test',
+    `--test-concurrency=${CONCURRENCY}`,
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(ROOT, 'scripts/test-reporter.mjs')}`,
+    `--test-reporter-destination=${report}`,
+    ...chosen,
+  ],
+  { stdio: 'inherit' },
+);
+let lines = [];
+try {
+  lines = readFileSync(report, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+} catch (e) {
+  console.error(`the test report ${report} could not be read: ${e.message}`);
+  process.exitCode = 1;
+}
+rmSync(out, { recursive: true, force: true });
+
+const perFile = new Map();
+for (const l of lines.filter((x) => x.kind === 'duration')) perFile.set(l.file, (perFile.get(l.file) ?? 0) + l.ms);
+const slowest = [...perFile].sort((a, b) => b[1] - a[1]).slice(0, 10);
+const total = [...perFile.values()].reduce((a, b) => a + b, 0);
+console.log(`\nslowest files (sum of their top-level tests; all ${perFile.size} files: ${(total / 1000).toFixed(1)} s):`);
+for (const [file, ms] of slowest) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${sourceOf(file)}`);
+
+const skips = lines.filter((x) => x.kind === 'skip' || x.kind === 'todo');
+let unlisted = 0;
+if (skips.length > 0) console.log(`\nskipped or todo (${skips.length}):`);
+for (const s of skips) {
+  const key = `${sourceOf(s.file)} :: ${s.name}`;
+  const ok = s.reason !== '' && allowed.has(key);
+  if (!ok) unlisted++;
+  const why = s.reason === '' ? 'NO REASON GIVEN' : s.reason;
+  console.log(`  ${ok ? 'allowed  ' : 'UNLISTED '} ${s.kind} ${key} — ${why}`);
+}
+if (unlisted > 0) {
+  console.error(`\n${unlisted} test(s) did not run and are not allowed to skip: make them run, or add them with a reason to test/skips.txt (a skip must also give its reason)`);
+  process.exitCode = 1;
+}
+if (r.status !== 0) process.exitCode = 1;
