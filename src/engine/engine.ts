@@ -4,7 +4,8 @@ import type { RunRecord, StepRecord } from '../core/run.js';
 import type { EngineContext } from './context.js';
 import { isoNow } from './context.js';
 import { checkReproducible, type ReproducibilityReport } from './reproducible.js';
-import { loadPipelineAt, startRun, type RunHandle, type StartRunOptions } from './run.js';
+import { startRun, type RunHandle, type StartRunOptions } from './run.js';
+import { loadPipelineAt } from './run/pipeline.js';
 import { Deployer } from './deploy/deploy.js';
 import { down, recoverDeployments, up, type UpReport } from './deploy/converge.js';
 

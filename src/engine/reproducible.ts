@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import type { EngineContext } from './context.js';
 import type { FileDifference } from './artifacts.js';
-import { loadPipelineAt } from './run.js';
+import { loadPipelineAt } from './run/pipeline.js';
 
 export interface ReproducibilityReport {
   commit: string;

@@ -1,21 +1,21 @@
 // The run use case: one pipeline execution for one exact commit, in a clean checkout of it.
-// Steps form a DAG scheduled by the pure core (core/pipeline/plan.ts); this file applies its
-// decisions: it starts processes, records every transition durably and streams output.
-import { createHash, randomUUID } from 'node:crypto';
+// Steps form a DAG scheduled by the pure core (core/pipeline/plan.ts, applied by run/schedule.ts);
+// this file runs each step's command, records every transition durably and streams output
+// (run/output.ts); the build step lives in run/build-step.ts.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { loadConfig, formatConfigIssue } from '../config/load.js';
-import type { SlipwayConfig } from '../config/types.js';
-import { canonicalJson } from '../core/events/chain.js';
 import { SlipwayError } from '../core/errors.js';
-import { BUILD_STEP, checkDag, nextDecision, planSteps, type PlannedStep } from '../core/pipeline/plan.js';
+import { BUILD_STEP, checkDag, planSteps, type PlannedStep } from '../core/pipeline/plan.js';
 import type { RunRecord, StepStatus } from '../core/run.js';
 import type { RunningStep, StepOutcome } from '../ports/executor.js';
-import type { MaskStream } from '../secrets/mask.js';
-import type { Checkout, CommitInfo } from '../ports/vcs.js';
+import type { Checkout } from '../ports/vcs.js';
 import type { EngineContext } from './context.js';
 import { isoNow } from './context.js';
 import { runBuiltinGate } from './gates.js';
-import { findSecretInFiles } from './envconfig/artifact-check.js';
+import { buildStep, type StepResult } from './run/build-step.js';
+import { StepOutput } from './run/output.js';
+import { loadPipelineAt, type LoadedPipeline } from './run/pipeline.js';
+import { schedule } from './run/schedule.js';
 
 export interface StartRunOptions {
   ref?: string;
@@ -31,48 +31,6 @@ export interface RunHandle {
   done: Promise<RunRecord>;
   cancel(reason?: string): void;
 }
-
-/** How many output lines of a failed step are quoted in the run's reason. */
-const TAIL_LINES = 12;
-
-export interface LoadedPipeline {
-  commit: CommitInfo;
-  config: SlipwayConfig;
-  text: string;
-  configDigest: string;
-  buildKey: string;
-}
-
-/** Resolves a ref and loads the slipway.yaml of that exact commit. Throws on any problem, changing nothing. */
-export const loadPipelineAt = async (ctx: EngineContext, ref: string): Promise<LoadedPipeline> => {
-  const commit = await ctx.vcs.resolve(ctx.repo, ref);
-  if (!commit) {
-    throw new SlipwayError('not_found', `ref "${ref}" does not name a commit in ${ctx.repo}`, 'check the name with `git log --oneline` or `git branch -a`');
-  }
-  const text = await ctx.vcs.readFile(ctx.repo, commit.sha, 'slipway.yaml');
-  if (text === undefined) {
-    throw new SlipwayError(
-      'config',
-      `commit ${commit.sha.slice(0, 12)} has no slipway.yaml at the repository root`,
-      'run `slipway init`, review the file, commit it, then run again',
-    );
-  }
-  const loaded = loadConfig('slipway.yaml', text);
-  if (!loaded.config || loaded.errors.length > 0) {
-    const details = loaded.errors.map(formatConfigIssue).join('\n');
-    throw new SlipwayError('config', `slipway.yaml at ${commit.sha.slice(0, 12)} is not valid:\n${details}`, 'fix the file, commit it, then run again');
-  }
-  const config = loaded.config;
-  return {
-    commit,
-    config,
-    text,
-    configDigest: sha256(text),
-    buildKey: sha256(canonicalJson(config.build)),
-  };
-};
-
-const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
 /** Creates the run record and starts executing it; the returned handle resolves when it ends. */
 export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions): Promise<RunHandle> => {
@@ -109,9 +67,7 @@ export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions):
 class RunExecution {
   private readonly status = new Map<string, StepStatus>();
   private readonly running = new Map<string, RunningStep>();
-  private readonly tails = new Map<string, string[]>();
-  /** One streaming masker per step and output stream, so that a value split across lines is masked. */
-  private readonly masking = new Map<string, { stream: MaskStream; partial: string }>();
+  private readonly output: StepOutput;
   private canceled: string | undefined;
   private digest: string | undefined;
   private failure: string | undefined;
@@ -125,6 +81,7 @@ class RunExecution {
     private readonly steps: PlannedStep[],
   ) {
     for (const s of steps) this.status.set(s.name, 'pending');
+    this.output = new StepOutput(ctx, run.id);
   }
 
   cancel(reason = 'canceled by the user'): void {
@@ -162,39 +119,21 @@ class RunExecution {
   }
 
   /** Applies the scheduler's decisions until the DAG is finished or the run is canceled. */
-  private async schedule(): Promise<void> {
-    const inFlight = new Map<string, Promise<void>>();
-    const concurrency = this.pipeline.config.pipeline.concurrency;
-    for (;;) {
-      if (this.canceled && inFlight.size === 0) return;
-      const view = this.steps.map((s) => ({ name: s.name, needs: s.needs, status: this.status.get(s.name) ?? 'pending' }));
-      const decision = this.canceled ? { kind: 'wait' as const } : nextDecision(view, concurrency);
-      if (decision.kind === 'done') return;
-      if (decision.kind === 'skip') {
-        for (const name of decision.steps) {
-          await this.setStep(name, 'skipped', { reason: `needs "${decision.because[name]}", which did not pass` });
-        }
-        continue;
-      }
-      if (decision.kind === 'start') {
-        for (const name of decision.steps) {
-          const step = this.steps.find((s) => s.name === name);
-          if (!step) continue;
-          this.status.set(name, 'running');
-          inFlight.set(name, this.runStep(step).finally(() => inFlight.delete(name)));
-        }
-        continue;
-      }
-      if (inFlight.size === 0) return;
-      await Promise.race(inFlight.values());
-    }
+  private schedule(): Promise<void> {
+    return schedule(this.steps, this.pipeline.config.pipeline.concurrency, {
+      status: (name) => this.status.get(name) ?? 'pending',
+      markRunning: (name) => this.status.set(name, 'running'),
+      runStep: (step) => this.runStep(step),
+      skip: (name, reason) => this.setStep(name, 'skipped', { reason }),
+      canceled: () => this.canceled,
+    });
   }
 
   private async runStep(step: PlannedStep): Promise<void> {
     const startedAt = isoNow(this.ctx);
     await this.setStep(step.name, 'running', { startedAt, attempts: 1 });
     try {
-      const result = await this.perform(step).finally(() => this.flushMasked(step.name));
+      const result = await this.perform(step).finally(() => this.output.flush(step.name));
       if (result.ok) await this.setStep(step.name, 'passed', { finishedAt: isoNow(this.ctx), exitCode: 0 });
       else await this.failStep(step, result.reason, result.exitCode);
     } catch (e) {
@@ -206,15 +145,25 @@ class RunExecution {
     const status = this.canceled ? 'canceled' : 'failed';
     await this.setStep(step.name, status, { finishedAt: isoNow(this.ctx), reason, exitCode });
     if (status === 'failed' && !this.failure) {
-      const tail = (this.tails.get(step.name) ?? []).map((l) => `  ${l}`).join('\n');
+      const tail = this.output.tail(step.name).map((l) => `  ${l}`).join('\n');
       this.failure = `step "${step.name}" failed: ${reason}${tail ? `\nlast output of "${step.name}":\n${tail}` : ''}`;
     }
   }
 
-  private async perform(step: PlannedStep): Promise<{ ok: true } | { ok: false; reason: string; exitCode?: number }> {
+  private async perform(step: PlannedStep): Promise<StepResult> {
     const dir = this.checkout?.dir;
     if (!dir) return { ok: false, reason: 'no checkout' };
-    if (step.kind === 'build') return this.build(step, dir);
+    if (step.kind === 'build') {
+      return buildStep(step, dir, {
+        ctx: this.ctx,
+        run: this.run,
+        pipeline: this.pipeline,
+        invocationId: this.invocationId,
+        command: (s, d, c) => this.command(s, d, c),
+        log: (line) => this.log(step.name, 'system', line),
+        setDigest: (digest) => (this.digest = digest),
+      });
+    }
     if (step.run !== undefined) return this.command(step, dir, step.run);
     const r = await runBuiltinGate(step, {
       ctx: this.ctx,
@@ -231,49 +180,7 @@ class RunExecution {
     return r.ok ? r : { ok: false, reason: r.message };
   }
 
-  private async build(step: PlannedStep, dir: string): Promise<{ ok: true } | { ok: false; reason: string; exitCode?: number }> {
-    const { ctx, run, pipeline } = this;
-    const existing = await ctx.store.findArtifact(run.commit, pipeline.buildKey);
-    if (existing && (await ctx.artifacts.verify(existing.digest)).ok) {
-      // Build once: the outputs of this commit exist; restore them instead of building again.
-      await ctx.artifacts.unpack(existing.digest, dir, { overwrite: true });
-      this.log(step.name, 'system', `reused artifact ${existing.digest} built for this commit${existing.runId ? ` by run ${existing.runId}` : ''}; not rebuilding`);
-      this.digest = existing.digest;
-      await ctx.store.updateRun(run.id, { digest: existing.digest });
-      return { ok: true };
-    }
-    const started = isoNow(ctx);
-    if (step.run !== undefined) {
-      const r = await this.command(step, dir, step.run);
-      if (!r.ok) return r;
-    }
-    if (step.secrets.length > 0) {
-      const values = Object.values(await ctx.envConfig.pipelineSecrets(step.secrets));
-      const hit = await findSecretInFiles(dir, pipeline.config.build.artifact, values);
-      if (hit) return { ok: false, reason: `the build wrote the value of a secret it was given into ${hit}; a secret never goes into an artifact (let the app read it at run time: slipway secrets set ENV NAME)` };
-    }
-    this.log(step.name, 'system', `packing ${pipeline.config.build.artifact.join(', ')}`);
-    const stored = await ctx.artifacts.storeBuild(dir, pipeline.config.build.artifact, {
-      commit: run.commit,
-      repo: ctx.repo,
-      app: pipeline.config.app,
-      pipelineFileDigest: pipeline.configDigest,
-      builderId: 'https://slipway.dev/builder/local@v1',
-      invocationId: this.invocationId,
-      startedOn: started,
-      finishedOn: isoNow(ctx),
-      buildCommand: step.run,
-      sourceDateEpoch: pipeline.commit.time,
-    });
-    this.digest = stored.digest;
-    await ctx.store.putArtifact({ digest: stored.digest, commit: run.commit, runId: run.id, buildKey: pipeline.buildKey, size: stored.size, files: stored.files, createdAt: isoNow(ctx) });
-    await ctx.store.updateRun(run.id, { digest: stored.digest });
-    await ctx.store.appendEvent({ kind: 'artifact.built', actor: ctx.actor, subject: run.id, data: { digest: stored.digest, commit: run.commit, size: stored.size, files: stored.files } }, isoNow(ctx));
-    this.log(step.name, 'system', `artifact ${stored.digest} (${stored.files} files, ${stored.size} bytes)${stored.existed ? ', identical to one already stored' : ''}, signed`);
-    return { ok: true };
-  }
-
-  private async command(step: PlannedStep, dir: string, command: string, onStdout?: (line: string) => void): Promise<{ ok: true } | { ok: false; reason: string; exitCode?: number }> {
+  private async command(step: PlannedStep, dir: string, command: string, onStdout?: (line: string) => void): Promise<StepResult> {
     const attempts = step.retries + 1;
     // The secrets the step declares, from the pipeline's environment; resolved before it starts.
     const secrets = await this.ctx.envConfig.pipelineSecrets(step.secrets);
@@ -298,7 +205,7 @@ class RunExecution {
       this.running.set(step.name, running);
       last = await running.done;
       this.running.delete(step.name);
-      this.flushMasked(step.name);
+      this.output.flush(step.name);
       if (last.ok) return { ok: true };
       if (last.reason === 'timeout' || last.reason === 'canceled') break;
     }
@@ -318,47 +225,8 @@ class RunExecution {
     };
   }
 
-  /**
-   * Logs a line of a step, masked: the step's output goes through a streaming masker (a held-back
-   * tail that could start a secret waits for the next line); Slipway's own lines are masked whole.
-   */
   private log(step: string, stream: 'stdout' | 'stderr' | 'system', text: string): void {
-    if (stream === 'system') {
-      this.emitLine(step, stream, this.ctx.envConfig.masker().mask(text));
-      return;
-    }
-    const key = `${step}\0${stream}`;
-    let m = this.masking.get(key);
-    if (!m) {
-      m = { stream: this.ctx.envConfig.masker().stream(), partial: '' };
-      this.masking.set(key, m);
-    }
-    const lines = (m.partial + m.stream.push(`${text}\n`)).split('\n');
-    m.partial = lines.pop() ?? '';
-    for (const l of lines) this.emitLine(step, stream, l);
-  }
-
-  /** Emits what the step's maskers held back (at the end of each command). */
-  private flushMasked(step: string): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const key = `${step}\0${stream}`;
-      const m = this.masking.get(key);
-      if (!m) continue;
-      this.masking.delete(key);
-      const lines = (m.partial + m.stream.end()).split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      for (const l of lines) this.emitLine(step, stream, l);
-    }
-  }
-
-  private emitLine(step: string, stream: 'stdout' | 'stderr' | 'system', text: string): void {
-    const line = this.ctx.store.appendLog({ runId: this.run.id, step, at: isoNow(this.ctx), stream, line: text });
-    this.ctx.bus.publish({ type: 'log', line });
-    if (stream === 'system') return;
-    const tail = this.tails.get(step) ?? [];
-    tail.push(text);
-    if (tail.length > TAIL_LINES) tail.shift();
-    this.tails.set(step, tail);
+    this.output.log(step, stream, text);
   }
 
   private async setStep(name: string, status: StepStatus, extra: { startedAt?: string; finishedAt?: string; exitCode?: number; reason?: string; attempts?: number } = {}): Promise<void> {

@@ -7,7 +7,7 @@ import type { EnvironmentSpec, SlipwayConfig } from '../../config/types.js';
 import type { Release } from '../../core/deployment/types.js';
 import type { InstanceSpec } from '../../ports/runtime.js';
 import type { EngineContext } from '../context.js';
-import { loadPipelineAt } from '../run.js';
+import { loadPipelineAt } from '../run/pipeline.js';
 
 export const environmentOf = (config: SlipwayConfig, env: string): EnvironmentSpec => {
   const spec = config.environments.find((e) => e.name === env);

@@ -10,7 +10,7 @@ import type { SlipwayConfig } from '../../config/types.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import type { DeployHandle, Deployer } from '../deploy/deploy.js';
-import { loadPipelineAt } from '../run.js';
+import { loadPipelineAt } from '../run/pipeline.js';
 import { EnvConfig, PIPELINE_ENV } from './env-config.js';
 
 const ATTEMPTS = 5;

@@ -13,7 +13,7 @@ import { canonicalPath, deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, 
 import type { QueueStore } from '../../ports/queue.js';
 import type { Engine } from '../engine.js';
 import { isoNow } from '../context.js';
-import { loadPipelineAt } from '../run.js';
+import { loadPipelineAt } from '../run/pipeline.js';
 import { buildBatch, runBatch, settleBatch } from './batch.js';
 import { resumeQueue } from './resume.js';
 import { AutoDeployer } from './cd.js';

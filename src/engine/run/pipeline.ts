@@ -1,0 +1,48 @@
+// The pipeline of one exact commit: its slipway.yaml, read from the commit (never the work tree),
+// validated, and the digests that identify its build definition.
+import { createHash } from 'node:crypto';
+import { loadConfig, formatConfigIssue } from '../../config/load.js';
+import type { SlipwayConfig } from '../../config/types.js';
+import { canonicalJson } from '../../core/events/chain.js';
+import { SlipwayError } from '../../core/errors.js';
+import type { CommitInfo } from '../../ports/vcs.js';
+import type { EngineContext } from '../context.js';
+
+export interface LoadedPipeline {
+  commit: CommitInfo;
+  config: SlipwayConfig;
+  text: string;
+  configDigest: string;
+  buildKey: string;
+}
+
+/** Resolves a ref and loads the slipway.yaml of that exact commit. Throws on any problem, changing nothing. */
+export const loadPipelineAt = async (ctx: Pick<EngineContext, 'vcs' | 'repo'>, ref: string): Promise<LoadedPipeline> => {
+  const commit = await ctx.vcs.resolve(ctx.repo, ref);
+  if (!commit) {
+    throw new SlipwayError('not_found', `ref "${ref}" does not name a commit in ${ctx.repo}`, 'check the name with `git log --oneline` or `git branch -a`');
+  }
+  const text = await ctx.vcs.readFile(ctx.repo, commit.sha, 'slipway.yaml');
+  if (text === undefined) {
+    throw new SlipwayError(
+      'config',
+      `commit ${commit.sha.slice(0, 12)} has no slipway.yaml at the repository root`,
+      'run `slipway init`, review the file, commit it, then run again',
+    );
+  }
+  const loaded = loadConfig('slipway.yaml', text);
+  if (!loaded.config || loaded.errors.length > 0) {
+    const details = loaded.errors.map(formatConfigIssue).join('\n');
+    throw new SlipwayError('config', `slipway.yaml at ${commit.sha.slice(0, 12)} is not valid:\n${details}`, 'fix the file, commit it, then run again');
+  }
+  const config = loaded.config;
+  return {
+    commit,
+    config,
+    text,
+    configDigest: sha256(text),
+    buildKey: sha256(canonicalJson(config.build)),
+  };
+};
+
+const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
