@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import { chooseRollbackTarget, currentRelease, nextReleaseNumber, promotionSource, succeededIn } from '../../core/deployment/history.js';
 import { planDeployment, planRollback, type DeployAction } from '../../core/deployment/plan.js';
+import { checkDeploy, checkPromotion } from '../../core/deployment/policy.js';
 import { releaseLabel, type DeployTrigger, type Release } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { StoredDeployment } from '../../ports/store.js';
@@ -79,17 +80,10 @@ export class Deployer {
     const commit = req.commit ?? (await ctx.store.listRuns(500)).find((r) => r.status === 'passed' && r.digest === digest)?.commit ?? artifact.commit;
     const config = await configAt(ctx, commit);
     const envSpec = environmentOf(config, req.env);
-    const forcedReasons: string[] = [];
-    if (envSpec.promoteFrom && trigger === 'deploy') {
-      if (!req.force) throw new SlipwayError('refused', `${req.env} takes only digests promoted from ${envSpec.promoteFrom}`, `run \`slipway promote ${envSpec.promoteFrom} ${req.env}\`, or deploy anyway with --force (recorded)`);
-      forcedReasons.push(`deployed directly although ${req.env} has promote_from: ${envSpec.promoteFrom}`);
-    }
-    if ((await ctx.store.badDigests(req.env)).has(digest)) {
-      if (!req.force) throw new SlipwayError('refused', `${digest} was rolled back in ${req.env} and is marked bad`, 'deploy a fixed build, or redeploy it anyway with --force (recorded)');
-      forcedReasons.push('the digest is marked bad');
-    }
-    const strategy = req.strategy === undefined ? envSpec.strategy : req.strategy === 'canary' ? (envSpec.strategy.kind === 'canary' ? envSpec.strategy : { kind: 'canary' as const, steps: [0.1, 0.5, 1], pauseMs: 10_000 }) : { kind: 'blue-green' as const };
-    return this.begin(req.env, trigger, req.force === true && forcedReasons.length > 0, forcedReasons, async (holder) => {
+    const policy = checkDeploy({ env: req.env, digest, trigger, force: req.force === true, promoteFrom: envSpec.promoteFrom, digestIsBad: (await ctx.store.badDigests(req.env)).has(digest), configured: envSpec.strategy, requested: req.strategy });
+    if (!policy.ok) throw new SlipwayError('refused', policy.message, policy.hint);
+    const { strategy } = policy;
+    return this.begin(req.env, trigger, policy.forced, policy.forcedReasons, async (holder) => {
       const releases = await ctx.store.listReleases(req.env);
       const history = await ctx.store.listDeployments(req.env, 1000);
       const previous = currentRelease(history);
@@ -112,12 +106,8 @@ export class Deployer {
     const config = await configAt(ctx, source.commit);
     const target = environmentOf(config, to);
     environmentOf(config, from);
-    if (target.promoteFrom && target.promoteFrom !== from && !opts.force) {
-      throw new SlipwayError('refused', `${to} takes promotions from ${target.promoteFrom} only, not from ${from}`, `run \`slipway promote ${target.promoteFrom} ${to}\``);
-    }
-    if (!succeededIn(source.digest, await ctx.store.listDeployments(from, 1000))) {
-      throw new SlipwayError('refused', `${source.digest} never succeeded in ${from}`, `deploy it to ${from} and let it verify first`);
-    }
+    const policy = checkPromotion({ from, to, force: opts.force === true, targetPromoteFrom: target.promoteFrom, succeededInSource: succeededIn(source.digest, await ctx.store.listDeployments(from, 1000)), digest: source.digest });
+    if (!policy.ok) throw new SlipwayError('refused', policy.message, policy.hint);
     return this.deploy({ env: to, digest: source.digest, commit: source.commit, trigger: 'promote', force: opts.force });
   }
 
