@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Writes docs/cli.md from the commands' own specs (the same text as `slipway COMMAND --help`),
-// so that the reference cannot drift from the CLI. Run `npm run docs`.
+// Writes docs/cli.md from the command table and the commands' own specs (the same text as
+// `slipway COMMAND --help`), so that the reference cannot drift from the CLI. Run `npm run docs`.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../dist/src/cli/main.js';
+import { COMMANDS } from '../dist/src/cli/command-table.js';
 import { helpText } from '../dist/src/cli/args.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,7 +16,9 @@ const parts = [
   'One binary, `slipway`, run inside the app’s git repository. State lives in `.slipway/` at the',
   'repository root unless `SLIPWAY_HOME` says otherwise. Commands that print something a script would',
   'read take `--json`. Long work shows live progress on a terminal and plain timestamped lines',
-  'elsewhere (set `CI=true` to force plain lines).',
+  'elsewhere (set `CI=true` to force plain lines). A bad command line (an unknown option, a missing',
+  'value, a value on a switch) exits 2 with what is wrong, the option as it was typed and the',
+  'command’s usage; a misspelt command or option gets the closest one suggested.',
   '',
   '## Exit codes',
   '',
@@ -45,7 +47,7 @@ const parts = [
 ];
 for (const [name, entry] of Object.entries(COMMANDS)) {
   const mod = await entry.load();
-  parts.push(`### slipway ${name}`, '', '```', helpText(mod.spec), '```', '');
+  parts.push(`### slipway ${name}`, '', '```', helpText(mod.spec, entry.summary), '```', '');
 }
 writeFileSync(join(root, 'docs/cli.md'), parts.join('\n'));
 console.log('wrote docs/cli.md');

@@ -23,6 +23,8 @@ export class Client {
     readonly base: string,
     private readonly token: string,
     readonly server: ServerFile,
+    /** The control plane's log in this Slipway home: where a hint sends the user. */
+    readonly logPath: string,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -32,7 +34,7 @@ export class Client {
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
-      throw new SlipwayError('unavailable', `the control plane answered ${res.statusCode} with something that is not JSON`, 'see .slipway/server.log');
+      throw new SlipwayError('unavailable', `the control plane answered ${res.statusCode} with something that is not JSON`, `see ${this.logPath}`);
     }
     if ((res.statusCode ?? 500) >= 400) throw errorOf(parsed, res.statusCode);
     return parsed as T;
@@ -80,7 +82,7 @@ export class Client {
       req.on('response', resolve);
       req.on('error', (e) => {
         if (signal?.aborted) reject(e);
-        else reject(new SlipwayError('unavailable', `cannot reach the control plane at ${this.base}: ${e.message}`, 'check `slipway server status`; the log is .slipway/server.log'));
+        else reject(new SlipwayError('unavailable', `cannot reach the control plane at ${this.base}: ${e.message}`, `check \`slipway server status\`; the log is ${this.logPath}`));
       });
       req.end(payload);
     });
@@ -114,7 +116,7 @@ const healthy = async (home: string, trustLivePid = false): Promise<Client | und
   const info = readServerFile(paths.serverInfo);
   const token = readToken(paths.token);
   if (!info || !token) return undefined;
-  const client = new Client(`http://127.0.0.1:${info.port}`, token, info);
+  const client = new Client(`http://127.0.0.1:${info.port}`, token, info, paths.serverLog);
   // A live pid behind server.json is as good as a health check for starting work: a request that
   // then fails still says clearly that the control plane cannot be reached.
   if (trustLivePid && pidAlive(info.pid)) return client;

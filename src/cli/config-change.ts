@@ -67,6 +67,6 @@ export const deployChange = async (ctx: CliContext, change: ChangeResult, what: 
 /** Positional `ENV` of a config command, with the usage error naming the command. */
 export const envArg = (positionals: string[], command: string): string => {
   const env = positionals[1];
-  if (!env) throw new SlipwayError('usage', `slipway ${command}: which environment?`, `see \`slipway ${command.split(' ')[0] ?? ''} --help\``);
+  if (!env) throw new SlipwayError('usage', `which environment for \`slipway ${command}\`?`, `see \`slipway ${command.split(' ')[0] ?? ''} --help\``);
   return env;
 };

@@ -2,7 +2,8 @@
 // do next, exits with the documented code, and changes nothing.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TempRepo, minimalApp } from './harness.js';
@@ -94,20 +95,53 @@ describe('bad input', () => {
     assert.match(logs.stderr, /no run "r99"/);
   });
 
-  test('bad arguments get exit 2 and point at --help', async () => {
+  test('bad arguments get exit 2, one prefix, Slipway\'s own message and the command\'s usage', async () => {
     const repo = track(new TempRepo());
     const unknownFlag = await repo.cli(['run', '--no-such-flag']);
     assert.equal(unknownFlag.code, 2);
+    assert.equal(unknownFlag.stderr.split('\n')[0], 'slipway run: unknown option --no-such-flag');
+    assert.match(unknownFlag.stderr, /usage: slipway run \[--ref REF\]/);
     assert.match(unknownFlag.stderr, /slipway run --help/);
+    assert.doesNotMatch(unknownFlag.stderr, /To specify a positional argument/);
+    const typo = await repo.cli(['deploy', 'staging', '--dettach']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^slipway deploy: unknown option --dettach\n {2}→ did you mean --detach\?/);
     const badN = await repo.cli(['runs', '-n', 'lots']);
     assert.equal(badN.code, 2);
-    assert.match(badN.stderr, /-n must be a whole number/);
+    assert.match(badN.stderr, /^slipway runs: -n must be a whole number from 1 to 10000, not "lots"/);
+    const missing = await repo.cli(['deploy']);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr.split('slipway deploy:').length, 2, missing.stderr);
     const unknownCmd = await repo.cli(['rnu']);
     assert.equal(unknownCmd.code, 2);
-    assert.match(unknownCmd.stderr, /unknown command "rnu"/);
+    assert.match(unknownCmd.stderr, /unknown command "rnu" — did you mean "run"\?/);
     const help = await repo.cli(['run', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: slipway run/);
+    assert.equal(existsSync(join(repo.dir, '.slipway')), false, 'no bad command line started anything');
+  });
+
+  test('a control plane that cannot be reached is reported with the real log path under SLIPWAY_HOME', async () => {
+    const repo = new TempRepo();
+    const home = join(repo.dir, 'elsewhere', 'home');
+    try {
+      // A port that refuses: taken from the system, then released.
+      const probe = createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const port = (probe.address() as AddressInfo).port;
+      await new Promise((r) => probe.close(r));
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+      // A live pid (this test's own) behind server.json is trusted for starting work.
+      writeFileSync(join(home, 'server.json'), JSON.stringify({ pid: process.pid, port, repo: repo.dir, version: 'x' }));
+      writeFileSync(join(home, 'token'), `${'t'.repeat(43)}\n`, { mode: 0o600 });
+      const r = await repo.cli(['runs'], { env: { SLIPWAY_HOME: home } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^slipway runs: cannot reach the control plane/);
+      assert.ok(r.stderr.includes(`the log is ${join(home, 'server.log')}`), r.stderr);
+      assert.doesNotMatch(r.stderr, /\.slipway\/server\.log/);
+    } finally {
+      rmSync(repo.dir, { recursive: true, force: true });
+    }
   });
 
   test('the API refuses requests without the token', async () => {

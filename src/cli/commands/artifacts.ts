@@ -9,7 +9,6 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'artifacts',
-  summary: 'list, inspect and verify stored artifacts',
   usage: 'slipway artifacts [ls [-n N] | inspect DIGEST | verify DIGEST] [--json]',
   options: { n: { type: 'string', short: 'n', description: 'how many to list', default: '20' } },
   details:
@@ -18,15 +17,16 @@ export const spec: CommandSpec = {
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
-  const { values, positionals } = parseCommand(spec, argv);
+  const args = parseCommand(spec, argv);
+  const { values, positionals } = args;
   const [sub = 'ls', digest, extra] = positionals;
-  if (extra !== undefined) throw new SlipwayError('usage', `slipway artifacts: unexpected argument "${extra}"`, `usage: ${spec.usage}`);
+  if (extra !== undefined) throw new SlipwayError('usage', `unexpected argument "${extra}"`, `usage: ${spec.usage}`);
   const client = await ctx.client();
   const json = values.json === true;
   switch (sub) {
     case 'ls':
     case 'list': {
-      const { artifacts } = await client.request<{ artifacts: ArtifactRecord[] }>('GET', `/v1/artifacts?limit=${intOpt(values, 'n', 20)}`);
+      const { artifacts } = await client.request<{ artifacts: ArtifactRecord[] }>('GET', `/v1/artifacts?limit=${intOpt(args, 'n', 20)}`);
       if (json) ctx.out(`${JSON.stringify(artifacts, null, 2)}\n`);
       else if (artifacts.length === 0) ctx.out('no artifacts yet: build one with `slipway build`\n');
       else ctx.out(table(['DIGEST', 'COMMIT', 'RUN', 'FILES', 'SIZE', 'CREATED'], artifacts.map((a) => [a.digest, a.commit.slice(0, 10), a.runId ?? '', String(a.files), humanSize(a.size), a.createdAt.replace('T', ' ').slice(0, 19)])));
@@ -47,7 +47,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
       return check.ok ? 0 : 4;
     }
     default:
-      throw new SlipwayError('usage', `slipway artifacts: unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+      throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   }
 };
 

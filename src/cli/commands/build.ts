@@ -9,7 +9,6 @@ import { warnIfDirty } from './run.js';
 
 export const spec: CommandSpec = {
   name: 'build',
-  summary: 'build the artifact of a commit once and print its digest',
   usage: 'slipway build [--ref REF] [--check-reproducible] [--json]',
   options: {
     ref: { type: 'string', description: 'branch, tag or commit to build', default: 'HEAD' },

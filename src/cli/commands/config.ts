@@ -14,7 +14,6 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'config',
-  summary: 'non-secret configuration of an environment; each change is a new release',
   usage: 'slipway config set ENV KEY=VALUE… | unset ENV KEY… | list ENV | import ENV FILE  [--no-deploy] [--json]',
   options: {
     'no-deploy': { type: 'boolean', description: 'record the change only; the next deployment of the environment includes it' },
@@ -36,7 +35,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    throw new SlipwayError('usage', sub ? `unknown subcommand "config ${sub}"` : 'slipway config: set, unset, list or import?', `usage: ${spec.usage}`);
+    throw new SlipwayError('usage', sub ? `unknown subcommand "config ${sub}"` : 'set, unset, list or import?', `usage: ${spec.usage}`);
   }
   const json = values.json === true;
   const env = envArg(positionals, `config ${sub}`);

@@ -14,7 +14,6 @@ import { queueDemo } from './demo-queue.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
-  summary: 'the whole story on the bundled example app, in a scratch directory',
   usage: 'slipway demo [--dir DIR] [--keep]',
   options: {
     dir: { type: 'string', description: 'where to create the scratch repository (default: a new temporary directory)' },

@@ -7,7 +7,6 @@ import { startAndFollow } from '../follow-deploy.js';
 
 export const spec: CommandSpec = {
   name: 'deploy',
-  summary: 'release and deploy a digest into an environment (default: the latest green build)',
   usage: 'slipway deploy ENV [--digest D] [--strategy blue-green|canary] [--force] [--no-wait] [--detach] [--json]',
   options: {
     digest: { type: 'string', description: 'artifact to deploy (sha256:…, hex or a unique prefix)' },
@@ -27,7 +26,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 1);
   const env = positionals[0];
-  if (!env) throw new SlipwayError('usage', 'slipway deploy: which environment?', 'e.g. `slipway deploy staging`');
+  if (!env) throw new SlipwayError('usage', 'which environment?', 'e.g. `slipway deploy staging`');
   const strategy = stringOpt(values, 'strategy');
   if (strategy !== undefined && strategy !== 'blue-green' && strategy !== 'canary') throw new SlipwayError('usage', `--strategy must be blue-green or canary, not "${strategy}"`);
   return startAndFollow(ctx, '/v1/deployments', { env, digest: stringOpt(values, 'digest'), strategy, force: values.force === true }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true });

@@ -5,7 +5,6 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'down',
-  summary: 'stop every instance and the proxy, keeping the recorded state (`slipway up` restores it)',
   usage: 'slipway down [--json]',
   options: {},
 };

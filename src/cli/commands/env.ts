@@ -11,7 +11,6 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'env',
-  summary: 'infrastructure settings of an environment (port, instances, health timeouts); each change is a new release',
   usage: 'slipway env set ENV KEY=VALUE… | unset ENV KEY… | show ENV  [--no-deploy] [--json]',
   options: {
     'no-deploy': { type: 'boolean', description: 'record the change only; the next deployment of the environment includes it' },
@@ -31,7 +30,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    throw new SlipwayError('usage', sub ? `unknown subcommand "env ${sub}"` : 'slipway env: set, unset or show?', `usage: ${spec.usage}`);
+    throw new SlipwayError('usage', sub ? `unknown subcommand "env ${sub}"` : 'set, unset or show?', `usage: ${spec.usage}`);
   }
   const json = values.json === true;
   const env = envArg(positionals, `env ${sub}`);

@@ -2,12 +2,11 @@
 import type { ChainVerdict, StoredEvent } from '../../core/events/chain.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
-import { intOpt, parseCommand, stringOpt } from '../args.js';
+import { intOpt, noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'events',
-  summary: 'the audit trail of everything that happened; `verify` checks its hash chain',
   usage: 'slipway events [verify] [-n N] [--subject ID] [--json]',
   options: {
     n: { type: 'string', short: 'n', description: 'how many events', default: '50' },
@@ -17,7 +16,11 @@ export const spec: CommandSpec = {
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
-  const { values, positionals } = parseCommand(spec, argv);
+  const args = parseCommand(spec, argv);
+  const { values, positionals } = args;
+  if (positionals.length > 0 && positionals[0] !== 'verify') throw new SlipwayError('usage', `unknown subcommand "${positionals[0]}"`, `usage: ${spec.usage}`);
+  noExtraPositionals(spec, positionals, 1);
+  const n = intOpt(args, 'n', 50);
   const client = await ctx.client();
   if (positionals[0] === 'verify') {
     const { chain } = await client.request<{ chain: ChainVerdict }>('GET', '/v1/events/verify');
@@ -26,8 +29,6 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     else ctx.err(`✖ event chain broken at event ${chain.seq}: ${chain.message}\n`);
     return chain.ok ? 0 : 4;
   }
-  if (positionals.length > 0) throw new SlipwayError('usage', `slipway events: unknown subcommand "${positionals[0]}"`, `usage: ${spec.usage}`);
-  const n = intOpt(values, 'n', 50);
   const subject = stringOpt(values, 'subject');
   const { events } = await client.request<{ events: StoredEvent[] }>('GET', `/v1/events?limit=10000${subject ? `&subject=${encodeURIComponent(subject)}` : ''}`);
   const last = events.slice(-n);

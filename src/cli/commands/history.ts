@@ -8,7 +8,6 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'history',
-  summary: 'the last deployments of an environment, newest first',
   usage: 'slipway history ENV [-n N] [--json]',
   options: { n: { type: 'string', short: 'n', description: 'how many deployments', default: '10' } },
   details: 'JSON fields: id, env, release, digest, commit, author, trigger, status, started_at, finished_at, reason, rolled_back_to.',
@@ -17,11 +16,12 @@ export const spec: CommandSpec = {
 type Entry = ReturnType<typeof historyEntry>;
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
-  const { values, positionals } = parseCommand(spec, argv);
+  const args = parseCommand(spec, argv);
+  const { values, positionals } = args;
   noExtraPositionals(spec, positionals, 1);
   const env = positionals[0];
-  if (!env) throw new SlipwayError('usage', 'slipway history: which environment?', 'e.g. `slipway history production -n 3`');
-  const n = intOpt(values, 'n', 10);
+  if (!env) throw new SlipwayError('usage', 'which environment?', 'e.g. `slipway history production -n 3`');
+  const n = intOpt(args, 'n', 10);
   const { deployments } = await (await ctx.client()).request<{ deployments: Entry[] }>('GET', `/v1/deployments?env=${encodeURIComponent(env)}&limit=${n}`);
   if (values.json) {
     ctx.out(`${JSON.stringify(deployments, null, 2)}\n`);

@@ -11,7 +11,6 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'hook',
-  summary: 'the canonical repository’s receive hooks (git runs them; not for direct use)',
   usage: 'slipway hook pre-receive|post-receive --home DIR --repo DIR  (ref updates on stdin)',
   options: {
     home: { type: 'string', description: 'the Slipway home the repository belongs to' },

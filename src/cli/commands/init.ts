@@ -10,7 +10,6 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'init',
-  summary: 'write a commented slipway.yaml for this repository, detected from package.json',
   usage: 'slipway init [--force] [--print] [--json]',
   options: {
     force: { type: 'boolean', description: 'overwrite an existing slipway.yaml' },

@@ -12,7 +12,6 @@ import type { StoredDeployment } from '../../ports/store.js';
 
 export const spec: CommandSpec = {
   name: 'logs',
-  summary: 'step logs of a run, with timestamps',
   usage: 'slipway logs RUN|DEPLOYMENT [--step NAME] [--follow] [--json]',
   options: {
     follow: { type: 'boolean', short: 'f', description: 'keep printing until the run ends' },
@@ -25,7 +24,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 1);
   const id = positionals[0];
-  if (!id) throw new SlipwayError('usage', 'slipway logs: which run?', 'give a run id, e.g. `slipway logs r3`; list them with `slipway runs`');
+  if (!id) throw new SlipwayError('usage', 'which run?', 'give a run id, e.g. `slipway logs r3`; list them with `slipway runs`');
   const client = await ctx.client();
   if (/^d\d+$/.test(id)) return deploymentLogs(ctx, id, values.follow === true, values.json === true);
   const step = stringOpt(values, 'step');

@@ -12,7 +12,6 @@ import { formatItem, type ItemView, type QueueList } from '../queue-format.js';
 
 export const spec: CommandSpec = {
   name: 'merge',
-  summary: 'queue a local branch for main: tested as the merged tree, merged only if every gate passes',
   usage: 'slipway merge BRANCH [--wait] [--json]',
   options: {
     wait: { type: 'boolean', short: 'w', description: 'follow the item until it is merged, refused or in conflict' },
@@ -38,7 +37,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 1);
   const branch = positionals[0];
-  if (!branch) throw new SlipwayError('usage', 'slipway merge: which branch?', 'give a local branch, e.g. `slipway merge my-feature`');
+  if (!branch) throw new SlipwayError('usage', 'which branch?', 'give a local branch, e.g. `slipway merge my-feature`');
   const json = values.json === true;
   const repo = await ctx.repo();
   const sha = branch.startsWith('-') ? undefined : resolveBranch(repo, branch);

@@ -7,7 +7,6 @@ import { startAndFollow } from '../follow-deploy.js';
 
 export const spec: CommandSpec = {
   name: 'promote',
-  summary: 'promote the digest verified in one environment to another; no rebuild',
   usage: 'slipway promote FROM TO [--force] [--no-wait] [--detach] [--json]',
   options: {
     force: { type: 'boolean', description: 'promote although TO names another promote_from (recorded)' },
@@ -21,6 +20,6 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 2);
   const [from, to] = positionals;
-  if (!from || !to) throw new SlipwayError('usage', 'slipway promote: FROM and TO are required', 'e.g. `slipway promote staging production`');
+  if (!from || !to) throw new SlipwayError('usage', 'FROM and TO are required', 'e.g. `slipway promote staging production`');
   return startAndFollow(ctx, '/v1/promotions', { from, to, force: values.force === true }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true });
 };

@@ -2,12 +2,11 @@
 // this runs it in the foreground, or reports on, upgrades or stops the one of this Slipway home.
 import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
-import { parseCommand, stringOpt } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'proxy',
-  summary: 'the edge proxy daemon: one port per environment (started on demand)',
   usage: 'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop',
   options: { 'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' } },
   details:
@@ -19,8 +18,10 @@ export const spec: CommandSpec = {
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
-  const home = await ctx.home();
   const sub = positionals[0];
+  if (sub !== undefined && sub !== 'status' && sub !== 'upgrade' && sub !== 'stop') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+  noExtraPositionals(spec, positionals, 1);
+  const home = await ctx.home();
   const { ProxyClient, ensureProxy } = await import('../../adapters/proxy/client.js');
   if (sub === 'status') {
     const c = new ProxyClient(home);
@@ -43,7 +44,6 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     ctx.out('stopped (while environments are deployed, the control plane starts it again; `slipway down` stops everything)\n');
     return 0;
   }
-  if (sub !== undefined) throw new SlipwayError('usage', `slipway proxy: unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   const raw = stringOpt(values, 'admin-port');
   const adminPort = raw === undefined ? undefined : Number(raw);
   if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new SlipwayError('usage', `--admin-port must be a port number, not "${raw}"`);

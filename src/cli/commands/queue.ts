@@ -9,7 +9,6 @@ import { formatItem, formatQueue, type ItemView, type QueueList } from '../queue
 
 export const spec: CommandSpec = {
   name: 'queue',
-  summary: 'the merge queue: items, their state, batch and runs; or one item and its report',
   usage: 'slipway queue [ITEM] [-n N] [--json]',
   options: {
     n: { type: 'string', short: 'n', description: 'how many of the newest items to list', default: '30' },
@@ -22,9 +21,10 @@ export const spec: CommandSpec = {
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
-  const { values, positionals } = parseCommand(spec, argv);
+  const args = parseCommand(spec, argv);
+  const { values, positionals } = args;
   noExtraPositionals(spec, positionals, 1);
-  const limit = intOpt(values, 'n', 30);
+  const limit = intOpt(args, 'n', 30);
   const client = await ctx.client();
   const raw = positionals[0];
   if (raw !== undefined) {

@@ -8,7 +8,6 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'remote',
-  summary: 'the canonical repository: create it, print its path and HTTP URL to add as a git remote',
   usage: 'slipway remote [init|url] [--json]',
   options: {},
   details:
@@ -29,7 +28,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 1);
   const sub = positionals[0] ?? 'url';
-  if (sub !== 'init' && sub !== 'url') throw new SlipwayError('usage', `slipway remote: unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+  if (sub !== 'init' && sub !== 'url') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   const client = await ctx.client();
   if (sub === 'init') await client.request('POST', '/v1/remote');
   const info = await client.request<RemoteInfo>('GET', '/v1/remote');

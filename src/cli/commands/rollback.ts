@@ -7,7 +7,6 @@ import { parseReleaseArg, startAndFollow } from '../follow-deploy.js';
 
 export const spec: CommandSpec = {
   name: 'rollback',
-  summary: 'go back to the previous (or named) release that succeeded',
   usage: 'slipway rollback ENV [--to vN] [--no-wait] [--json]',
   options: {
     to: { type: 'string', description: 'the release to go back to, e.g. v3 (default: the previous successful one)' },
@@ -21,6 +20,6 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   noExtraPositionals(spec, positionals, 1);
   const env = positionals[0];
-  if (!env) throw new SlipwayError('usage', 'slipway rollback: which environment?', 'e.g. `slipway rollback production`');
+  if (!env) throw new SlipwayError('usage', 'which environment?', 'e.g. `slipway rollback production`');
   return startAndFollow(ctx, '/v1/rollbacks', { env, to: parseReleaseArg(stringOpt(values, 'to')) }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true });
 };

@@ -8,7 +8,6 @@ import { followRun, runExitCode, summarise } from '../follow.js';
 
 export const spec: CommandSpec = {
   name: 'run',
-  summary: 'run the pipeline for a commit: gates and the build, once',
   usage: 'slipway run [--ref REF] [--detach] [--json]',
   options: {
     ref: { type: 'string', description: 'branch, tag or commit to run', default: 'HEAD' },

@@ -7,15 +7,15 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'runs',
-  summary: 'the last pipeline runs, newest first',
   usage: 'slipway runs [-n N] [--json]',
   options: { n: { type: 'string', short: 'n', description: 'how many runs', default: '10' } },
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
-  const { values, positionals } = parseCommand(spec, argv);
+  const args = parseCommand(spec, argv);
+  const { values, positionals } = args;
   noExtraPositionals(spec, positionals, 0);
-  const n = intOpt(values, 'n', 10);
+  const n = intOpt(args, 'n', 10);
   const { runs } = await (await ctx.client()).request<{ runs: RunRecord[] }>('GET', `/v1/runs?limit=${n}`);
   if (values.json) {
     ctx.out(`${JSON.stringify(runs, null, 2)}\n`);

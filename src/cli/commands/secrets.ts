@@ -16,7 +16,6 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'secrets',
-  summary: 'secrets of an environment, encrypted at rest; values come from stdin and are never shown',
   usage: 'slipway secrets set ENV NAME [--exact] | rm ENV NAME | list ENV | rotate-key [--key-out FILE]  [--no-deploy] [--json]',
   options: {
     exact: { type: 'boolean', description: 'keep the value exactly as read (by default one trailing newline is removed)' },
@@ -42,7 +41,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    throw new SlipwayError('usage', sub ? `unknown subcommand "secrets ${sub}"` : 'slipway secrets: set, rm, list or rotate-key?', `usage: ${spec.usage}`);
+    throw new SlipwayError('usage', sub ? `unknown subcommand "secrets ${sub}"` : 'set, rm, list or rotate-key?', `usage: ${spec.usage}`);
   }
   const json = values.json === true;
   const noDeploy = values['no-deploy'] === true;

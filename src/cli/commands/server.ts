@@ -2,13 +2,12 @@
 // runs it in the foreground, or reports on / stops the one of this Slipway home.
 import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
-import { parseCommand, stringOpt } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import { findServer } from '../client.js';
 import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'server',
-  summary: 'the control plane: API, engine and only writer of the store',
   usage: 'slipway server [--port N] | slipway server status | slipway server stop',
   options: {
     port: { type: 'string', description: 'loopback port to listen on (default: any free port)' },
@@ -22,6 +21,8 @@ export const spec: CommandSpec = {
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
+  if (sub !== undefined && sub !== 'status' && sub !== 'stop') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+  noExtraPositionals(spec, positionals, 1);
   const home = await ctx.home();
   if (sub === 'status') {
     const c = await findServer(home);
@@ -41,7 +42,6 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     ctx.out(`stopped (pid ${c.server.pid})\n`);
     return 0;
   }
-  if (sub !== undefined) throw new SlipwayError('usage', `slipway server: unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   const portRaw = stringOpt(values, 'port');
   const port = portRaw === undefined ? undefined : Number(portRaw);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new SlipwayError('usage', `--port must be a port number, not "${portRaw}"`);

@@ -6,7 +6,6 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'status',
-  summary: 'every environment, what is in flight, the last run and the latest green build',
   usage: 'slipway status [--json]',
   options: {},
 };

@@ -6,7 +6,6 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'up',
-  summary: 'converge every environment to its recorded release (rebuild from scratch)',
   usage: 'slipway up [--json]',
   options: {},
   details: 'Idempotent: instances that run are adopted, missing ones started, routes set, the proxy started.',
