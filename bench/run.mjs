@@ -27,6 +27,7 @@ if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   const { benchProxy } = await import('./proxy.mjs');
   results.proxy = await benchProxy({});
 }
+if (want('proxy-restart')) results.proxyRestart = await (await import('./proxy-restart.mjs')).benchProxyRestart({});
 
 mkdirSync(join(here, 'results'), { recursive: true });
 const file = join(here, 'results', 'bench.json');

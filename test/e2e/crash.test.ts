@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TempRepo } from './harness.js';
 import { envStatus, get, history } from './deploy-harness.js';
 import { load } from './proxy-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 const SERVER_JS = `
 const http = require('node:http');
@@ -30,15 +31,6 @@ const repoWithWindow = (window: string): TempRepo => {
 const serverPid = (repo: TempRepo): number => (JSON.parse(readFileSync(join(repo.dir, '.slipway/server.json'), 'utf8')) as { pid: number }).pid;
 const proxyPid = (repo: TempRepo): number => (JSON.parse(readFileSync(join(repo.dir, '.slipway/proxy/proxy.json'), 'utf8')) as { pid: number }).pid;
 
-const waitFor = async (what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await ok().catch(() => false)) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
-
 describe('crash safety', () => {
   let repo: TempRepo;
   let url = '';
@@ -57,11 +49,11 @@ describe('crash safety', () => {
     const traffic = Promise.all([load({ url, until, keepAlive: true, concurrency: 4 }), load({ url, until, keepAlive: false, concurrency: 2 })]);
     const started = await repo.cli(['deploy', 'staging', '--detach', '--json']);
     const id = (JSON.parse(started.stdout) as { deployment: { id: string } }).deployment.id;
-    await waitFor('verifying', async () => (await repo.cli(['logs', id])).stdout.includes('→ verifying'));
+    await waitFor(async () => (await repo.cli(['logs', id])).stdout.includes('→ verifying'), { what: 'verifying', interval: 200 });
     process.kill(serverPid(repo), 'SIGKILL');
     await sleep(300);
     // Any command starts a new control plane, which resumes the deployment.
-    await waitFor(`${id} to finish`, async () => typeof (await history(repo, 'staging'))[0]?.finished_at === 'string');
+    await waitFor(async () => typeof (await history(repo, 'staging'))[0]?.finished_at === 'string', { what: `${id} to finish`, interval: 200 });
     stop();
     const [ka, fresh] = await traffic;
     assert.equal(ka.errors + ka.non2xx, 0, `keep-alive: ${ka.firstError}`);
@@ -80,9 +72,9 @@ describe('crash safety', () => {
     const child = repo.spawn(['deploy', 'staging']);
     let out = '';
     child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-    await waitFor('the deployment to start', () => Promise.resolve(out.includes('→ starting')));
+    await waitFor(() => out.includes('→ starting'), { what: 'the deployment to start' });
     child.kill('SIGKILL');
-    await waitFor('the deployment to finish', async () => typeof (await history(repo, 'staging'))[0]?.finished_at === 'string');
+    await waitFor(async () => typeof (await history(repo, 'staging'))[0]?.finished_at === 'string', { what: 'the deployment to finish', interval: 200 });
     const h = await history(repo, 'staging');
     assert.equal(h[0]?.status, 'succeeded');
   });
@@ -90,12 +82,9 @@ describe('crash safety', () => {
   test('kill -9 of the proxy: the control plane restarts it with its routes', async () => {
     const before = proxyPid(repo);
     process.kill(before, 'SIGKILL');
-    const t0 = Date.now();
-    await waitFor('the proxy to serve again', async () => (await get(url)).status === 200, 10_000);
-    const took = Date.now() - t0;
+    // How fast it comes back is measured by `npm run bench -- proxy-restart`, not asserted here.
+    await waitFor(async () => (await get(url)).status === 200, { what: 'the proxy to serve again' });
     assert.notEqual(proxyPid(repo), before);
     assert.equal((await get(url)).status, 200);
-    // Within a second is the goal; allow for a loaded test machine here (npm run bench measures it).
-    assert.ok(took < 5000, `restarted after ${took} ms`);
   });
 });

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ProxyClient } from '../../src/adapters/proxy/client.js';
-import { backend, fetchRaw, freePort, readJson, routes, startProxy, startUpstream, waitFor, type Upstream } from './proxy-helpers.js';
+import { backend, fetchRaw, freePort, readJson, routes, startProxy, startUpstream, type Upstream } from './proxy-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 let client: ProxyClient;
 let home: string;
@@ -136,7 +137,7 @@ void describe('admin API', () => {
     const port = await freePort();
     assert.ok((await client.setRoutes('slow', routes(port, backend('v1', 1, [a])))).ok);
     const slow = fetchRaw(`http://127.0.0.1:${port}/slow?ms=600`);
-    await waitFor('the request to be in flight', async () => (await client.inflight('slow', 'v1')) === 1);
+    await waitFor(async () => (await client.inflight('slow', 'v1')) === 1, { what: 'the request to be in flight' });
     assert.equal(await client.inflight('slow', 'v9'), 0, 'an unknown release has nothing in flight');
     assert.equal((await slow).status, 200);
     assert.equal(await client.inflight('slow', 'v1'), 0);

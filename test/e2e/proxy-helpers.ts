@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureProxy, type ProxyClient } from '../../src/adapters/proxy/client.js';
 import type { EnvRoutes, ProxyBackend } from '../../src/ports/proxy.js';
 
@@ -155,15 +154,6 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export interface Reply {

@@ -22,9 +22,9 @@ import {
   startProxy,
   startUpstream,
   tempHome,
-  waitFor,
   type Upstream,
 } from './proxy-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 let a: Upstream;
 before(async () => {
@@ -35,24 +35,22 @@ after(() => a.close());
 const statePid = (home: string) => readJson<{ pid: number }>(path.join(home, 'proxy', 'proxy.json'))?.pid ?? 0;
 
 void describe('restart', () => {
-  void test('after kill -9, ensureProxy restarts the proxy with its routes within a second', async () => {
+  void test('after kill -9, ensureProxy restarts the proxy with its routes', async () => {
     const { home, client, cleanup } = await startProxy();
     try {
       const port = await freePort();
       assert.ok((await client.setRoutes('prod', routes(port, backend('v1', 1, [a])))).ok);
       const pid = statePid(home);
       process.kill(pid, 'SIGKILL');
-      await waitFor('the proxy to die', () => !pidAlive(pid));
+      await waitFor(() => !pidAlive(pid), { what: 'the proxy to die' });
       assert.equal(await client.isAlive(), false);
       await assert.rejects(fetchRaw(`http://127.0.0.1:${port}/`), /ECONNREFUSED/);
 
-      const t0 = performance.now();
+      // How quickly it is back is `npm run bench -- proxy-restart`'s figure, not this test's.
       const again = await ensureProxy(home);
       const r = await fetchRaw(`http://127.0.0.1:${port}/`);
-      const elapsed = performance.now() - t0;
       assert.equal(r.status, 200);
       assert.equal(r.headers['x-upstream'], 'a');
-      assert.ok(elapsed < 1000, `back in ${elapsed.toFixed(0)} ms`);
       assert.notEqual(statePid(home), pid);
       assert.equal(await again.isAlive(), true);
       assert.deepEqual((await again.getRoutes()).map((e) => [e.env, e.port, e.listening]), [['prod', port, true]]);
@@ -133,7 +131,7 @@ void describe('upgrade', () => {
       }
       assert.equal(new Set(pids).size, 3, 'each upgrade started a new process');
       assert.equal(statePid(home), pids[2]);
-      await waitFor('the replaced processes to exit', () => !pidAlive(pids[0]!) && !pidAlive(pids[1]!), 15_000);
+      await waitFor(() => !pidAlive(pids[0]!) && !pidAlive(pids[1]!), { what: 'the replaced processes to exit', timeout: 15_000 });
       assert.equal(await client.isAlive(), true);
       assert.deepEqual((await client.getRoutes()).map((e) => e.env), ['prod']);
       const snap = await client.metricsSnapshot('prod');
@@ -153,8 +151,8 @@ void describe('upgrade', () => {
       assert.ok((await client.setRoutes('prod', routes(port, backend('v1', 1, [a])))).ok);
       const old = statePid(home);
       killQuietly(old, 'SIGUSR2');
-      await waitFor('a new pid in proxy.json', () => statePid(home) !== old);
-      await waitFor('the old process to exit', () => !pidAlive(old));
+      await waitFor(() => statePid(home) !== old, { what: 'a new pid in proxy.json' });
+      await waitFor(() => !pidAlive(old), { what: 'the old process to exit' });
       assert.equal((await fetchRaw(`http://127.0.0.1:${port}/`)).status, 200);
     } finally {
       await cleanup();

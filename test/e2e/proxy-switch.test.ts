@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProxyClient } from '../../src/adapters/proxy/client.js';
-import { backend, cannon, fetchRaw, freePort, load, routes, startProxy, startUpstream, waitFor, type Upstream } from './proxy-helpers.js';
+import { backend, cannon, fetchRaw, freePort, load, routes, startProxy, startUpstream, type Upstream } from './proxy-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 let client: ProxyClient;
 let cleanup: () => Promise<void>;
@@ -87,7 +88,7 @@ void describe('drain', () => {
     const port = await freePort();
     assert.ok((await client.setRoutes('drain', routes(port, backend('v1', 1, [v1[0]!])))).ok);
     const slow = fetchRaw(`http://127.0.0.1:${port}/slow?ms=800`);
-    await waitFor('v1 to have the request in flight', async () => (await client.inflight('drain', 'v1')) === 1);
+    await waitFor(async () => (await client.inflight('drain', 'v1')) === 1, { what: 'v1 to have the request in flight' });
     // v1 leaves the table entirely.
     assert.ok((await client.setRoutes('drain', routes(port, backend('v2', 1, [v2[0]!])))).ok);
     const fresh = await fetchRaw(`http://127.0.0.1:${port}/`);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, closeLatch, openLatch, queuedApp, showItem, waitFinal } from './queue-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 const repos: TempRepo[] = [];
 const track = (r: TempRepo): TempRepo => (repos.push(r), r);
@@ -20,11 +21,7 @@ const isAncestor = (repo: TempRepo, a: string, b: string): boolean => spawnSync(
 const holdQueue = async (repo: TempRepo, blocker: string, id: string): Promise<void> => {
   closeLatch(repo);
   assert.equal((await repo.cli(['merge', blocker])).code, 0);
-  const deadline = Date.now() + 20_000;
-  while ((await showItem(repo, id)).item.state !== 'testing') {
-    if (Date.now() > deadline) throw new Error(`${id} never started testing`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(async () => (await showItem(repo, id)).item.state === 'testing', { what: `${id} to be under test`, interval: 100 });
 };
 
 describe('batches', () => {

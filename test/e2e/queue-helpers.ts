@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, ROOT, TempRepo } from './harness.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 /** The real npm advisories of test/fixtures/osv (see its README). */
 export const OSV_NPM = join(ROOT, 'test/fixtures/osv/npm');
@@ -106,15 +107,15 @@ export const showItem = async (repo: TempRepo, id: string): Promise<ItemJson> =>
 };
 
 /** Polls an item until it reaches a final state. */
-export const waitFinal = async (repo: TempRepo, id: string, timeoutMs = 60_000): Promise<ItemJson> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await showItem(repo, id);
-    if (['merged', 'refused', 'conflict', 'canceled'].includes(v.item.state)) return v;
-    if (Date.now() > deadline) throw new Error(`${id} is still ${v.item.state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
+export const waitFinal = (repo: TempRepo, id: string, timeoutMs = 60_000): Promise<ItemJson> =>
+  waitFor(
+    async () => {
+      const v = await showItem(repo, id);
+      if (['merged', 'refused', 'conflict', 'canceled'].includes(v.item.state)) return v;
+      throw new Error(`it is still ${v.item.state}`);
+    },
+    { what: `${id} to reach a final state`, timeout: timeoutMs, interval: 200 },
+  );
 
 /** A token-looking AWS key id, built here so that no credential sits in the source. */
 export const fakeAwsKey = (): string => ['AKIA', 'ZQ3DN7XQ', '5TPLR2WK'].join('');

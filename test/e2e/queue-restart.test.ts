@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, type TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, closeLatch, openLatch, queuedApp, showItem, waitFinal } from './queue-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 const repos: TempRepo[] = [];
 const track = (r: TempRepo): TempRepo => (repos.push(r), r);
@@ -15,15 +16,15 @@ after(async () => {
   for (const r of repos) await r.dispose();
 });
 
-const waitTesting = async (repo: TempRepo, id: string): Promise<void> => {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await showItem(repo, id);
-    if (v.item.state === 'testing' && v.item.runIds.length > 0) return;
-    if (Date.now() > deadline) throw new Error(`${id} is ${v.item.state}, not under test`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const waitTesting = (repo: TempRepo, id: string): Promise<true> =>
+  waitFor(
+    async () => {
+      const v = await showItem(repo, id);
+      if (v.item.state === 'testing' && v.item.runIds.length > 0) return true;
+      throw new Error(`it is ${v.item.state}, not under test`);
+    },
+    { what: `${id} to be under test`, interval: 100 },
+  );
 
 const alive = (pid: number): boolean => {
   try {
@@ -44,7 +45,7 @@ describe('the queue survives', () => {
     await waitTesting(repo, 'q1');
     const pid = (JSON.parse(readFileSync(join(repo.dir, '.slipway', 'server.json'), 'utf8')) as { pid: number }).pid;
     process.kill(pid, 'SIGKILL');
-    while (alive(pid)) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => !alive(pid), { what: 'the killed control plane to exit' });
     assert.equal(canonicalMain(repo), git(repo.dir, 'rev-parse', 'main'), 'main did not move');
     openLatch(repo);
     // Any command starts a new control plane, which resumes the queue.
@@ -117,13 +118,13 @@ describe('continuous deployment', () => {
     const r = await repo.cli(['merge', 'shipped', '--wait']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const v = await showItem(repo, 'q1');
-    const deadline = Date.now() + 30_000;
-    let staging: { trigger: string; digest: string; commit: string; status: string }[] = [];
-    while (Date.now() < deadline) {
-      staging = JSON.parse((await repo.cli(['history', 'staging', '--json'])).stdout) as typeof staging;
-      if (staging[0]?.status === 'succeeded') break;
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    const staging = await waitFor(
+      async () => {
+        const h = JSON.parse((await repo.cli(['history', 'staging', '--json'])).stdout) as { trigger: string; digest: string; commit: string; status: string }[];
+        return h[0]?.status === 'succeeded' ? h : undefined;
+      },
+      { what: 'the automatic staging deployment to succeed', interval: 200 },
+    );
     assert.equal(staging.length, 1);
     assert.equal(staging[0]?.trigger, 'auto');
     assert.equal(staging[0]?.status, 'succeeded');

@@ -44,6 +44,12 @@ async function storeHandArchive(entries: HandEntry[]): Promise<string> {
   return digest;
 }
 
+/**
+ * The start timeout of the apps that never get healthy: long enough that the first probes are
+ * made even on a loaded machine (the verdict names the last one), short enough to wait out.
+ */
+const START_TIMEOUT_MS = 3000;
+
 const failed = (r: StartResult): Exclude<StartResult, { ok: true }> => {
   assert.ok(!r.ok, 'the start should have failed');
   return r;
@@ -89,9 +95,9 @@ void describe('process runtime: bad input', () => {
 
   void test('an app that never listens times out, is stopped, and the message says where it was probed', () =>
     withRuntime(async (rt) => {
-      const r = failed(await rt.start(appSpec(h.ref(2, 'bad'), { instances: 2, vars: { NO_LISTEN: '1' }, health: { path: '/ready', intervalMs: 20, timeoutMs: 100, startTimeoutMs: 600 } })));
+      const r = failed(await rt.start(appSpec(h.ref(2, 'bad'), { instances: 2, vars: { NO_LISTEN: '1' }, health: { path: '/ready', intervalMs: 20, timeoutMs: 100, startTimeoutMs: START_TIMEOUT_MS } })));
       assert.equal(r.reason, 'timeout');
-      assert.match(r.message, /no 2xx answer to GET \/ready on 127\.0\.0\.1:\d+ within the start timeout \(600 ms; last probe: connection refused\); does the app listen on \$PORT\?/);
+      assert.match(r.message, new RegExp(String.raw`no 2xx answer to GET \/ready on 127\.0\.0\.1:\d+ within the start timeout \(${START_TIMEOUT_MS} ms; last probe: connection refused\); does the app listen on \$PORT\?`));
       assert.deepEqual(rt.list('bad'), []);
       assert.deepEqual(runFiles('bad'), []);
       const logs = readdirSync(join(h.home, 'logs', 'bad')).map((f) => readFileSync(join(h.home, 'logs', 'bad', f), 'utf8')).join('');
@@ -100,9 +106,9 @@ void describe('process runtime: bad input', () => {
 
   void test('an app whose health check answers 503 is "unhealthy", naming the status', () =>
     withRuntime(async (rt) => {
-      const r = failed(await rt.start(appSpec(h.ref(3, 'bad'), { vars: { HEALTH_STATUS: '503' }, health: { path: '/healthz', intervalMs: 20, timeoutMs: 100, startTimeoutMs: 500 } })));
+      const r = failed(await rt.start(appSpec(h.ref(3, 'bad'), { vars: { HEALTH_STATUS: '503' }, health: { path: '/healthz', intervalMs: 20, timeoutMs: 100, startTimeoutMs: START_TIMEOUT_MS } })));
       assert.equal(r.reason, 'unhealthy');
-      assert.match(r.message, /GET \/healthz answered 503, not 2xx, until the start timeout \(500 ms\)/);
+      assert.match(r.message, new RegExp(String.raw`GET \/healthz answered 503, not 2xx, until the start timeout \(${START_TIMEOUT_MS} ms\)`));
       assert.ok(r.lastLines.some((l) => l.startsWith('listening on')), r.lastLines.join('\n'));
       assert.deepEqual(rt.list('bad'), []);
     }));

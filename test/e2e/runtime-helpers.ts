@@ -132,16 +132,6 @@ export function getJson(port: number, path = '/'): Promise<Record<string, unknow
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` every 20 ms until it is true or `ms` passed. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await sleep(20);
-  }
-  return check();
-}
-
 export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { createProcessRuntime } from '../../src/adapters/runtime/process/index.js';
 import { MASK } from '../../src/runtime-shim/mask.js';
 import type { InstanceInfo, Runtime, RuntimeEvent, StartResult } from '../../src/ports/runtime.js';
-import { alive, appHome, appSpec, eventually, getJson, sleep, type AppHome } from './runtime-helpers.js';
+import { alive, appHome, appSpec, getJson, sleep, type AppHome } from './runtime-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -85,7 +86,7 @@ void describe('process runtime', () => {
       for (let crash = 1; crash <= 2; crash++) {
         const pid = rt.list('staging', 2)[0]?.pid ?? 0;
         process.kill(pid, 'SIGKILL');
-        assert.ok(await eventually(() => events.filter((e) => e.kind === 'instance.healthy').length === crash + 1, 10_000), `healthy after crash ${crash}`);
+        await waitFor(() => events.filter((e) => e.kind === 'instance.healthy').length === crash + 1, { what: `healthy after crash ${crash}` });
       }
       const crashed = events.filter((e) => e.kind === 'instance.crashed');
       assert.deepEqual(crashed.map((e) => e.kind === 'instance.crashed' && e.signal), ['SIGKILL', 'SIGKILL']);
@@ -135,7 +136,7 @@ void describe('process runtime', () => {
         assert.deepEqual(events, [], 'nothing restarted');
         for (const i of instances) assert.doesNotMatch(readFileSync(i.log, 'utf8'), /restarting/);
         await rt.stop('production', 7);
-        for (const i of instances) assert.ok(await eventually(() => !alive(i.pid)), 'stopped by the new control plane');
+        for (const i of instances) await waitFor(() => !alive(i.pid), { what: `${i.id} stopped by the new control plane` });
       });
     } finally {
       loading = false;
@@ -150,7 +151,7 @@ void describe('process runtime', () => {
       assert.ok(i !== undefined);
       const { shimPid } = JSON.parse(readFileSync(join(h.home, 'run', 'staging', `${i.id}.json`), 'utf8')) as { shimPid: number };
       process.kill(shimPid, 'SIGKILL');
-      assert.ok(await eventually(() => events.some((e) => e.kind === 'instance.crashed')));
+      await waitFor(() => events.some((e) => e.kind === 'instance.crashed'), { what: 'the lost shim reported as a crash' });
       const crashed = events.find((e) => e.kind === 'instance.crashed');
       assert.ok(crashed?.kind === 'instance.crashed' && crashed.lastLines[0] === "slipway: the instance's shim is gone");
       assert.equal(rt.list('staging', 6)[0]?.state, 'crashed');
@@ -195,9 +196,9 @@ void describe('process runtime', () => {
         secretValues: [extra],
       })));
       assert.ok(i !== undefined);
-      assert.ok(await eventually(() => readFileSync(i.log, 'utf8').split(' end\n').length === 4), 'all three secrets printed');
+      await waitFor(() => readFileSync(i.log, 'utf8').split(' end\n').length === 4, { what: 'all three secrets printed' });
       process.kill(i.pid, 'SIGKILL'); // a crash record holds the last lines too
-      assert.ok(await eventually(() => rt.list('staging', 5)[0]?.state === 'healthy' && rt.list('staging', 5)[0]?.restarts === 1, 10_000));
+      await waitFor(() => rt.list('staging', 5)[0]?.state === 'healthy' && rt.list('staging', 5)[0]?.restarts === 1, { what: 'the app healthy again after its crash' });
       const log = readFileSync(i.log, 'utf8');
       const masked = MASK.replace(/\*/g, '\\*');
       assert.match(log, new RegExp(` out plain ${masked}$`, 'm'));

@@ -213,17 +213,6 @@ export const postAlert = async (repo: TempRepo, body: string, headers: Record<st
   return { status: r.status, body: await r.text() };
 };
 
-/** Polls `check` every 100 ms until it returns a value, or throws after `timeoutMs`. */
-export const eventually = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-};
-
 export interface DeploymentEvent {
   seq: number;
   at: string;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TempRepo } from './harness.js';
 import { envStatus, get, history } from './deploy-harness.js';
-import { alertPayload, appYamlHead, buildVariant, deploymentLog, eventually, postAlert, signatureValid, startReceiver, steadyTraffic, type DeploymentEvent } from './verification-helpers.js';
+import { alertPayload, appYamlHead, buildVariant, deploymentLog, postAlert, signatureValid, startReceiver, steadyTraffic, type DeploymentEvent } from './verification-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 const TOKEN = 'alert-token-for-tests-0123456789';
 const SECRET = 'hook-secret-for-tests-abcdef';
@@ -276,10 +277,10 @@ describe('verification and automatic rollback', () => {
     assert.equal(answer.actions[0]?.env, 'alerted');
     assert.equal(answer.actions[0]?.action, 'rolled_back');
     const rollbackId = answer.actions[0]?.deployment ?? '';
-    const done = await eventually('the alert rollback to finish', async () => {
+    const done = await waitFor(async () => {
       const h = await history(repo, 'alerted');
       return h.find((x) => x.id === rollbackId && x.finished_at) ? h : undefined;
-    });
+    }, { what: 'the alert rollback to finish', interval: 200 });
     assert.equal(done[0]?.trigger, 'rollback');
     assert.equal(done[0]?.status, 'succeeded');
     const undone = done.find((x) => x.id === second.d.id);
@@ -320,10 +321,10 @@ describe('verification and automatic rollback', () => {
     const rolledBack = h.find((x) => x.status === 'rolled_back' && x.digest === digests.bad && !x.forced);
     assert.ok(succeeded && rolledBack);
     for (const [id, event] of [[succeeded.id, 'succeeded'], [rolledBack.id, 'rolled_back']] as const) {
-      const attempts = await eventually(`the ${event} notification of ${id} delivered`, () => {
+      const attempts = await waitFor(() => {
         const mine = receiver.deliveries.filter((x) => (JSON.parse(x.body) as { deployment: { id: string; env: string } }).deployment.id === id && x.body.includes('"env":"staging"'));
         return mine.some((x) => x.answered === 200) ? mine : undefined;
-      }, 30_000);
+      }, { what: `the ${event} notification of ${id} delivered`, timeout: 30_000 });
       assert.equal(attempts.length, 2, 'a failed attempt, then one retry');
       assert.deepEqual(attempts.map((a) => a.answered), [503, 200]);
       assert.equal(attempts[0]?.headers['x-slipway-delivery'], attempts[1]?.headers['x-slipway-delivery'], 'one delivery id across retries');

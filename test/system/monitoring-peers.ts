@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../src/test-support/wait.js';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
@@ -51,19 +52,16 @@ const startPeer = async (name: string, bin: string, args: string[], dir: string,
       }
     },
   };
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}:\n${peer.log().slice(-2000)}`);
-    try {
-      const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (r.ok) return peer;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  await peer.stop();
-  throw new Error(`${name} was not ready within 20 s:\n${peer.log().slice(-2000)}`);
+  // An exit ends the wait at once; a refused connection (not listening yet) only means "not yet".
+  const ready = await waitFor(
+    async () => (child.exitCode !== null ? 'exited' : (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok ? 'ready' : undefined),
+    { what: `${name} to be ready`, timeout: 20_000, interval: 100 },
+  ).catch(async (e: unknown) => {
+    await peer.stop();
+    throw new Error(`${e instanceof Error ? e.message : String(e)}:\n${peer.log().slice(-2000)}`);
+  });
+  if (ready === 'exited') throw new Error(`${name} exited with code ${child.exitCode}:\n${peer.log().slice(-2000)}`);
+  return peer;
 };
 
 /**

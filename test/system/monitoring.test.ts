@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TempRepo } from '../e2e/harness.js';
 import { envStatus, history } from '../e2e/deploy-harness.js';
 import { freePort } from '../e2e/proxy-helpers.js';
-import { apiBase, appYamlHead, buildVariant, deploymentLog, eventually, steadyTraffic, type Traffic } from '../e2e/verification-helpers.js';
+import { apiBase, appYamlHead, buildVariant, deploymentLog, steadyTraffic, type Traffic } from '../e2e/verification-helpers.js';
+import { waitFor } from '../../src/test-support/wait.js';
 import { missingPeers, queryValue, startAlertmanager, startPrometheus, type Peer } from './monitoring-peers.js';
 
 const TOKEN = 'system-test-alert-token-5f2c9a';
@@ -95,7 +96,7 @@ describe('monitoring with the real Prometheus and Alertmanager', { skip: skip ??
       ].join('\n'),
     });
     // Prometheus sees the proxy before any test relies on it.
-    await eventually('Prometheus to scrape the proxy', async () => ((await queryValue(prometheus?.url ?? '', 'up{job="slipway-proxy"}')) === 1 ? true : undefined), 20_000);
+    await waitFor(async () => ((await queryValue(prometheus?.url ?? '', 'up{job="slipway-proxy"}')) === 1 ? true : undefined), { what: 'Prometheus to scrape the proxy', timeout: 20_000 });
   });
 
   after(async () => {
@@ -115,15 +116,14 @@ describe('monitoring with the real Prometheus and Alertmanager', { skip: skip ??
     // fires, Alertmanager posts, Slipway rolls back to v1.
     const started = Date.now();
     let rolledBack: Awaited<ReturnType<typeof history>> | undefined;
-    const watching = eventually(
-      'the alert chain to roll production back',
+    const watching = waitFor(
       async () => {
         const h = await history(repo, 'production');
         const undone = h.find((x) => x.id === v2.d.id && x.status === 'rolled_back');
         const rollback = h[0]?.trigger === 'rollback' && h[0].finished_at ? h[0] : undefined;
         return undone && rollback ? (rolledBack = h) : undefined;
       },
-      60_000,
+      { what: 'the alert chain to roll production back', timeout: 60_000, interval: 100 },
     ).catch((e: unknown) => {
       throw new Error(`${e instanceof Error ? e.message : String(e)}\n${peerLogs()}`);
     });

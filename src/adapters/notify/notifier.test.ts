@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNotifier, verifySignature, type DeploymentNotice } from './index.js';
 import type { Deployment } from '../../core/deployment/types.js';
+import { waitFor } from '../../test-support/wait.js';
 
 const SECRET = 'n0tify-k3y';
 const FAST = { attempts: 5, baseDelayMs: 5 };
@@ -147,7 +148,7 @@ describe('createNotifier', () => {
     const returned = n.notify({ ...notice, event: 'succeeded' });
     assert.equal(returned, undefined);
     assert.equal(n.pending(), 1);
-    while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => held !== undefined && held.length > 0, { what: 'the receiver to hold the request', interval: 5 });
     assert.equal(n.pending(), 1, 'still waiting for the answer');
     held.splice(0).forEach((release) => release());
     held = undefined;
@@ -183,7 +184,7 @@ describe('createNotifier', () => {
     plan = [503, 503, 503, 503, 503];
     const n = createNotifier({ targets: [{ url, events: ['rolled_back'] }], resolveSecret: () => undefined, retry: { attempts: 5, baseDelayMs: 60_000 } });
     n.notify(notice);
-    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => received.length > 0, { what: 'the first attempt to arrive', interval: 5 });
     await n.close();
     n.notify(notice);
     const results = await n.drain();

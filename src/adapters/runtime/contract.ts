@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SlipwayError } from '../../core/errors.js';
 import type { InstanceInfo, InstanceSpec, ReleaseRef, Runtime, RuntimeEvent } from '../../ports/runtime.js';
+import { waitFor } from '../../test-support/wait.js';
 
 /** What an adapter's test gives the contract: a world with one stored artifact, and ways to poke it. */
 export interface RuntimeFixture {
@@ -29,17 +30,6 @@ export interface RuntimeFixture {
   dispose(): void | Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds, at most `ms` (a bound for slow machines, not a timing claim). */
-async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await sleep(10);
-  }
-  return check();
-}
 
 export function runtimeContract(label: string, makeFixture: () => RuntimeFixture | Promise<RuntimeFixture>): void {
   const spec = (f: RuntimeFixture, ref: ReleaseRef, over: Partial<InstanceSpec> = {}): InstanceSpec => ({
@@ -125,7 +115,7 @@ export function runtimeContract(label: string, makeFixture: () => RuntimeFixture
       assert.ok(r.ok);
       const before = r.instances[0] as InstanceInfo;
       await f.crash(before);
-      assert.ok(await eventually(() => kinds(events, before.id).includes('instance.healthy') && kinds(events, before.id).filter((k) => k === 'instance.healthy').length === 2));
+      await waitFor(() => kinds(events, before.id).filter((k) => k === 'instance.healthy').length === 2, { what: 'the crashed instance healthy again' });
       assert.deepEqual(kinds(events, before.id), ['instance.started', 'instance.healthy', 'instance.crashed', 'instance.restarted', 'instance.healthy']);
       const restarted = events.find((e) => e.kind === 'instance.restarted');
       assert.ok(restarted?.kind === 'instance.restarted' && restarted.attempt === 1 && restarted.backoffMs > 0);
@@ -177,10 +167,10 @@ export function runtimeContract(label: string, makeFixture: () => RuntimeFixture
         assert.deepEqual(events.filter((e) => e.kind !== 'instance.healthy'), []);
         // Supervision carries on under the new control plane.
         await f.crash(adopted[0] as InstanceInfo);
-        assert.ok(await eventually(() => events.some((e) => e.kind === 'instance.restarted')));
+        await waitFor(() => events.some((e) => e.kind === 'instance.restarted'), { what: 'the adopted instance restarted after its crash' });
         await next.stop('staging', 1);
         assert.deepEqual(next.list('staging'), []);
-        for (const i of r.instances) assert.ok(await eventually(async () => (await f.ask(i)) === null));
+        for (const i of r.instances) await waitFor(async () => (await f.ask(i)) === null, { what: `${i.id} to stop answering` });
         assert.deepEqual(await next.adopt(r.instances, () => spec(f, ref)), [], 'stopped instances are not adopted');
       } finally {
         await next.close({ stopInstances: true });
