@@ -23,6 +23,10 @@ if (want('verification')) {
   const { benchVerification } = await import('./verification.mjs');
   results.verification = await benchVerification({});
 }
+if (want('mask')) {
+  const { benchMask } = await import('./mask.mjs');
+  results.mask = await benchMask({});
+}
 if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   const { benchProxy } = await import('./proxy.mjs');
   results.proxy = await benchProxy({});

@@ -106,6 +106,85 @@ describe('createMasker: forms', () => {
   });
 });
 
+describe('createMasker: the encodings apps use', () => {
+  // A value with every character class the encoders treat differently: reserved URL characters,
+  // a space, HTML specials, non-ASCII.
+  const value = 'p/ss w:rd&<"\'>?é=9fQ2xLr8';
+  const mv = createMasker([value]);
+  const wholly = (out: string, prefix: string): void => assert.equal(out, `${prefix}${MASK}`);
+
+  test('percent-encoding: either case, the forms that keep `/` (encodeURI, Python quote), + for spaces, every byte encoded', () => {
+    const component = encodeURIComponent(value);
+    const lower = (s: string): string => s.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase());
+    const everyByte = [...Buffer.from(value)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    // Python's quote(): RFC 3986 unreserved characters and `/` stay, everything else is %XX.
+    const pythonQuote = [...value].map((c) => (/[A-Za-z0-9\-_.~/]/.test(c) ? c : [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))).join('');
+    assert.ok(encodeURI(value).includes('/') && pythonQuote.includes('/') && !component.includes('/'));
+    for (const enc of [component, lower(component), component.replace(/%20/g, '+'), encodeURI(value), lower(encodeURI(value)), pythonQuote, lower(pythonQuote), everyByte, everyByte.toUpperCase()]) {
+      wholly(mv.mask(`GET /?p=${enc}`), 'GET /?p=');
+    }
+  });
+
+  test('JSON with `\\/` (PHP) and with \\u escapes in either case', () => {
+    const json = JSON.stringify(value).slice(1, -1);
+    const phpJson = json.replace(/\//g, '\\/');
+    for (const enc of [phpJson, phpJson.replace(/é/g, '\\u00e9'), phpJson.replace(/é/g, '\\u00E9')]) {
+      assert.equal(mv.mask(`{"p":"${enc}"}`), `{"p":"${MASK}"}`, enc);
+    }
+  });
+
+  test('HTML entities: named, decimal and hex references (either case), as the common escapers write them', () => {
+    const named = (apos: string, quot = '&quot;'): string => value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': quot, "'": apos })[c] ?? c);
+    const dec = [...value].map((c) => `&#${c.codePointAt(0)};`).join('');
+    const hexRef = [...value].map((c) => `&#x${(c.codePointAt(0) ?? 0).toString(16)};`).join('');
+    for (const enc of [named('&#39;'), named('&#x27;'), named('&#039;'), named('&#39;', '&#34;'), named('&apos;'), dec, hexRef, hexRef.toUpperCase().replace(/&#X/g, '&#x')]) {
+      wholly(mv.mask(`<input value="${enc}`), '<input value="');
+    }
+  });
+
+  test('hex in either case, also inside a longer hex dump', () => {
+    const hex = Buffer.from(value).toString('hex');
+    for (const enc of [hex, hex.toUpperCase()]) wholly(mv.mask(`bytes: ${enc}`), 'bytes: ');
+    assert.equal(mv.mask(`00ff${hex}ff00`), `00ff${MASK}ff00`);
+  });
+
+  test('base64 of the UTF-16LE bytes (PowerShell -EncodedCommand), at every alignment', () => {
+    const utf16 = Buffer.from(value, 'utf16le');
+    wholly(mv.mask(`-EncodedCommand ${utf16.toString('base64')}`), '-EncodedCommand ');
+    for (let before = 0; before < 3; before++) {
+      const encoded = Buffer.concat([Buffer.alloc(before * 2, 0x41), utf16]).toString('base64');
+      const core = base64Core(encoded, before * 2, before * 2 + utf16.length);
+      assert.ok(!mv.mask(encoded).includes(core), `before=${before}`);
+    }
+  });
+
+  /** `body` base64-encoded and wrapped at `width` columns with `eol`, as MIME (76) and PEM (64) do. */
+  const wrapped = (body: Buffer, width: number, eol: string): string => body.toString('base64').replace(new RegExp(`.{${width}}(?=.)`, 'g'), `$&${eol}`);
+
+  test('base64 wrapped at 76 columns (MIME) or 64 (PEM), the value at every offset of the stream, LF or CRLF', () => {
+    for (const [width, eol] of [[76, '\r\n'], [76, '\n'], [64, '\n']] as const) {
+      for (let before = 0; before < 80; before++) {
+        const body = Buffer.concat([Buffer.alloc(before, 0x41), Buffer.from(value), Buffer.alloc(40, 0x5a)]);
+        const text = `Content-Transfer-Encoding: base64${eol}${eol}${wrapped(body, width, eol)}${eol}`;
+        const out = mv.mask(text);
+        const core = base64Core(body.toString('base64'), before, before + Buffer.byteLength(value));
+        const unwrapped = out.replace(/\r?\n/g, '');
+        for (let k = 0; k + 6 <= core.length; k++) assert.ok(!unwrapped.includes(core.slice(k, k + 6)), `width=${width} before=${before}: ${core.slice(k, k + 6)} left in ${out}`);
+        assert.equal(out.split('\n').length, text.split('\n').length, 'the line structure is kept');
+        assert.equal(streamed(mv, [...text]), out, 'the same when streamed a character at a time');
+      }
+    }
+  });
+
+  test('a line break is crossed only inside a wrapped block: an ordinary line that ends like a form is not held back', () => {
+    const b64 = Buffer.from(value).toString('base64');
+    const s = mv.stream();
+    assert.equal(s.push(`ends with ${b64.slice(0, 3)}\n`), `ends with ${b64.slice(0, 3)}\n`);
+    assert.equal(s.push(`${b64.slice(3)} next\n`), `${b64.slice(3)} next\n`);
+    assert.equal(s.end(), '');
+  });
+});
+
 describe('createMasker: streams', () => {
   const text = `before ${secret} after`;
 

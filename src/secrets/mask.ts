@@ -1,66 +1,22 @@
-// Masks secret values in everything Slipway writes or shows: the value, each line of a
-// multi-line value, and the forms a value takes on its way through programs (base64 at any
-// alignment, JSON- and URL-escaped), also when a value is split across output chunks.
+// Masks secret values in everything Slipway writes or shows, in every form of mask-forms.ts, also
+// when a value is split across output chunks, and base64 or hex wrapped across lines (MIME at 76
+// columns, PEM at 64, `xxd -p` at 60).
 //
 // Decisions: a match becomes `****` (the name is not shown: a base64 fragment or a single line
-// would be mislabelled, and the mark must not help guess anything). Forms shorter than
-// MIN_MASKED_LENGTH (4) characters are not masked: a 1–3 character "secret" would blank out
-// ordinary words and numbers everywhere and is not a secret worth the name. Limits: base64
-// wrapped across lines (MIME, PEM of a whole value) and encodings other than those below are
-// not recognised.
+// would be mislabelled, and the mark must not help guess anything); a wrapped match becomes one
+// `****` per line, so that line structure is kept. Forms shorter than MIN_MASKED_LENGTH (4)
+// characters are not masked: a 1–3 character "secret" would blank out ordinary words and numbers
+// everywhere and is not a secret worth the name. What cannot be masked is listed in
+// docs/config-and-secrets.md.
 
+import { formsOfValue } from './mask-forms.js';
+
+export { MIN_MASKED_LENGTH } from './mask-forms.js';
 export const MASK = '****';
-export const MIN_MASKED_LENGTH = 4;
-
-const jsonEscape = (s: string): string => JSON.stringify(s).slice(1, -1);
-const jsonAsciiEscape = (s: string): string => jsonEscape(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-const urlSafe = (b64: string): string => b64.replace(/\+/g, '-').replace(/\//g, '_');
-
-/**
- * The base64 forms of `bytes`: standalone (padded and not), and for each of the three
- * alignments the value can have inside a longer base64 stream, the characters that depend on
- * its bytes alone — in the standard and the url-safe alphabet.
- */
-function base64Forms(bytes: Buffer): string[] {
-  const whole = bytes.toString('base64');
-  const out = [whole, whole.replace(/=+$/, '')];
-  for (const offset of [0, 1, 2]) {
-    const enc = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
-    // Characters before `first` mix in the unknown bytes before the value; those from `end` on, the bytes after it.
-    const first = [0, 2, 3][offset] ?? 0;
-    const end = Math.floor((8 * (offset + bytes.length)) / 6);
-    out.push(enc.slice(first, end));
-  }
-  return [...out, ...out.map(urlSafe)];
-}
-
-function urlForms(s: string): string[] {
-  try {
-    const enc = encodeURIComponent(s);
-    return [enc, enc.replace(/%20/g, '+')];
-  } catch {
-    return []; // a lone surrogate cannot be URL-encoded, so it never appears that way
-  }
-}
 
 /** Every form of one value that is masked, longest first, each at least MIN_MASKED_LENGTH long. */
 export function secretForms(value: string): string[] {
-  const bases = new Set<string>([value]);
-  if (value.includes('\n')) {
-    bases.add(value.replace(/\r?\n/g, '\r\n')); // what a terminal makes of it
-    for (const line of value.split('\n')) bases.add(line.replace(/\r$/, ''));
-  }
-  const forms = new Set<string>();
-  for (const s of bases) {
-    if (s.length < MIN_MASKED_LENGTH) continue;
-    forms.add(s);
-    forms.add(jsonEscape(s));
-    forms.add(jsonAsciiEscape(s));
-    forms.add(jsonEscape(jsonEscape(s))); // JSON inside a JSON string, common in structured logs
-    for (const f of urlForms(s)) forms.add(f);
-    for (const f of base64Forms(Buffer.from(s, 'utf8'))) forms.add(f);
-  }
-  return [...forms].filter((f) => f.length >= MIN_MASKED_LENGTH).sort((a, b) => b.length - a.length);
+  return [...formsOfValue(value).all].sort((a, b) => b.length - a.length);
 }
 
 export interface MaskStream {
@@ -79,87 +35,152 @@ export interface Masker {
   readonly forms: number;
 }
 
+/** Line widths at which encoders wrap: MIME base64 (RFC 2045), PEM (RFC 7468), `xxd -p`. */
+const WRAP_WIDTHS = new Set([76, 64, 60]);
+/** Context a stream keeps before its held text, so that a wrapped line's width can be checked. */
+const CONTEXT = 80;
+const LF = 10;
+const CR = 13;
+/** Base64 (both alphabets, padding) and hex characters. */
+const isEncodedChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61 || c === 45 || c === 95;
+
+/** True when the line ending at `end` (where a line break starts) is a full line of a wrapped block. */
+function wrappedLineEndsAt(text: string, end: number): boolean {
+  let start = end;
+  while (start > 0 && isEncodedChar(text.charCodeAt(start - 1))) start--;
+  return (start === 0 || text.charCodeAt(start - 1) === LF) && WRAP_WIDTHS.has(end - start);
+}
+
+/** A match result: the length of text matched, NONE, or MORE when the text ends while it still matches. */
+const NONE = 0;
+const MORE = -1;
+
+/** Matches form `f` at `i`, crossing line breaks of a wrapped block when `wrap`. */
+function matchForm(text: string, i: number, f: string, wrap: boolean): number {
+  if (text.startsWith(f, i)) return f.length;
+  const n = text.length;
+  let j = i;
+  for (let k = 0; k < f.length; ) {
+    if (j >= n) return MORE;
+    const c = text.charCodeAt(j);
+    if (c === f.charCodeAt(k)) {
+      j++;
+      k++;
+    } else if (wrap && k > 0 && (c === LF || c === CR)) {
+      if (!wrappedLineEndsAt(text, j)) return NONE;
+      if (c === CR) {
+        if (j + 1 >= n) return MORE;
+        if (text.charCodeAt(j + 1) !== LF) return NONE;
+        j++;
+      }
+      j++;
+    } else {
+      return NONE;
+    }
+  }
+  return j - i;
+}
+
+/** `****` for a wrapped match: one per line, keeping the line breaks. */
+const maskedLines = (piece: string): string => piece.replace(/[^\r\n]+/g, MASK);
+
 /**
  * A masker for the given secret values (`createMasker(Object.values(resolved.values))`).
  * Scanning is one pass over the text with a two-character prefilter, so cost grows with the
  * text, hardly with the number of secrets.
  */
 export function createMasker(values: readonly string[]): Masker {
-  const all = [...new Set(values.flatMap(secretForms))].sort((a, b) => b.length - a.length);
-  const maxLen = all[0]?.length ?? 0;
-  // Forms by their first two characters (all forms have at least four), longest first.
+  const all = new Set<string>();
+  const wrappable = new Set<string>();
+  for (const v of new Set(values)) {
+    const f = formsOfValue(v);
+    for (const x of f.all) all.add(x);
+    for (const x of f.wrappable) wrappable.add(x);
+  }
+  const sorted = [...all].sort((a, b) => b.length - a.length);
+  // Forms by their first two characters (all forms have at least four), longest first; a
+  // wrappable form also under its first character followed by a line break.
   const byPair = new Map<number, string[]>();
-  const byFirst = new Map<number, string[]>();
+  const byFirst = new Set<number>();
   const filter = new Uint8Array(1 << 16);
-  for (const f of all) {
-    const c0 = f.charCodeAt(0);
-    const c1 = f.charCodeAt(1);
+  const index = (c0: number, c1: number, f: string): void => {
     const pair = c0 * 0x10000 + c1;
-    byPair.set(pair, [...(byPair.get(pair) ?? []), f]);
-    byFirst.set(c0, [...(byFirst.get(c0) ?? []), f]);
+    const list = byPair.get(pair);
+    if (list) list.push(f);
+    else byPair.set(pair, [f]);
     filter[((c0 & 0xff) << 8) | (c1 & 0xff)] = 1;
+  };
+  for (const f of sorted) {
+    const c0 = f.charCodeAt(0);
+    byFirst.add(c0);
+    index(c0, f.charCodeAt(1), f);
+    if (wrappable.has(f)) {
+      index(c0, LF, f);
+      index(c0, CR, f);
+    }
   }
 
-  /** Length of the longest form at `i`, or 0. */
-  const matchAt = (text: string, i: number): number => {
+  /** The length of the form matched last: a longer match crossed line breaks. */
+  let formLength = 0;
+  /** Length of the longest form at `i`, NONE, or MORE (unless `final`) when the text ends too soon to tell. */
+  const matchAt = (text: string, i: number, final: boolean): number => {
     const c0 = text.charCodeAt(i);
+    if (i + 1 >= text.length) return !final && byFirst.has(c0) ? MORE : NONE;
     const c1 = text.charCodeAt(i + 1);
-    if (filter[((c0 & 0xff) << 8) | (c1 & 0xff)] === 0) return 0;
+    if (filter[((c0 & 0xff) << 8) | (c1 & 0xff)] === 0) return NONE;
     const list = byPair.get(c0 * 0x10000 + c1);
-    if (list) for (const f of list) if (text.startsWith(f, i)) return f.length;
-    return 0;
-  };
-
-  /** True when the text from `i` to its end is a proper prefix of some form: the next chunk decides. */
-  const couldStart = (text: string, i: number): boolean => {
-    const rest = text.length - i;
-    const list = byFirst.get(text.charCodeAt(i));
-    if (!list) return false;
-    outer: for (const f of list) {
-      if (f.length <= rest) break; // longest first: the remaining ones are complete in the text
-      for (let k = 1; k < rest; k++) if (f.charCodeAt(k) !== text.charCodeAt(i + k)) continue outer;
-      return true;
+    if (list) {
+      for (const f of list) {
+        const r = matchForm(text, i, f, wrappable.has(f));
+        formLength = f.length;
+        if (r > 0 || (r === MORE && !final)) return r;
+      }
     }
-    return false;
+    return NONE;
   };
 
-  /** Masks `text`; unless `final`, stops where a secret could begin but the text ends first. */
-  const scan = (text: string, final: boolean): { out: string; rest: string } => {
+  /**
+   * Masks `text` from `from` on (what comes before is context only); unless `final`, stops where
+   * a secret could begin but the text ends first, and returns that position as `held`.
+   */
+  const scan = (text: string, from: number, final: boolean): { out: string; held: number } => {
     const n = text.length;
-    const tail = final ? n : n - maxLen + 1;
     let out = '';
-    let emitted = 0;
-    let i = 0;
+    let emitted = from;
+    let i = from;
     while (i < n) {
-      if (i >= tail && couldStart(text, i)) return { out: out + text.slice(emitted, i), rest: text.slice(i) };
-      const len = matchAt(text, i);
+      const len = matchAt(text, i, final);
+      if (len === MORE) return { out: out + text.slice(emitted, i), held: i };
       if (len > 0) {
-        out += text.slice(emitted, i) + MASK;
+        out += text.slice(emitted, i) + (len === formLength ? MASK : maskedLines(text.slice(i, i + len)));
         i += len;
         emitted = i;
       } else {
         i++;
       }
     }
-    return { out: out + text.slice(emitted), rest: '' };
+    return { out: out + text.slice(emitted), held: n };
   };
 
   return {
-    forms: all.length,
-    mask: (text) => (all.length === 0 ? text : scan(text, true).out),
+    forms: sorted.length,
+    mask: (text) => (sorted.length === 0 ? text : scan(text, 0, true).out),
     stream() {
+      let context = '';
       let held = '';
+      const run = (chunk: string, final: boolean): string => {
+        const text = context + held + chunk;
+        const r = scan(text, context.length, final);
+        context = text.slice(Math.max(0, r.held - CONTEXT), r.held);
+        held = text.slice(r.held);
+        return r.out;
+      };
       return {
-        push(chunk) {
-          if (all.length === 0) return chunk;
-          const r = scan(held + chunk, false);
-          held = r.rest;
-          return r.out;
-        },
+        push: (chunk) => (sorted.length === 0 ? chunk : run(chunk, false)),
         end() {
-          const r = scan(held, true);
-          held = '';
-          return r.out;
+          const out = run('', true);
+          context = '';
+          return out;
         },
       };
     },

@@ -1,8 +1,10 @@
 // The leak test of SPEC §12: secrets with recognisable random values go through everything —
-// a pipeline step that echoes them (also split across writes), an app that prints them in plain,
-// base64 and JSON-escaped forms and multi-line, a config change whose deployment fails with one in
-// its error — and then no file under .slipway/, no log, no --json output and no artifact holds any
-// of them in any of those forms. The app and the step prove they received the real values.
+// a pipeline step that echoes them (also split across writes, base64 wrapped by coreutils, hex), an
+// app that prints them in plain, base64 and JSON-escaped forms and multi-line, percent-encoded
+// (lower case, every byte, keeping `/`), as PHP's JSON (`\/`), as HTML entities, hex, UTF-16LE
+// base64 and inside a MIME body wrapped at 76 columns, a config change whose deployment fails with
+// one in its error — and then no file under .slipway/, no log, no --json output and no artifact
+// holds any of them in any of those forms. The app and the step prove they received the real values.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,7 +18,34 @@ const hex = (n: number): string => randomBytes(n).toString('hex');
 const APP_TOKEN = `apptok-${hex(12)}`;
 const APP_MULTI = `multi-first-${hex(6)}\nmulti-second-${hex(6)}`;
 const CI_TOKEN = `citok-${hex(12)}`;
+// Characters every encoder treats differently: reserved URL characters, a space, HTML specials.
+const APP_PASS = `p/ss w:rd&<"'>?=${hex(8)}`;
+/** The prefix of the MIME body the app writes (the pass follows it) and the one the step base64s. */
+const MIME_HEAD = `From: app\r\n\r\n${'x'.repeat(50)}`;
+const STEP_HEAD = 'z'.repeat(45);
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+const pct = (bytes: Buffer): string => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+const lowerPct = (s: string): string => s.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase());
+const htmlNamed = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/**
+ * The pieces, each line's part of at least 8 characters, of the base64 characters that encode
+ * `value` alone when `head + value + tail` is base64-encoded and wrapped at 76 columns: what a
+ * leak of the wrapped value would leave in a log line or row.
+ */
+const wrappedPieces = (head: string, value: string, tail: string): string[] => {
+  const from = Buffer.byteLength(head);
+  const to = from + Buffer.byteLength(value);
+  const b64 = Buffer.from(head + value + tail).toString('base64');
+  const [a, b] = [Math.ceil((8 * from) / 6) + 1, Math.floor((8 * to) / 6) - 1];
+  const out: string[] = [];
+  for (let line = 0; line * 76 < b64.length; line++) {
+    const piece = b64.slice(Math.max(a, line * 76), Math.min(b, line * 76 + 76));
+    if (piece.length >= 8) out.push(piece);
+  }
+  return out;
+};
 
 /** Every form a value must never take outside the encrypted records. */
 const formsOf = (value: string): string[] => {
@@ -34,10 +63,20 @@ const formsOf = (value: string): string[] => {
       const enc = Buffer.concat([Buffer.alloc(offset, 0x78), Buffer.from(v)]).toString('base64');
       out.add(enc.slice(first, Math.floor((8 * (offset + Buffer.byteLength(v))) / 6)));
     }
+    // The encodings apps use besides (issue 9.5).
+    const bytes = Buffer.from(v);
+    for (const f of [lowerPct(encodeURIComponent(v)), pct(bytes), pct(bytes).toUpperCase(), encodeURI(v), JSON.stringify(v).slice(1, -1).replace(/\//g, '\\/'), htmlNamed(v)]) out.add(f);
+    out.add([...v].map((c) => `&#${c.codePointAt(0)};`).join(''));
+    out.add([...v].map((c) => `&#x${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()};`).join(''));
+    out.add(bytes.toString('hex'));
+    out.add(bytes.toString('hex').toUpperCase());
+    out.add(Buffer.from(v, 'utf16le').toString('base64'));
   }
+  if (value === APP_PASS) for (const f of wrappedPieces(MIME_HEAD, APP_PASS, '\r\nbye')) out.add(f);
+  if (value === CI_TOKEN) for (const f of wrappedPieces(STEP_HEAD, CI_TOKEN, '')) out.add(f);
   return [...out];
 };
-const FORMS = [APP_TOKEN, APP_MULTI, CI_TOKEN].flatMap((v) => formsOf(v).map((f) => ({ value: v.slice(0, 10), form: f })));
+const FORMS = [APP_TOKEN, APP_MULTI, APP_PASS, CI_TOKEN].flatMap((v) => formsOf(v).map((f) => ({ value: v.slice(0, 10), form: f })));
 
 const findLeaks = (where: string, text: string | Buffer): string[] => {
   const s = typeof text === 'string' ? text : text.toString('latin1');
@@ -63,6 +102,7 @@ const APP = `const http = require('node:http');
 const crypto = require('node:crypto');
 const token = process.env.APP_TOKEN || '';
 const multi = process.env.APP_MULTI || '';
+const pass = process.env.APP_PASS || '';
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 if (process.env.CRASH_AT_START) {
   console.error('fatal: cannot reach the database with password ' + token);
@@ -73,10 +113,20 @@ console.log('base64 ' + Buffer.from(token).toString('base64'));
 console.log('shifted ' + Buffer.from('x' + token).toString('base64'));
 console.log('json ' + JSON.stringify({ token, multi }));
 console.log(multi);
+console.log('url-lower ' + encodeURIComponent(pass).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+console.log('url-every-byte ' + [...Buffer.from(pass)].map((b) => '%' + b.toString(16).padStart(2, '0')).join(''));
+console.log('uri ' + encodeURI(pass));
+console.log('php-json ' + JSON.stringify({ pass }).replace(/\\//g, '\\\\/'));
+console.log('html <input value="' + pass.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]) + '">');
+console.log('html-dec ' + [...pass].map((c) => '&#' + c.codePointAt(0) + ';').join(''));
+console.log('html-hex ' + [...pass].map((c) => '&#x' + c.codePointAt(0).toString(16).toUpperCase() + ';').join(''));
+console.log('hex ' + Buffer.from(pass).toString('hex') + ' ' + Buffer.from(token).toString('hex').toUpperCase());
+console.log('utf16 ' + Buffer.from(token, 'utf16le').toString('base64'));
+console.log('mime:\\n' + Buffer.from(${JSON.stringify(MIME_HEAD)} + pass + '\\r\\nbye').toString('base64').replace(/.{76}(?=.)/g, '$&\\r\\n'));
 process.stdout.write('split ' + token.slice(0, 9));
 setTimeout(() => process.stdout.write(token.slice(9) + ' done\\n'), 150);
 http.createServer((req, res) => {
-  if (req.url === '/hashes') return res.end(JSON.stringify({ token: sha(token), multi: sha(multi), greeting: process.env.GREETING || null }));
+  if (req.url === '/hashes') return res.end(JSON.stringify({ token: sha(token), multi: sha(multi), pass: sha(pass), greeting: process.env.GREETING || null }));
   res.end('ok\\n');
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
@@ -86,7 +136,7 @@ build:
   artifact: [server.js]
 gates:
   echo:
-    run: 'echo "ci=$CI_TOKEN"; echo "$CI_TOKEN" | base64; printf "%s" "$CI_TOKEN" | head -c 8; sleep 0.2; printf "%s\\n" "\${CI_TOKEN#????????}"; printf "hash=%s\\n" "$(printf %s "$CI_TOKEN" | sha256sum | cut -c1-64)"'
+    run: 'echo "ci=$CI_TOKEN"; echo "$CI_TOKEN" | base64; printf "%s" "$CI_TOKEN" | head -c 8; sleep 0.2; printf "%s\\n" "\${CI_TOKEN#????????}"; printf "hash=%s\\n" "$(printf %s "$CI_TOKEN" | sha256sum | cut -c1-64)"; printf "%s%s" "${STEP_HEAD}" "$CI_TOKEN" | base64; printf %s "$CI_TOKEN" | od -An -tx1 | tr -d " \\n"; echo'
     secrets: [CI_TOKEN]
 ${extraGate}run:
   command: node server.js
@@ -126,7 +176,7 @@ describe('secrets never leak', () => {
 
   test('given secrets, a step and an app that print them, when everything runs, then no value leaks anywhere', { timeout: 120_000 }, async () => {
     // Given: the secrets, from stdin.
-    for (const [env, name, value] of [['ci', 'CI_TOKEN', CI_TOKEN], ['staging', 'APP_TOKEN', APP_TOKEN], ['staging', 'APP_MULTI', APP_MULTI]] as const) {
+    for (const [env, name, value] of [['ci', 'CI_TOKEN', CI_TOKEN], ['staging', 'APP_TOKEN', APP_TOKEN], ['staging', 'APP_MULTI', APP_MULTI], ['staging', 'APP_PASS', APP_PASS]] as const) {
       const r = await cli(['secrets', 'set', env, name, '--exact'], value);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -146,8 +196,8 @@ describe('secrets never leak', () => {
     const logs = await cli(['logs', runId, '--json']);
     assert.ok(logs.stdout.includes(`hash=${sha(CI_TOKEN)}`), 'the step saw the CI secret');
     assert.ok(logs.stdout.includes('ci=****'), 'the step output is masked');
-    const hashes = (await (await fetch(`${url}hashes`)).json()) as { token: string; multi: string; greeting: string };
-    assert.deepEqual(hashes, { token: sha(APP_TOKEN), multi: sha(APP_MULTI), greeting: 'from-yaml' });
+    const hashes = (await (await fetch(`${url}hashes`)).json()) as { token: string; multi: string; pass: string; greeting: string };
+    assert.deepEqual(hashes, { token: sha(APP_TOKEN), multi: sha(APP_MULTI), pass: sha(APP_PASS), greeting: 'from-yaml' });
 
     // And: a config change whose release fails at start, with a secret in the app's error.
     const bad = await cli(['config', 'set', 'staging', 'CRASH_AT_START=yes']);
@@ -193,7 +243,8 @@ describe('secrets never leak', () => {
     const db = new Database(join(home, 'slipway.db'), { readonly: true });
     const rows = db.prepare('SELECT env, name, version, kind, ciphertext FROM secret_records ORDER BY env, name').all() as Array<{ env: string; name: string; version: number; kind: string; ciphertext: string }>;
     db.close();
-    assert.deepEqual(rows.map((r) => [r.env, r.name, r.version, r.kind]), [['ci', 'CI_TOKEN', 1, 'value'], ['staging', 'APP_MULTI', 1, 'value'], ['staging', 'APP_TOKEN', 1, 'value']]);
-    for (const r of rows) assert.notEqual(Buffer.from(r.ciphertext, 'base64').toString('utf8'), r.name === 'CI_TOKEN' ? CI_TOKEN : r.name === 'APP_TOKEN' ? APP_TOKEN : APP_MULTI);
+    assert.deepEqual(rows.map((r) => [r.env, r.name, r.version, r.kind]), [['ci', 'CI_TOKEN', 1, 'value'], ['staging', 'APP_MULTI', 1, 'value'], ['staging', 'APP_PASS', 1, 'value'], ['staging', 'APP_TOKEN', 1, 'value']]);
+    const values: Record<string, string> = { CI_TOKEN, APP_TOKEN, APP_MULTI, APP_PASS };
+    for (const r of rows) assert.notEqual(Buffer.from(r.ciphertext, 'base64').toString('utf8'), values[r.name]);
   });
 });
