@@ -91,6 +91,8 @@ export class Client {
 
 const agent = new Agent({ keepAlive: true });
 
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['usage', 'config', 'not_found', 'failed', 'conflict', 'refused', 'corrupt', 'canceled', 'unavailable']);
+
 const readAll = async (res: IncomingMessage): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
@@ -99,7 +101,9 @@ const readAll = async (res: IncomingMessage): Promise<Buffer> => {
 
 const errorOf = (parsed: unknown, status: number | undefined): SlipwayError => {
   const err = (parsed as { error?: { code?: string; message?: string; hint?: string; details?: unknown } }).error;
-  return new SlipwayError((err?.code as ErrorCode | undefined) ?? 'failed', err?.message ?? `HTTP ${status ?? '?'}`, err?.hint, err?.details);
+  // The API's own codes outside the CLI's set (`unauthorized`, …) exit like a refusal.
+  const code: ErrorCode = err?.code === undefined ? 'failed' : KNOWN_CODES.has(err.code) ? (err.code as ErrorCode) : status === 401 ? 'refused' : 'failed';
+  return new SlipwayError(code, err?.message ?? `HTTP ${status ?? '?'}`, err?.hint, err?.details);
 };
 
 const readServerFile = (file: string): ServerFile | undefined => {

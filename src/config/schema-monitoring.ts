@@ -95,6 +95,6 @@ export const prometheusSchema = z
 export const alertmanagerSchema = z
   .strictObject({
     token_env: secretVariable('Environment variable of `slipway server` holding the bearer token Alertmanager sends.').optional(),
-    secret_env: secretVariable('Environment variable of `slipway server` holding the HMAC key of `X-Slipway-Signature`.').optional(),
+    secret_env: secretVariable('Environment variable of `slipway server` holding the HMAC key of `X-Slipway-Signature` (over `<X-Slipway-Timestamp>.<body>`, docs/verification.md).').optional(),
   })
   .describe('How the Alertmanager webhook receiver authenticates a payload; secrets come from the server environment.');

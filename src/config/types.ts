@@ -156,6 +156,6 @@ export interface PrometheusSpec {
 export interface AlertmanagerSpec {
   /** Environment variable of `slipway server` holding the bearer token. */
   tokenEnv?: string;
-  /** Environment variable of `slipway server` holding the HMAC key of `X-Slipway-Signature`. */
+  /** Environment variable of `slipway server` holding the HMAC key of `X-Slipway-Signature` (over `<X-Slipway-Timestamp>.<body>`, docs/verification.md). */
   secretEnv?: string;
 }

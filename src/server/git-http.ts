@@ -67,7 +67,12 @@ const NO_CACHE = { 'cache-control': 'no-cache, max-age=0, must-revalidate', expi
  * JSON API handles it. Nothing is read or changed before the token is checked.
  */
 export const handleGitHttp = (req: IncomingMessage, res: ServerResponse, opts: GitHttpOptions): boolean => {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return false; // the API answers it (400)
+  }
   if (!url.pathname.startsWith(GIT_HTTP_PREFIX)) return false;
   serve(req, res, url, opts).catch((e: unknown) => {
     if (res.headersSent) res.destroy();
@@ -79,8 +84,11 @@ export const handleGitHttp = (req: IncomingMessage, res: ServerResponse, opts: G
 const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: GitHttpOptions): Promise<void> => {
   const auth = authenticate(req.headers.authorization, opts.token);
   if (!auth.ok) {
-    req.resume();
-    return text(res, 401, 'slipway: authentication required: the password is the token in the Slipway home (.slipway/token)', { 'www-authenticate': 'Basic realm="slipway"' });
+    // Nothing of the request is read: its body is left unread and the connection closed.
+    const body = JSON.stringify({ error: { code: 'unauthorized', message: 'authentication required: the password is the token in the Slipway home (.slipway/token)' } });
+    res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'www-authenticate': 'Basic realm="slipway"', 'cache-control': 'no-store', connection: 'close' });
+    res.end(body);
+    return;
   }
   const route = parseGitPath(req.method ?? 'GET', url.pathname, url.searchParams.get('service'));
   if (!route.ok) {

@@ -36,23 +36,35 @@ export class Router {
 
   /**
    * A route that authenticates its requests itself (webhooks: Alertmanager's bearer token or an
-   * HMAC signature), instead of with the API token.
+   * HMAC signature), instead of with the API token. Its pattern is a fixed path, so that the
+   * server can tell a hook from the rest by string equality, before anything is authenticated.
    */
   hook(method: string, pattern: string, handler: Handler): this {
+    if (pattern.includes(':')) throw new Error(`a hook has a fixed path, not a pattern: ${pattern}`);
     this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: true });
     return this;
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string>; ownAuth: boolean } | 'method' | undefined {
+  /** The hook route at exactly this method and path (compared as sent, never decoded). */
+  hookAt(method: string, path: string): Handler | undefined {
+    for (const r of this.routes) if (r.own && r.method === method && `/${r.parts.join('/')}` === path) return r.handler;
+    return undefined;
+  }
+
+  /**
+   * The API route of a request that has shown the API token (hooks are found with `hookAt`). A
+   * parameter that is not valid percent-encoding is the client's mistake: 400.
+   */
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | 'method' | undefined {
     const parts = path.split('/').filter(Boolean);
     let wrongMethod = false;
     for (const r of this.routes) {
-      if (r.parts.length !== parts.length) continue;
+      if (r.own || r.parts.length !== parts.length) continue;
       const params: Record<string, string> = {};
       const ok = r.parts.every((p, i) => {
         const seg = parts[i] ?? '';
         if (p.startsWith(':')) {
-          params[p.slice(1)] = decodeURIComponent(seg);
+          params[p.slice(1)] = decodeSegment(seg);
           return true;
         }
         return p === seg;
@@ -62,11 +74,28 @@ export class Router {
         wrongMethod = true;
         continue;
       }
-      return { handler: r.handler, params, ownAuth: r.own };
+      return { handler: r.handler, params };
     }
     return wrongMethod ? 'method' : undefined;
   }
 }
+
+const decodeSegment = (seg: string): string => {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw new HttpError(400, `the path segment "${seg.slice(0, 80)}" is not valid percent-encoding`);
+  }
+};
+
+/** The URL of a request; one Node let through but that does not parse is the client's mistake (400). */
+export const requestUrl = (raw: IncomingMessage): URL => {
+  try {
+    return new URL(raw.url ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, `the request target "${(raw.url ?? '').slice(0, 80)}" is not a valid URL`);
+  }
+};
 
 /** The raw body, up to the limit (413 beyond), for routes that check a signature over it. */
 export const readRawBody = async (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> => {
@@ -127,6 +156,22 @@ export const sendJson = (res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 };
 
+/** The stable code of an HTTP-level refusal. */
+const httpErrorCode = (status: number): string => {
+  switch (status) {
+    case 401:
+      return 'unauthorized';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 413:
+      return 'too_large';
+    default:
+      return 'usage';
+  }
+};
+
 /** The server's one error boundary: every failure becomes a JSON error with a stable code. */
 export const sendError = (res: ServerResponse, e: unknown, mask: <T>(value: T) => T = (v) => v): void => {
   if (res.headersSent) {
@@ -136,7 +181,7 @@ export const sendError = (res: ServerResponse, e: unknown, mask: <T>(value: T) =
   if (isSlipwayError(e)) {
     sendJson(res, httpStatusOf(e.code), mask({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }));
   } else if (e instanceof HttpError) {
-    sendJson(res, e.status, mask({ error: { code: e.status === 413 ? 'too_large' : 'usage', message: e.message } }));
+    sendJson(res, e.status, mask({ error: { code: httpErrorCode(e.status), message: e.message } }));
   } else {
     sendJson(res, 500, mask({ error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } }));
   }

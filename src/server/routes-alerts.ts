@@ -1,9 +1,11 @@
 // The Alertmanager webhook receiver (payload version 4): an alert that matches an environment
 // and fires within its protection window after a deploy rolls that environment back; outside the
 // window it is recorded and notified only. Authenticated by a bearer token or an HMAC signature
-// (slipway.yaml `alertmanager`), never by the API token: a bad one gets 401 and changes nothing.
-import { authenticateAlert, parseAlertPayload, routeAlerts } from '../adapters/alerts/index.js';
+// (slipway.yaml `alertmanager`), never by the API token: a bad one gets 401 and changes nothing,
+// before any body is read (a bearer token) or any git work is done (either kind).
+import { checkAlertHeaders, checkAlertSignature, parseAlertPayload, ReplayCache, routeAlerts, type AlertAuthConfig } from '../adapters/alerts/index.js';
 import { SlipwayError } from '../core/errors.js';
+import { isRunFinished } from '../core/run.js';
 import type { Engine } from '../engine/engine.js';
 import { configAt } from '../engine/deploy/spec.js';
 import { HttpError, readRawBody, type Router } from './http.js';
@@ -16,16 +18,34 @@ const currentConfig = async (engine: Engine) => {
   return configAt(engine.ctx, commit);
 };
 
+/**
+ * The names of the variables that hold the receiver's credentials, read from the current
+ * slipway.yaml when the control plane starts and again after each run, never because a request
+ * came: an unauthenticated request costs no git work.
+ */
+const credentialNames = (engine: Engine): (() => Promise<{ tokenEnv?: string; secretEnv?: string }>) => {
+  const load = () => currentConfig(engine).then((c) => ({ tokenEnv: c.alertmanager?.tokenEnv, secretEnv: c.alertmanager?.secretEnv }), () => ({}));
+  let names = load();
+  engine.ctx.bus.subscribe((n) => {
+    if (n.type === 'run' && isRunFinished(n.status)) names = load();
+  });
+  return () => names;
+};
+
 export const addAlertRoutes = (r: Router, engine: Engine): void => {
+  const names = credentialNames(engine);
+  const replay = new ReplayCache();
   r.hook('POST', '/v1/hooks/alertmanager', async (req) => {
+    const { tokenEnv, secretEnv } = await names();
+    const credentials: AlertAuthConfig = { tokens: tokenEnv ? [process.env[tokenEnv] ?? ''] : [], hmacSecrets: secretEnv ? [process.env[secretEnv] ?? ''] : [] };
+    const first = checkAlertHeaders(req.raw.headers, credentials, Date.now());
+    if (first.ok === false) throw new HttpError(401, first.message);
     const body = await readRawBody(req.raw);
+    if (first.ok === 'needs_body') {
+      const signed = checkAlertSignature(first, body, credentials, replay, Date.now());
+      if (!signed.ok) throw new HttpError(401, signed.message);
+    }
     const config = await currentConfig(engine);
-    const am = config.alertmanager ?? {};
-    const auth = authenticateAlert(
-      { headers: req.raw.headers, body },
-      { tokens: am.tokenEnv ? [process.env[am.tokenEnv] ?? ''] : [], hmacSecrets: am.secretEnv ? [process.env[am.secretEnv] ?? ''] : [] },
-    );
-    if (!auth.ok) throw new HttpError(401, auth.message);
     const payload = parseAlertPayload(body);
     if (!payload.ok) throw new HttpError(payload.reason === 'too_large' ? 413 : 400, `${payload.field}: ${payload.message}`);
 

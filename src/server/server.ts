@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tokenMatches } from '../home/token.js';
-import { HttpError, Reply, STREAMED, readJsonBody, sendError, sendJson, type Router } from './http.js';
+import { HttpError, Reply, STREAMED, readJsonBody, requestUrl, sendError, sendJson, type Router } from './http.js';
 import { handleGitHttp, type GitHttpOptions } from './git-http.js';
 
 export interface ApiServer {
@@ -14,24 +14,30 @@ export interface ApiServer {
 
 export const startApiServer = async (router: Router, token: string, host = '127.0.0.1', port = 0, git?: GitHttpOptions): Promise<ApiServer> => {
   const server = createServer((raw, res) => {
-    // git's smart HTTP (/git/<app>.git/…) has its own authentication (HTTP Basic, git's credential flow).
+    // git's smart HTTP (/git/<app>.git/…) checks its own credentials (HTTP Basic, git's credential
+    // flow) before it reads anything or runs git.
     if (git && handleGitHttp(raw, res, git)) return;
-    const url = new URL(raw.url ?? '/', 'http://localhost');
     const handle = async (): Promise<void> => {
-      const m = router.match(raw.method ?? 'GET', url.pathname);
+      const method = raw.method ?? 'GET';
+      const url = requestUrl(raw);
+      // Authentication comes first: a request without the token learns nothing (not even which
+      // routes exist) and has no body read. Hooks, found by their exact path, check their own.
+      const hook = router.hookAt(method, url.pathname);
       const bearer = /^Bearer (.+)$/i.exec(raw.headers.authorization ?? '')?.[1];
-      if (!(typeof m === 'object' && m.ownAuth) && !tokenMatches(bearer, token)) throw new HttpError(401, 'missing or wrong token; the CLI reads it from the Slipway home');
-      if (m === undefined) throw new HttpError(404, `no route ${raw.method} ${url.pathname}`);
-      if (m === 'method') throw new HttpError(405, `${raw.method} is not allowed on ${url.pathname}`);
-      const out = await m.handler(
-        { method: raw.method ?? 'GET', path: url.pathname, params: m.params, query: url.searchParams, raw, body: () => readJsonBody(raw) },
-        res,
-      );
+      if (!hook && !tokenMatches(bearer, token)) throw new HttpError(401, 'missing or wrong token; the CLI reads it from the Slipway home');
+      const m = hook ? { handler: hook, params: {} } : router.match(method, url.pathname);
+      if (m === undefined) throw new HttpError(404, `no route ${method} ${url.pathname}`);
+      if (m === 'method') throw new HttpError(405, `${method} is not allowed on ${url.pathname}`);
+      const out = await m.handler({ method, path: url.pathname, params: m.params, query: url.searchParams, raw, body: () => readJsonBody(raw) }, res);
       if (out === STREAMED) return;
       if (out instanceof Reply) sendJson(res, out.status, router.mask(out.body));
       else sendJson(res, 200, router.mask(out));
     };
-    handle().catch((e: unknown) => sendError(res, e, router.mask));
+    handle().catch((e: unknown) => {
+      // The unread body of a refused request is not waited for: the connection closes after the answer.
+      if (!raw.complete && !res.headersSent) res.setHeader('connection', 'close');
+      sendError(res, e, router.mask);
+    });
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@
 // environments and their protection windows.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authenticateAlert, parseAlertPayload, routeAlerts, signBody, MAX_ALERT_PAYLOAD_BYTES, type AlertmanagerPayload } from './index.js';
+import { authenticateAlert, parseAlertPayload, ReplayCache, routeAlerts, signAlert, signBody, SIGNED_WINDOW_S, MAX_ALERT_PAYLOAD_BYTES, type AlertAuthConfig, type AlertmanagerPayload } from './index.js';
 import type { AlertsSpec } from '../../config/types.js';
 
 const DEPLOYED = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -95,37 +95,65 @@ describe('parseAlertPayload', () => {
 describe('authenticateAlert', () => {
   const body = JSON.stringify(payload());
   const config = { tokens: ['t0ken-a', 't0ken-b'], hmacSecrets: ['k3y'] };
+  const NOW = Date.parse('2026-12-04T12:00:00Z');
+  const T = NOW / 1000;
+  const auth = (headers: Record<string, string>, b: string | Buffer = body, c: AlertAuthConfig = config, replay = new ReplayCache(), now = NOW) => authenticateAlert({ headers, body: b }, c, { now, replay });
 
-  test('accepts a configured bearer token, or an HMAC of the raw body', () => {
-    assert.deepEqual(authenticateAlert({ headers: { authorization: 'Bearer t0ken-b' }, body }, config), { ok: true, method: 'bearer' });
-    assert.deepEqual(authenticateAlert({ headers: { 'x-slipway-signature': signBody('k3y', body) }, body }, config), { ok: true, method: 'hmac' });
-    const upper = `sha256=${signBody('k3y', body).slice('sha256='.length).toUpperCase()}`;
-    assert.equal(authenticateAlert({ headers: { 'x-slipway-signature': upper }, body: Buffer.from(body) }, config).ok, true);
+  test('accepts a configured bearer token, or an HMAC of the timestamp and the raw body', () => {
+    assert.deepEqual(auth({ authorization: 'Bearer t0ken-b' }), { ok: true, method: 'bearer' });
+    assert.deepEqual(auth(signAlert('k3y', body, T)), { ok: true, method: 'hmac' });
+    const sig = signBody('k3y', `${T}.${body}`);
+    assert.equal(signAlert('k3y', body, T)['x-slipway-signature'], sig, 'the signature covers "<timestamp>.<body>"');
+    const upper = `sha256=${sig.slice('sha256='.length).toUpperCase()}`;
+    assert.equal(auth({ 'x-slipway-timestamp': String(T), 'x-slipway-signature': upper }, Buffer.from(body)).ok, true);
   });
 
-  test('refuses a wrong token, a signature of another body, and a signature under another key', () => {
+  test('refuses a wrong token, a signature of another body, time or key', () => {
+    const signed = signAlert('k3y', body, T);
     for (const headers of [
       { authorization: 'Bearer t0ken-c' },
       { authorization: 'Basic dXNlcjpwYXNz' },
-      { 'x-slipway-signature': signBody('k3y', `${body} `) },
-      { 'x-slipway-signature': signBody('other', body) },
-      { 'x-slipway-signature': 'sha256=' },
+      signAlert('k3y', `${body} `, T),
+      signAlert('other', body, T),
+      { ...signed, 'x-slipway-timestamp': String(T + 1) },
+      { 'x-slipway-timestamp': String(T), 'x-slipway-signature': signBody('k3y', body) },
+      { 'x-slipway-timestamp': String(T), 'x-slipway-signature': 'sha256=' },
     ]) {
-      assert.deepEqual(authenticateAlert({ headers, body }, config), { ok: false, reason: 'invalid', message: 'the credentials do not match' }, JSON.stringify(headers));
+      assert.deepEqual(auth(headers), { ok: false, reason: 'invalid', message: 'the credentials do not match' }, JSON.stringify(headers));
+    }
+  });
+
+  test('a signed alert is accepted once, and only within the window of the receiver\'s clock', () => {
+    const replay = new ReplayCache();
+    const signed = signAlert('k3y', body, T);
+    assert.equal(auth(signed, body, config, replay).ok, true);
+    const again = auth(signed, body, config, replay, NOW + 1000);
+    assert.equal(again.ok === false && again.reason, 'replayed', 'the same request a second later');
+    const old = auth(signAlert('k3y', body, T - SIGNED_WINDOW_S - 1));
+    assert.equal(old.ok === false && old.reason, 'stale', 'a capture replayed after the window');
+    const future = auth(signAlert('k3y', body, T + SIGNED_WINDOW_S + 1));
+    assert.equal(future.ok === false && future.reason, 'stale');
+    assert.equal(auth(signAlert('k3y', body, T - SIGNED_WINDOW_S + 1)).ok, true, 'inside the window');
+    const untimed = auth({ 'x-slipway-signature': signBody('k3y', body) });
+    assert.equal(untimed.ok === false && untimed.reason, 'missing');
+    assert.match(untimed.ok ? '' : untimed.message, /X-Slipway-Timestamp/);
+    for (const ts of ['', 'soon', '1e9', '-5', '99999999999999']) {
+      const r = auth({ ...signed, 'x-slipway-timestamp': ts });
+      assert.equal(r.ok, false, ts);
     }
   });
 
   test('no credentials says what is expected; no configuration refuses everything', () => {
-    const r = authenticateAlert({ headers: {}, body }, config);
+    const r = auth({});
     assert.equal(r.ok === false && r.reason, 'missing');
-    assert.match(r.ok ? '' : r.message, /Authorization: Bearer token or an X-Slipway-Signature header/);
-    assert.equal(authenticateAlert({ headers: { authorization: 'Bearer x' }, body }, { tokens: [''] }).ok === false, true);
-    const none = authenticateAlert({ headers: { authorization: 'Bearer x' }, body }, {});
+    assert.match(r.ok ? '' : r.message, /Authorization: Bearer token or an X-Slipway-Signature header with X-Slipway-Timestamp/);
+    assert.equal(auth({ authorization: 'Bearer x' }, body, { tokens: [''] }).ok === false, true);
+    const none = auth({ authorization: 'Bearer x' }, body, {});
     assert.equal(none.ok === false && none.reason, 'unconfigured');
   });
 
   test('a bearer token where only HMAC is configured is not enough', () => {
-    const r = authenticateAlert({ headers: { authorization: 'Bearer k3y' }, body }, { hmacSecrets: ['k3y'] });
+    const r = auth({ authorization: 'Bearer k3y' }, body, { hmacSecrets: ['k3y'] });
     assert.equal(r.ok === false && r.reason, 'missing');
   });
 });

@@ -1,8 +1,16 @@
 // Authenticates an Alertmanager webhook: a bearer token (Alertmanager's own `http_config`
-// `authorization`), or an HMAC-SHA256 of the raw body in `X-Slipway-Signature: sha256=<hex>`.
-// Every comparison is constant-time. The route answers 401 to any failure and changes nothing.
+// `authorization`), or an HMAC-SHA256 signature in `X-Slipway-Signature: sha256=<hex>` over
+// `<timestamp>.<raw body>`, where `X-Slipway-Timestamp` is the sending time in Unix seconds. A
+// signature is accepted within SIGNED_WINDOW_S of the receiver's clock and only once: a captured
+// request replayed later, or again, is refused. Every comparison is constant-time. The route
+// answers 401 to any failure and changes nothing.
 
-import { SIGNATURE_HEADER, constantTimeEqual, verifySignature } from '../../core/webhooks/signature.js';
+import { SIGNATURE_HEADER, constantTimeEqual, signBody, verifySignature } from '../../core/webhooks/signature.js';
+
+/** The header that carries the sending time of a signed alert, in Unix seconds. */
+export const TIMESTAMP_HEADER = 'X-Slipway-Timestamp';
+/** How far (seconds) a signed alert's timestamp may be from the receiver's clock, either way. */
+export const SIGNED_WINDOW_S = 300;
 
 export interface AlertAuthConfig {
   /** Accepted bearer tokens (e.g. the value of the variable named by `alertmanager.token_env`). */
@@ -11,9 +19,14 @@ export interface AlertAuthConfig {
   hmacSecrets?: readonly string[];
 }
 
-export type AuthResult =
-  | { ok: true; method: 'bearer' | 'hmac' }
-  | { ok: false; reason: 'unconfigured' | 'missing' | 'invalid'; message: string };
+export type AuthFailure = { ok: false; reason: 'unconfigured' | 'missing' | 'invalid' | 'stale' | 'replayed'; message: string };
+export type AuthResult = { ok: true; method: 'bearer' | 'hmac' } | AuthFailure;
+/** A signed request whose headers are in order: its signature is checked once the body is read. */
+export interface PendingSignature {
+  ok: 'needs_body';
+  signature: string;
+  timestamp: string;
+}
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -22,22 +35,51 @@ const header = (headers: Headers, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/** The bytes a signature covers: `<timestamp>.<body>`. */
+export const signedContent = (timestamp: string, body: string | Uint8Array): Buffer => Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(body)]);
+
+/** The two headers of a signed alert (what a relay in front of Slipway sends). */
+export const signAlert = (secret: string, body: string | Uint8Array, timestamp: number): Record<string, string> => ({
+  [TIMESTAMP_HEADER.toLowerCase()]: String(timestamp),
+  [SIGNATURE_HEADER.toLowerCase()]: signBody(secret, signedContent(String(timestamp), body)),
+});
+
 /**
- * Checks the credentials of one request against the configured tokens and keys. Either kind
- * suffices; a credential that is present but wrong fails even when the other kind is absent.
+ * Signatures seen within the window, so each is accepted once. Kept in memory: after a restart
+ * the window alone bounds a replay. Entries expire with the window, so it holds at most what
+ * arrived in the last 2 × SIGNED_WINDOW_S seconds.
  */
-export function authenticateAlert(req: { headers: Headers; body: string | Uint8Array }, config: AlertAuthConfig): AuthResult {
-  const tokens = (config.tokens ?? []).filter((t) => t.length > 0);
-  const secrets = (config.hmacSecrets ?? []).filter((s) => s.length > 0);
-  if (tokens.length === 0 && secrets.length === 0) {
-    return {
-      ok: false,
-      reason: 'unconfigured',
-      message: 'no credentials are configured for Alertmanager webhooks',
-    };
+export class ReplayCache {
+  private readonly seen = new Map<string, number>();
+
+  /** True the first time a signature is offered (and remembers it until `expiresAt`, ms). */
+  claim(signature: string, now: number): boolean {
+    for (const [sig, until] of this.seen) if (until < now) this.seen.delete(sig);
+    const key = signature.trim().toLowerCase();
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, now + 2 * SIGNED_WINDOW_S * 1000);
+    return true;
   }
-  const authorization = header(req.headers, 'authorization');
-  const signature = header(req.headers, SIGNATURE_HEADER);
+}
+
+const configured = (config: AlertAuthConfig) => ({
+  tokens: (config.tokens ?? []).filter((t) => t.length > 0),
+  secrets: (config.hmacSecrets ?? []).filter((s) => s.length > 0),
+});
+
+/**
+ * First step, on the headers alone (before the body is read): a bearer token is decided here; a
+ * signature with a timestamp inside the window is handed to `checkAlertSignature` with the body.
+ * Either kind suffices; a credential that is present but wrong fails even when the other kind is
+ * absent.
+ */
+export function checkAlertHeaders(headers: Headers, config: AlertAuthConfig, now: number): AuthResult | PendingSignature {
+  const { tokens, secrets } = configured(config);
+  if (tokens.length === 0 && secrets.length === 0) {
+    return { ok: false, reason: 'unconfigured', message: 'no credentials are configured for Alertmanager webhooks' };
+  }
+  const authorization = header(headers, 'authorization');
+  const signature = header(headers, SIGNATURE_HEADER);
   let presented = false;
   if (authorization !== undefined && tokens.length > 0) {
     presented = true;
@@ -47,14 +89,36 @@ export function authenticateAlert(req: { headers: Headers; body: string | Uint8A
     if (matches) return { ok: true, method: 'bearer' };
   }
   if (signature !== undefined && secrets.length > 0) {
-    presented = true;
-    if (secrets.map((s) => verifySignature(s, req.body, signature)).some(Boolean)) return { ok: true, method: 'hmac' };
+    const timestamp = header(headers, TIMESTAMP_HEADER)?.trim() ?? '';
+    if (!/^\d{1,12}$/.test(timestamp)) {
+      return { ok: false, reason: 'missing', message: `a signed alert needs ${TIMESTAMP_HEADER}: the sending time in Unix seconds, covered by the signature` };
+    }
+    if (Math.abs(Number(timestamp) * 1000 - now) > SIGNED_WINDOW_S * 1000) {
+      return { ok: false, reason: 'stale', message: `${TIMESTAMP_HEADER} is more than ${SIGNED_WINDOW_S} s away from this server's clock: a replayed alert, or a clock to set right` };
+    }
+    return { ok: 'needs_body', signature, timestamp };
   }
   if (!presented) {
-    const wanted = [tokens.length > 0 ? 'an Authorization: Bearer token' : '', secrets.length > 0 ? `an ${SIGNATURE_HEADER} header` : '']
+    const wanted = [tokens.length > 0 ? 'an Authorization: Bearer token' : '', secrets.length > 0 ? `an ${SIGNATURE_HEADER} header with ${TIMESTAMP_HEADER}` : '']
       .filter(Boolean)
       .join(' or ');
     return { ok: false, reason: 'missing', message: `no credentials: expected ${wanted}` };
   }
   return { ok: false, reason: 'invalid', message: 'the credentials do not match' };
+}
+
+/** Second step of a signed alert: the signature over `<timestamp>.<body>`, accepted once. */
+export function checkAlertSignature(pending: PendingSignature, body: string | Uint8Array, config: AlertAuthConfig, replay: ReplayCache, now: number): AuthResult {
+  const content = signedContent(pending.timestamp, body);
+  const { secrets } = configured(config);
+  if (!secrets.map((s) => verifySignature(s, content, pending.signature)).some(Boolean)) return { ok: false, reason: 'invalid', message: 'the credentials do not match' };
+  if (!replay.claim(pending.signature, now)) return { ok: false, reason: 'replayed', message: 'this signed alert was received already: a replay is refused' };
+  return { ok: true, method: 'hmac' };
+}
+
+/** Both steps at once, for a caller that has the body in hand. */
+export function authenticateAlert(req: { headers: Headers; body: string | Uint8Array }, config: AlertAuthConfig, opts: { now: number; replay: ReplayCache }): AuthResult {
+  const first = checkAlertHeaders(req.headers, config, opts.now);
+  if (first.ok !== 'needs_body') return first;
+  return checkAlertSignature(first, req.body, config, opts.replay, opts.now);
 }

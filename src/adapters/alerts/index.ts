@@ -3,6 +3,6 @@
 // windows. No HTTP here; the route reads the raw body and acts on the answers.
 
 export { parseAlertPayload, MAX_ALERT_PAYLOAD_BYTES, type AlertmanagerPayload, type Alert, type PayloadResult } from './payload.js';
-export { authenticateAlert, type AlertAuthConfig, type AuthResult } from './auth.js';
+export { authenticateAlert, checkAlertHeaders, checkAlertSignature, signAlert, signedContent, ReplayCache, SIGNED_WINDOW_S, TIMESTAMP_HEADER, type AlertAuthConfig, type AuthResult, type PendingSignature } from './auth.js';
 export { routeAlerts, matches, type AlertTarget, type AlertMatch, type AlertRouting } from './match.js';
 export { SIGNATURE_HEADER, signBody, verifySignature } from '../../core/webhooks/signature.js';
