@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { cleanGitEnv } from '../adapters/vcs/git/canonical.js';
+import { LOCAL_ONLY } from '../adapters/vcs/git/commands.js';
 import { tokenMatches } from '../home/token.js';
 
 export interface GitHttpOptions {
@@ -107,7 +108,7 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
   const command = route.service.slice('git-'.length);
   if (route.kind === 'refs') {
     req.resume();
-    const child = spawn('git', [command, '--stateless-rpc', '--advertise-refs', repo.path], { env: cleanGitEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', [...LOCAL_ONLY, command, '--stateless-rpc', '--advertise-refs', '--end-of-options', repo.path], { env: cleanGitEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     res.writeHead(200, { 'content-type': `application/x-${route.service}-advertisement`, ...NO_CACHE });
     if (!v2?.includes('version=2')) res.write(`${pktLine(`# service=${route.service}\n`)}0000`);
     return pipeChild(child, res);
@@ -124,7 +125,7 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
     req.resume();
     return text(res, 415, `slipway: unsupported content-encoding "${encoding}"`);
   }
-  const child = spawn('git', [command, '--stateless-rpc', repo.path], { env: cleanGitEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('git', [...LOCAL_ONLY, command, '--stateless-rpc', '--end-of-options', repo.path], { env: cleanGitEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   body.on('error', () => child.kill());
   child.stdin.on('error', () => undefined);
   body.pipe(child.stdin);

@@ -37,7 +37,12 @@ const limitOf = (req: Request): number => {
 export const addQueueRoutes = (r: Router, engine: Engine): void => {
   r.on('POST', '/v1/queue', async (req) => {
     const body = await req.body();
-    const out = await queueOf(engine).enqueueBranch({ branch: branchName(requiredString(body, 'branch')), sha: sha(body), repo: optionalString(body, 'repo'), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
+    // The branch is always taken from the control plane's own repository: a path or URL from the
+    // client would let it make git fetch from anywhere (or run what `--upload-pack=` names).
+    if (body !== null && typeof body === 'object' && 'repo' in body) {
+      throw new SlipwayError('usage', '"repo" is not accepted: the branch is taken from the repository this control plane serves', 'send only "branch" and "sha"');
+    }
+    const out = await queueOf(engine).enqueueBranch({ branch: branchName(requiredString(body, 'branch')), sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
     return new Reply(out.existing ? 200 : 201, out);
   });
 

@@ -29,7 +29,7 @@ export const spec: CommandSpec = {
 export const itemExitCode = (item: QueueItem): number => (item.state === 'merged' ? 0 : item.state === 'conflict' ? 3 : 1);
 
 const resolveBranch = (repo: string, branch: string): string | undefined => {
-  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { cwd: repo, encoding: 'utf8' });
+  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/heads/${branch}^{commit}`], { cwd: repo, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 };
 
@@ -43,7 +43,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const sha = branch.startsWith('-') ? undefined : resolveBranch(repo, branch);
   if (!sha) throw new SlipwayError('not_found', `no branch "${branch}" in ${repo}`, 'list the branches with `git branch`; to queue another commit, push it: `git push <remote> COMMIT:refs/for/main`');
   const client = await ctx.client();
-  const { item, existing } = await client.request<{ item: QueueItem; existing: boolean }>('POST', '/v1/queue', { branch, sha, repo });
+  const { item, existing } = await client.request<{ item: QueueItem; existing: boolean }>('POST', '/v1/queue', { branch, sha });
   if (!values.wait) {
     if (json) ctx.out(`${JSON.stringify({ item, existing }, null, 2)}\n`);
     else ctx.out(`${item.id} ${existing ? 'was already queued' : 'queued'}: ${branch} at ${sha.slice(0, 12)} (${item.subject})\nfollow it: slipway queue ${item.id}   (or merge with --wait)\n`);

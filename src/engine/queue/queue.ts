@@ -83,12 +83,12 @@ export class MergeQueue {
   }
 
   /**
-   * Queues a branch of a repository on this machine (`slipway merge`): its commits are copied
+   * Queues a branch of the control plane's repository (`slipway merge`): its commits are copied
    * into the canonical repository (a fetch, which runs no push hook) and kept under the item's ref.
    */
-  async enqueueBranch(req: { branch: string; sha: string; repo?: string; actor: string }): Promise<Enqueued> {
+  async enqueueBranch(req: { branch: string; sha: string; actor: string }): Promise<Enqueued> {
     const path = await this.canonical();
-    const from = req.repo ?? this.engine.ctx.repo;
+    const from = this.engine.ctx.repo;
     const incoming = `refs/slipway/incoming/${process.pid}-${Date.now()}`;
     const fetched = await fetchRefInto(path, from, `refs/heads/${req.branch}`, incoming);
     if (!fetched.ok) throw new SlipwayError('not_found', `no branch "${req.branch}" in ${from}: ${fetched.message}`, 'list the branches with `git branch`');

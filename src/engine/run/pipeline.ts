@@ -5,6 +5,7 @@ import { loadConfig, formatConfigIssue } from '../../config/load.js';
 import type { SlipwayConfig } from '../../config/types.js';
 import { canonicalJson } from '../../core/events/chain.js';
 import { SlipwayError } from '../../core/errors.js';
+import { checkRef } from '../../core/refs.js';
 import type { CommitInfo } from '../../ports/vcs.js';
 import type { EngineContext } from '../context.js';
 
@@ -18,7 +19,7 @@ export interface LoadedPipeline {
 
 /** Resolves a ref and loads the slipway.yaml of that exact commit. Throws on any problem, changing nothing. */
 export const loadPipelineAt = async (ctx: Pick<EngineContext, 'vcs' | 'repo'>, ref: string): Promise<LoadedPipeline> => {
-  const commit = await ctx.vcs.resolve(ctx.repo, ref);
+  const commit = await ctx.vcs.resolve(ctx.repo, checkRef(ref));
   if (!commit) {
     throw new SlipwayError('not_found', `ref "${ref}" does not name a commit in ${ctx.repo}`, 'check the name with `git log --oneline` or `git branch -a`');
   }

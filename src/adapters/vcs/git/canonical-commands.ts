@@ -1,37 +1,41 @@
 // git invocations of the canonical repository and the merge queue, as argument arrays built by
-// pure functions (run without a shell by canonical.ts). Every one names the repository explicitly.
+// pure functions (run without a shell by canonical.ts). Every one names the repository explicitly
+// and puts `--end-of-options` before its positionals (commands.ts says why).
 
 /** The committer of the queue's merge commits. */
 export const MERGE_IDENTITY = { name: 'Slipway merge queue', email: 'queue@slipway.invalid' };
 
-export const initBare = (dir: string): string[] => ['init', '--quiet', '--bare', '--initial-branch=main', dir];
-export const setConfig = (gitDir: string, key: string, value: string): string[] => ['--git-dir', gitDir, 'config', key, value];
-export const revParseCommit = (gitDir: string, ref: string): string[] => ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`];
+export const initBare = (dir: string): string[] => ['init', '--quiet', '--bare', '--initial-branch=main', '--end-of-options', dir];
+export const setConfig = (gitDir: string, key: string, value: string): string[] => ['--git-dir', gitDir, 'config', '--end-of-options', key, value];
+export const revParseCommit = (gitDir: string, ref: string): string[] => ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`];
 /** Committer time (seconds), author name and e-mail of the given commits, NUL-separated, one commit per line. */
-export const commitStamps = (gitDir: string, shas: string[]): string[] => ['--git-dir', gitDir, 'show', '-s', '--format=%ct%x00%an%x00%ae', ...shas, '--'];
-export const mergeTree = (gitDir: string, ours: string, theirs: string): string[] => ['--git-dir', gitDir, 'merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs];
+export const commitStamps = (gitDir: string, shas: string[]): string[] => ['--git-dir', gitDir, 'show', '-s', '--format=%ct%x00%an%x00%ae', '--end-of-options', ...shas, '--'];
+export const mergeTree = (gitDir: string, ours: string, theirs: string): string[] => ['--git-dir', gitDir, 'merge-tree', '--write-tree', '--name-only', '--no-messages', '--end-of-options', ours, theirs];
 export const commitTree = (gitDir: string, tree: string, parents: string[], message: string): string[] => [
   '--git-dir',
   gitDir,
   'commit-tree',
   '--no-gpg-sign',
-  tree,
+  // Options first: after --end-of-options, `-p` and `-m` would be read as trees.
   ...parents.flatMap((p) => ['-p', p]),
   '-m',
   message,
+  '--end-of-options',
+  tree,
 ];
 /**
  * A compare-and-swap of a ref: git refuses unless the ref still holds `expected` (the all-zero id
  * means "must not exist yet").
  */
-export const updateRefCas = (gitDir: string, ref: string, value: string, expected: string, reason: string): string[] => ['--git-dir', gitDir, 'update-ref', '-m', reason, ref, value, expected];
-export const deleteRef = (gitDir: string, ref: string, expected: string): string[] => ['--git-dir', gitDir, 'update-ref', '-d', ref, expected];
+export const updateRefCas = (gitDir: string, ref: string, value: string, expected: string, reason: string): string[] => ['--git-dir', gitDir, 'update-ref', '-m', reason, '--end-of-options', ref, value, expected];
+export const setRefTo = (gitDir: string, ref: string, value: string, reason: string): string[] => ['--git-dir', gitDir, 'update-ref', '-m', reason, '--end-of-options', ref, value];
+export const deleteRef = (gitDir: string, ref: string, expected: string): string[] => ['--git-dir', gitDir, 'update-ref', '-d', '--end-of-options', ref, expected];
 /** Copies `src` of another repository into `dst` of this one (a fetch runs no receive hook). */
-export const fetchRef = (gitDir: string, from: string, src: string, dst: string): string[] => ['--git-dir', gitDir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', from, `+${src}:${dst}`];
+export const fetchRef = (gitDir: string, from: string, src: string, dst: string): string[] => ['--git-dir', gitDir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', from, `+${src}:${dst}`];
 /** Whether `ancestor` is an ancestor of (or equal to) `descendant`: exit 0 yes, 1 no. */
-export const isAncestor = (gitDir: string, ancestor: string, descendant: string): string[] => ['--git-dir', gitDir, 'merge-base', '--is-ancestor', ancestor, descendant];
+export const isAncestor = (gitDir: string, ancestor: string, descendant: string): string[] => ['--git-dir', gitDir, 'merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant];
 /** Fetches the canonical main into a working repository as its remote-tracking ref `slipway/main`. */
-export const fetchMainInto = (canonical: string): string[] => ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', canonical, '+refs/heads/main:refs/remotes/slipway/main'];
+export const fetchMainInto = (canonical: string): string[] => ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', canonical, '+refs/heads/main:refs/remotes/slipway/main'];
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 

@@ -7,6 +7,7 @@ import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cmd from './canonical-commands.js';
+import { LOCAL_ONLY } from './commands.js';
 
 export interface GitOut {
   code: number;
@@ -23,7 +24,7 @@ export const cleanGitEnv = (extra: Record<string, string> = {}): NodeJS.ProcessE
 
 export const runGit = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<GitOut> =>
   new Promise((resolve) => {
-    execFile('git', args, { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: cleanGitEnv(opts.env) }, (err, stdout, stderr) => {
+    execFile('git', [...LOCAL_ONLY, ...args], { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: cleanGitEnv(opts.env) }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -56,7 +57,7 @@ export const ensureCanonical = async (opts: { home: string; workRepo: string; ho
     await mkdir(opts.home, { recursive: true, mode: 0o700 });
     const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
     await gitOk(cmd.initBare(tmp));
-    const hasMain = (await runGit(['rev-parse', '--verify', '--quiet', 'refs/heads/main^{commit}'], { cwd: opts.workRepo })).code === 0;
+    const hasMain = (await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', 'refs/heads/main^{commit}'], { cwd: opts.workRepo })).code === 0;
     if (hasMain) await gitOk(cmd.fetchRef(tmp, opts.workRepo, 'refs/heads/main', 'refs/heads/main'));
     try {
       await rename(tmp, path);
@@ -125,7 +126,7 @@ export const casRef = async (gitDir: string, ref: string, value: string, expecte
 };
 
 export const setRef = async (gitDir: string, ref: string, value: string, reason: string): Promise<void> => {
-  await gitOk(['--git-dir', gitDir, 'update-ref', '-m', reason, ref, value]);
+  await gitOk(cmd.setRefTo(gitDir, ref, value, reason));
 };
 
 /** Deletes a ref if it still holds `expected`; false when it moved or is gone. */
