@@ -57,9 +57,32 @@ export type RuntimeEvent =
   | { kind: 'instance.restarted'; instance: InstanceInfo; attempt: number; backoffMs: number }
   | { kind: 'instance.stopped'; instance: InstanceInfo };
 
-export type StartResult =
-  | { ok: true; instances: InstanceInfo[] }
-  | { ok: false; reason: 'exited' | 'unhealthy' | 'timeout' | 'spawn'; message: string; lastLines: string[] };
+/**
+ * Why a start failed. `unhealthy`: the health path answered, but never 2xx (`status`: a definite
+ * 4xx ends the start early); `timeout`: no 2xx within the start timeout (nothing listened, or the
+ * answers were too slow); `exited`: the app exited first (`exit`); `spawn`: it could not be started.
+ */
+export interface StartFailure {
+  ok: false;
+  reason: 'exited' | 'unhealthy' | 'timeout' | 'spawn';
+  message: string;
+  /** The last lines of the failed instance's output (crash reports). */
+  lastLines: string[];
+  /**
+   * The failed instance's output from its first line, in order: all of it when short, else its
+   * first and last lines around one `slipway: …` line that says how much was left out.
+   */
+  output: string[];
+  /** The port the failed instance was given as $PORT. */
+  port?: number;
+  /** The last status the health path answered. */
+  status?: number;
+  exit?: { code: number | null; signal: string | null };
+  /** The release directory the app ran in (its working directory). */
+  dir?: string;
+}
+
+export type StartResult = { ok: true; instances: InstanceInfo[] } | StartFailure;
 
 export interface Runtime {
   /** Verifies the artifact and unpacks it into a read-only release directory. */

@@ -119,8 +119,8 @@ export class FakeRuntime implements Runtime {
         await Promise.all(started.map((s) => this.stopOne(s)));
         const label = `${spec.env} v${spec.release} instance ${id}`;
         return b.kind === 'exit'
-          ? { ok: false, reason: 'exited', message: `${label}: "${spec.command}" exited with code ${b.code} before answering GET ${spec.health.path}`, lastLines: b.lines }
-          : { ok: false, reason: 'timeout', message: `${label}: no 2xx answer to GET ${spec.health.path} within the start timeout (${spec.health.startTimeoutMs} ms)`, lastLines: [] };
+          ? { ok: false, reason: 'exited', message: `${label}: "${spec.command}" exited with code ${b.code} before answering GET ${spec.health.path}`, lastLines: b.lines, output: b.lines, port, exit: { code: b.code, signal: null } }
+          : { ok: false, reason: 'timeout', message: `${label}: no 2xx answer to GET ${spec.health.path} within the start timeout (${spec.health.startTimeoutMs} ms)`, lastLines: [], output: [], port };
       }
       info.state = 'healthy';
       this.emit({ kind: 'instance.healthy', instance: { ...info }, afterMs: 1 });

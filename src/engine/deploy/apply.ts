@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import type { DeployAction, Weight } from '../../core/deployment/plan.js';
+import { startFailureReport } from '../../core/deployment/start-failure.js';
 import { releaseLabel, type DeploymentPhase } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ProxyBackend } from '../../ports/proxy.js';
@@ -142,10 +143,7 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       const spec = await releaseSpec(ctx, release, { SLIPWAY_DEPLOYMENT: d.id });
       await ctx.runtime.prepare({ env: d.env, release: a.release, digest: release.digest });
       const started = await ctx.runtime.start({ ...spec, instances: a.instances });
-      if (!started.ok) {
-        const tail = started.lastLines.length ? `\nlast output:\n${started.lastLines.map((l) => `  ${l}`).join('\n')}` : '';
-        return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${started.message}${tail}` };
-      }
+      if (!started.ok) return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${startFailureReport({ ...started, env: d.env, command: spec.command, healthPath: spec.health.path })}` };
       await ctx.store.putInstances(d.env, a.release, started.instances);
       await record(ctx, d, 'deployment.healthy', { release: a.release, instances: started.instances.map((x) => ({ id: x.id, port: x.port, pid: x.pid })) });
       return { ok: true };

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
+import { startFailureReport } from '../../core/deployment/start-failure.js';
 import { releaseLabel } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { InstanceSpec, ReleaseRef } from '../../ports/runtime.js';
@@ -57,7 +58,7 @@ export const up = async (ctx: EngineContext): Promise<UpReport> => {
       if (healthy.length < spec.instances) {
         await ctx.runtime.prepare({ env: state.env, release: n, digest: release.digest });
         const r = await ctx.runtime.start({ ...spec, instances: spec.instances - healthy.length });
-        if (!r.ok) throw new SlipwayError('failed', `${state.env} ${releaseLabel(n)} did not start: ${r.message}`);
+        if (!r.ok) throw new SlipwayError('failed', `${state.env} ${releaseLabel(n)} did not start: ${startFailureReport({ ...r, env: state.env, command: spec.command, healthPath: spec.health.path })}`);
         started = r.instances.length;
         await ctx.store.putInstances(state.env, n, ctx.runtime.list(state.env, n));
       }

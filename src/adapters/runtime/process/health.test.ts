@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { freePort, isPortFree } from './ports.js';
-import { probeOnce, waitHealthy } from './health.js';
+import { isDefiniteRejection, probeOnce, waitHealthy } from './health.js';
 
 /** A server answering `status` on every path, with keep-alive off, closed by the caller. */
 function serve(status: number, port = 0, delayMs = 0): Promise<Server> {
@@ -67,6 +67,38 @@ void describe('health probes', () => {
       assert.equal(timedOut.message, 'answered 500');
     } finally {
       await close(bad);
+    }
+  });
+
+  void test('a definite 4xx, answered again and again, ends the wait as rejected long before its deadline', async () => {
+    const missing = await serve(404);
+    try {
+      const r = await waitHealthy({ port: portOf(missing), path: '/healthz', intervalMs: 50, timeoutMs: 200, deadlineMs: 120_000, rejectAfter: { answers: 3, ms: 200 } });
+      assert.deepEqual(r.ok ? null : [r.reason, r.message], ['rejected', 'GET /healthz answered 404']);
+      assert.ok(!r.ok && r.probes >= 3, 'more than one answer');
+    } finally {
+      await close(missing);
+    }
+    assert.deepEqual([400, 401, 403, 404, 405, 410, 418].map(isDefiniteRejection), [true, true, true, true, true, true, true]);
+    assert.deepEqual([200, 301, 408, 429, 500, 503].map(isDefiniteRejection), [false, false, false, false, false, false]);
+  });
+
+  void test('429 and 408 mean "later": they wait for the deadline; a 404 that turns into 200 is healthy', async () => {
+    const busy = await serve(429);
+    let calls = 0;
+    const settling = createServer((_req, res) => {
+      res.writeHead(++calls <= 2 ? 404 : 200);
+      res.end();
+    });
+    await new Promise<void>((resolve) => settling.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await waitHealthy({ port: portOf(busy), path: '/healthz', intervalMs: 20, timeoutMs: 200, deadlineMs: 400, rejectAfter: { answers: 2, ms: 0 } });
+      assert.deepEqual(r.ok ? null : [r.reason, r.message], ['timeout', 'answered 429']);
+      const ok = await waitHealthy({ port: portOf(settling), path: '/healthz', intervalMs: 20, timeoutMs: 200, deadlineMs: 120_000, rejectAfter: { answers: 3, ms: 0 } });
+      assert.ok(ok.ok);
+      assert.equal(ok.probes, 3);
+    } finally {
+      await Promise.all([close(busy), close(settling)]);
     }
   });
 

@@ -1,5 +1,7 @@
 // Health probes: GET http://127.0.0.1:<port><path>, polled adaptively so that readiness is noticed
-// within milliseconds of the app listening (2 ms, then ×1.5 up to the configured interval).
+// within milliseconds of the app listening (2 ms, then ×1.5 up to the configured interval). A
+// definite "no" to the health path (404, 405, 401…) ends the wait early: no amount of waiting makes
+// a missing route answer 2xx.
 
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +34,19 @@ export function probeOnce(port: number, path: string, timeoutMs: number): Promis
   });
 }
 
+/**
+ * A status that says the health path is wrong rather than the app still busy starting: a 4xx other
+ * than 408 (request timeout) and 429 (too many requests), which both mean "come back later".
+ */
+export const isDefiniteRejection = (status: number): boolean => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+/**
+ * How many consecutive definite rejections, spread over at least how long, end a wait: a few answers
+ * (not one, as a framework may answer 404 for a moment while it registers its routes), over a
+ * second, so a missing route fails a start within seconds instead of after the start timeout.
+ */
+export const REJECT_AFTER = { answers: 3, ms: 1000 } as const;
+
 export interface WaitHealthyOptions {
   port: number;
   path: string;
@@ -47,11 +62,14 @@ export interface WaitHealthyOptions {
   abort?: () => string | null;
   /** Wakes a pause early (e.g. when the instance's state file changed). */
   wake?: (listener: () => void) => () => void;
+  /** When definite rejections end the wait (see REJECT_AFTER, the default); null: never. */
+  rejectAfter?: { answers: number; ms: number } | null;
 }
 
 export type WaitHealthyResult =
   | { ok: true; afterMs: number; probes: number }
-  | { ok: false; reason: 'timeout' | 'aborted'; message: string; last: ProbeResult | null; probes: number };
+  /** `rejected`: the path answered a definite 4xx (see isDefiniteRejection) again and again. */
+  | { ok: false; reason: 'timeout' | 'aborted' | 'rejected'; message: string; last: ProbeResult | null; probes: number };
 
 /** Probes until healthy, aborted, or past the deadline. */
 export async function waitHealthy(o: WaitHealthyOptions): Promise<WaitHealthyResult> {
@@ -60,6 +78,10 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<WaitHealthyRes
   let pause = o.initialMs ?? 2;
   let last: ProbeResult | null = null;
   let probes = 0;
+  const rejectAfter = o.rejectAfter === undefined ? REJECT_AFTER : o.rejectAfter;
+  let rejected = 0;
+  let rejections = 0;
+  let firstRejectionAt = 0;
   for (;;) {
     const stop = o.abort?.() ?? null;
     if (stop !== null) return { ok: false, reason: 'aborted', message: stop, last, probes };
@@ -71,6 +93,20 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<WaitHealthyRes
     if (r.ok) return { ok: true, afterMs: performance.now() - t0, probes };
     // A probe cut short by the deadline says less than the one before it.
     if (!(clipped && r.kind === 'timeout' && last !== null)) last = r;
+    // The same definite 4xx again and again: count it, from its first answer in a row.
+    if (r.kind === 'status' && r.status !== undefined && isDefiniteRejection(r.status)) {
+      if (r.status !== rejected) {
+        rejected = r.status;
+        rejections = 0;
+        firstRejectionAt = performance.now();
+      }
+      rejections++;
+      if (rejectAfter !== null && rejections >= rejectAfter.answers && performance.now() - firstRejectionAt >= rejectAfter.ms) {
+        return { ok: false, reason: 'rejected', message: `GET ${o.path} answered ${r.status}`, last: r, probes };
+      }
+    } else {
+      rejected = 0;
+    }
     const after = o.abort?.() ?? null;
     if (after !== null) return { ok: false, reason: 'aborted', message: after, last, probes };
     await pauseFor(Math.min(pause, Math.max(0, end - performance.now())), o.wake);

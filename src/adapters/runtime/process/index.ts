@@ -111,7 +111,8 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
       // All or nothing: stop what did start.
       const started = results.flatMap((r) => (r.tracked !== null && supervisor.instances.has(r.tracked.info.id) ? [r.tracked] : []));
       await Promise.all(started.map((t) => supervisor.stop(t)));
-      return { ok: false, reason: failed.reason, message: failed.message, lastLines: failed.lastLines };
+      const { tracked: _tracked, ...failure } = failed;
+      return failure;
     },
 
     list: (env, release) => matching(env, release).map((t) => ({ ...t.info })),

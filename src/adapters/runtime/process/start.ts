@@ -3,13 +3,13 @@
 
 import { mkdir, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { InstanceSpec } from '../../../ports/runtime.js';
+import type { InstanceSpec, StartFailure } from '../../../ports/runtime.js';
 import { DEFAULT_BACKOFF, isFinalPhase, type BackoffPolicy, type ShimConfig } from '../../../runtime-shim/protocol.js';
 import { waitHealthy } from './health.js';
 import { isPortFree } from './ports.js';
 import { newInstanceId, type RuntimePaths } from './paths.js';
 import { signal, spawnShim } from './shims.js';
-import { tailLines, type Supervisor, type Tracked } from './supervisor.js';
+import { outputLines, tailLines, type Supervisor, type Tracked } from './supervisor.js';
 
 /** Control-plane variables an app inherits by default; nothing else leaks (tokens, master keys). */
 export const DEFAULT_INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'];
@@ -23,9 +23,7 @@ export interface StartContext {
   shimPath?: string;
 }
 
-export type StartOne =
-  | { ok: true; tracked: Tracked; afterMs: number }
-  | { ok: false; reason: 'exited' | 'unhealthy' | 'timeout' | 'spawn'; message: string; lastLines: string[]; tracked: Tracked | null };
+export type StartOne = { ok: true; tracked: Tracked; afterMs: number } | (StartFailure & { tracked: Tracked | null });
 
 const PORT_ATTEMPTS = 3;
 
@@ -46,7 +44,7 @@ export async function startInstance(ctx: StartContext, spec: InstanceSpec, dir: 
       return { ...result, message: `${result.message}; port ${port} was in use, and so were the ${PORT_ATTEMPTS - 1} before it` };
     }
   }
-  return result ?? { ok: false, reason: 'spawn', message: 'no attempt was made', lastLines: [], tracked: null };
+  return result ?? { ok: false, reason: 'spawn', message: 'no attempt was made', lastLines: [], output: [], tracked: null };
 }
 
 async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index: number, port: number): Promise<StartOne> {
@@ -82,10 +80,14 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
   let spawnProblem: string | null = null;
   void spawnError.then((m) => (spawnProblem = m));
   if (child.pid === undefined) {
-    return { ok: false, reason: 'spawn', message: `${label}: cannot start the shim: ${await spawnError}`, lastLines: [], tracked: null };
+    return { ok: false, reason: 'spawn', message: `${label}: cannot start the shim: ${await spawnError}`, lastLines: [], output: [], port, dir, tracked: null };
   }
   supervisor.track(tracked);
   const lastLines = async (): Promise<string[]> => tracked.state?.lastExit?.lastLines ?? (await tailLines(config.logFile));
+  const failure = async (reason: StartFailure['reason'], message: string, more: Partial<StartFailure> = {}): Promise<StartOne> => ({
+    ok: false, reason, message, lastLines: more.lastLines ?? (await lastLines()), output: await outputLines(config.logFile), port, dir, tracked,
+    ...(more.status === undefined ? {} : { status: more.status }), ...(more.exit === undefined ? {} : { exit: more.exit }),
+  });
 
   // The shim records the app's pid as soon as it has spawned it.
   const deadline = t0 + spec.health.startTimeoutMs;
@@ -127,19 +129,20 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
     const exit = final?.lastExit ?? null;
     if (final?.phase === 'failed' || exit === null) {
       const why = final?.error ?? spawnProblem ?? 'the shim exited before starting the app';
-      return { ok: false, reason: 'spawn', message: `${label}: ${why}`, lastLines: await lastLines(), tracked };
+      return failure('spawn', `${label}: ${why}`);
     }
     const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? '?'}`;
-    return { ok: false, reason: 'exited', message: `${label}: "${spec.command}" ${how} before answering GET ${spec.health.path} on 127.0.0.1:${port}`, lastLines: exit.lastLines, tracked };
+    return failure('exited', `${label}: "${spec.command}" ${how} before answering GET ${spec.health.path} on 127.0.0.1:${port}`, { lastLines: exit.lastLines, exit: { code: exit.code, signal: exit.signal } });
   }
   const last = health.last;
-  if (last !== null && !last.ok && last.kind === 'status') {
-    return { ok: false, reason: 'unhealthy', message: `${label}: GET ${spec.health.path} answered ${last.status ?? '?'}, not 2xx, until the start timeout (${spec.health.startTimeoutMs} ms)`, lastLines: await lastLines(), tracked };
+  const status = last !== null && !last.ok && last.kind === 'status' ? last.status : undefined;
+  if (health.reason === 'rejected') {
+    // A definite "no" (404, 405, 401…): the path is wrong, not the app slow; say so at once.
+    return failure('unhealthy', `${label}: GET ${spec.health.path} answered ${status ?? '?'}: set run.health.path to a path the app answers with 2xx`, { status });
+  }
+  if (status !== undefined) {
+    return failure('unhealthy', `${label}: GET ${spec.health.path} answered ${status}, not 2xx, until the start timeout (${spec.health.startTimeoutMs} ms)`, { status });
   }
   const probe = last === null ? 'no probe was made' : `last probe: ${last.ok ? 'ok' : last.message}`;
-  return {
-    ok: false, reason: 'timeout',
-    message: `${label}: no 2xx answer to GET ${spec.health.path} on 127.0.0.1:${port} within the start timeout (${spec.health.startTimeoutMs} ms; ${probe}); does the app listen on $PORT?`,
-    lastLines: await lastLines(), tracked,
-  };
+  return failure('timeout', `${label}: no 2xx answer to GET ${spec.health.path} on 127.0.0.1:${port} within the start timeout (${spec.health.startTimeoutMs} ms; ${probe}); does the app listen on $PORT?`);
 }

@@ -166,7 +166,7 @@ export class Supervisor {
       t.info.state = 'healthy';
       const since = st.appStartedAt === null ? r.afterMs : Date.now() - Date.parse(st.appStartedAt);
       this.emit({ kind: 'instance.healthy', instance: { ...t.info }, afterMs: Math.round(since) });
-    } else if (r.reason === 'timeout') {
+    } else if (r.reason === 'timeout' || r.reason === 'rejected') {
       t.info.state = 'unhealthy';
     }
   }
@@ -238,6 +238,48 @@ export class Supervisor {
   }
 }
 
+/** One log record without its time and stream prefix (the shim's notes as `slipway: …`). */
+const bare = (l: string): string => l.replace(/^\S+ (out|err) /, '').replace(/^\S+ slipway /, 'slipway: ');
+
+/**
+ * An instance's output from its first line: all of it when the log is short, else its first and
+ * last `part` bytes' lines with one `slipway: …` line between them saying how much was left out.
+ * A failed start shows what the app printed while starting, which a tail of probe logs would hide.
+ */
+export async function outputLines(file: string, part = 32 * 1024): Promise<string[]> {
+  let head = '';
+  let tail = '';
+  let size = 0;
+  try {
+    const fh = await open(file, 'r');
+    try {
+      size = (await fh.stat()).size;
+      const first = Buffer.alloc(Math.min(size, part));
+      await fh.read(first, 0, first.length, 0);
+      head = first.toString('utf8');
+      if (size > 2 * part) {
+        const last = Buffer.alloc(part);
+        await fh.read(last, 0, part, size - part);
+        tail = last.toString('utf8');
+      } else if (size > first.length) {
+        const rest = Buffer.alloc(size - first.length);
+        await fh.read(rest, 0, rest.length, first.length);
+        head += rest.toString('utf8');
+      }
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return [];
+  }
+  const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+  if (tail === '') return lines(head).map(bare);
+  // Both ends are probably cut mid-line: drop the partial lines.
+  const first = lines(head).slice(0, -1);
+  const last = lines(tail).slice(1);
+  return [...first.map(bare), `slipway: … ${size - 2 * part} bytes of output left out …`, ...last.map(bare)];
+}
+
 /** The last lines of an instance log (without their time and stream prefix). */
 export async function tailLines(file: string, max = 20): Promise<string[]> {
   const TAIL = 64 * 1024;
@@ -257,5 +299,5 @@ export async function tailLines(file: string, max = 20): Promise<string[]> {
   }
   const lines = text.split('\n').filter((l) => l !== '');
   if (text.length === TAIL) lines.shift(); // probably cut
-  return lines.slice(-max).map((l) => l.replace(/^\S+ (out|err) /, '').replace(/^\S+ slipway /, 'slipway: '));
+  return lines.slice(-max).map(bare);
 }
