@@ -19,6 +19,9 @@ export const DEFAULTS = {
     // An environment without traffic must neither hang nor pass without evidence: send probes.
     inconclusive: 'probe',
     checks: ['error_rate < 1%', 'p99_latency < 500ms'],
+    // Synthetic probes ask the health path (run.health.path) unless told otherwise: an app's `/`
+    // may do real work, and Slipway must not hit it on its own.
+    probe: { method: 'GET' },
   },
   baseline: { metric: 'latency', min_effect: '10%', confidence: '95%' },
   alerts: { protect: '15m' },

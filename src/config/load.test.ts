@@ -20,6 +20,19 @@ function at(issue: ConfigIssue, line: number, column: number, path: string): voi
   assert.deepEqual({ line: issue.line, column: issue.column, path: issue.path }, { line, column, path }, formatConfigIssue(issue));
 }
 
+void describe('loadConfig: verify.probe', () => {
+  const env = (probe: string) => yaml(...HEAD, 'run: { command: x }', 'environments:', '  staging:', '    verify:', `      probe: ${probe}`);
+  void test('a path without a leading slash, a method that changes things, or an unknown key is refused at its place', () => {
+    const path = only(env('{ path: healthz }'));
+    at(path, 8, 22, 'environments.staging.verify.probe.path');
+    assert.match(path.expected ?? '', /starting with \//);
+    const method = only(env('{ method: POST }'));
+    at(method, 8, 24, 'environments.staging.verify.probe.method');
+    assert.match(`${method.message} ${method.expected ?? ''}`, /GET.*HEAD/);
+    assert.match(only(env('{ paht: /x }')).path, /^environments\.staging\.verify\.probe/);
+  });
+});
+
 void describe('loadConfig: YAML itself', () => {
   void test('a syntax error gives the line and column of the parser', () => {
     const e = only(yaml('app: hello', 'build:', '  artifact: [dist/', 'run: { command: x }'));

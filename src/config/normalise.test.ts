@@ -93,6 +93,7 @@ void describe('normalise', () => {
           { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
           { kind: 'threshold', metric: 'p99_latency', op: '<', value: 300, source: 'p99_latency < 300ms' },
         ],
+        probe: { method: 'GET' },
       },
       rollback: 'auto',
       alerts: { enabled: true, match: [{ label: 'env', kind: 'equal', value: 'staging' }], protectMs: 15 * 60_000 },
@@ -135,6 +136,7 @@ void describe('normalise', () => {
             { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
             { kind: 'threshold', metric: 'p99_latency', op: '<', value: 500, source: 'p99_latency < 500ms' },
           ],
+          probe: { method: 'GET' },
         },
         rollback: 'auto',
         alerts: { enabled: true, match: [{ label: 'env', kind: 'equal', value: 'staging' }], protectMs: 15 * 60_000 },
@@ -147,6 +149,13 @@ void describe('normalise', () => {
     const c = load('app: a\nbuild: { artifact: [src/] }\nrun: { command: x }\nenvironments:\n  a: { verify: false }\n  b: { verify: true }\n');
     assert.deepEqual(c.environments[0]?.verify, { enabled: false });
     assert.equal(c.environments[1]?.verify.enabled, true);
+  });
+
+  void test('verify.probe: the path defaults to none (the health path at deploy time), the method to GET', () => {
+    const c = load('app: a\nbuild: { artifact: [src/] }\nrun: { command: x }\nenvironments:\n  a: { verify: { probe: { path: /ping, method: HEAD } } }\n  b: { verify: { probe: {} } }\n');
+    const probeOf = (i: number) => { const v = c.environments[i]?.verify; return v?.enabled ? v.probe : undefined; };
+    assert.deepEqual(probeOf(0), { path: '/ping', method: 'HEAD' });
+    assert.deepEqual(probeOf(1), { method: 'GET' });
   });
 
   void test('durations, percentages and every metric in their friendly forms', () => {

@@ -118,6 +118,7 @@ export function normaliseVerify(verify: FriendlyEnvironment['verify']): VerifySp
     minSamples: v.min_samples ?? d.min_samples,
     inconclusive: v.inconclusive ?? d.inconclusive,
     checks: (v.checks ?? d.checks).map(normaliseCheck),
+    probe: { ...(v.probe?.path === undefined ? {} : { path: v.probe.path }), method: v.probe?.method ?? d.probe.method },
   };
 }
 

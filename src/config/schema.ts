@@ -203,9 +203,23 @@ const verifySchema = z.union(
         .min(1, 'at least one check (or `verify: false` to turn verification off)')
         .optional()
         .meta({ description: 'What must hold during the window.', default: [...DEFAULTS.verify.checks] }),
+      probe: z
+        .strictObject({
+          path: z
+            .string()
+            .regex(/^\/\S*$/, 'a path starting with / and without spaces')
+            .optional()
+            .meta({ description: 'Path the synthetic probes request.', defaultFrom: 'run.health.path' }),
+          method: z
+            .enum(['GET', 'HEAD'])
+            .optional()
+            .meta({ description: 'Method of the synthetic probes: GET or HEAD, methods that change nothing.', default: DEFAULTS.verify.probe.method }),
+        })
+        .optional()
+        .describe('The synthetic requests sent to the new release when there is too little traffic to judge (`inconclusive: probe`).'),
     }),
   ],
-  { error: 'false, true, or { window, interval, failure_limit, min_samples, inconclusive, checks }' },
+  { error: 'false, true, or { window, interval, failure_limit, min_samples, inconclusive, checks, probe }' },
 );
 
 const strategySchema = z.union(

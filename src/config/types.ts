@@ -108,6 +108,8 @@ export type VerifySpec =
       /** What an inconclusive window (too little traffic) does. */
       inconclusive: 'extend' | 'fail' | 'probe';
       checks: CheckSpec[];
+      /** The synthetic probes; no path: the health path (set by normalise; absent in hand-built specs). */
+      probe?: { path?: string; method: 'GET' | 'HEAD' };
     };
 
 export interface EnvironmentSpec {

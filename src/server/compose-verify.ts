@@ -30,7 +30,7 @@ export const createMeasureFactory = (deps: { home: string; runtime: Runtime; pro
         probeHeader ??= `${label};${probeKeyOf(readFileSync(proxyFiles(deps.home).token, 'utf8').trim())}`;
         const one = (): Promise<void> =>
           new Promise((resolve) => {
-            const req = request({ host: '127.0.0.1', port, path: t.probePath, method: 'GET', headers: { 'x-slipway-probe': probeHeader, 'user-agent': 'slipway-probe' }, timeout: 5000 }, (res) => {
+            const req = request({ host: '127.0.0.1', port, path: t.probe.path, method: t.probe.method, headers: { 'x-slipway-probe': probeHeader, 'user-agent': 'slipway-probe' }, timeout: 5000 }, (res) => {
               res.resume();
               res.on('end', resolve);
               res.on('error', () => resolve());

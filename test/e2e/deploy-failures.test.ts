@@ -91,8 +91,9 @@ describe('deployments that fail', () => {
     try {
       await commitAndRun(repo, yaml('node dist/server.cjs').replace('  staging:\n', `  staging:\n    port: ${port}\n`));
       const r = await repo.cli(['deploy', 'staging']);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`${port}`));
+      assert.equal(r.code, 4, 'refused before anything starts');
+      assert.match(r.stderr, new RegExp(`port ${port} of staging is taken by another process`));
+      assert.match(r.stderr, /slipway env set staging port=\d+/);
       await stillServesV1();
     } finally {
       blocker.close();

@@ -169,7 +169,8 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
         label: a.label,
         signal: ac.signal,
         prometheus: ac.config.prometheus,
-        probePath: '/',
+        // Never `/` on Slipway's own: the health path, unless verify.probe names another.
+        probe: { path: verify.probe?.path ?? ac.config.run.health.path, method: verify.probe?.method ?? 'GET' },
       });
     }
     case 'retire': {

@@ -14,6 +14,7 @@ import { isoNow } from '../context.js';
 import { applyPlan, applyRoutes, envPort, record, retire, setPhase } from './apply.js';
 import { withSettings } from '../../core/settings/settings.js';
 import { releaseConfig } from '../envconfig/release.js';
+import { checkEnvPort } from './port-check.js';
 import { configAt, environmentOf } from './spec.js';
 
 export interface DeployRequest {
@@ -91,6 +92,9 @@ export class Deployer {
       const snap = await ctx.envConfig.snapshot(req.env);
       const release: Release = { env: req.env, number: nextReleaseNumber(releases), digest, commit, ...snap, createdAt: isoNow(ctx), createdBy: ctx.actor };
       const runs = withSettings(config, req.env, await ctx.envConfig.settingsOf(release));
+      // A port clash would only show at the route switch, after the new instances started.
+      const port = environmentOf(runs, req.env).port ?? (await ctx.store.getEnvState(req.env))?.port;
+      if (port !== undefined) await checkEnvPort(ctx, req.env, port, runs);
       await ctx.store.createRelease(release);
       const verifyWindowMs = envSpec.verify.enabled ? envSpec.verify.windowMs : 0;
       const plan = planDeployment({ release: release.number, instances: environmentOf(runs, req.env).instances ?? runs.run.instances, strategy, previous, running: this.runningReleases(req.env), verifyWindowMs });

@@ -31,8 +31,8 @@ export interface MeasureTarget {
   cursors?: Record<string, unknown>;
   /** Where `prometheus:` checks are answered (slipway.yaml), when the spec has any. */
   prometheus?: { url: string; timeoutMs: number };
-  /** The path synthetic probes request. */
-  probePath: string;
+  /** What the synthetic probes request: verify.probe, else the health path. */
+  probe: { path: string; method: 'GET' | 'HEAD' };
 }
 
 export type MeasureFactory = (t: MeasureTarget) => Measurer;
@@ -69,13 +69,13 @@ export const verifyRelease = async (
   ctx: EngineContext,
   d: StoredDeployment,
   action: number,
-  opts: { spec: ActiveVerifySpec; release: number; baseline?: number; label: string; signal: AbortSignal; prometheus?: { url: string; timeoutMs: number }; probePath: string },
+  opts: { spec: ActiveVerifySpec; release: number; baseline?: number; label: string; signal: AbortSignal; prometheus?: { url: string; timeoutMs: number }; probe: MeasureTarget['probe'] },
 ): Promise<VerifyOutcome> => {
   const { spec, signal } = opts;
   const saved = (await ctx.store.getVerification(d.id, action)) as Persisted | undefined;
   const rec: Persisted = saved ?? { windowStart: ctx.clock.now().getTime(), state: initialState(), cursors: {} };
   if (!saved) await record(ctx, d, 'deployment.verifying', { release: releaseLabel(opts.release), label: opts.label, windowMs: spec.windowMs, checks: spec.checks.map((c) => c.source), minSamples: spec.minSamples });
-  const measurer = ctx.measure({ env: d.env, release: opts.release, digest: d.digest, baseline: opts.baseline, since: rec.windowStart, spec, cursors: rec.cursors, prometheus: opts.prometheus, probePath: opts.probePath });
+  const measurer = ctx.measure({ env: d.env, release: opts.release, digest: d.digest, baseline: opts.baseline, since: rec.windowStart, spec, cursors: rec.cursors, prometheus: opts.prometheus, probe: opts.probe });
   let lastProbe = 0;
   try {
     for (;;) {
