@@ -51,7 +51,7 @@ export const deployChange = async (ctx: CliContext, change: ChangeResult, what: 
         return 0;
       }
       if (!opts.json) ctx.out(`releasing the config of ${change.env}: ${r.deployment.id}, v${r.deployment.release} (same digest ${r.deployment.digest.slice(0, 19)})\n`);
-      const end = await followDeployment(ctx, r.deployment.id, { json: opts.json });
+      const end = await followDeployment(ctx, r.deployment.id, { json: opts.json, summaryFollows: !opts.json });
       if (opts.json) out(end, `${end.id} ${end.phase}`);
       else summariseDeployment(ctx, end);
       return deploymentExitCode(end);

@@ -70,7 +70,12 @@ export const describeEvent = (e: StoredEvent): string => {
   }
 };
 
-export const followDeployment = async (ctx: CliContext, id: string, opts: { json: boolean }): Promise<StoredDeployment> => {
+/**
+ * Streams a deployment's events until it ends. `summaryFollows`: the caller prints the summary
+ * (summariseDeployment), so a reason of several lines (a failed start's report) is shown there
+ * once, and the events give only its first line.
+ */
+export const followDeployment = async (ctx: CliContext, id: string, opts: { json: boolean; summaryFollows?: boolean }): Promise<StoredDeployment> => {
   const client = await ctx.client();
   let canceling = false;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -84,7 +89,7 @@ export const followDeployment = async (ctx: CliContext, id: string, opts: { json
   let end: StoredDeployment | undefined;
   try {
     for await (const item of client.stream<Item>(`/v1/deployments/${id}/stream`)) {
-      if (item.type === 'event' && !opts.json) ctx.out(`${item.event.at.slice(11, 23)} ${describeEvent(item.event)}\n`);
+      if (item.type === 'event' && !opts.json) ctx.out(`${item.event.at.slice(11, 23)} ${describeEvent(opts.summaryFollows === true ? firstLineOfReason(item.event) : item.event)}\n`);
       if (item.type === 'end') end = item.deployment;
     }
   } finally {
@@ -95,12 +100,20 @@ export const followDeployment = async (ctx: CliContext, id: string, opts: { json
   return end;
 };
 
+/** The event with only the first line of its reason, marked as continued in the summary. */
+const firstLineOfReason = (e: StoredEvent): StoredEvent => {
+  const reason = e.data.reason;
+  if (typeof reason !== 'string' || !reason.includes('\n')) return e;
+  return { ...e, data: { ...e.data, reason: `${reason.slice(0, reason.indexOf('\n'))} (the full report is below)` } };
+};
+
 export const deploymentExitCode = (d: StoredDeployment): number => (d.phase === 'succeeded' ? 0 : d.phase === 'canceled' ? 130 : 1);
 
 export const summariseDeployment = (ctx: CliContext, d: StoredDeployment): void => {
   const took = d.finishedAt ? ` in ${((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1)}s` : '';
   if (d.phase === 'succeeded') ctx.out(`\n✔ ${d.id} succeeded${took}: ${d.env} is on v${d.release} (${d.digest})\n`);
-  else ctx.err(`\n✖ ${d.id} ${d.phase}${took}${d.rolledBackTo ? `; ${d.env} is back on v${d.rolledBackTo}` : ''}\n${d.reason ? `${d.reason}\n` : ''}  details: slipway logs ${d.id}\n`);
+  // The reason last: a failed start's report ends with the most likely fix.
+  else ctx.err(`\n✖ ${d.id} ${d.phase}${took}${d.rolledBackTo ? `; ${d.env} is back on v${d.rolledBackTo}` : ''} (details: slipway logs ${d.id})\n${d.reason ? `${d.reason}\n` : ''}`);
 };
 
 /**
@@ -126,7 +139,7 @@ export const startAndFollow = async (ctx: CliContext, path: string, body: unknow
     ctx.out(opts.json ? `${JSON.stringify({ deployment: d })}\n` : `${d.id}\n`);
     return 0;
   }
-  const end = await followDeployment(ctx, d.id, { json: opts.json });
+  const end = await followDeployment(ctx, d.id, { json: opts.json, summaryFollows: !opts.json });
   if (opts.json) ctx.out(`${JSON.stringify(end, null, 2)}\n`);
   else summariseDeployment(ctx, end);
   return deploymentExitCode(end);

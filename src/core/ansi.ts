@@ -3,7 +3,6 @@
 
 // CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks) ended by BEL or ST,
 // and the two-byte escapes; then the other C0 controls except tab (a lone \r redraws a line).
-// eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
 
 /**

@@ -18,7 +18,7 @@ const canListen = (port: number): Promise<boolean> =>
 const claimedBy = async (ctx: EngineContext, env: string, port: number, config: SlipwayConfig): Promise<string | undefined> => {
   const recorded = (await ctx.store.listEnvStates()).find((s) => s.env !== env && s.port === port);
   if (recorded) return recorded.env;
-  return Object.entries(config.environments).find(([name, spec]) => name !== env && spec.port === port)?.[0];
+  return config.environments.find((e) => e.name !== env && e.port === port)?.name;
 };
 
 /** A port to suggest instead: the next ones up that nobody claims and nothing holds. */
