@@ -35,7 +35,7 @@ describe('crash safety', () => {
   let repo: TempRepo;
   let url = '';
   before(async () => {
-    repo = repoWithWindow('3s');
+    repo = repoWithWindow('4s');
     assert.equal((await repo.cli(['run'])).code, 0);
     const first = await repo.cli(['deploy', 'staging']);
     assert.equal(first.code, 0, first.stderr);
@@ -49,7 +49,16 @@ describe('crash safety', () => {
     const traffic = Promise.all([load({ url, until, keepAlive: true, concurrency: 4 }), load({ url, until, keepAlive: false, concurrency: 2 })]);
     const started = await repo.cli(['deploy', 'staging', '--detach', '--json']);
     const id = (JSON.parse(started.stdout) as { deployment: { id: string } }).deployment.id;
-    await waitFor(async () => (await repo.cli(['logs', id])).stdout.includes('→ verifying'), { what: 'verifying', interval: 200 });
+    // Followed as it happens rather than polled with a command per look: on a loaded machine a
+    // poll can come back after the whole window has passed, and there is nothing left to resume.
+    const follower = repo.spawn(['logs', id, '--follow']);
+    let followed = '';
+    follower.stdout?.on('data', (c: Buffer) => (followed += c.toString()));
+    try {
+      await waitFor(() => followed.includes('→ verifying'), { what: `${id} to be verifying`, interval: 10 });
+    } finally {
+      follower.kill('SIGKILL');
+    }
     process.kill(serverPid(repo), 'SIGKILL');
     await sleep(300);
     // Any command starts a new control plane, which resumes the deployment.
