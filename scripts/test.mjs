@@ -35,6 +35,12 @@ function walk(dir) {
   }
 }
 roots.forEach(walk);
+// The longest files first, so that the two workers end together instead of one finishing a long
+// end-to-end file alone while the other has nothing left: the end-to-end files (largest first, a
+// fair guess at their length), then the unit tests, which fill the gaps.
+const e2e = (f) => f.startsWith(join('dist', 'test'));
+const size = (f) => statSync(f).size;
+files.sort((a, b) => Number(e2e(b)) - Number(e2e(a)) || (e2e(a) ? size(b) - size(a) : 0));
 const filter = process.env.SLIPWAY_TEST_FILTER;
 const chosen = filter ? files.filter((f) => f.includes(filter)) : files;
 if (chosen.length === 0) {
@@ -95,7 +101,7 @@ rmSync(out, { recursive: true, force: true });
 
 const perFile = new Map();
 for (const l of lines.filter((x) => x.kind === 'duration')) perFile.set(l.file, (perFile.get(l.file) ?? 0) + l.ms);
-const slowest = [...perFile].sort((a, b) => b[1] - a[1]).slice(0, 10);
+const slowest = [...perFile].sort((a, b) => b[1] - a[1]).slice(0, 15);
 const total = [...perFile.values()].reduce((a, b) => a + b, 0);
 console.log(`\nslowest files (sum of their top-level tests; all ${perFile.size} files: ${(total / 1000).toFixed(1)} s):`);
 for (const [file, ms] of slowest) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${sourceOf(file)}`);
