@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { kthDifference } from './mann-whitney.js';
 import {
   compareProportions,
   exactUDistribution,
@@ -193,6 +194,29 @@ describe('Mann–Whitney U', () => {
         );
       }),
     );
+  });
+
+  test('property: the k-th pairwise difference is the k-th of all differences sorted, ties and all', () => {
+    const values = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }));
+    const wide = fc.array(values, { minLength: 1, maxLength: 80 });
+    fc.assert(
+      fc.property(wide, wide, fc.nat(), (x, y, pick) => {
+        const all = Float64Array.from(x.flatMap((a) => y.map((b) => a - b))).sort();
+        const k = pick % all.length;
+        return kthDifference(x, y, k) === all[k];
+      }),
+    );
+  });
+
+  test('the Hodges–Lehmann shift of large samples is the median of every difference (odd and even counts)', () => {
+    const y = Array.from({ length: 2700 }, (_, i) => ((i * 104729) % 997) / 10 + 3);
+    for (const n of [301, 300]) {
+      const x = Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 10);
+      const all = Float64Array.from(x.flatMap((a) => y.map((b) => a - b))).sort();
+      const mid = all.length >> 1;
+      const expected = all.length % 2 === 1 ? all[mid] : ((all[mid - 1] as number) + (all[mid] as number)) / 2;
+      assert.equal(mannWhitneyU(x, y).effect.hodgesLehmann, expected, `${n} × 2700`);
+    }
   });
 
   test('property: identical samples show no difference at all', () => {
