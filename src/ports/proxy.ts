@@ -30,8 +30,19 @@ export interface EnvRoutes {
   port: number;
   /** Interface to listen on; `127.0.0.1` when absent. */
   host?: string;
+  /**
+   * Edge mode: clients' forwarding headers are not believed (`X-Forwarded-For` is replaced by the
+   * peer address; `Forwarded` and `X-Real-IP` are removed). Default: on for any host that is not
+   * a loopback address (a public listener), off on loopback (behind another proxy of yours).
+   */
+  edge?: boolean;
   backends: ProxyBackend[];
 }
+
+/** Whether an environment's listener is in edge mode (see `EnvRoutes.edge`). */
+export const edgeModeOf = (routes: Pick<EnvRoutes, 'host' | 'edge'>): boolean => routes.edge ?? !isLoopbackHost(routes.host ?? '127.0.0.1');
+
+const isLoopbackHost = (host: string): boolean => host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::ffff:127.0.0.1';
 
 /** What the proxy reports for one environment. */
 export interface EnvRouteStatus extends EnvRoutes {
@@ -77,6 +88,8 @@ export interface MetricsSnapshot {
   now: number;
   /** Requests answered 503 because the environment had no backend. */
   unrouted: number;
+  /** Requests answered 400 because the client got them wrong; counted against no release (absent from an older proxy). */
+  rejected?: number;
   releases: ReleaseMetrics[];
 }
 

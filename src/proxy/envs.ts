@@ -4,7 +4,7 @@
 
 import type http from 'node:http';
 import type net from 'node:net';
-import type { EnvRouteStatus, EnvRoutes, MetricsSnapshot, ProxyResult } from '../ports/proxy.js';
+import { edgeModeOf, type EnvRouteStatus, type EnvRoutes, type MetricsSnapshot, type ProxyResult } from '../ports/proxy.js';
 import { saveRoutes } from './files.js';
 import { handleRequest, type EnvRuntime, type ListenerState } from './forward.js';
 import { createListener, listenOn, listenOnHandle, retire, retireQuietly, type ListenResult } from './listener.js';
@@ -30,7 +30,7 @@ interface EnvEntry {
 }
 
 /** Metrics carried over to a successor process at an upgrade. */
-export type ExportedEnvStats = Record<string, { unrouted: number; releases: ExportedStats[] }>;
+export type ExportedEnvStats = Record<string, { unrouted: number; rejected?: number; releases: ExportedStats[] }>;
 
 export class EnvRegistry {
   private readonly envs = new Map<string, EnvEntry>();
@@ -125,6 +125,7 @@ export class EnvRegistry {
     entry.runtime.table = buildTable(routes, this.upstreams, entry.runtime.stats);
     releaseTable(old, this.upstreams);
     entry.routes = routes;
+    entry.runtime.edge = edgeModeOf(routes);
     if (opened) {
       const previous = entry.listener;
       entry.listener = opened;
@@ -171,6 +172,7 @@ export class EnvRegistry {
       env,
       now: Date.now(),
       unrouted: stats.unrouted,
+      rejected: stats.rejected,
       releases: [...stats.releases.values()].map((s) => s.snapshot(since)),
     };
   }
@@ -190,7 +192,7 @@ export class EnvRegistry {
   exportStats(): ExportedEnvStats {
     const out: ExportedEnvStats = {};
     for (const [name, e] of this.envs) {
-      out[name] = { unrouted: e.runtime.stats.unrouted, releases: [...e.runtime.stats.releases.values()].map((s) => s.export()) };
+      out[name] = { unrouted: e.runtime.stats.unrouted, rejected: e.runtime.stats.rejected, releases: [...e.runtime.stats.releases.values()].map((s) => s.export()) };
     }
     return out;
   }
@@ -242,9 +244,10 @@ export class EnvRegistry {
     const carried = this.imported[name];
     if (carried) {
       stats.unrouted = carried.unrouted;
+      stats.rejected = carried.rejected ?? 0;
       for (const r of carried.releases) stats.releases.set(r.release, ReleaseStats.import(r));
     }
-    return { runtime: { name, table: EMPTY_TABLE, stats }, routes, listener: null };
+    return { runtime: { name, table: EMPTY_TABLE, stats, edge: edgeModeOf(routes) }, routes, listener: null };
   }
 
   private createListener(runtime: EnvRuntime): Listener {
@@ -268,7 +271,7 @@ export class EnvRegistry {
   }
 
   private statusOf(env: string, e: EnvEntry): EnvRouteStatus {
-    const s: EnvRouteStatus = { env, port: e.routes.port, host: e.routes.host, backends: e.routes.backends, listening: e.listener !== null };
+    const s: EnvRouteStatus = { env, port: e.routes.port, host: e.routes.host, edge: e.runtime.edge, backends: e.routes.backends, listening: e.listener !== null };
     if (e.error !== undefined) s.error = e.error;
     return s;
   }

@@ -20,9 +20,11 @@ export function renderPrometheus(envs: ReadonlyMap<string, EnvStats>): string {
   const inflight: string[] = [];
   const upstream: string[] = [];
   const unrouted: string[] = [];
+  const rejected: string[] = [];
   for (const [env, stats] of envs) {
     const e = escapeLabel(env);
     unrouted.push(`slipway_proxy_unrouted_requests_total{env="${e}"} ${stats.unrouted}`);
+    rejected.push(`slipway_proxy_rejected_requests_total{env="${e}"} ${stats.rejected}`);
     for (const s of stats.releases.values()) {
       const labels = `env="${e}",release="${escapeLabel(s.release)}"`;
       s.classes.forEach((n, i) => {
@@ -57,6 +59,9 @@ export function renderPrometheus(envs: ReadonlyMap<string, EnvStats>): string {
     '# HELP slipway_proxy_unrouted_requests_total Requests answered 503 because no backend was routed.',
     '# TYPE slipway_proxy_unrouted_requests_total counter',
     ...unrouted,
+    '# HELP slipway_proxy_rejected_requests_total Requests answered 400 because the client sent them malformed (counted against no release).',
+    '# TYPE slipway_proxy_rejected_requests_total counter',
+    ...rejected,
     '',
   ].join('\n');
 }

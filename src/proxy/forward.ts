@@ -3,6 +3,7 @@
 // another instance when that is safe, and the outcome lands in the release's metrics.
 // Written for speed: one object per request, no closures, no logging.
 
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { EnvStats } from './metrics.js';
@@ -13,6 +14,11 @@ export interface EnvRuntime {
   readonly name: string;
   table: RouteTable;
   readonly stats: EnvStats;
+  /**
+   * Edge mode (a public listener): forwarding headers from clients are not believed.
+   * `X-Forwarded-For` is replaced by the peer's address, `Forwarded` and `X-Real-IP` are removed.
+   */
+  edge: boolean;
 }
 
 /** One listening server of an environment. `draining` asks clients to reconnect (to a successor). */
@@ -30,6 +36,11 @@ const DONE = 2;
 
 /** Upstream failures after which the request provably never reached the application. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+/**
+ * undici's refusals of a request it was handed: header values, a path or a body length that the
+ * client got wrong. The client's mistake, answered 400 and never counted against a release.
+ */
+const CLIENT_FAULT = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 /** Failures of a reused connection that the upstream closed as the request was sent. */
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
@@ -46,6 +57,10 @@ const DROP_REQUEST = new Set([
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
+/** Flags of copyHeaders. */
+const HAS_BODY = 1;
+const TWO_HOSTS = 2;
+
 /** The usual `Connection` values, which list no other header. */
 const PLAIN_CONNECTION = /^\s*(keep-alive|close)\s*$/i;
 
@@ -56,15 +71,22 @@ const timeOrigin = performance.timeOrigin;
  * `x-slipway-probe: <release>;<key>`, where the key derives from the admin token (so only Slipway
  * can pin); they are counted in that release's metrics like any request. Set once at start.
  */
-let probeKey: string | undefined;
+let probeKey: Buffer | undefined;
 export function setProbeKey(key: string): void {
-  probeKey = key;
+  probeKey = Buffer.from(key);
+}
+
+/** The probe key, compared in constant time (its length is fixed and public). */
+function probeKeyMatches(given: string): boolean {
+  if (probeKey === undefined) return false;
+  const b = Buffer.from(given);
+  return b.length === probeKey.length && timingSafeEqual(b, probeKey);
 }
 
 function pinnedBackend(table: RouteTable, header: string | string[] | undefined): RouteBackend | undefined {
   if (probeKey === undefined || typeof header !== 'string') return undefined;
   const sep = header.indexOf(';');
-  if (sep < 0 || header.slice(sep + 1) !== probeKey) return undefined;
+  if (sep < 0 || !probeKeyMatches(header.slice(sep + 1))) return undefined;
   const release = header.slice(0, sep);
   return table.backends.find((b) => b.release === release && b.instances.length > 0);
 }
@@ -72,13 +94,19 @@ function pinnedBackend(table: RouteTable, header: string | string[] | undefined)
 /** Serves one request on an environment's port. */
 export function handleRequest(ls: ListenerState, req: IncomingMessage, res: ServerResponse): void {
   const start = performance.now();
+  const headers: string[] = [];
+  const flags = copyHeaders(ls.env.edge, req, headers);
+  if ((flags & TWO_HOSTS) !== 0) {
+    badRequest(ls, res, 'two Host headers');
+    return;
+  }
   const pin = req.headers['x-slipway-probe'];
   const backend = (pin === undefined ? undefined : pinnedBackend(ls.env.table, pin)) ?? pickBackend(ls.env.table, Math.random());
   if (backend === undefined) {
     noBackend(ls, res);
     return;
   }
-  const ex = new Exchange(ls, req, res, backend, start);
+  const ex = new Exchange(ls, req, res, backend, start, headers, (flags & HAS_BODY) !== 0);
   (res as ProxiedResponse)[kExchange] = ex;
   res.on('close', onClientClose); // `on`, not `once`: a response closes once, and no wrapper is allocated
   ex.send(pickInstance(backend));
@@ -96,6 +124,70 @@ function noBackend(ls: ListenerState, res: ServerResponse): void {
   res.end(body);
 }
 
+/**
+ * A request the client got wrong: 400, the connection closed, and counted apart from every
+ * release (so that no stranger can make a healthy release look broken to verification).
+ */
+function badRequest(ls: ListenerState, res: ServerResponse, why: string): void {
+  ls.env.stats.rejected++;
+  const body = `slipway proxy: bad request (${why})\n`;
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+/**
+ * Builds the upstream headers of a request into `out`; returns HAS_BODY and TWO_HOSTS flags. Every
+ * `Connection` header's tokens are hop-by-hop; the probe header never reaches the app.
+ */
+function copyHeaders(edge: boolean, req: IncomingMessage, out: string[]): number {
+  const raw = req.rawHeaders;
+  let flags = 0;
+  let forwardedFor: string | undefined;
+  let host: string | undefined;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (name.length <= 19) {
+      const lower = name.toLowerCase();
+      if (DROP_REQUEST.has(lower)) {
+        if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+        continue;
+      }
+      switch (lower) {
+        case 'transfer-encoding': // undici chunks a streamed body itself
+          flags |= HAS_BODY;
+          continue;
+        case 'content-length':
+          if (value !== '0') flags |= HAS_BODY;
+          break;
+        case 'host':
+          if (host !== undefined) return flags | TWO_HOSTS;
+          host = value;
+          break;
+        case 'x-forwarded-for':
+          if (!edge) forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+          continue;
+        case 'forwarded':
+        case 'x-real-ip':
+          if (edge) continue;
+          break;
+        case 'x-forwarded-proto':
+        case 'x-forwarded-host':
+        case 'x-slipway-probe':
+          continue;
+      }
+    }
+    out.push(name, value);
+  }
+  if (connection !== undefined && !PLAIN_CONNECTION.test(connection)) dropListed(out, connection);
+  const client = req.socket.remoteAddress ?? '';
+  out.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
+  out.push('x-forwarded-proto', 'http');
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  return flags;
+}
+
 function onClientClose(this: ProxiedResponse): void {
   this[kExchange]?.clientClosed();
 }
@@ -106,8 +198,6 @@ function onClientDrain(this: ProxiedResponse): void {
 
 /** One request's journey; it is also the undici dispatch handler (the native callback style). */
 class Exchange implements Dispatcher.DispatchHandler {
-  private readonly headers: string[] = [];
-  private readonly hasBody: boolean;
   private instance!: RouteInstance;
   private state = WAITING;
   private status = 0;
@@ -122,54 +212,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly res: ProxiedResponse,
     private backend: RouteBackend,
     private readonly start: number,
+    private readonly headers: string[],
+    private readonly hasBody: boolean,
   ) {
-    this.hasBody = this.copyHeaders();
     backend.stats.inflight++;
-  }
-
-  /** Builds the upstream headers; returns whether the request has a body. */
-  private copyHeaders(): boolean {
-    const raw = this.req.rawHeaders;
-    const out = this.headers;
-    let hasBody = false;
-    let forwardedFor: string | undefined;
-    let host: string | undefined;
-    let connection: string | undefined;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      const value = raw[i + 1]!;
-      if (name.length <= 19) {
-        const lower = name.toLowerCase();
-        if (DROP_REQUEST.has(lower)) {
-          if (lower === 'connection') connection = value;
-          continue;
-        }
-        switch (lower) {
-          case 'transfer-encoding': // undici chunks a streamed body itself
-            hasBody = true;
-            continue;
-          case 'content-length':
-            hasBody = value !== '0';
-            break;
-          case 'host':
-            host = value;
-            break;
-          case 'x-forwarded-for':
-            forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-            continue;
-          case 'x-forwarded-proto':
-          case 'x-forwarded-host':
-            continue;
-        }
-      }
-      out.push(name, value);
-    }
-    if (connection !== undefined && !PLAIN_CONNECTION.test(connection)) dropListed(out, connection);
-    const client = this.req.socket.remoteAddress ?? '';
-    out.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
-    out.push('x-forwarded-proto', 'http');
-    if (host !== undefined) out.push('x-forwarded-host', host);
-    return hasBody;
   }
 
   send(instance: RouteInstance): void {
@@ -226,8 +272,17 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.state === DONE) return;
     const { upstream } = this.instance;
     upstream.inflight--;
-    if (this.clientGone) {
+    // The client closed, or broke off its own body: its doing, not the release's.
+    if (this.clientGone || (this.req.destroyed && !this.req.complete)) {
       this.finishAfterRelease(499);
+      return;
+    }
+    const code = (err as { code?: string }).code ?? '';
+    if (this.state === WAITING && CLIENT_FAULT.has(code) && !this.res.headersSent) {
+      this.state = DONE;
+      this.res[kExchange] = undefined;
+      this.backend.stats.inflight--;
+      badRequest(this.ls, this.res, err.message);
       return;
     }
     if (this.state === WAITING && this.attempts < 2 && this.mayRetry(err)) {
@@ -238,8 +293,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.state === STREAMING || this.res.headersSent || this.res.destroyed) {
       this.res.destroy(); // a truncated answer must not look complete
     } else {
-      const code = (err as { code?: string }).code ?? err.name;
-      const body = `slipway proxy: upstream ${this.instance.id} of release ${this.backend.release} failed (${code})\n`;
+      const body = `slipway proxy: upstream ${this.instance.id} of release ${this.backend.release} failed (${code || err.name})\n`;
       this.res.writeHead(502, {
         'content-type': 'text/plain; charset=utf-8',
         'content-length': Buffer.byteLength(body),

@@ -10,17 +10,44 @@ export const KEEP_ALIVE_MS = 5_000;
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
+/** What one slow or greedy client may hold of a listener. */
+export interface ListenerLimits {
+  /** A client must send its whole request head within this (then 408 and the connection closes). */
+  headersTimeoutMs: number;
+  /** … and its whole request, body included, within this. */
+  requestTimeoutMs: number;
+  /** Connections open at once; beyond it a new connection is closed at once. */
+  maxConnections: number;
+  /** How often Node looks for connections past those timeouts. */
+  checkIntervalMs: number;
+}
+
+/** The limits of every listener of the proxy (docs/deployments.md, "The edge"). */
+export const LISTENER_LIMITS: ListenerLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, maxConnections: 4096, checkIntervalMs: 1000 };
+
 /** Creates a server tuned for proxying; `handler` runs for every request. */
-export function createListener(handler: RequestHandler): http.Server {
-  const server = http.createServer({ keepAlive: true, noDelay: true }, handler);
+export function createListener(handler: RequestHandler, limits: ListenerLimits = LISTENER_LIMITS): http.Server {
+  const server = http.createServer(
+    {
+      keepAlive: true,
+      noDelay: true,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    handler,
+  );
+  server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   // WebSocket and other upgrades are not proxied: refuse them plainly rather than hang.
   server.on('upgrade', (_req, socket: net.Socket) => {
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
-  server.on('clientError', (_err, socket: net.Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  // A malformed request (or one too slow: the limits above) is answered here, before any handler.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (!socket.writable) return void socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   return server;
 }

@@ -132,6 +132,8 @@ export class EnvStats {
   readonly releases = new Map<string, ReleaseStats>();
   /** Requests answered 503 because no backend was routed. */
   unrouted = 0;
+  /** Requests the client got wrong (two Host headers, a header or path undici refuses): 400, no release's. */
+  rejected = 0;
 
   /** The stats of `release`, created on first use. */
   of(release: string): ReleaseStats {

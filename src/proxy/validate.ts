@@ -26,9 +26,10 @@ export function checkEnvName(name: string): Checked<string> {
 export function checkEnvRoutes(body: unknown): Checked<EnvRoutes> {
   if (!isRecord(body)) return fail('body must be a JSON object {port, backends}');
   for (const key of Object.keys(body)) {
-    if (key !== 'port' && key !== 'host' && key !== 'backends') return fail(`unknown field ${JSON.stringify(key)}`);
+    if (key !== 'port' && key !== 'host' && key !== 'edge' && key !== 'backends') return fail(`unknown field ${JSON.stringify(key)}`);
   }
-  const { port, host, backends } = body;
+  const { port, host, edge, backends } = body;
+  if (edge !== undefined && typeof edge !== 'boolean') return fail('edge must be true or false');
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     return fail('port must be an integer from 1 to 65535');
   }
@@ -52,6 +53,7 @@ export function checkEnvRoutes(body: unknown): Checked<EnvRoutes> {
   }
   const value: EnvRoutes = { port, backends: checked };
   if (host !== undefined) value.host = host;
+  if (edge !== undefined) value.edge = edge;
   return { ok: true, value };
 }
 
