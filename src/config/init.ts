@@ -2,6 +2,10 @@
 // repository root. Pure; the CLI reads package.json and lists the root, then writes the text.
 
 import { DEFAULTS } from './defaults.js';
+import { chooseArtifact } from './init-artifact.js';
+import { detectHealthPath, HEALTH_PATHS, type HealthGuess } from './init-health.js';
+import { formatMs } from '../core/duration.js';
+import { parseDuration } from './values.js';
 
 /** The parts of package.json that init looks at. */
 export interface PackageJson {
@@ -9,12 +13,19 @@ export interface PackageJson {
   main?: string;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
   [key: string]: unknown;
 }
 
 export interface InitOptions {
   /** Names of the entries at the repository root; directories may be written `dist` or `dist/`. */
   files: readonly string[];
+  /** Repository-relative paths of the tracked files (`git ls-files`); what a no-build artifact is chosen from. */
+  tracked?: readonly string[];
+  /** Source texts searched for a health route (the CLI reads the tracked JavaScript and TypeScript files). */
+  sources?: ReadonlyArray<{ path: string; text: string }>;
+  /** Environment ports, chosen by the CLI free on this machine and unclaimed by other Slipway apps. */
+  ports?: { staging: number; production: number };
   /** Used for the app name when package.json has none (usually the directory's name). */
   dirName?: string;
 }
@@ -26,13 +37,18 @@ export interface InitPlan {
   artifact: string[];
   /** True when the output directory of the build was guessed, not seen. */
   outputGuessed: boolean;
+  /** Comment lines saying what the artifact holds and why. */
+  artifactWhy: string[];
   gates: Array<{ name: string; run: string; needs?: string[] }>;
   runCommand: string;
+  health: HealthGuess;
+  ports: { staging: number; production: number };
+  /** Things the user should fix (e.g. an unpinned install); printed by the CLI and written as comments. */
+  warnings: string[];
 }
 
 const NPM_PLACEHOLDER_TEST = /no test specified/;
-const OUTPUT_DIRS = ['dist', 'build', 'out'];
-const SOURCE_DIRS = ['src', 'lib', 'app', 'server', 'public', 'static', 'views', 'bin'];
+export const DEFAULT_PORTS = { staging: 8081, production: 8080 } as const;
 
 /** An app name slipway.yaml accepts: `@acme/My_Shop` → `my-shop`. */
 export function sanitiseAppName(name: string | undefined): string {
@@ -40,7 +56,7 @@ export function sanitiseAppName(name: string | undefined): string {
   return base.replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
 }
 
-/** Decides every value of the generated file from package.json and the root listing. */
+/** Decides every value of the generated file from package.json, the file listing and the sources. */
 export function planInitConfig(pkg: PackageJson, options: InitOptions): InitPlan {
   const files = new Set(options.files.map((f) => f.replace(/\/+$/, '')));
   const script = (name: string) => {
@@ -49,25 +65,28 @@ export function planInitConfig(pkg: PackageJson, options: InitOptions): InitPlan
   };
   const lockfile = ['package-lock.json', 'npm-shrinkwrap.json'].find((f) => files.has(f));
   const hasDeps = Object.keys(pkg.dependencies ?? {}).length > 0;
-  const install = lockfile ? 'npm ci' : 'npm install';
+  const hasDevDeps = Object.keys(pkg.devDependencies ?? {}).length > 0;
   const hasBuild = script('build');
+  const runCommand = script('start') ? 'npm start' : `node ${pkg.main?.replace(/^\.\//, '') ?? 'index.js'}`;
+  const warnings: string[] = [];
 
-  const artifact: string[] = [];
-  let outputGuessed = false;
-  if (hasBuild) {
-    const seen = OUTPUT_DIRS.find((d) => files.has(d));
-    outputGuessed = seen === undefined;
-    artifact.push(`${seen ?? 'dist'}/`);
-  } else {
-    artifact.push(...SOURCE_DIRS.filter((d) => files.has(d)).map((d) => `${d}/`));
-    const main = pkg.main?.replace(/^\.\//, '');
-    if (main && !main.includes('/') && files.has(main)) artifact.push(main);
-    if (files.has('index.js') && main !== 'index.js') artifact.push('index.js');
+  // Production artifacts carry no devDependencies: installed for the build, pruned after it.
+  let buildRun: string | undefined;
+  if (hasBuild) buildRun = `${lockfile ? 'npm ci' : 'npm install'} && npm run build${hasDevDeps ? ' && npm prune --omit=dev' : ''}`;
+  else if (hasDeps || hasDevDeps || lockfile) buildRun = `${lockfile ? 'npm ci' : 'npm install'} --omit=dev`;
+  if (buildRun !== undefined && !lockfile) {
+    warnings.push('no package-lock.json: the build runs `npm install`, which resolves versions afresh at every commit; run `npm install` to create the lockfile, commit it, and `slipway init --force` to build with `npm ci`');
   }
-  artifact.push('package.json');
-  if (lockfile) artifact.push(lockfile);
-  // node_modules/ exists after the build's install only when there is something to install.
-  if (hasDeps) artifact.push('node_modules/');
+
+  const choice = chooseArtifact({
+    rootEntries: new Set(options.files),
+    tracked: options.tracked ?? [],
+    hasBuild,
+    ...(lockfile ? { lockfile } : {}),
+    hasDeps,
+    runCommand,
+    scripts: pkg.scripts ?? {},
+  });
 
   const gates: InitPlan['gates'] = [];
   if (script('test')) gates.push({ name: 'test', run: 'npm test' });
@@ -75,11 +94,15 @@ export function planInitConfig(pkg: PackageJson, options: InitOptions): InitPlan
 
   return {
     app: sanitiseAppName(pkg.name) || sanitiseAppName(options.dirName) || 'app',
-    ...(hasBuild ? { buildRun: `${install} && npm run build` } : hasDeps || lockfile ? { buildRun: install } : {}),
-    artifact,
-    outputGuessed,
+    ...(buildRun !== undefined ? { buildRun } : {}),
+    artifact: choice.paths,
+    outputGuessed: choice.outputGuessed,
+    artifactWhy: choice.why,
     gates,
-    runCommand: script('start') ? 'npm start' : `node ${pkg.main?.replace(/^\.\//, '') ?? 'index.js'}`,
+    runCommand,
+    health: detectHealthPath(options.sources ?? []),
+    ports: options.ports ?? DEFAULT_PORTS,
+    warnings: [...warnings, ...choice.warnings],
   };
 }
 
@@ -99,30 +122,40 @@ export function renderInitConfig(pkg: PackageJson, options: InitOptions): string
   const v = DEFAULTS.verify;
   // A line with its comment aligned at column 41, so the file reads as a table of intentions.
   const c = (line: string, comment: string) => `${line.padEnd(40)} # ${comment}`;
+  const health = plan.health.foundIn
+    ? c(`  health: { path: ${plan.health.path}, interval: ${DEFAULTS.health.interval} }`, `found in ${plan.health.foundIn}; must answer 2xx once ready`)
+    : [
+        `  # No health route found in the source (looked for ${HEALTH_PATHS.join(', ')}),`,
+        '  # so the probe asks for / and wants a 2xx answer. Better: add a cheap route such as /healthz',
+        '  # that answers once the app can serve, and set it here.',
+        c(`  health: { path: /, interval: ${DEFAULTS.health.interval} }`, 'must answer 2xx once ready'),
+      ].join('\n');
   const lines = [
     '# slipway.yaml — how this app is gated, built once, deployed, verified and rolled back.',
     '# Written by `slipway init` from package.json; every key is described in docs/slipway-yaml.md.',
     '# No secret belongs here: run `slipway secrets set <env> <KEY>` and list the name under `secrets:`.',
+    ...plan.warnings.map((w) => `# WARNING: ${w}`),
     `app: ${plan.app}`,
     '',
     c('build:', 'runs once per commit, in a clean checkout'),
-    plan.buildRun === undefined ? '  # no build command: the artifact is the source itself' : `  run: ${scalar(plan.buildRun)}`,
+    ...(plan.buildRun === undefined ? [] : [`  run: ${scalar(plan.buildRun)}`]),
+    ...plan.artifactWhy.map((w) => `  # ${w}`),
     `  artifact: [${plan.artifact.map(scalar).join(', ')}]`,
-    ...(plan.outputGuessed ? ['  # dist/ is a guess at where the build writes; change it if your build writes elsewhere'] : []),
     '',
     c('gates:', 'all must pass before main moves'),
     '  # each gate waits for the build unless `needs` says otherwise',
     ...plan.gates.map((g) => `  ${g.name}: { run: ${scalar(g.run)}${g.needs ? `, needs: [${g.needs.join(', ')}]` : ''} }`),
     c('  secrets: { scan: true }', 'built-in scan of the source tree and the artifact'),
+    `  # a false positive? list it in ${ALLOWLIST_FILE} (committed) and write { scan: { allowlist: ${ALLOWLIST_FILE} } }`,
     '  # deps: { audit: { severity: high, database: osv/ } }  # dependency audit, offline OSV database',
     '',
     'run:',
     c(`  command: ${scalar(plan.runCommand)}`, 'PORT is injected; listen on it'),
-    c(`  health: { path: ${DEFAULTS.health.path}, interval: ${DEFAULTS.health.interval} }`, 'must answer 200 once ready'),
+    health,
     '',
     'environments:',
     '  staging:',
-    '    port: 8081',
+    c(`    port: ${plan.ports.staging}`, 'free on this machine and not used by another Slipway app'),
     c('    deploy: auto', 'every green commit of main'),
     '    strategy: blue-green',
     c('    verify:', 'the defaults, written out; `verify: false` turns it off'),
@@ -134,12 +167,13 @@ export function renderInitConfig(pkg: PackageJson, options: InitOptions): string
     `      checks: [${v.checks.join(', ')}]`,
     c('    rollback: auto', 'a failed verification rolls back at once'),
     '  production:',
-    '    port: 8080',
+    c(`    port: ${plan.ports.production}`, 'free on this machine and not used by another Slipway app'),
     c('    promote_from: staging', 'only digests verified in staging'),
     c('    approval: none', 'or: required'),
-    c('    strategy: { canary: [10%, 50%, 100%] }', 'traffic steps, verified one by one'),
+    c(`    strategy: { canary: [${PRODUCTION_CANARY.join(', ')}] }`, `traffic steps; each below 100% is watched ${DEFAULTS.canary.pause} (pause)`),
+    ...productionCost().map((l) => `    # ${l}`),
     '    verify:',
-    '      window: 2m',
+    `      window: ${PRODUCTION_WINDOW}`,
     `      interval: ${v.interval}`,
     `      failure_limit: ${v.failure_limit}`,
     `      min_samples: ${v.min_samples}`,
@@ -152,4 +186,27 @@ export function renderInitConfig(pkg: PackageJson, options: InitOptions): string
     '    rollback: auto',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Where init suggests keeping the secret scan's allowlist: at the root, committed, not under the ignored .slipway/. */
+export const ALLOWLIST_FILE = 'slipway-allowlist.yaml';
+const PRODUCTION_CANARY = ['10%', '50%', '100%'];
+const PRODUCTION_WINDOW = '2m';
+
+/** What the production verification costs in time per release, for the comment above it. */
+function productionCost(): string[] {
+  const ms = (d: string): number => {
+    const r = parseDuration(d);
+    return r.ok ? r.value : 0;
+  };
+  const steps = PRODUCTION_CANARY.length - 1;
+  const pause = ms(DEFAULTS.canary.pause);
+  const window = ms(PRODUCTION_WINDOW);
+  const watched = steps * pause + window;
+  return [
+    `Time per release: ${PRODUCTION_CANARY.slice(0, -1).map((p) => `${DEFAULTS.canary.pause} at ${p}`).join(', ')}, then the ${PRODUCTION_WINDOW} window at 100%:`,
+    `about ${formatMs(watched)} from the first canary to done, up to ${formatMs(steps * pause + 3 * window)} when traffic is too thin to`,
+    `judge (a window may be extended twice). Shorter: a smaller window (window: 1m), a shorter pause`,
+    `(strategy: { canary: [...], pause: 5s }) or fewer steps, at the price of less evidence per step.`,
+  ];
 }

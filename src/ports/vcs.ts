@@ -23,6 +23,8 @@ export interface Vcs {
   resolve(repo: string, ref: string): Promise<CommitInfo | undefined>;
   /** Paths with uncommitted changes (tracked or untracked, not ignored). */
   dirtyPaths(repo: string): Promise<string[]>;
+  /** Files of the work tree that git tracks or would track (not ignored), repository-relative. */
+  listFiles(repo: string): Promise<string[]>;
   /** A clean checkout of exactly `commit` in a new directory under `parent`. */
   checkout(repo: string, commit: CommitInfo, parent: string): Promise<Checkout>;
   /** The content of a file at a commit, or undefined when the commit has no such file. */

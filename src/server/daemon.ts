@@ -11,6 +11,8 @@ import { gitHttpOptions, startQueue } from './compose-queue.js';
 import { isDown } from '../engine/deploy/converge.js';
 import { VERSION } from '../version.js';
 import { pidAlive } from '../home/pid.js';
+import { recordHome } from '../home/registry.js';
+import { loadPipelineAt } from '../engine/run.js';
 
 export interface ServerOptions {
   repo: string;
@@ -88,6 +90,24 @@ const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngine>>, l
   return timer;
 };
 
+/**
+ * Records this home's ports in the per-user registry (home/registry.ts) so that `slipway init` in
+ * another app does not pick them: the ports served, and those slipway.yaml at HEAD declares.
+ */
+const registerPorts = async (engine: Awaited<ReturnType<typeof composeEngine>>, opts: ServerOptions): Promise<void> => {
+  const ports: Record<string, number> = {};
+  for (const s of await engine.ctx.store.listEnvStates()) if (s.port !== undefined) ports[s.env] = s.port;
+  let app: string | undefined;
+  try {
+    const { config } = await loadPipelineAt(engine.ctx, 'HEAD');
+    app = config.app;
+    for (const env of config.environments) if (env.port !== undefined && !(env.name in ports)) ports[env.name] = env.port;
+  } catch {
+    // No commit or no valid slipway.yaml yet: the served ports are all there is.
+  }
+  recordHome(opts.home, { repo: opts.repo, ...(app ? { app } : {}), ports, by: 'control-plane' });
+};
+
 export const startServer = async (opts: ServerOptions): Promise<RunningServer | undefined> => {
   const paths = homePaths(opts.home);
   const log = opts.log ?? (() => undefined);
@@ -106,6 +126,11 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   // The merge queue resumes what it was testing, then works through what waits.
   const queue = await startQueue(engine, log);
   const watchdog = startProxyWatchdog(engine, log);
+  const registerLogged = () => registerPorts(engine, opts).catch((e: unknown) => log(`could not record the ports in the per-user registry: ${e instanceof Error ? e.message : String(e)}`));
+  void registerLogged();
+  const unsubscribe = engine.ctx.bus.subscribe((n) => {
+    if (n.type === 'event' && n.event.kind === 'deployment.routed') void registerLogged();
+  });
 
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
@@ -114,6 +139,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
     stopping ??= (async () => {
       log(`stopping: ${reason}`);
       clearInterval(watchdog);
+      unsubscribe();
       const queueStopped = queue.stop();
       await engine.shutdown(`the control plane stopped (${reason})`);
       await queueStopped;

@@ -16,4 +16,6 @@ export const statusPorcelain = (): string[] => ['status', '--porcelain=v1', '-z'
 export const worktreeAdd = (dir: string, sha: string): string[] => ['worktree', 'add', '--detach', '--quiet', '--end-of-options', dir, sha];
 export const worktreeRemove = (dir: string): string[] => ['worktree', 'remove', '--force', '--end-of-options', dir];
 export const worktreePrune = (): string[] => ['worktree', 'prune'];
+/** Tracked files, then untracked ones that no ignore rule covers; NUL-separated. */
+export const listFiles = (): string[] => ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
 export const catFile = (sha: string, path: string): string[] => ['cat-file', 'blob', '--end-of-options', `${sha}:${path}`];

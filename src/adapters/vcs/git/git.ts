@@ -53,6 +53,11 @@ export const createGitVcs = (): Vcs => ({
       .filter((p) => !OWN_PATHS.some((own) => p.startsWith(own)));
   },
 
+  async listFiles(repo) {
+    const out = await gitOk(repo, cmd.listFiles());
+    return [...new Set(out.split('\0').filter((p) => p !== ''))].filter((p) => !OWN_PATHS.some((own) => p.startsWith(own)));
+  },
+
   async checkout(repo, commit, parent): Promise<Checkout> {
     await mkdir(parent, { recursive: true });
     const dir = join(parent, `${commit.sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
