@@ -44,10 +44,23 @@ export const runBuiltinGate = async (step: PlannedStep, g: GateContext): Promise
   }
 };
 
-const reportFindings = (g: GateContext, where: string, r: ScanReport): number => {
-  for (const f of r.findings) g.log(`${where}${f.file}:${f.line}:${f.column} ${f.rule}: ${f.description} (${f.masked}) fingerprint ${f.fingerprint}`);
+/**
+ * Logs the findings of one scan and returns the secrets not seen before: a secret found in the
+ * source and again in the artifact (packed as is, or copied by the build) is one credential.
+ */
+const reportFindings = (g: GateContext, where: string, r: ScanReport, seen: Map<string, string>): number => {
+  let fresh = 0;
+  for (const f of r.findings) {
+    const place = `${where}${f.file}:${f.line}:${f.column}`;
+    const first = seen.get(f.secretId);
+    g.log(`${place} ${f.rule}: ${f.description} (${f.masked}) fingerprint ${f.fingerprint}${first ? `, the same secret as ${first}` : ''}`);
+    if (first === undefined) {
+      seen.set(f.secretId, place);
+      fresh++;
+    }
+  }
   for (const e of r.expiredAllowlistEntries ?? []) g.log(`note: allowlist entry expired: ${JSON.stringify(e)}`);
-  return r.findings.length;
+  return fresh;
 };
 
 const secretScanGate = async (g: GateContext, allowlistPath: string | undefined): Promise<GateResult> => {
@@ -57,16 +70,22 @@ const secretScanGate = async (g: GateContext, allowlistPath: string | undefined)
     if (!loaded.ok) return { ok: false, message: `the allowlist ${allowlistPath} is not valid: ${loaded.errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ')}` };
     allowlist = loaded.allowlist;
   }
+  const seen = new Map<string, string>();
   const tree = await scanTree(g.dir, { allowlist });
   g.log(`scanned ${tree.stats.filesScanned} files of the source tree${tree.stats.skippedDirs.length ? ` (skipped ${tree.stats.skippedDirs.slice(0, 5).join(', ')})` : ''}`);
-  let found = reportFindings(g, '', tree);
+  let found = reportFindings(g, '', tree, seen);
+  let places = tree.findings.length;
   if (g.digest) {
     const art = await scanArchive(await g.ctx.artifacts.path(g.digest), { allowlist });
     g.log(`scanned ${art.stats.filesScanned} files of the artifact ${g.digest.slice(0, 19)}`);
-    found += reportFindings(g, 'artifact:', art);
+    found += reportFindings(g, 'artifact:', art, seen);
+    places += art.findings.length;
   }
   if (found === 0) return { ok: true };
-  return { ok: false, message: `${found} credential(s) found; remove them (rotate anything real), or allowlist a false positive with a reason` };
+  return {
+    ok: false,
+    message: `${found} credential(s) found${places > found ? ` (in ${places} places, source and artifact)` : ''}; remove them (rotate anything real), or allowlist a false positive with a reason`,
+  };
 };
 
 const auditGate = async (g: GateContext, gate: Extract<NonNullable<PlannedStep['gate']>, { kind: 'dependency-audit' }>): Promise<GateResult> => {

@@ -16,6 +16,7 @@ import { buildStep, type StepResult } from './run/build-step.js';
 import { StepOutput } from './run/output.js';
 import { loadPipelineAt, type LoadedPipeline } from './run/pipeline.js';
 import { schedule } from './run/schedule.js';
+import { formatMs } from '../core/duration.js';
 
 export interface StartRunOptions {
   ref?: string;
@@ -161,6 +162,7 @@ class RunExecution {
         invocationId: this.invocationId,
         command: (s, d, c) => this.command(s, d, c),
         log: (line) => this.log(step.name, 'system', line),
+        tail: () => this.output.tail(step.name),
         setDigest: (digest) => (this.digest = digest),
       });
     }
@@ -257,4 +259,4 @@ const describeOutcome = (o: StepOutcome | undefined): string => {
   }
 };
 
-export const formatMs = (ms: number): string => (ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
+export { formatMs };

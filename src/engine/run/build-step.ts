@@ -7,6 +7,7 @@ import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import { findSecretInFiles } from '../envconfig/artifact-check.js';
 import type { LoadedPipeline } from './pipeline.js';
+import { entryProblem, explainBuildFailure } from './entry-check.js';
 
 export type StepResult = { ok: true } | { ok: false; reason: string; exitCode?: number };
 
@@ -19,6 +20,8 @@ export interface BuildStepDeps {
   /** Runs the step's own command in the checkout (retries, masking and cancel included). */
   command(step: PlannedStep, dir: string, command: string): Promise<StepResult>;
   log(line: string): void;
+  /** The step's last output lines, as quoted in a failure. */
+  tail(): readonly string[];
   /** Records the digest the run produced. */
   setDigest(digest: string): void;
 }
@@ -37,8 +40,10 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
   const started = isoNow(ctx);
   if (step.run !== undefined) {
     const r = await deps.command(step, dir, step.run);
-    if (!r.ok) return r;
+    if (!r.ok) return { ...r, reason: explainBuildFailure(dir, r.reason, deps.tail()) };
   }
+  const entry = entryProblem(pipeline.config, dir);
+  if (entry) return { ok: false, reason: entry };
   if (step.secrets.length > 0) {
     const values = Object.values(await ctx.envConfig.pipelineSecrets(step.secrets));
     const hit = await findSecretInFiles(dir, pipeline.config.build.artifact, values);

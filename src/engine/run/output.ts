@@ -4,9 +4,11 @@
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import type { MaskStream } from '../../secrets/mask.js';
+import { failureTail } from '../../core/pipeline/output-tail.js';
 
-/** How many output lines of a failed step are quoted in the run's reason. */
+/** How many output lines of a failed step are quoted in the run's reason, and how many are kept to choose them from. */
 const TAIL_LINES = 12;
+const TAIL_KEPT = 120;
 
 export type OutputStream = 'stdout' | 'stderr' | 'system';
 
@@ -53,9 +55,9 @@ export class StepOutput {
     }
   }
 
-  /** The last output lines of a step (its own, not Slipway's), masked. */
+  /** The last output lines of a step worth quoting (its own, not Slipway's; no npm usage text), masked. */
   tail(step: string): readonly string[] {
-    return this.tails.get(step) ?? [];
+    return failureTail(this.tails.get(step) ?? [], TAIL_LINES);
   }
 
   private emitLine(step: string, stream: OutputStream, text: string): void {
@@ -64,7 +66,7 @@ export class StepOutput {
     if (stream === 'system') return;
     const tail = this.tails.get(step) ?? [];
     tail.push(text);
-    if (tail.length > TAIL_LINES) tail.shift();
+    if (tail.length > TAIL_KEPT) tail.shift();
     this.tails.set(step, tail);
   }
 }
