@@ -12,6 +12,7 @@ const finding = (file: string, rule = 'github-token', fingerprint = 'a'.repeat(3
   description: '',
   masked: '****',
   fingerprint,
+  secretId: fingerprint,
 });
 
 const parsed = (text: string): Allowlist => {

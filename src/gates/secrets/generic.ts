@@ -38,6 +38,27 @@ function namesAnotherSecret(value: string, unquoted: boolean): boolean {
   return KEYWORDS.some((k) => v.includes(k.replace(/[_-]/g, '')));
 }
 
+/** Manifests and lockfiles: their values next to package names are versions, specifiers and hashes. */
+const DEPENDENCY_FILE = /(?:^|\/)(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.ya?ml|bun\.lock)$/;
+
+/** A semver version or one-word range (`^1.0.0-beta.3`, `>=2.1.0-rc.1+build.5`, `1.x`). */
+const SEMVER_SPEC = /^(?:[~^]|[<>]=?|=)?v?\d+(?:\.(?:\d+|[xX*])){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** A dependency given by protocol: `npm:real@^1`, `workspace:*`, `file:../x`, `github:user/repo#sha`, `git+ssh://…`. */
+const PROTOCOL_SPEC = /^(?:npm|workspace|file|link|portal|patch|github|gitlab|bitbucket|git(?:\+[a-z]+)?):/;
+
+/** A subresource-integrity hash (`sha512-…`): the digest of public content, never a secret. */
+const INTEGRITY = /^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Whether a value is a dependency's version, specifier or integrity hash rather than a secret:
+ * in a lockfile or manifest, `"express-htpasswd": "^1.0.0-beta.3"` names a package, not a password.
+ */
+export function isDependencyValue(value: string, file: string): boolean {
+  if (INTEGRITY.test(value)) return true;
+  return DEPENDENCY_FILE.test(file) && (SEMVER_SPEC.test(value) || PROTOCOL_SPEC.test(value));
+}
+
 export const GENERIC_RULE: SecretRule = {
   id: 'generic-secret',
   description: 'High-entropy value assigned to a secret-like name',
@@ -46,6 +67,7 @@ export const GENERIC_RULE: SecretRule = {
   group: [2, 3, 4, 5],
   keywords: KEYWORDS,
   keywordsIgnoreCase: true,
-  accept: (value, m) =>
-    !NOT_A_SECRET_NAME.test(m[1] ?? '') && !namesAnotherSecret(value, m[5] !== undefined) && looksLikeGeneratedSecret(value, m[5] === undefined),
+  accept: (value, m, file) =>
+    !NOT_A_SECRET_NAME.test(m[1] ?? '') &&
+    !isDependencyValue(value, file) && !namesAnotherSecret(value, m[5] !== undefined) && looksLikeGeneratedSecret(value, m[5] === undefined),
 };

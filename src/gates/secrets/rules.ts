@@ -20,8 +20,8 @@ export interface SecretRule {
    */
   keywords: string[];
   keywordsIgnoreCase?: boolean;
-  /** Rejects matches that are not secrets (placeholders, documentation examples…). */
-  accept?: (secret: string, match: RegExpExecArray) => boolean;
+  /** Rejects matches that are not secrets (placeholders, documentation examples…); `file` is the scanned path. */
+  accept?: (secret: string, match: RegExpExecArray, file: string) => boolean;
   /** How much of the secret's start is a public, well-known prefix that may be shown. */
   prefix?: RegExp;
   /** Replaces the default masking, for rules where the match holds public context. */

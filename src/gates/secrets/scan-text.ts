@@ -17,6 +17,11 @@ export interface SecretFinding {
   masked: string;
   /** Stable id for allowlisting: the first 32 hex digits of sha256(rule NUL file NUL secret). */
   fingerprint: string;
+  /**
+   * The same for the secret wherever it is (sha256(rule NUL secret), 32 hex digits), so that a
+   * secret found in the source and again in the artifact counts once. Not shown in reports.
+   */
+  secretId: string;
 }
 
 /** The fingerprint of a secret found by `rule` in `file`. */
@@ -87,7 +92,7 @@ export function scanText(file: string, text: string, rules: readonly SecretRule[
       if (m[0].length === 0) re.lastIndex++;
       const span = secretSpan(rule, m);
       if (span === undefined) continue;
-      if (rule.accept !== undefined && !rule.accept(span.secret, m)) continue;
+      if (rule.accept !== undefined && !rule.accept(span.secret, m, file)) continue;
       hits.push({ ...span, priority, rule, match: m });
     }
     re.lastIndex = 0;
@@ -112,6 +117,7 @@ export function scanText(file: string, text: string, rules: readonly SecretRule[
       description: h.rule.description,
       masked: h.rule.mask !== undefined ? h.rule.mask(h.secret, h.match) : maskSecret(h.secret, prefix),
       fingerprint: fingerprintOf(h.rule.id, file, h.secret),
+      secretId: createHash('sha256').update(`${h.rule.id}\0${h.secret}`).digest('hex').slice(0, 32),
     };
   });
 }
