@@ -12,7 +12,7 @@ import { isDown } from '../engine/deploy/converge.js';
 import { VERSION } from '../version.js';
 import { pidAlive } from '../home/pid.js';
 import { recordHome } from '../home/registry.js';
-import { loadPipelineAt } from '../engine/run.js';
+import { loadPipelineAt } from '../engine/run/pipeline.js';
 
 export interface ServerOptions {
   repo: string;
