@@ -21,7 +21,7 @@ gates:                            # each gate waits for the build unless it says
     run: npm test
     retries: 1                    # one more attempt for a flaky suite
   lint: { run: npm run lint, needs: [] }                  # starts at once
-  secrets: { scan: { allowlist: .slipway/allowlist.yaml } } # source tree and artifact
+  secrets: { scan: { allowlist: slipway-allowlist.yaml } } # source tree and artifact; the allowlist is committed
   deps:
     audit:
       severity: high              # low | moderate | high | critical

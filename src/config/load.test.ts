@@ -436,3 +436,14 @@ void describe('formatConfigIssue', () => {
     assert.equal(formatConfigIssue({ file: 'x.yaml', line: 1, column: 2, path: '', message: 'boom' }), 'x.yaml:1:2 boom');
   });
 });
+
+void describe('loadConfig: the secret scan allowlist', () => {
+  void test('an allowlist under .slipway/ is refused: a commit never holds it', () => {
+    const e = only(yaml(...HEAD, 'gates:', '  secrets: { scan: { allowlist: ./.slipway/allowlist.yaml } }'));
+    at(e, 5, 33, 'gates.secrets.scan.allowlist');
+    assert.match(e.message, /under \.slipway\/, which is never committed/);
+    assert.match(e.hint ?? '', /slipway-allowlist\.yaml/);
+    const ok = loadConfig('slipway.yaml', yaml(...HEAD, 'gates:', '  secrets: { scan: { allowlist: slipway-allowlist.yaml } }'));
+    assert.deepEqual(ok.errors, []);
+  });
+});

@@ -4,6 +4,7 @@
 import type { RawIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
 import { PIPELINE_ENV } from '../core/secrets/names.js';
+import { HOME_DIR_NAME } from '../core/secrets/records.js';
 import type { EnvironmentSpec, GateSpec, SlipwayConfig } from './types.js';
 
 export interface RuleIssue extends RawIssue {
@@ -20,6 +21,7 @@ export function checkRules(config: SlipwayConfig, now: Date = new Date()): RuleI
     ...runRules(config),
     ...environmentRules(config.environments),
     ...auditRules(config.gates, now),
+    ...allowlistRules(config.gates),
     ...envSecretOverlap(config),
   ];
 }
@@ -214,6 +216,22 @@ function auditRules(gates: GateSpec[], now: Date): RuleIssue[] {
     });
   }
   return out;
+}
+
+/**
+ * The scan reads its allowlist from the clean checkout of the commit, so the file must be
+ * committed: one under Slipway's own ignored state directory never is.
+ */
+function allowlistRules(gates: GateSpec[]): RuleIssue[] {
+  return gates.flatMap((g) =>
+    g.kind === 'secret-scan' && g.allowlist !== undefined && g.allowlist.replace(/^(?:\.\/)+/, '').split(/[\\/]/)[0] === HOME_DIR_NAME
+      ? [
+          error(['gates', g.name, 'scan', 'allowlist'], `the allowlist ${g.allowlist} is under ${HOME_DIR_NAME}/, which is never committed, so the scan of a commit cannot read it`, {
+            hint: 'keep it at the repository root, e.g. slipway-allowlist.yaml, and commit it',
+          }),
+        ]
+      : [],
+  );
 }
 
 function envSecretOverlap(config: SlipwayConfig): RuleIssue[] {
