@@ -10,6 +10,12 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const BIN = join(ROOT, 'bin/slipway.js');
 export const EXAMPLE = join(ROOT, 'examples/hello-service');
 
+/**
+ * The per-user registry of homes and ports (home/registry.ts) that e2e runs write: shared by the
+ * test processes of this machine, never the real user's.
+ */
+export const E2E_STATE_DIR = process.env.SLIPWAY_STATE_DIR ?? join(tmpdir(), 'slipway-e2e-state');
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -78,7 +84,7 @@ export class TempRepo {
   spawn(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): ChildProcess {
     return spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? this.dir,
-      env: { ...process.env, ...gitEnv, CI: 'true', ...opts.env },
+      env: { ...process.env, ...gitEnv, CI: 'true', SLIPWAY_STATE_DIR: E2E_STATE_DIR, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
   }
