@@ -126,7 +126,14 @@ export const startAndFollow = async (ctx: CliContext, path: string, body: unknow
   let d: StoredDeployment;
   for (;;) {
     try {
-      d = (await client.request<{ deployment: StoredDeployment }>('POST', path, body)).deployment;
+      const r = await client.request<{ deployment: StoredDeployment | null; note?: string; noop?: string; release?: number }>('POST', path, body);
+      if (r.deployment === null) {
+        // Already serving: exit 0, no new release.
+        ctx.out(opts.json ? `${JSON.stringify({ deployment: null, noop: r.noop, release: r.release })}\n` : `${r.noop ?? 'nothing to deploy'}\n`);
+        return 0;
+      }
+      if (r.note !== undefined && !opts.json) ctx.out(`${r.note}\n`);
+      d = r.deployment;
       break;
     } catch (e) {
       if (!isSlipwayError(e) || e.code !== 'conflict' || opts.noWait) throw e;

@@ -30,8 +30,10 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     const body = objectBody(await req.body());
     const strategy = optionalString(body, 'strategy');
     if (strategy !== undefined && strategy !== 'blue-green' && strategy !== 'canary') throw new SlipwayError('usage', `strategy must be blue-green or canary, not "${strategy}"`);
-    const h = await deployer.deploy({ env: requiredString(body, 'env'), digest: optionalString(body, 'digest'), strategy, force: optionalBoolean(body, 'force') });
-    return new Reply(202, { deployment: h.deployment });
+    const r = await deployer.request({ env: requiredString(body, 'env'), digest: optionalString(body, 'digest'), strategy, force: optionalBoolean(body, 'force') });
+    // Nothing to do is an answer, not an error: the environment already serves it.
+    if ('noop' in r) return new Reply(200, { deployment: null, noop: r.noop, release: r.release });
+    return new Reply(202, { deployment: r.deployment, ...(r.note === undefined ? {} : { note: r.note }) });
   });
 
   r.on('POST', '/v1/promotions', async (req) => {

@@ -11,6 +11,8 @@ import { addAlertRoutes } from './routes-alerts.js';
 import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
 import { maskDeep } from '../engine/envconfig/masking.js';
+import { autoDeployNote } from '../core/deployment/policy.js';
+import { configAt } from '../engine/deploy/spec.js';
 
 export interface ServerInfo {
   pid: number;
@@ -51,6 +53,14 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   r.on('GET', '/v1/runs', async (req) => ({ runs: await store.listRuns(limitOf(req, 20)) }));
 
   r.on('GET', '/v1/runs/:id', (req) => engine.getRun(req.params.id ?? ''));
+
+  // Whether a run set off a deployment (`slipway run` says so after a run passed).
+  r.on('GET', '/v1/runs/:id/auto-deploy', async (req) => {
+    const { run } = await engine.getRun(req.params.id ?? '');
+    const config = run.status === 'passed' ? await configAt(engine.ctx, run.commit) : undefined;
+    const auto = (config?.environments ?? []).filter((e) => e.deploy === 'auto' && e.promoteFrom === undefined).map((e) => e.name);
+    return { triggered: false, environments: auto, note: autoDeployNote(run, auto) ?? null };
+  });
 
   r.on('GET', '/v1/runs/:id/logs', async (req) => {
     const { run } = await engine.getRun(req.params.id ?? '');

@@ -47,7 +47,8 @@ describe('crash safety', () => {
     let stop!: () => void;
     const until = new Promise<void>((r) => (stop = r));
     const traffic = Promise.all([load({ url, until, keepAlive: true, concurrency: 4 }), load({ url, until, keepAlive: false, concurrency: 2 })]);
-    const started = await repo.cli(['deploy', 'staging', '--detach', '--json']);
+    // --force: the same build and config already serve, and a new release is what is tested.
+    const started = await repo.cli(['deploy', 'staging', '--force', '--detach', '--json']);
     const id = (JSON.parse(started.stdout) as { deployment: { id: string } }).deployment.id;
     // Followed as it happens rather than polled with a command per look: on a loaded machine a
     // poll can come back after the whole window has passed, and there is nothing left to resume.
@@ -78,7 +79,7 @@ describe('crash safety', () => {
   });
 
   test('kill -9 of the CLI does not stop the deployment it started', async () => {
-    const child = repo.spawn(['deploy', 'staging']);
+    const child = repo.spawn(['deploy', 'staging', '--force']);
     let out = '';
     child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     await waitFor(() => out.includes('→ starting'), { what: 'the deployment to start' });

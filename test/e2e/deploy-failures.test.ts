@@ -108,7 +108,8 @@ describe('deployments that fail', () => {
     const busy = await repo.cli(['deploy', 'staging', '--no-wait']);
     assert.equal(busy.code, 3);
     assert.match(busy.stderr, new RegExp(`staging is locked by .*${id}`));
-    const waiting = await repo.cli(['deploy', 'staging']);
+    // --force: once the first is done, the same build and config serve, which alone would be a no-op.
+    const waiting = await repo.cli(['deploy', 'staging', '--force']);
     assert.equal(waiting.code, 0, waiting.stderr + waiting.stdout);
     assert.match(waiting.stderr, /waiting: staging is locked/);
     const h = await history(repo, 'staging');

@@ -60,7 +60,8 @@ describe('deploy, promote, rollback', () => {
   });
 
   test('a second deploy to staging keeps the previous release warm; rollback is a pointer swap', async () => {
-    const d = await repo.cli(['deploy', 'staging']);
+    // The same build and config already serve: --force makes it a new release anyway.
+    const d = await repo.cli(['deploy', 'staging', '--force']);
     assert.equal(d.code, 0, d.stderr + d.stdout);
     let s = await envStatus(repo, 'staging');
     assert.equal(s.current?.release, 'v2');

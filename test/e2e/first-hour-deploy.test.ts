@@ -36,10 +36,13 @@ const YAML = [
   'run:',
   '  command: node dist/server.cjs',
   '  stop_grace: 1s',
+  'gates:',
+  '  test: { run: "test ! -f BROKEN" }',
   'environments:',
   '  staging:',
   '    verify: { window: 2s, interval: 200ms, min_samples: 10, inconclusive: probe }',
   '  production:',
+  '    deploy: auto',
   '    verify: false',
   '',
 ].join('\n');
@@ -56,12 +59,14 @@ const freePort = async (): Promise<number> => {
 describe('the first hour, deploy side', () => {
   let repo: TempRepo;
   let url = '';
+  let firstRun = '';
   before(async () => {
     repo = new TempRepo();
     repo.write({ 'server.cjs': SERVER_JS, 'slipway.yaml': YAML });
     repo.commit('tiny app');
     const run = await repo.cli(['run']);
     assert.equal(run.code, 0, run.stderr);
+    firstRun = run.stdout;
     const d = await repo.cli(['deploy', 'staging']);
     assert.equal(d.code, 0, d.stderr + d.stdout);
     url = (await envStatus(repo, 'staging')).url ?? '';
@@ -149,5 +154,47 @@ describe('the first hour, deploy side', () => {
     assert.match(p.stderr, /slipway env set production port=\d+/);
     assert.match((await repo.cli(['history', 'production', '--json'])).stdout, /nothing was deployed to it/);
     assert.equal((await repo.cli(['env', 'unset', 'production', 'port'])).code, 0);
+  });
+
+  test('15.7: a run says it deployed nothing by itself, and what deploy: auto reacts to', () => {
+    assert.match(firstRun, /no automatic deployment: production \(`deploy: auto`\) is deployed when main advances through the merge queue \(`slipway merge`\), not by `slipway run`/);
+  });
+
+  test('15.7: deploy names the run and commit it ships; the same build and config again is a no-op that says so', async () => {
+    const d = await repo.cli(['deploy', 'staging']);
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    assert.match(d.stdout, /^deploying run #1 of commit [0-9a-f]{10} \("tiny app"\), the newest commit$/m);
+    const before = await history(repo, 'staging');
+    const again = await repo.cli(['deploy', 'staging']);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.match(again.stdout, new RegExp(`staging already runs sha256:[0-9a-f]{64} with this config as v${before[0]?.release}: nothing to deploy`));
+    assert.equal((await history(repo, 'staging')).length, before.length, 'no new release');
+  });
+
+  test('15.7: a newest commit that failed its run is refused, not replaced by an older green build; its digest needs --force', async () => {
+    const green = (await history(repo, 'staging'))[0];
+    repo.write({ BROKEN: 'the gate fails on this commit\n', 'server.cjs': `${SERVER_JS}// changed\n` });
+    repo.commit('broken');
+    const run = await repo.cli(['run']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stdout, /no automatic deployment/, 'a failed run deploys nothing and says nothing about it');
+    const runs = JSON.parse((await repo.cli(['runs', '--json'])).stdout) as { number: number; status: string; digest?: string }[];
+    const broken = runs.find((r) => r.status === 'failed');
+    assert.ok(broken?.digest, 'the failed run built an artifact before its gate failed');
+
+    const d = await repo.cli(['deploy', 'staging']);
+    assert.equal(d.code, 4, d.stdout + d.stderr);
+    assert.match(d.stderr, new RegExp(`the newest commit [0-9a-f]{10} \\("broken"\\) failed its run #${broken.number}`));
+    assert.match(d.stderr, new RegExp(`slipway deploy staging --digest ${green?.digest ?? '?'}`));
+
+    const hand = await repo.cli(['deploy', 'staging', '--digest', broken.digest]);
+    assert.equal(hand.code, 4, hand.stdout + hand.stderr);
+    assert.match(hand.stderr, new RegExp(`${broken.digest} was built by run #${broken.number}, which failed`));
+    assert.equal((await history(repo, 'staging'))[0]?.id, green?.id, 'nothing was deployed');
+
+    const forced = await repo.cli(['deploy', 'staging', '--digest', broken.digest, '--force']);
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+    const h = await history(repo, 'staging');
+    assert.deepEqual([h[0]?.digest, h[0]?.forced], [broken.digest, true]);
   });
 });

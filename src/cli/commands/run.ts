@@ -42,6 +42,13 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   }
   const result = await followRun(ctx, started.id, { json, cancelOnSignal: true });
   if (json) ctx.out(`${JSON.stringify(result, null, 2)}\n`);
-  else summarise(ctx, result);
+  else {
+    summarise(ctx, result);
+    if (result.run.status === 'passed') {
+      // A run never deploys by itself: say so, and what does.
+      const auto = await client.request<{ note: string | null }>('GET', `/v1/runs/${encodeURIComponent(result.run.id)}/auto-deploy`).catch(() => ({ note: null }));
+      if (auto.note) ctx.out(`${auto.note}\n`);
+    }
+  }
   return runExitCode(result.run);
 };

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDeploy, checkPromotion, chooseStrategy, DEFAULT_CANARY, type DeployPolicyInput } from './policy.js';
+import { alreadyServes, autoDeployNote, checkDeploy, checkPromotion, chooseDeploySource, chooseStrategy, DEFAULT_CANARY, type DeployPolicyInput, type RunFacts } from './policy.js';
 
 const base: DeployPolicyInput = { env: 'prod', digest: 'sha256:aa', trigger: 'deploy', force: false, digestIsBad: false, configured: { kind: 'blue-green' } };
 
@@ -71,5 +71,71 @@ describe('checkPromotion', () => {
     const d = checkPromotion({ ...p, succeededInSource: false, force: true });
     assert.ok(!d.ok);
     assert.equal(d.message, 'sha256:aa never succeeded in staging');
+  });
+});
+
+describe('a hand-picked digest whose run failed', () => {
+  test('given --digest of a build whose run failed, then it is refused unless forced, and forcing is recorded', () => {
+    const d = checkDeploy({ ...base, failedRun: { number: 7, reason: 'gate test failed' } });
+    assert.ok(!d.ok);
+    assert.equal(d.message, 'sha256:aa was built by run #7, which failed: gate test failed');
+    assert.match(d.hint, /--force/);
+    assert.deepEqual(checkDeploy({ ...base, failedRun: { number: 7 }, force: true }), { ok: true, strategy: { kind: 'blue-green' }, forced: true, forcedReasons: ['its run #7 failed'] });
+  });
+});
+
+const run = (number: number, commit: string, status: RunFacts['status'], digest?: string): RunFacts => ({ id: `r${number}`, number, commit: commit.padEnd(40, '0'), message: `commit ${commit}`, status, ...(digest ? { digest } : {}), ...(status === 'failed' ? { reason: 'step test failed' } : {}) });
+
+describe('chooseDeploySource', () => {
+  const runs = [run(3, 'c3', 'failed', 'sha256:c3'), run(2, 'c2', 'passed', 'sha256:c2'), run(1, 'c1', 'passed', 'sha256:c1')];
+  test('the newest commit passed: its build, and the note names the run and the commit', () => {
+    const s = chooseDeploySource('staging', 'c2'.padEnd(40, '0'), runs.slice(1));
+    assert.ok(s.ok);
+    assert.equal(s.run.digest, 'sha256:c2');
+    assert.equal(s.note, 'deploying run #2 of commit c200000000 ("commit c2"), the newest commit');
+  });
+  test('the newest commit failed its run: refused, naming it, with the last green build as a deliberate choice', () => {
+    const s = chooseDeploySource('staging', 'c3'.padEnd(40, '0'), runs);
+    assert.ok(!s.ok);
+    assert.equal(s.message, 'the newest commit c300000000 ("commit c3") failed its run #3: step test failed');
+    assert.match(s.hint, /slipway run.*`slipway deploy staging --digest sha256:c2` \(run #2 of commit c200000000/);
+  });
+  test('a newer run of the same commit decides; a run still going or canceled refuses', () => {
+    assert.ok(chooseDeploySource('staging', 'c3'.padEnd(40, '0'), [run(4, 'c3', 'passed', 'sha256:c3'), ...runs]).ok);
+    const going = chooseDeploySource('staging', 'c3'.padEnd(40, '0'), [run(4, 'c3', 'running'), ...runs]);
+    assert.ok(!going.ok && /has not finished \(running\)/.test(going.message));
+    const canceled = chooseDeploySource('staging', 'c3'.padEnd(40, '0'), [run(4, 'c3', 'canceled'), ...runs]);
+    assert.ok(!canceled.ok && /had its run #4 canceled/.test(canceled.message));
+  });
+  test('a newest commit never run: the newest green build, and the note says why; nothing green: refused', () => {
+    const s = chooseDeploySource('staging', 'c9'.padEnd(40, '0'), runs);
+    assert.ok(s.ok);
+    assert.equal(s.run.number, 2);
+    assert.match(s.note, /newest green build: the newest commit c900000000 has no run yet/);
+    const none = chooseDeploySource('staging', undefined, [run(1, 'c1', 'failed')]);
+    assert.ok(!none.ok && none.message === 'no green build to deploy yet');
+  });
+});
+
+describe('alreadyServes', () => {
+  const serving = { release: 4, digest: 'sha256:aa', running: true, sameConfig: true };
+  test('the same digest and config, up and running: a no-op that says so', () => {
+    assert.match(alreadyServes('prod', 'sha256:aa', serving, false) ?? '', /^prod already runs sha256:aa with this config as v4: nothing to deploy/);
+  });
+  test('another digest, another config, nothing running, nothing deployed, or --force: go ahead', () => {
+    assert.equal(alreadyServes('prod', 'sha256:bb', serving, false), undefined);
+    assert.equal(alreadyServes('prod', 'sha256:aa', { ...serving, sameConfig: false }, false), undefined);
+    assert.equal(alreadyServes('prod', 'sha256:aa', { ...serving, running: false }, false), undefined);
+    assert.equal(alreadyServes('prod', 'sha256:aa', undefined, false), undefined);
+    assert.equal(alreadyServes('prod', 'sha256:aa', serving, true), undefined);
+  });
+});
+
+describe('autoDeployNote', () => {
+  test('a passed run says it deployed nothing, and what deploys deploy: auto environments', () => {
+    assert.match(autoDeployNote({ status: 'passed', trigger: 'cli' }, ['staging']) ?? '', /^no automatic deployment: staging \(`deploy: auto`\) is deployed when main advances through the merge queue .*`slipway deploy staging`$/);
+    assert.match(autoDeployNote({ status: 'passed', trigger: 'cli' }, []) ?? '', /no environment has `deploy: auto`/);
+    assert.equal(autoDeployNote({ status: 'failed', trigger: 'cli' }, ['staging']), undefined);
+    assert.equal(autoDeployNote({ status: 'passed', trigger: 'queue' }, ['staging']), undefined);
   });
 });

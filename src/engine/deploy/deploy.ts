@@ -2,10 +2,11 @@
 // back. Each checks policy, takes the environment's lease, writes the release and the deployment
 // (the intent) durably, and only then starts applying the plan in the background.
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import { chooseRollbackTarget, currentRelease, nextReleaseNumber, promotionSource, succeededIn } from '../../core/deployment/history.js';
 import { planDeployment, planRollback, type DeployAction } from '../../core/deployment/plan.js';
-import { checkDeploy, checkPromotion } from '../../core/deployment/policy.js';
+import { alreadyServes, checkDeploy, checkPromotion, chooseDeploySource, type ServingFacts } from '../../core/deployment/policy.js';
 import { releaseLabel, type DeployTrigger, type Release } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { StoredDeployment } from '../../ports/store.js';
@@ -14,6 +15,8 @@ import { isoNow } from '../context.js';
 import { applyPlan, applyRoutes, envPort, record, retire, setPhase } from './apply.js';
 import { withSettings } from '../../core/settings/settings.js';
 import { releaseConfig } from '../envconfig/release.js';
+import { EnvConfig } from '../envconfig/env-config.js';
+import type { EnvironmentSpec, SlipwayConfig } from '../../config/types.js';
 import { checkEnvPort } from './port-check.js';
 import { configAt, environmentOf } from './spec.js';
 
@@ -41,13 +44,25 @@ const lockOrThrow = async (ctx: EngineContext, env: string, holder: string, purp
   }
 };
 
-/** The digest of the latest green run: what `slipway deploy ENV` deploys without --digest. */
-const latestGreenDigest = async (ctx: EngineContext): Promise<string> => {
-  const runs = await ctx.store.listRuns(200);
-  const green = runs.find((r) => r.status === 'passed' && r.digest);
-  if (!green?.digest) throw new SlipwayError('not_found', 'no green build to deploy yet', 'run the pipeline first: `slipway run`, or name a digest with --digest');
-  return green.digest;
-};
+/** What a deploy request resolved to, before anything is locked or written. */
+interface Prepared {
+  req: DeployRequest;
+  trigger: DeployTrigger;
+  digest: string;
+  commit: string;
+  config: SlipwayConfig;
+  envSpec: EnvironmentSpec;
+  policy: Extract<ReturnType<typeof checkDeploy>, { ok: true }>;
+  /** Which run and commit a deploy without --digest chose, and why. */
+  note?: string;
+}
+
+/** A deploy that needed nothing done: the environment already serves that digest and config. */
+export interface DeployNoop {
+  noop: string;
+  env: string;
+  release: number;
+}
 
 export class Deployer {
   private readonly active = new Map<string, DeployHandle>();
@@ -66,10 +81,50 @@ export class Deployer {
     return [...this.active.keys()];
   }
 
+  /** Deploys a digest (see `request` for what `slipway deploy` adds: the no-op). */
   async deploy(req: DeployRequest): Promise<DeployHandle> {
+    return this.start(await this.prepare(req));
+  }
+
+  /**
+   * `slipway deploy ENV`: like `deploy`, but a request for the digest and config the environment
+   * already serves changes nothing and says so (unless --force).
+   */
+  async request(req: DeployRequest): Promise<(DeployHandle & { note?: string }) | DeployNoop> {
+    const p = await this.prepare(req);
+    const serving = await this.serving(req.env, p.commit, p.config);
+    const noop = alreadyServes(req.env, p.digest, serving, req.force === true);
+    if (noop !== undefined && serving !== undefined) return { noop, env: req.env, release: serving.release };
+    const h = await this.start(p);
+    return p.note === undefined ? h : Object.assign(h, { note: p.note });
+  }
+
+  /** The release `env` serves, compared with what a deploy of `commit`'s config would run. */
+  private async serving(env: string, commit: string, config: SlipwayConfig): Promise<ServingFacts | undefined> {
+    const { ctx } = this;
+    const current = currentRelease(await ctx.store.listDeployments(env, 1000));
+    const release = current === undefined ? undefined : await ctx.store.getRelease(env, current);
+    if (release === undefined) return undefined;
+    const running = ctx.runtime.list(env, release.number).some((i) => i.state === 'healthy');
+    const sameYaml = release.commit === commit || isDeepStrictEqual(await configAt(ctx, release.commit), config);
+    return { release: release.number, digest: release.digest, running, sameConfig: sameYaml && EnvConfig.sameSnapshot(release, await ctx.envConfig.snapshot(env)) };
+  }
+
+  /** Resolves the digest (and, without --digest, the run), loads the config, checks policy. */
+  private async prepare(req: DeployRequest): Promise<Prepared> {
     const { ctx } = this;
     const trigger = req.trigger ?? 'deploy';
-    const ref = req.digest ?? (await latestGreenDigest(ctx));
+    let note: string | undefined;
+    let ref = req.digest;
+    let sourceCommit: string | undefined;
+    if (ref === undefined) {
+      const head = await ctx.vcs.resolve(ctx.repo, 'HEAD').catch(() => undefined);
+      const source = chooseDeploySource(req.env, head?.sha, await ctx.store.listRuns(200));
+      if (!source.ok) throw new SlipwayError(source.message === 'no green build to deploy yet' ? 'not_found' : 'refused', source.message, source.hint);
+      ref = source.run.digest;
+      sourceCommit = source.run.commit;
+      note = source.note;
+    }
     const digest = await ctx.artifacts.resolve(ref);
     if (!digest) throw new SlipwayError('not_found', `no artifact "${ref}"`, 'list the stored artifacts with `slipway artifacts ls`');
     const check = await ctx.artifacts.verify(digest);
@@ -78,11 +133,25 @@ export class Deployer {
     if (!artifact) throw new SlipwayError('not_found', `artifact ${digest} is stored but has no build record`, 'rebuild it with `slipway build`');
     // Identical builds of several commits share one digest: the release belongs to the newest
     // green run that produced it, and runs with that commit's slipway.yaml.
-    const commit = req.commit ?? (await ctx.store.listRuns(500)).find((r) => r.status === 'passed' && r.digest === digest)?.commit ?? artifact.commit;
+    const runs = await ctx.store.listRuns(500);
+    const commit = req.commit ?? sourceCommit ?? runs.find((r) => r.status === 'passed' && r.digest === digest)?.commit ?? artifact.commit;
     const config = await configAt(ctx, commit);
     const envSpec = environmentOf(config, req.env);
-    const policy = checkDeploy({ env: req.env, digest, trigger, force: req.force === true, promoteFrom: envSpec.promoteFrom, digestIsBad: (await ctx.store.badDigests(req.env)).has(digest), configured: envSpec.strategy, requested: req.strategy });
+    // A digest named by hand that no passing run built: the newest run that built it failed.
+    const built = runs.filter((r) => r.digest === digest);
+    const failed = req.digest !== undefined && !built.some((r) => r.status === 'passed') ? built.find((r) => r.status === 'failed') : undefined;
+    const policy = checkDeploy({
+      env: req.env, digest, trigger, force: req.force === true, promoteFrom: envSpec.promoteFrom, digestIsBad: (await ctx.store.badDigests(req.env)).has(digest),
+      configured: envSpec.strategy, requested: req.strategy, ...(failed ? { failedRun: { number: failed.number, ...(failed.reason ? { reason: failed.reason } : {}) } } : {}),
+    });
     if (!policy.ok) throw new SlipwayError('refused', policy.message, policy.hint);
+    return { req, trigger, digest, commit, config, envSpec, policy, ...(note === undefined ? {} : { note }) };
+  }
+
+  /** Locks the environment, writes the release and the deployment, and applies the plan. */
+  private start(p: Prepared): Promise<DeployHandle> {
+    const { ctx } = this;
+    const { req, trigger, digest, commit, config, envSpec, policy } = p;
     const { strategy } = policy;
     return this.begin(req.env, trigger, policy.forced, policy.forcedReasons, async (holder) => {
       const releases = await ctx.store.listReleases(req.env);
