@@ -11,7 +11,7 @@ export const spec: CommandSpec = {
   options: {
     digest: { type: 'string', description: 'artifact to deploy (sha256:…, hex or a unique prefix)' },
     strategy: { type: 'string', description: 'blue-green or canary (default: the environment’s)' },
-    force: { type: 'boolean', description: 'override promote_from or a bad-digest mark (recorded)' },
+    force: { type: 'boolean', description: 'override promote_from, a bad-digest mark or a failed run (recorded); redeploy what already serves' },
     'no-wait': { type: 'boolean', description: 'fail with exit 3 when the environment is locked, instead of waiting' },
     detach: { type: 'boolean', description: 'print the deployment id and return without following it' },
   },
@@ -19,6 +19,8 @@ export const spec: CommandSpec = {
     'A release (v1, v2, …) is the digest plus the environment’s config, immutable. The new instances\n' +
     'start beside the current ones; traffic moves only once they are healthy, and the previous\n' +
     'release stays warm so that `slipway rollback` is a pointer swap. Ctrl-C cancels the deployment.\n' +
+    'Without --digest: the build of the newest commit (HEAD), named with its run; refused when that\n' +
+    'commit failed its run. The digest and config that already serve: nothing to do (exit 0).\n' +
     'Exit codes: 0 succeeded, 1 failed or rolled back, 3 locked (--no-wait), 4 refused by policy.',
 };
 
