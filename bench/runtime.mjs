@@ -13,6 +13,7 @@ const { createArtifactService } = await import(join(ROOT, 'dist/src/adapters/art
 const { createProcessRuntime } = await import(join(ROOT, 'dist/src/adapters/runtime/process/index.js'));
 const { waitHealthy } = await import(join(ROOT, 'dist/src/adapters/runtime/process/health.js'));
 const { freePort } = await import(join(ROOT, 'dist/src/adapters/runtime/process/ports.js'));
+const { createSandbox } = await import(join(ROOT, 'dist/src/adapters/sandbox/index.js'));
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,7 +64,9 @@ export async function benchRuntime({ starts = 20, log = console.log } = {}) {
         builderId: 'https://slipway.dev/builder/bench', invocationId: 'bench', startedOn: new Date(), finishedOn: new Date(), inputs: [], externalParameters: {},
       },
     });
-    const runtime = createProcessRuntime({ home, artifacts });
+    // Sandboxed as in production (auto mode: the figure includes bubblewrap's start-up).
+    const sandbox = createSandbox({ dir: `${home}-box`, hideDirs: [home], hideFiles: [] });
+    const runtime = createProcessRuntime({ home, artifacts, sandbox });
     const ref = { env: 'bench', digest };
     // One release per start would unpack 20 times: reuse one release number, prepared once.
     const { dir } = await runtime.prepare({ ...ref, release: 1 });
@@ -86,6 +89,7 @@ export async function benchRuntime({ starts = 20, log = console.log } = {}) {
     return { starts, direct: rows[0], runtime: rows[1], ratio };
   } finally {
     rmSync(home, { recursive: true, force: true });
+    rmSync(`${home}-box`, { recursive: true, force: true });
   }
 }
 

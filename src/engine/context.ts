@@ -4,6 +4,7 @@ import type { Executor } from '../ports/executor.js';
 import type { Store } from '../ports/store.js';
 import type { Vcs } from '../ports/vcs.js';
 import type { Runtime } from '../ports/runtime.js';
+import type { Sandbox } from '../ports/sandbox.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import type { ArtifactService } from './artifacts.js';
 import type { Bus } from './bus.js';
@@ -36,6 +37,8 @@ export interface EngineContext {
   baseEnv: Record<string, string>;
   /** Config versions, settings, secrets and the masker of every secret value. */
   envConfig: EnvConfig;
+  /** How steps and apps are confined; work trees are made in its area, outside the home. */
+  sandbox: Sandbox;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

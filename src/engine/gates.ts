@@ -1,7 +1,7 @@
 // Built-in gates (secret scan, dependency audit, benchmark comparison) as the engine runs them:
 // each reads the run's clean checkout (and artifact), logs its findings, and passes or fails.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { PlannedStep } from '../core/pipeline/plan.js';
 import { collectBenchOutput, compareBench, formatBenchComparison, parseBenchOutput, BENCH_OUTPUT_ENV } from '../gates/bench/index.js';
@@ -18,7 +18,8 @@ export interface GateContext {
   digest: string | undefined;
   log: (line: string) => void;
   /** Runs a shell command as a step would (for the bench gate). */
-  exec: (command: string, env: Record<string, string>) => Promise<{ ok: boolean; reason: string; stdout: string }>;
+  /** Runs a command as a step (sandboxed); `writable` are extra directories it may write. */
+  exec: (command: string, env: Record<string, string>, writable?: readonly string[]) => Promise<{ ok: boolean; reason: string; stdout: string }>;
 }
 
 export type GateResult = { ok: true } | { ok: false; message: string };
@@ -104,10 +105,13 @@ const auditGate = async (g: GateContext, gate: Extract<NonNullable<PlannedStep['
 };
 
 const benchGate = async (g: GateContext, name: string, gate: Extract<NonNullable<PlannedStep['gate']>, { kind: 'bench' }>): Promise<GateResult> => {
-  const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
+  // In the sandbox area, given to the sandboxed step as a writable directory (its /tmp is private).
+  mkdirSync(join(g.ctx.sandbox.dir, 'tmp'), { recursive: true });
+  const dir = mkdtempSync(join(g.ctx.sandbox.dir, 'tmp', 'bench-'));
   try {
+    await g.ctx.sandbox.own(dir);
     const out = join(dir, 'bench.json');
-    const r = await g.exec(gate.run, { ...gate.env, [BENCH_OUTPUT_ENV]: out });
+    const r = await g.exec(gate.run, { ...gate.env, [BENCH_OUTPUT_ENV]: out }, [dir]);
     if (!r.ok) return { ok: false, message: `the benchmark command ${r.reason}` };
     const parsed = await collectBenchOutput(r.stdout, out);
     if (!parsed.ok) return { ok: false, message: `the benchmark output is not in the documented shape (docs/gates.md): ${parsed.message}` };

@@ -21,9 +21,10 @@ export const checkReproducible = async (ctx: EngineContext, ref: string): Promis
   if (!existing) {
     throw new SlipwayError('not_found', `commit ${pipeline.commit.sha.slice(0, 12)} has not been built yet`, 'run `slipway build` first, then check it');
   }
-  const checkout = await ctx.vcs.checkout(ctx.repo, pipeline.commit, join(ctx.home, 'work'));
+  const checkout = await ctx.vcs.checkout(ctx.repo, pipeline.commit, join(ctx.sandbox.dir, 'work'));
   const log: string[] = [];
   try {
+    await ctx.sandbox.own(checkout.dir);
     const run = pipeline.config.build.run;
     if (run !== undefined) {
       // The build's declared secrets, as in the run; its output is masked before it is kept.

@@ -59,7 +59,7 @@ export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions):
     },
     at,
   );
-  await ctx.store.appendEvent({ kind: 'run.created', actor: ctx.actor, subject: run.id, data: { commit: run.commit, ref, trigger: opts.trigger } }, at);
+  await ctx.store.appendEvent({ kind: 'run.created', actor: ctx.actor, subject: run.id, data: { commit: run.commit, ref, trigger: opts.trigger, sandbox: ctx.sandbox.mode, sandboxWarning: ctx.sandbox.warning } }, at);
   ctx.bus.publish({ type: 'run', runId: run.id, status: 'queued' });
   const exec = new RunExecution(ctx, run, pipeline, steps);
   return { run, done: exec.execute(), cancel: (reason) => exec.cancel(reason) };
@@ -97,8 +97,10 @@ class RunExecution {
     await ctx.store.updateRun(run.id, { status: 'running', startedAt });
     ctx.bus.publish({ type: 'run', runId: run.id, status: 'running' });
     try {
-      this.checkout = await ctx.vcs.checkout(ctx.repo, this.pipeline.commit, join(ctx.home, 'work'));
+      this.checkout = await ctx.vcs.checkout(ctx.repo, this.pipeline.commit, join(ctx.sandbox.dir, 'work'));
+      await ctx.sandbox.own(this.checkout.dir);
       this.log(BUILD_STEP, 'system', `checked out ${run.commit.slice(0, 12)} (${this.pipeline.commit.subject}) into a clean work tree`);
+      if (ctx.sandbox.warning !== null) this.log(BUILD_STEP, 'system', `WARNING: ${ctx.sandbox.warning}`);
       await this.schedule();
     } catch (e) {
       this.failure ??= `the run could not proceed: ${e instanceof Error ? e.message : String(e)}`;
@@ -173,16 +175,16 @@ class RunExecution {
       dir,
       digest: this.digest,
       log: (line) => this.log(step.name, 'stdout', line),
-      exec: async (command, env) => {
+      exec: async (command, env, writable) => {
         const out: string[] = [];
-        const res = await this.command({ ...step, env: { ...step.env, ...env } }, dir, command, (l) => out.push(l));
+        const res = await this.command({ ...step, env: { ...step.env, ...env } }, dir, command, (l) => out.push(l), writable);
         return { ok: res.ok, reason: res.ok ? 'passed' : res.reason, stdout: out.join('\n') };
       },
     });
     return r.ok ? r : { ok: false, reason: r.message };
   }
 
-  private async command(step: PlannedStep, dir: string, command: string, onStdout?: (line: string) => void): Promise<StepResult> {
+  private async command(step: PlannedStep, dir: string, command: string, onStdout?: (line: string) => void, writable?: readonly string[]): Promise<StepResult> {
     const attempts = step.retries + 1;
     // The secrets the step declares, from the pipeline's environment; resolved before it starts.
     const secrets = await this.ctx.envConfig.pipelineSecrets(step.secrets);
@@ -198,6 +200,7 @@ class RunExecution {
         command,
         cwd: dir,
         env: { ...this.stepEnv(step), ...secrets },
+        writable,
         timeoutMs: step.timeoutMs,
         onLine: (stream, line) => {
           this.log(step.name, stream, line);

@@ -1,5 +1,8 @@
-// Where Slipway keeps its state: `.slipway/` at the repository root, or SLIPWAY_HOME.
-import { join, resolve } from 'node:path';
+// Where Slipway keeps its state: `.slipway/` at the repository root, or SLIPWAY_HOME; and the
+// sandbox area outside it, where the work trees, releases and data that confined code sees live.
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 
 export const resolveHome = (repo: string, env: NodeJS.ProcessEnv = process.env): string =>
   env.SLIPWAY_HOME ? resolve(env.SLIPWAY_HOME) : join(repo, '.slipway');
@@ -18,3 +21,20 @@ export const homePaths = (home: string) => ({
   /** Present while the machine was taken down on purpose (`slipway down`): nothing restarts the proxy. */
   downMarker: join(home, 'down'),
 });
+
+/** Names a Slipway home without revealing its path: first 16 hex of sha256 of its absolute path. */
+export function homeIdOf(home: string): string {
+  return createHash('sha256').update(resolve(home)).digest('hex').slice(0, 16);
+}
+
+/**
+ * The sandbox area of a home: SLIPWAY_SANDBOX_DIR; else, as root, /var/lib/slipway/sandbox/<home-id>
+ * (reachable by the sandbox uid whatever the home's parents allow); else
+ * $XDG_STATE_HOME (or ~/.local/state)/slipway/sandbox/<home-id>.
+ */
+export function sandboxDirOf(home: string, env: NodeJS.ProcessEnv = process.env, root = process.getuid?.() === 0): string {
+  if (env.SLIPWAY_SANDBOX_DIR) return resolve(env.SLIPWAY_SANDBOX_DIR);
+  if (root) return join('/var/lib/slipway/sandbox', homeIdOf(home));
+  const state = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
+  return join(state, 'slipway', 'sandbox', homeIdOf(home));
+}

@@ -5,6 +5,8 @@ export interface StepCommand {
   command: string;
   cwd: string;
   env: Record<string, string>;
+  /** Directories besides `cwd` the step may write (the sandbox lets it write nothing else). */
+  writable?: readonly string[];
   timeoutMs: number;
   /** Called for every complete output line (and a final partial one), in order per stream. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;

@@ -24,8 +24,12 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 10_000, r
  */
 export interface ShimConfig {
   id: string;
-  /** The shell command (`sh -c`), run in `cwd`. */
+  /** The shell command (`sh -c`), run in `cwd`; named in messages. */
   command: string;
+  /** What the shim spawns to run it: the sandbox's command (ending in `/bin/sh -c command`) and uid. */
+  launch: Launch;
+  /** The app's SLIPWAY_DATA_DIR, named in the hint for an app that writes beside its code. */
+  dataDir: string;
   cwd: string;
   logFile: string;
   stateFile: string;
@@ -35,6 +39,13 @@ export interface ShimConfig {
   backoff: BackoffPolicy;
   /** Secret values to mask in the log, besides those named by SLIPWAY_MASK_VARS. */
   maskValues: string[];
+}
+
+export interface Launch {
+  file: string;
+  args: string[];
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -128,8 +139,13 @@ export function parseShimConfig(text: string | undefined): ShimConfig | string {
     return 'backoff must be {initialMs > 0, maxMs >= initialMs, resetAfterMs}';
   }
   if (!Array.isArray(v.maskValues) || !v.maskValues.every(isStr)) return 'maskValues must be a list of strings';
+  const l = v.launch;
+  if (!isObj(l) || !isStr(l.file) || l.file === '' || !Array.isArray(l.args) || !l.args.every(isStr)) return 'launch must be {file, args: [string]}';
+  if ((l.uid !== undefined && !isInt(l.uid)) || (l.gid !== undefined && !isInt(l.gid))) return 'launch.uid and launch.gid must be integers';
+  if (!isStr(v.dataDir) || v.dataDir === '') return 'dataDir must be a non-empty string';
+  const launch: Launch = { file: l.file, args: l.args, ...(l.uid !== undefined ? { uid: l.uid } : {}), ...(l.gid !== undefined ? { gid: l.gid } : {}) };
   return {
-    id: v.id as string, command: v.command as string, cwd: v.cwd as string, logFile: v.logFile as string,
+    id: v.id as string, command: v.command as string, launch, dataDir: v.dataDir, cwd: v.cwd as string, logFile: v.logFile as string,
     stateFile: v.stateFile as string, port: v.port, graceMs: v.graceMs,
     backoff: { initialMs: b.initialMs, maxMs: b.maxMs, resetAfterMs: b.resetAfterMs }, maskValues: v.maskValues,
   };

@@ -2,7 +2,7 @@
 // outside the repository (by default ~/.config/slipway/keys/<home-id>.key, mode 0600), created
 // on first use only when no secret exists yet, so that a lost key is never silently replaced.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import { KEY_FILE_HEADER } from '../core/secrets/records.js';
 import { keyIdOf } from './crypto.js';
+import { homeIdOf } from '../home/paths.js';
 
 export const MASTER_KEY_VAR = 'SLIPWAY_MASTER_KEY';
 export const MASTER_KEY_FILE_VAR = 'SLIPWAY_MASTER_KEY_FILE';
@@ -65,10 +66,7 @@ export function parseMasterKey(text: string, origin: string): Buffer {
   throw new SlipwayError('config', `${origin} must be ${EXPECTED}; ${what}`, `create one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`);
 }
 
-/** Names a Slipway home without revealing its path: first 16 hex of sha256 of its absolute path. */
-export function homeIdOf(home: string): string {
-  return createHash('sha256').update(resolve(home)).digest('hex').slice(0, 16);
-}
+export { homeIdOf };
 
 /** Where the key file is: SLIPWAY_MASTER_KEY_FILE, else $XDG_CONFIG_HOME (or ~/.config)/slipway/keys/<home-id>.key. */
 export function keyFilePath(home: string, env: NodeJS.ProcessEnv = process.env): string {

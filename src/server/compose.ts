@@ -11,7 +11,10 @@ import { createGitVcs } from '../adapters/vcs/git/git.js';
 import { Engine } from '../engine/engine.js';
 import { EnvConfig } from '../engine/envconfig/env-config.js';
 import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
-import { homePaths } from '../home/paths.js';
+import { homePaths, sandboxDirOf } from '../home/paths.js';
+import { createSandbox, SANDBOX_VAR } from '../adapters/sandbox/index.js';
+import { keyFilePath } from '../secrets/master-key.js';
+import { dirname } from 'node:path';
 import { systemClock } from '../ports/clock.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import { createMeasureFactory } from './compose-verify.js';
@@ -30,6 +33,12 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     const v = process.env[k];
     if (v !== undefined) baseEnv[k] = v;
   }
+  // Steps and apps never see the home, the sandbox area's other parts or the master key file
+  // (nor, by default, the other keys beside it).
+  const keyFile = keyFilePath(opts.home, process.env);
+  const defaultKeyDir = dirname(keyFilePath(opts.home, { ...process.env, SLIPWAY_MASTER_KEY_FILE: '' }));
+  const sandbox = createSandbox({ dir: sandboxDirOf(opts.home), hideDirs: [opts.home, defaultKeyDir], hideFiles: [keyFile], mode: process.env[SANDBOX_VAR] });
+  if (sandbox.warning !== null) log(`WARNING: ${sandbox.warning}`);
   const service = await createArtifactService({ home: opts.home });
   const store = openSqliteStore(paths.db);
   const tables = openConfigTables(paths.db);
@@ -46,14 +55,14 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   if (problem) log(`secrets cannot be read yet, so nothing that needs them can run: ${problem}`);
   const masker = (): ReturnType<EnvConfig['masker']> => envConfig.masker();
   const maskedStore = maskingStore(store, masker);
-  const runtime = createProcessRuntime({ home: opts.home, artifacts: service });
+  const runtime = createProcessRuntime({ home: opts.home, artifacts: service, sandbox });
   const proxy = cachedProxy(opts.home);
   return new Engine({
     home: opts.home,
     repo: opts.repo,
     store: maskedStore,
     vcs: createGitVcs(),
-    executor: createProcessExecutor(),
+    executor: createProcessExecutor({ sandbox }),
     artifacts: await createEngineArtifacts(service),
     runtime,
     proxy,
@@ -64,6 +73,7 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     actor: process.env.SLIPWAY_ACTOR ?? safeUser(),
     baseEnv,
     envConfig,
+    sandbox,
   });
 };
 

@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, u
 import { dirname, join, relative } from 'node:path';
 import { homePaths } from '../home/paths.js';
 import { ensureToken } from '../home/token.js';
+import { ensurePrivateHome } from '../home/private.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
 import { composeEngine } from './compose.js';
@@ -111,7 +112,8 @@ const registerPorts = async (engine: Awaited<ReturnType<typeof composeEngine>>, 
 export const startServer = async (opts: ServerOptions): Promise<RunningServer | undefined> => {
   const paths = homePaths(opts.home);
   const log = opts.log ?? (() => undefined);
-  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
+  const corrected = ensurePrivateHome(opts.home);
+  if (corrected !== null) log(corrected);
   ignoreHomeInRepo(opts.repo, opts.home);
   if (!acquireLock(paths.serverLock)) {
     log('another control plane already runs for this home');

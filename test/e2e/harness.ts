@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sandboxDirOf } from '../../src/home/paths.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = join(ROOT, 'bin/slipway.js');
@@ -95,6 +96,8 @@ export class TempRepo {
     await this.cli(['server', 'stop']);
     killLeftovers(join(this.dir, '.slipway'));
     rmSync(this.dir, { recursive: true, force: true });
+    // The work trees, releases and data of the home live outside it (docs/security.md).
+    rmSync(sandboxDirOf(join(this.dir, '.slipway')), { recursive: true, force: true });
   }
 }
 

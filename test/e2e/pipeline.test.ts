@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, TempRepo } from './harness.js';
+import { sandboxDirOf } from '../../src/home/paths.js';
 
 const repos: TempRepo[] = [];
 const track = (r: TempRepo): TempRepo => (repos.push(r), r);
@@ -21,6 +22,20 @@ const isRunning = (pid: number): boolean => {
     return false;
   }
 };
+
+/** The pids of running processes whose command line is exactly `argv`. */
+const processesRunning = (argv: string[]): number[] =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8') === `${argv.join('\0')}\0`;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(isRunning);
 
 interface RunJson {
   run: { id: string; status: string; digest?: string; reason?: string; commit: string };
@@ -198,8 +213,10 @@ describe('steps', () => {
 
   test('Ctrl-C cancels the run, stops every process of its steps and records it as canceled', async () => {
     const repo = track(new TempRepo());
-    const pidFile = join(repo.dir, '..', `${repo.dir.split('/').pop()}-child.pid`);
-    repo.write({ 'slipway.yaml': `app: cancel\nbuild:\n  run: mkdir -p dist && touch dist/x\n  artifact: [dist/]\ngates:\n  long: { run: "sleep 60 & echo $! > ${pidFile}; echo started; wait", needs: [] }\n` });
+    // The step is sandboxed (its own pid namespace and /tmp): find its background sleep by a
+    // duration no other process uses.
+    const marker = `${600 + Math.floor(Math.random() * 1000)}.${process.pid}`;
+    repo.write({ 'slipway.yaml': `app: cancel\nbuild:\n  run: mkdir -p dist && touch dist/x\n  artifact: [dist/]\ngates:\n  long: { run: "sleep ${marker} & echo started; wait", needs: [] }\n` });
     repo.commit('cancel');
     const child = repo.spawn(['run']);
     let out = '';
@@ -209,8 +226,7 @@ describe('steps', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 130);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    assert.equal(isRunning(grandchild), false, 'the background sleep of the step is gone');
+    assert.deepEqual(processesRunning(['sleep', marker]), [], 'the background sleep of the step is gone');
     const runs = JSON.parse((await repo.cli(['runs', '--json'])).stdout) as { status: string; reason: string }[];
     assert.equal(runs[0]?.status, 'canceled');
     assert.match(runs[0]?.reason ?? '', /SIGINT/);
@@ -225,7 +241,7 @@ describe('steps', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /uncommitted changes \(.*msg\.txt.*\); they are not part of this run/);
     const run = JSON.parse(r.stdout) as RunJson;
-    const work = join(repo.dir, '.slipway/work');
+    const work = join(sandboxDirOf(join(repo.dir, '.slipway')), 'work');
     assert.ok(!existsSync(work) || readdirSync(work).length === 0, 'the checkout is removed after the run');
     const inspect = JSON.parse((await repo.cli(['artifacts', 'inspect', run.run.digest ?? ''])).stdout) as { details: { paths: string[] } };
     assert.ok(inspect.details.paths.includes('dist/msg.txt'));

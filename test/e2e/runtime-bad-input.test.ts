@@ -23,7 +23,7 @@ before(async () => {
 after(() => h.done());
 
 async function withRuntime(body: (rt: Runtime) => Promise<void>, pickPort?: () => Promise<number>): Promise<void> {
-  const rt = createProcessRuntime({ home: h.home, artifacts: h.artifacts, pickPort });
+  const rt = createProcessRuntime({ home: h.home, artifacts: h.artifacts, sandbox: h.sandbox, pickPort });
   try {
     await body(rt);
   } finally {
@@ -78,9 +78,9 @@ void describe('process runtime: bad input', () => {
           return true;
         });
       }
-      assert.deepEqual(readdirSync(join(h.home, 'releases', 'evil')), []);
+      assert.deepEqual(readdirSync(join(h.sandbox.dir, 'releases', 'evil')), []);
       assert.equal(existsSync(join(h.home, 'evil.js')), false);
-      assert.equal(existsSync(join(h.home, 'releases', 'evil.js')), false);
+      assert.equal(existsSync(join(h.sandbox.dir, 'releases', 'evil.js')), false);
     }));
 
   void test('a command that is not found exits at once: "exited" with code 127 and the shell saying so', () =>
@@ -170,7 +170,7 @@ void describe('process runtime: bad input', () => {
       assert.ok(r.ok);
       const real = r.instances[0];
       assert.ok(real !== undefined && alive(real.pid));
-      const next = createProcessRuntime({ home: h.home, artifacts: h.artifacts });
+      const next = createProcessRuntime({ home: h.home, artifacts: h.artifacts, sandbox: h.sandbox });
       try {
         const spec = () => appSpec(h.ref(7, 'bad'));
         assert.deepEqual(await next.adopt([{ ...real, id: '../../etc/passwd' }], spec), []);

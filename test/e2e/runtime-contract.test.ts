@@ -6,7 +6,7 @@ import { appHome, getJson } from './runtime-helpers.js';
 runtimeContract('process', async () => {
   const h = await appHome();
   return {
-    open: () => createProcessRuntime({ home: h.home, artifacts: h.artifacts }),
+    open: () => createProcessRuntime({ home: h.home, artifacts: h.artifacts, sandbox: h.sandbox }),
     digest: h.digest,
     missingDigest: `sha256:${'0'.repeat(64)}`,
     commands: {

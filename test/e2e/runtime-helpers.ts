@@ -5,7 +5,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArtifactService, type ArtifactService } from '../../src/adapters/artifacts/index.js';
+import { createSandbox } from '../../src/adapters/sandbox/index.js';
 import type { InstanceSpec, ReleaseRef } from '../../src/ports/runtime.js';
+import type { Sandbox } from '../../src/ports/sandbox.js';
 
 /**
  * The app: serves /healthz and / (JSON with its release and pid) on $PORT. Knobs from its env:
@@ -76,6 +78,8 @@ export const statementInput = {
 export interface AppHome {
   home: string;
   artifacts: ArtifactService;
+  /** The sandbox (auto mode) with its area beside the home. */
+  sandbox: Sandbox;
   digest: string;
   ref: (release: number, env?: string) => ReleaseRef;
   done: () => void;
@@ -89,12 +93,19 @@ export async function appHome(): Promise<AppHome> {
   writeFileSync(join(work, 'app/server.mjs'), APP_SOURCE);
   const artifacts = await createArtifactService({ home });
   const { digest } = await artifacts.storeBuild({ workdir: work, paths: ['app'], statementInput });
+  const sandbox = testSandbox(home);
   return {
-    home, artifacts, digest,
+    home, artifacts, digest, sandbox,
     ref: (release, env = 'staging') => ({ env, release, digest }),
-    done: () => rmSync(home, { recursive: true, force: true }),
+    done: () => {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(sandbox.dir, { recursive: true, force: true });
+    },
   };
 }
+
+/** The sandbox of a test home: auto mode, its area `<home>-box` beside it. */
+export const testSandbox = (home: string): Sandbox => createSandbox({ dir: `${home}-box`, hideDirs: [home], hideFiles: [] });
 
 /** A spec for the app with short timings. */
 export function appSpec(ref: ReleaseRef, over: Partial<InstanceSpec> = {}): InstanceSpec {

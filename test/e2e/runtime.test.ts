@@ -21,7 +21,7 @@ after(() => h.done());
 
 /** A runtime over the shared home, with the events it emits; closed (stopping all) after `body`. */
 async function withRuntime(body: (rt: Runtime, events: RuntimeEvent[]) => Promise<void>, options: Partial<Parameters<typeof createProcessRuntime>[0]> = {}): Promise<void> {
-  const rt = createProcessRuntime({ home: h.home, artifacts: h.artifacts, ...options });
+  const rt = createProcessRuntime({ home: h.home, artifacts: h.artifacts, sandbox: h.sandbox, ...options });
   const events: RuntimeEvent[] = [];
   rt.onEvent((e) => events.push(e));
   try {
@@ -58,13 +58,14 @@ void describe('process runtime', () => {
         assert.equal(a?.digest, h.digest);
         assert.equal(a?.instance, i.id);
         assert.equal(a?.port, String(i.port));
-        assert.equal(a?.pid, i.pid);
         assert.equal(a?.cwd, dir);
-        assert.equal(a?.data, join(h.home, 'data', 'staging'));
+        assert.equal(a?.data, join(h.sandbox.dir, 'data', 'staging'));
         assert.equal(a?.leak, null, 'the control plane environment does not reach apps');
-        // The release dir is read-only (by mode: root ignores modes); TMPDIR and the data dir are writable.
+        // The release dir is read-only (by mode, and to the sandboxed app also when Slipway is root);
+        // TMPDIR and the data dir are writable.
         assert.equal(statSync(dir).mode & 0o777, 0o555);
         const w = await getJson(i.port, '/write');
+        assert.equal(w?.cwd, false);
         assert.equal(w?.tmp, true);
         assert.equal(w?.data, true);
       }
@@ -95,7 +96,9 @@ void describe('process runtime', () => {
       const now = rt.list('staging', 2)[0];
       assert.equal(now?.restarts, 2);
       assert.equal(now?.state, 'healthy');
-      assert.equal((await getJson(first.port))?.pid, now?.pid);
+      // The instance (its pid is the sandbox's outer process) is a new process that serves.
+      assert.notEqual(now?.pid, first.pid);
+      assert.equal((await getJson(first.port))?.instance, now?.id);
       const log = readFileSync(first.log, 'utf8');
       assert.match(log, / slipway the app exited \(signal SIGKILL\); restarting in 100 ms$/m);
       assert.match(log, / slipway the app exited \(signal SIGKILL\); restarting in 200 ms$/m);
@@ -155,7 +158,7 @@ void describe('process runtime', () => {
       const crashed = events.find((e) => e.kind === 'instance.crashed');
       assert.ok(crashed?.kind === 'instance.crashed' && crashed.lastLines[0] === "slipway: the instance's shim is gone");
       assert.equal(rt.list('staging', 6)[0]?.state, 'crashed');
-      assert.equal((await getJson(i.port))?.pid, i.pid, 'the app itself still serves');
+      assert.equal((await getJson(i.port))?.instance, i.id, 'the app itself still serves');
       await rt.stop('staging', 6);
       assert.equal(alive(i.pid), false);
       assert.deepEqual(rt.list('staging', 6), []);

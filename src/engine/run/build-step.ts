@@ -32,6 +32,8 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
   if (existing && (await ctx.artifacts.verify(existing.digest)).ok) {
     // Build once: the outputs of this commit exist; restore them instead of building again.
     await ctx.artifacts.unpack(existing.digest, dir, { overwrite: true });
+    // Restored as this process's files: the later steps (sandboxed) may write beside them.
+    await ctx.sandbox.own(dir);
     deps.log(`reused artifact ${existing.digest} built for this commit${existing.runId ? ` by run ${existing.runId}` : ''}; not rebuilding`);
     deps.setDigest(existing.digest);
     await ctx.store.updateRun(run.id, { digest: existing.digest });

@@ -1,7 +1,12 @@
 // The local process executor: each step runs under `sh -c` as the leader of its own process group,
-// so that a timeout or a cancel stops everything the step started, not just the shell.
+// so that a timeout or a cancel stops everything the step started, not just the shell; and inside
+// the sandbox, which lets it write only its work tree and a private HOME/TMPDIR removed after it.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Executor, RunningStep, StepCommand, StepOutcome } from '../../../ports/executor.js';
+import type { Sandbox } from '../../../ports/sandbox.js';
 import { LineSplitter } from './lines.js';
 
 /** Time between SIGTERM and SIGKILL when a step is stopped. */
@@ -16,16 +21,30 @@ const killGroup = (pid: number | undefined, signal: NodeJS.Signals): void => {
   }
 };
 
-export const createProcessExecutor = (): Executor => ({
+/** A private directory for one step: its HOME and TMPDIR (npm and friends need both writable). */
+const privateDir = (sandbox: Sandbox): string => {
+  const dir = join(sandbox.dir, 'tmp', `step-${randomBytes(6).toString('hex')}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (sandbox.uid !== null && sandbox.gid !== null) chownSync(dir, sandbox.uid, sandbox.gid);
+  return dir;
+};
+
+export const createProcessExecutor = (options: { sandbox: Sandbox }): Executor => ({
   start(cmd: StepCommand): RunningStep {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
-    const child = spawn('sh', ['-c', cmd.command], {
+    const { sandbox } = options;
+    const own = privateDir(sandbox);
+    const confined = sandbox.confine({ command: cmd.command, cwd: cmd.cwd, writable: [cmd.cwd, own, ...(cmd.writable ?? [])], readOnly: [] });
+    const child = spawn(confined.file, confined.args, {
       cwd: cmd.cwd,
-      env: cmd.env,
+      env: sandbox.env({ ...cmd.env, HOME: own, TMPDIR: own }),
+      uid: confined.uid,
+      gid: confined.gid,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.on('close', () => rmSync(own, { recursive: true, force: true }));
     let stopReason: 'timeout' | 'canceled' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: 'timeout' | 'canceled'): void => {
@@ -55,6 +74,7 @@ export const createProcessExecutor = (): Executor => ({
     const done = new Promise<StepOutcome>((resolve) => {
       child.on('error', (e) => {
         clearTimeout(timeout);
+        rmSync(own, { recursive: true, force: true });
         resolve({ ok: false, reason: 'spawn', message: e.message, durationMs: elapsed() });
       });
       child.on('close', (code, signal) => {

@@ -1,17 +1,20 @@
 // The embedded runtime (SPEC §7): each instance is a local process run by its own detached shim
 // (src/runtime-shim), so that instances outlive the control plane, which re-adopts them on restart.
 //
-// Layout under the home directory:
-//   releases/<env>/v<n>-<hex12>/   the release, unpacked read-only; the app's working directory
+// Layout under the home directory (Slipway's own, never seen by an app):
 //   run/<env>/<id>.json            each shim's state (pids, port, restarts, last exit)
 //   logs/<env>/<id>.log            each instance's output, masked, one timestamped line per record
+// and under the sandbox area (outside the home; each app sees only its own parts):
+//   releases/<env>/v<n>-<hex12>/   the release, unpacked read-only; the app's working directory
 //   data/<env>/                    SLIPWAY_DATA_DIR: writable and kept across releases
-//   tmp/<env>/<id>/                TMPDIR: writable, removed when the instance stops
+//   tmp/<env>/<id>/                TMPDIR and HOME: writable, removed when the instance stops
 // Apps get PORT, SLIPWAY_ENV, SLIPWAY_RELEASE (v<n>), SLIPWAY_DIGEST, SLIPWAY_INSTANCE,
-// SLIPWAY_DATA_DIR and TMPDIR, besides the spec's env and a few inherited variables (PATH, HOME…).
+// SLIPWAY_DATA_DIR, TMPDIR and HOME, besides the spec's env and a few inherited variables (PATH…),
+// and run confined by the sandbox (the shim stays outside it).
 
 import { SlipwayError } from '../../../core/errors.js';
 import type { InstanceInfo, InstanceSpec, ReleaseRef, Runtime, StartResult } from '../../../ports/runtime.js';
+import type { Sandbox } from '../../../ports/sandbox.js';
 import { DEFAULT_BACKOFF, isFinalPhase, type BackoffPolicy } from '../../../runtime-shim/protocol.js';
 import { waitHealthy } from './health.js';
 import { checkEnvName, isInstanceId, runtimePaths } from './paths.js';
@@ -30,6 +33,8 @@ export interface ProcessRuntimeOptions {
   home: string;
   /** Verifies and unpacks artifacts: `createArtifactService({ home })` fits. */
   artifacts: ReleaseUnpacker;
+  /** Confines each app; its area holds the releases, data and temporary directories. */
+  sandbox: Sandbox;
   /** Control-plane environment variables passed on to apps; default `DEFAULT_INHERITED_ENV`. */
   inheritEnv?: readonly string[];
   /** Restart delays after a crash; default 100 ms doubling to 10 s, reset after 30 s of running. */
@@ -47,12 +52,12 @@ export interface ProcessRuntimeOptions {
  * touched until `adopt` is called with their records.
  *
  * @example
- * const runtime = createProcessRuntime({ home, artifacts: await createArtifactService({ home }) });
+ * const runtime = createProcessRuntime({ home, artifacts: await createArtifactService({ home }), sandbox });
  * await runtime.prepare({ env: 'staging', release: 3, digest });
  * const r = await runtime.start({ env: 'staging', release: 3, digest, command: 'node dist/server.js', instances: 2, … });
  */
 export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
-  const paths = runtimePaths(options.home);
+  const paths = runtimePaths(options.home, options.sandbox.dir);
   const supervisor = new Supervisor(paths, options.pollMs ?? 200);
   // Ports picked by starts in flight: the kernel may hand the same free port to two parallel picks.
   const reserved = new Set<number>();
@@ -65,7 +70,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
     return port;
   };
   const ctx: StartContext = {
-    paths, supervisor, pickPort, inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
+    paths, supervisor, pickPort, sandbox: options.sandbox, inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff }, shimPath: options.shimPath,
   };
   const preparing = new Map<string, Promise<{ dir: string }>>();

@@ -40,17 +40,22 @@ export interface RuntimePaths {
   tmpDir(env: string, id: string): string;
 }
 
-export function runtimePaths(home: string): RuntimePaths {
+/**
+ * Shim state and logs stay in the home (Slipway's own); what the app sees (its release, data and
+ * temporary directories) lives in the sandbox area `area`, outside the home.
+ */
+export function runtimePaths(home: string, area: string): RuntimePaths {
   const h = resolve(home);
+  const a = resolve(area);
   return {
-    releases: (env) => join(h, 'releases', env),
-    releaseDir: (ref) => join(h, 'releases', ref.env, releaseName(ref)),
+    releases: (env) => join(a, 'releases', env),
+    releaseDir: (ref) => join(a, 'releases', ref.env, releaseName(ref)),
     runDir: (env) => join(h, 'run', env),
     stateFile: (env, id) => join(h, 'run', env, `${id}.json`),
     logDir: (env) => join(h, 'logs', env),
     logFile: (env, id) => join(h, 'logs', env, `${id}.log`),
-    dataDir: (env) => join(h, 'data', env),
-    tmpDir: (env, id) => join(h, 'tmp', env, id),
+    dataDir: (env) => join(a, 'data', env),
+    tmpDir: (env, id) => join(a, 'tmp', env, id),
   };
 }
 

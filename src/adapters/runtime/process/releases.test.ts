@@ -35,7 +35,7 @@ const mode = (p: string): number => statSync(p).mode & 0o777;
 void describe('release directories', () => {
   void test('prepare unpacks read-only under releases/<env>/v<n>-<hex12> with a marker, and reuses it', () =>
     withArtifact(async (home, artifacts, digest) => {
-      const paths = runtimePaths(home);
+      const paths = runtimePaths(home, home);
       const ref = { env: 'staging', release: 3, digest };
       const { dir } = await prepareRelease(paths, artifacts, ref);
       assert.equal(dir, join(home, 'releases', 'staging', `v3-${digest.slice(7, 19)}`));
@@ -53,7 +53,7 @@ void describe('release directories', () => {
 
   void test('a half-written directory (no marker) and partial leftovers of dead processes are replaced', () =>
     withArtifact(async (home, artifacts, digest) => {
-      const paths = runtimePaths(home);
+      const paths = runtimePaths(home, home);
       const ref = { env: 'staging', release: 1, digest };
       const dir = paths.releaseDir(ref);
       mkdirSync(join(dir, 'app'), { recursive: true });
@@ -69,7 +69,7 @@ void describe('release directories', () => {
 
   void test('a digest that is not stored fails naming it; a tampered artifact is refused; nothing is left', () =>
     withArtifact(async (home, artifacts, digest) => {
-      const paths = runtimePaths(home);
+      const paths = runtimePaths(home, home);
       const missing = `sha256:${'0'.repeat(64)}`;
       await assert.rejects(prepareRelease(paths, artifacts, { env: 'staging', release: 1, digest: missing }), (e: unknown) =>
         e instanceof SlipwayError && e.code === 'not_found' && /cannot prepare staging v1/.test(e.message) && e.message.includes('0000000'));
@@ -85,7 +85,7 @@ void describe('release directories', () => {
 
   void test('bad refs are usage errors', () =>
     withArtifact(async (home, artifacts, digest) => {
-      const paths = runtimePaths(home);
+      const paths = runtimePaths(home, home);
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ env: '../etc', release: 1, digest }, /environment name "\.\.\/etc"/],
         [{ env: 'a/b', release: 1, digest }, /environment name/],

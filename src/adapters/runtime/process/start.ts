@@ -1,9 +1,10 @@
 // Starting one instance: a free port, a shim, then health probes until the app answers, exits,
 // or runs out of time. An app that fails to bind its port is retried on another port.
 
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { InstanceSpec, StartFailure } from '../../../ports/runtime.js';
+import type { Sandbox } from '../../../ports/sandbox.js';
 import { DEFAULT_BACKOFF, isFinalPhase, type BackoffPolicy, type ShimConfig } from '../../../runtime-shim/protocol.js';
 import { waitHealthy } from './health.js';
 import { isPortFree } from './ports.js';
@@ -17,6 +18,7 @@ export const DEFAULT_INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL'
 export interface StartContext {
   paths: RuntimePaths;
   supervisor: Supervisor;
+  sandbox: Sandbox;
   pickPort: () => Promise<number>;
   inheritEnv: readonly string[];
   backoff: BackoffPolicy;
@@ -47,12 +49,22 @@ export async function startInstance(ctx: StartContext, spec: InstanceSpec, dir: 
   return result ?? { ok: false, reason: 'spawn', message: 'no attempt was made', lastLines: [], output: [], tracked: null };
 }
 
+/** Gives a directory to the sandbox user when it is not theirs yet (a new one, or one restored). */
+async function ownDir(sandbox: Sandbox, dir: string): Promise<void> {
+  if (sandbox.uid === null) return;
+  const st = await stat(dir);
+  if (st.uid !== sandbox.uid || st.gid !== sandbox.gid) await sandbox.own(dir);
+}
+
 async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index: number, port: number): Promise<StartOne> {
   const { paths, supervisor } = ctx;
   const id = newInstanceId(spec.env, spec.release, index);
   const label = `${spec.env} v${spec.release} instance ${id}`;
   const tmp = paths.tmpDir(spec.env, id);
-  await Promise.all([mkdir(paths.runDir(spec.env), { recursive: true }), mkdir(paths.logDir(spec.env), { recursive: true }), mkdir(paths.dataDir(spec.env), { recursive: true }), mkdir(tmp, { recursive: true })]);
+  const data = paths.dataDir(spec.env);
+  await Promise.all([mkdir(paths.runDir(spec.env), { recursive: true }), mkdir(paths.logDir(spec.env), { recursive: true }), mkdir(data, { recursive: true, mode: 0o700 }), mkdir(tmp, { recursive: true, mode: 0o700 })]);
+  await ownDir(ctx.sandbox, data);
+  await ownDir(ctx.sandbox, tmp);
   const appEnv: Record<string, string> = {};
   for (const k of ctx.inheritEnv) {
     const v = process.env[k];
@@ -60,14 +72,16 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
   }
   Object.assign(appEnv, spec.vars, {
     PORT: String(port), SLIPWAY_ENV: spec.env, SLIPWAY_RELEASE: `v${spec.release}`, SLIPWAY_DIGEST: spec.digest,
-    SLIPWAY_INSTANCE: id, SLIPWAY_DATA_DIR: paths.dataDir(spec.env), TMPDIR: tmp,
+    SLIPWAY_INSTANCE: id, SLIPWAY_DATA_DIR: data, TMPDIR: tmp, HOME: tmp,
   });
+  // The app may write only its data and temporary directories; its release is read-only.
+  const launch = ctx.sandbox.confine({ command: spec.command, cwd: dir, writable: [data, tmp], readOnly: [dir], outlivesParent: true });
   const config: ShimConfig = {
-    id, command: spec.command, cwd: dir, logFile: paths.logFile(spec.env, id), stateFile: paths.stateFile(spec.env, id), port,
+    id, command: spec.command, launch, dataDir: data, cwd: dir, logFile: paths.logFile(spec.env, id), stateFile: paths.stateFile(spec.env, id), port,
     graceMs: spec.stopGraceMs, backoff: ctx.backoff ?? DEFAULT_BACKOFF, maskValues: (spec.secretValues ?? []).filter((v) => v !== ''),
   };
   const t0 = performance.now();
-  const child = spawnShim(config, appEnv, ctx.shimPath);
+  const child = spawnShim(config, ctx.sandbox.env(appEnv), ctx.shimPath);
   const tracked: Tracked = {
     info: {
       id, env: spec.env, release: spec.release, digest: spec.digest, pid: 0, port, url: `http://127.0.0.1:${port}`,

@@ -9,7 +9,7 @@
 // per-step overhead of the orchestrator within a few milliseconds. Log lines are buffered and
 // written in batches.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GENESIS_HASH, hashEvent, verifyChain, type EventInput, type StoredEvent } from '../../../core/events/chain.js';
 import type { LogLine, RunRecord, StepRecord } from '../../../core/run.js';
@@ -26,12 +26,35 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
 }
 
+/**
+ * The database and its -wal and -shm files are 0600 whatever the umask: SQLite gives the -wal and
+ * -shm files the mode of the database file, so the file is made 0600 before SQLite opens it, and
+ * all three are corrected after (a database made by an older version, or under another umask).
+ */
+export const createPrivately = (file: string): void => {
+  if (file === ':memory:' || file === '') return;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+};
+
+export const tightenDatabaseFiles = (file: string): void => {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o777) !== 0o600) chmodSync(f, 0o600);
+    } catch {
+      // Not there (yet): SQLite makes it with the database file's mode.
+    }
+  }
+};
+
 export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): SqliteStore & DeploymentStore => {
-  if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (!opts.readonly) createPrivately(file);
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
+    tightenDatabaseFiles(file);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db);
@@ -46,10 +69,11 @@ export const openSqliteStore = (file: string, opts: SqliteStoreOptions = {}): Sq
  * config, the merge queue), migrated like the main one.
  */
 export const openDurableConnection = (file: string): Database.Database => {
-  mkdirSync(dirname(file), { recursive: true });
+  createPrivately(file);
   const db = new Database(file);
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
+  tightenDatabaseFiles(file);
   db.pragma('synchronous = FULL');
   migrate(db);
   return db;
