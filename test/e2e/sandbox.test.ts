@@ -19,8 +19,11 @@ const ATTEMPTS = ['master-key', 'database', 'api-token', 'signing-key', 'other-e
 const PROD_TOKEN = `prodtok-${randomBytes(12).toString('hex')}`;
 
 /** The attempts reported in `text`, as {what: 'ok' | 'blocked'}. */
-const attempts = (text: string): Record<string, string> =>
-  Object.fromEntries([...text.matchAll(/ATTEMPT ([\w-]+) (ok|blocked)/g)].map((m) => [m[1], m[2]]));
+const attempts = (text: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/ATTEMPT ([\w-]+) (ok|blocked)/g)) if (m[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
+  return out;
+};
 
 describe('sandbox: the exfiltration gate', () => {
   let repo: TempRepo;
