@@ -75,6 +75,11 @@ export interface ArtifactService {
   verifyArtifact(ref: string): Promise<ArtifactVerdict>;
   inspect(ref: string): Promise<ArtifactInspection>;
   /**
+   * The manifest of a stored artifact whose provenance verifies under a trusted key and names this
+   * very manifest (its sha256 is a signed byproduct). Throws `SlipwayError('refused' | 'corrupt')`.
+   */
+  signedManifest(ref: string): Promise<ArtifactManifest>;
+  /**
    * Verifies the artifact, then unpacks it safely into `destDir` (must be new or empty). Throws
    * `SlipwayError('corrupt' | 'refused' | 'not_found')` when verification fails.
    */
@@ -160,6 +165,19 @@ export async function createArtifactService(options: ArtifactServiceOptions): Pr
       }
       const check = checkProvenance(envelope, digest);
       return { ...base, provenance: check.ok ? { valid: true, keyids, statement } : { valid: false, problem: check.message, keyids, statement } };
+    },
+
+    async signedManifest(ref) {
+      const digest = await store.resolve(ref);
+      const manifest = await store.readManifest(digest);
+      const envelope = await store.readProvenance(digest);
+      if (envelope === null) throw new SlipwayError('refused', `artifact ${digest} has no signed provenance`);
+      const check = checkProvenance(envelope, digest);
+      if (!check.ok) throw new SlipwayError('refused', `the provenance of ${digest} does not verify: ${check.message}`);
+      const sha = createHash('sha256').update(canonicalJson({ schema: MANIFEST_SCHEMA, ...manifest })).digest('hex');
+      const signed = check.statement.predicate.runDetails.byproducts.find((b) => b.name === 'manifest.json')?.digest.sha256;
+      if (signed !== sha) throw new SlipwayError('corrupt', `the manifest of ${digest} is not the one its provenance signs`, 'rebuild the artifact to write and sign it again');
+      return manifest;
     },
 
     async unpack(ref, destDir, unpackOptions) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SlipwayError } from '../../../core/errors.js';
 import { createArtifactService, type ArtifactService } from '../../artifacts/index.js';
@@ -49,6 +49,36 @@ void describe('release directories', () => {
       assert.deepEqual(await Promise.all([prepareRelease(paths, artifacts, ref), prepareRelease(paths, artifacts, ref)]), [{ dir }, { dir }]);
       assert.equal(readFileSync(join(dir, RELEASE_MARKER), 'utf8'), marker);
       assert.deepEqual(readdirSync(join(home, 'releases', 'staging')), [`v3-${digest.slice(7, 19)}`]);
+    }));
+
+  void test('a reused directory is checked against the signed manifest: an edited, added, removed or re-moded file stops the start naming it', () =>
+    withArtifact(async (home, artifacts, digest) => {
+      const paths = runtimePaths(home, home);
+      const ref = { env: 'staging', release: 2, digest };
+      const { dir } = await prepareRelease(paths, artifacts, ref);
+      const refused = async (pattern: RegExp): Promise<void> => {
+        await assert.rejects(prepareRelease(paths, artifacts, ref), (e: unknown) => e instanceof SlipwayError && e.code === 'corrupt' && pattern.test(e.message) && (e.hint ?? '').includes('rm -rf'));
+      };
+      const writable = (f: string, fn: () => void): void => {
+        chmodSync(dirname(f), 0o755);
+        chmodSync(f, 0o644);
+        fn();
+      };
+      // Edited in place, same size: the content hash tells.
+      writable(join(dir, 'app/server.js'), () => writeFileSync(join(dir, 'app/server.js'), 'console.log(2)\n'));
+      await refused(/differs from the signed manifest of sha256:[0-9a-f]{64}: app\/server\.js: content changed/);
+      writeFileSync(join(dir, 'app/server.js'), 'console.log(1)\n');
+      chmodSync(join(dir, 'app/server.js'), 0o444);
+      assert.deepEqual(await prepareRelease(paths, artifacts, ref), { dir }, 'restored: it serves again');
+      writeFileSync(join(dir, 'app/extra.js'), 'x');
+      await refused(/app\/extra\.js: not in the artifact/);
+      rmSync(join(dir, 'app/extra.js'));
+      chmodSync(join(dir, 'app/lib'), 0o755);
+      rmSync(join(dir, 'app/lib/run.sh'));
+      await refused(/app\/lib\/run\.sh: missing/);
+      writeFileSync(join(dir, 'app/lib/run.sh'), '#!/bin/sh\n');
+      chmodSync(join(dir, 'app/lib/run.sh'), 0o444);
+      await refused(/app\/lib\/run\.sh: executable bit changed/);
     }));
 
   void test('a half-written directory (no marker) and partial leftovers of dead processes are replaced', () =>

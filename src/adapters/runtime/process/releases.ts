@@ -1,8 +1,10 @@
 // Release directories: a release's artifact, verified and unpacked read-only into
 // `<home>/releases/<env>/v<release>-<hex12>/`, prepared once and reused.
 
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
+import type { ArtifactManifest, ManifestEntry } from '../../../core/artifact/manifest.js';
 import { basename, dirname, join } from 'node:path';
 import { SlipwayError, isSlipwayError } from '../../../core/errors.js';
 import type { ReleaseRef } from '../../../ports/runtime.js';
@@ -11,9 +13,10 @@ import { checkRef, type RuntimePaths } from './paths.js';
 /** Names the digest a release directory was made from; written last, so its presence means complete. */
 export const RELEASE_MARKER = '.slipway-release.json';
 
-/** What the runtime needs of the artifact service (`createArtifactService`): a verifying unpack. */
+/** What the runtime needs of the artifact service (`createArtifactService`): a verifying unpack, the signed manifest. */
 export interface ReleaseUnpacker {
   unpack(ref: string, destDir: string, options?: { readOnly?: boolean }): Promise<unknown>;
+  signedManifest(ref: string): Promise<ArtifactManifest>;
 }
 
 const PARTIAL = '.partial-';
@@ -28,7 +31,14 @@ const PARTIAL = '.partial-';
 export async function prepareRelease(paths: RuntimePaths, artifacts: ReleaseUnpacker, ref: ReleaseRef): Promise<{ dir: string }> {
   checkRef(ref);
   const dir = paths.releaseDir(ref);
-  if (await markerNames(dir, ref.digest)) return { dir };
+  if (await markerNames(dir, ref.digest)) {
+    // Reused: it serves only if it still is what the signed manifest says, file by file.
+    const problem = await differsFrom(dir, await artifacts.signedManifest(ref.digest));
+    if (problem !== null) {
+      throw new SlipwayError('corrupt', `cannot start ${ref.env} v${ref.release}: its release directory ${dir} differs from the signed manifest of ${ref.digest}: ${problem}`, `remove the directory and it is unpacked again from the verified artifact: chmod -R u+w ${dir} && rm -rf ${dir}`);
+    }
+    return { dir };
+  }
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true, mode: 0o755 });
   await removeDeadPartials(parent, basename(dir));
@@ -59,6 +69,48 @@ export async function prepareRelease(paths: RuntimePaths, artifacts: ReleaseUnpa
     });
   }
   return { dir };
+}
+
+const sha256File = (file: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
+  });
+
+/**
+ * The first difference between the tree at `dir` and `manifest` ("app/server.js: content changed",
+ * "app/new.js: not in the artifact", "app/gone.js: missing"), or null when they match. The
+ * release marker is Slipway's own and not compared.
+ */
+export async function differsFrom(dir: string, manifest: ArtifactManifest): Promise<string | null> {
+  const want = new Map<string, ManifestEntry>(manifest.entries.map((e) => [e.path, e]));
+  const seen = new Set<string>();
+  const walk = async (rel: string): Promise<string | null> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      if (path === RELEASE_MARKER) continue;
+      const e = want.get(path);
+      if (e === undefined) return `${path}: not in the artifact`;
+      seen.add(path);
+      const st = await lstat(join(dir, path));
+      const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
+      if (type !== e.type) return `${path}: a ${type}, the artifact has a ${e.type}`;
+      if (type === 'dir') {
+        const inner = await walk(path);
+        if (inner !== null) return inner;
+      } else if (type === 'symlink') {
+        if ((await readlink(join(dir, path))) !== e.target) return `${path}: link target changed`;
+      } else {
+        if (st.size !== e.size || (await sha256File(join(dir, path))) !== e.sha256) return `${path}: content changed`;
+        if (((st.mode & 0o111) !== 0) !== ((e.mode & 0o111) !== 0)) return `${path}: executable bit changed`;
+      }
+    }
+    return null;
+  };
+  const found = await walk('');
+  if (found !== null) return found;
+  const missing = manifest.entries.find((e) => !seen.has(e.path));
+  return missing === undefined ? null : `${missing.path}: missing`;
 }
 
 /** True when `dir` holds a marker naming `digest`. */
