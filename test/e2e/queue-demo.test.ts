@@ -3,8 +3,9 @@
 // a vulnerable dependency are refused with reports that name the gate, and main is unchanged.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { queueDemo } from '../../src/cli/commands/demo-queue.js';
+import { demoRunner } from '../../src/cli/commands/demo-runner.js';
 import { BIN, git as gitIn, TempRepo } from './harness.js';
 
 const repo = TempRepo.fromExample();
@@ -22,18 +23,7 @@ test('the merge-queue chapter of the demo', async () => {
         if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
         return r.stdout.trim();
       },
-      slipway: (args, show = true) =>
-        new Promise((resolve) => {
-          if (show) out(`\n$ slipway ${args.join(' ')}\n`);
-          const child = spawn(process.execPath, [BIN, ...args], { cwd: repo.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-          let text = '';
-          child.stdout.on('data', (c: Buffer) => {
-            text += c.toString();
-            if (show) out(c.toString());
-          });
-          child.stderr.on('data', (c: Buffer) => show && out(c.toString()));
-          child.on('close', (code) => resolve({ code: code ?? 1, out: text }));
-        }),
+      ...demoRunner({ bin: BIN, cwd: repo.dir, env, out, err: out }),
       title: (s) => out(`\n━━ ${s}\n`),
       out,
     },
@@ -51,6 +41,9 @@ test('the merge-queue chapter of the demo', async () => {
   assert.match(printed, /gate "deps" \(dependency audit\) failed/);
   assert.match(printed, /lodash@4\.17\.11/);
   assert.match(printed, /main is still [0-9a-f]{12}\./);
+  // The refused branch was queued early, but its output is shown in its own chapter.
+  assert.ok(printed.indexOf('q2 refused: add-storage') > printed.indexOf('━━ 14. A branch with a hard-coded credential'), 'q2 is shown under its chapter');
+  assert.ok(printed.indexOf('$ slipway merge add-storage --wait') > printed.indexOf('staging (deploy: auto) received the artifact'));
   // The working repository was brought up to date with the merged main.
   assert.equal(gitIn(repo.dir, 'rev-parse', 'main'), gitIn(`${repo.dir}/.slipway/repo.git`, 'rev-parse', 'main'));
 });

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.js';
 import { SlipwayError } from '../../core/errors.js';
+import { findServer } from '../client.js';
+import type { DemoRunner, Started } from './demo-runner.js';
 
 /** The small offline OSV database bundled for the demo (real lodash advisories). */
 const DEMO_OSV = fileURLToPath(new URL('../../../../examples/osv', import.meta.url));
@@ -17,7 +19,9 @@ export interface QueueDemoHelpers {
   /** Runs git in `dir` and returns its trimmed stdout; throws when git fails. */
   git: (...args: string[]) => string;
   /** Runs the CLI in `dir`; with `show`, echoes the command and its output. */
-  slipway: (args: string[], show?: boolean) => Promise<{ code: number; out: string }>;
+  slipway: DemoRunner['slipway'];
+  /** Starts the CLI in `dir` now, holding its output until it is shown. */
+  start: DemoRunner['start'];
   /** Prints a section title. */
   title: (text: string) => void;
   out: (text: string) => void;
@@ -40,11 +44,12 @@ export const withSecurityGates = (yaml: string, osv: string): string => {
 };
 
 /**
- * Runs the merge-queue chapter of the demo in `h.dir`, numbering its sections from `first`;
+ * Runs the merge-queue chapter of the demo in `h.dir`, numbering its sections from `first` (with
+ * `remoteInit`, a `slipway remote init` already started);
  * returns the next free number. Throws (a SlipwayError) when something does not go as the demo
  * says it will: a bad branch merged, a good one refused, main moved when it should not.
  */
-export const queueDemo = async (h: QueueDemoHelpers, first = 1): Promise<number> => {
+export const queueDemo = async (h: QueueDemoHelpers, first = 1, remoteInit?: Started): Promise<number> => {
   let n = first;
   const must = async (args: string[], expected = 0): Promise<string> => {
     const r = await h.slipway(args);
@@ -53,19 +58,24 @@ export const queueDemo = async (h: QueueDemoHelpers, first = 1): Promise<number>
   };
   const canonical = join(h.dir, '.slipway', 'repo.git');
   const mainOfQueue = (): string => h.git('--git-dir', canonical, 'rev-parse', '--short=12', 'main');
-  const change = (name: string, message: string, edit: () => void): void => {
+  /** Commits `edit` on a new branch off main and shows it (or returns what it would show). */
+  const change = (name: string, message: string, edit: () => void, show = true): string => {
     h.git('checkout', '--quiet', '-b', name, 'main');
     edit();
     h.git('add', '-A');
     h.git('commit', '--quiet', '-m', message);
     h.git('checkout', '--quiet', 'main');
-    h.out(`\n$ git checkout -b ${name}   # ${message}\n${h.git('show', '--stat', '--format=', name)}\n`);
+    const text = `\n$ git checkout -b ${name}   # ${message}\n${h.git('show', '--stat', '--format=', name)}\n`;
+    if (show) h.out(text);
+    return text;
   };
   const file = (p: string): string => readFileSync(join(h.dir, p), 'utf8');
   const write = (p: string, text: string): void => writeFileSync(join(h.dir, p), text);
 
   h.title(`${n++}. The canonical repository: main moves only through the merge queue`);
-  await must(['remote', 'init']);
+  // `remote init` may have been started earlier (the demo does, during its previous chapter).
+  const init = await (remoteInit ?? h.start(['remote', 'init'])).show();
+  if (init.code !== 0) throw new SlipwayError('failed', `the demo stopped: \`slipway remote init\` exited with ${init.code}`);
   change('hotfix', 'hotfix: straight to production', () => write('HOTFIX.md', 'pushed around the gates\n'));
   const pushed = await pushToMain(h);
   h.out(`\n$ git push .slipway/repo.git hotfix:main\n${pushed}\n`);
@@ -74,16 +84,21 @@ export const queueDemo = async (h: QueueDemoHelpers, first = 1): Promise<number>
   change('security-gates', 'gates: scan for credentials and audit dependencies', () => write('slipway.yaml', withSecurityGates(file('slipway.yaml'), DEMO_OSV)));
   await must(['merge', 'security-gates', '--wait']);
   h.out(`\n$ git log --oneline --graph -3 main   # in .slipway/repo.git\n${h.git('--git-dir', canonical, 'log', '--oneline', '--graph', '-3', 'main')}\n`);
-  await waitForAutoDeploys(h, canonical);
-  h.out(`\n$ git pull .slipway/repo.git main\n`);
+  // The next chapter's branch is made on the new main and queued now: its gates run while staging
+  // verifies the release that main's move started.
   h.git('pull', '--quiet', '--ff-only', canonical, 'main');
   const before = mainOfQueue();
-
-  h.title(`${n++}. A branch with a hard-coded credential is refused by the secret scan`);
   // Built from pieces so that no credential sits in Slipway's own source.
   const key = ['AKIA', 'ZQ3DN7XQ', '5TPLR2WK'].join('');
-  change('add-storage', 'storage: talk to the bucket', () => write('src/storage.js', `// Uploads reports to the bucket.\nexport const credentials = { accessKeyId: '${key}' };\n`));
-  await must(['merge', 'add-storage', '--wait'], 1);
+  const stat = change('add-storage', 'storage: talk to the bucket', () => write('src/storage.js', `// Uploads reports to the bucket.\nexport const credentials = { accessKeyId: '${key}' };\n`), false);
+  const refused = h.start(['merge', 'add-storage', '--wait']);
+  await waitForAutoDeploys(h, canonical);
+  h.out(`\n$ git pull .slipway/repo.git main\n`);
+
+  h.title(`${n++}. A branch with a hard-coded credential is refused by the secret scan`);
+  h.out(stat);
+  const r = await refused.show();
+  if (r.code !== 1) throw new SlipwayError('failed', `the demo stopped: \`slipway merge add-storage --wait\` exited with ${r.code}, not 1`);
 
   h.title(`${n++}. A branch adding a vulnerable dependency is refused by the dependency audit`);
   change('add-lodash', 'deps: use lodash for deep merges', () => {
@@ -117,17 +132,26 @@ const waitForAutoDeploys = async (h: QueueDemoHelpers, canonical: string): Promi
   const main = h.git('--git-dir', canonical, 'rev-parse', 'main');
   const config = loadConfig('slipway.yaml', h.git('--git-dir', canonical, 'show', 'main:slipway.yaml')).config;
   const autos = (config?.environments ?? []).filter((e) => e.deploy === 'auto' && e.promoteFrom === undefined).map((e) => e.name);
+  // Nothing is shown while waiting, so the control plane is asked directly rather than through a
+  // CLI process per look.
+  const client = await findServer(join(h.dir, '.slipway'));
+  if (!client) throw new SlipwayError('unavailable', 'the demo stopped: its control plane is not running');
+  let seen = 0;
   for (const env of autos) {
     const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      const r = await h.slipway(['history', env, '--json', '-n', '1'], false);
-      const last = (r.code === 0 ? (JSON.parse(r.out) as { commit: string; trigger: string; status: string }[]) : [])[0];
+    for (;;) {
+      const { deployments } = await client.request<{ deployments: { commit: string; trigger: string; status: string }[] }>('GET', `/v1/deployments?env=${encodeURIComponent(env)}&limit=1`);
+      const last = deployments[0];
       if (last?.commit === main && last.trigger === 'auto' && ['succeeded', 'failed', 'rolled_back', 'canceled'].includes(last.status)) break;
+      // A deployment that could not start (a policy refused it) never shows up in the history.
+      const { events } = await client.request<{ events: { seq: number; kind: string; data: { env?: string; commit?: string; reason?: string } }[] }>('GET', `/v1/events?after=${seen}&limit=1000`);
+      seen = events.at(-1)?.seq ?? seen;
+      const refused = events.find((e) => e.kind === 'queue.deploy_failed' && e.data.commit === main && (e.data.env === undefined || e.data.env === env));
+      if (refused) throw new SlipwayError('failed', `the demo stopped: main moved but ${env} (deploy: auto) did not receive it: ${refused.data.reason ?? 'no reason recorded'}`);
+      if (Date.now() > deadline) throw new SlipwayError('failed', `the demo stopped: ${env} (deploy: auto) did not finish deploying main ${main.slice(0, 12)} within 120 s`);
       await new Promise((res) => setTimeout(res, 250));
     }
-    h.out(`
-main moved, so ${env} (deploy: auto) received the artifact of the run that gated it:
-`);
+    h.out(`\nmain moved, so ${env} (deploy: auto) received the artifact of the run that gated it:\n`);
     await h.slipway(['history', env, '-n', '2']);
   }
 };
