@@ -9,7 +9,7 @@ import { demoSlipwayYaml } from './demo-config.js';
 
 const EXAMPLE = readFileSync(fileURLToPath(new URL('../../../../examples/hello-service/slipway.yaml', import.meta.url)), 'utf8');
 
-test('the demo’s slipway.yaml: 2 s windows measured every 500 ms, 1 s canary pauses, valid', () => {
+test('the demo’s slipway.yaml: 2 s windows measured every 500 ms, probes of /, 1 s canary pauses, valid', () => {
   const loaded = loadConfig('slipway.yaml', demoSlipwayYaml(EXAMPLE));
   assert.deepEqual(loaded.errors, []);
   const envs = loaded.config?.environments ?? [];
@@ -19,6 +19,7 @@ test('the demo’s slipway.yaml: 2 s windows measured every 500 ms, 1 s canary p
     if (e.verify.enabled) {
       assert.equal(e.verify.windowMs, 2000, e.name);
       assert.equal(e.verify.intervalMs, 500, e.name);
+      assert.equal(e.verify.probe?.path, '/', e.name);
     }
   }
   const production = envs.find((e) => e.name === 'production');
