@@ -180,9 +180,10 @@ describe('createNotifier', () => {
     assert.equal(received.length, 0);
   });
 
-  test('close abandons waiting retries and drops later notices', async () => {
+  // The timeouts guard against a hang (the hour-long backoff), not a speed: close must not wait it.
+  test('close abandons waiting retries and drops later notices', { timeout: 60_000 }, async () => {
     plan = [503, 503, 503, 503, 503];
-    const n = createNotifier({ targets: [{ url, events: ['rolled_back'] }], resolveSecret: () => undefined, retry: { attempts: 5, baseDelayMs: 60_000 } });
+    const n = createNotifier({ targets: [{ url, events: ['rolled_back'] }], resolveSecret: () => undefined, retry: { attempts: 5, baseDelayMs: 3_600_000 } });
     n.notify(notice);
     await waitFor(() => received.length > 0, { what: 'the first attempt to arrive', interval: 5 });
     await n.close();
@@ -191,5 +192,21 @@ describe('createNotifier', () => {
     assert.equal(received.length, 1, 'no retry after close');
     assert.match(results[0]?.error ?? '', /answered HTTP 503; abandoned at shutdown/);
     assert.match(results[1]?.error ?? '', /dropped: the notifier is closed/);
+  });
+
+  test('close during an attempt in flight abandons the retry its failure would have waited for', { timeout: 60_000 }, async () => {
+    plan = [503, 503];
+    held = [];
+    const n = createNotifier({ targets: [{ url, events: ['rolled_back'] }], resolveSecret: () => undefined, retry: { attempts: 5, baseDelayMs: 3_600_000 } });
+    n.notify(notice);
+    await waitFor(() => held !== undefined && held.length > 0, { what: 'the first attempt to be held by the receiver', interval: 5 });
+    const closed = n.close();
+    // Only now does the first attempt get its 503: its retry would wait an hour.
+    held.splice(0).forEach((release) => release());
+    held = undefined;
+    await closed;
+    const results = await n.drain();
+    assert.equal(received.length, 1, 'no retry after close');
+    assert.match(results[0]?.error ?? '', /answered HTTP 503; abandoned at shutdown/);
   });
 });

@@ -71,6 +71,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
+      // Closed while an attempt was in flight: its answer comes after the abort event, which
+      // would never fire again, so the backoff must not start at all.
+      if (closing.signal.aborted) return resolve();
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
