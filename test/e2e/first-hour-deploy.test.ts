@@ -5,7 +5,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { TempRepo } from './harness.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recordHome, registryFile } from '../../src/home/registry.js';
+import { E2E_STATE_DIR, TempRepo } from './harness.js';
 import { envStatus, get, history } from './deploy-harness.js';
 
 // An app that logs every request (as an access log does), counts the paths it is asked, and
@@ -126,7 +130,7 @@ describe('the first hour, deploy side', () => {
     assert.equal((await repo.cli(['env', 'unset', 'staging', 'start_timeout', '--no-deploy'])).code, 0);
   });
 
-  test('15.6: a port held by another process, or another environment\'s, is refused before anything starts', async () => {
+  test('15.6: a port held by another process, or claimed by another environment or app, is refused before anything starts', async () => {
     const releasesBefore = (await history(repo, 'staging')).length;
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -154,6 +158,22 @@ describe('the first hour, deploy side', () => {
     assert.match(p.stderr, /slipway env set production port=\d+/);
     assert.match((await repo.cli(['history', 'production', '--json'])).stdout, /nothing was deployed to it/);
     assert.equal((await repo.cli(['env', 'unset', 'production', 'port'])).code, 0);
+
+    // Another Slipway app of this user claims a port (in the per-user registry) that nothing holds
+    // now: it would clash as soon as that app serves again, so it is refused too.
+    const other = mkdtempSync(join(tmpdir(), 'slipway-e2e-other-app-'));
+    const claimed = await freePort();
+    recordHome(join(other, '.slipway'), { repo: other, app: 'shop', ports: { staging: claimed }, by: 'init' }, registryFile({ SLIPWAY_STATE_DIR: E2E_STATE_DIR }));
+    try {
+      const c = await repo.cli(['env', 'set', 'staging', `port=${claimed}`]);
+      assert.equal(c.code, 4, c.stdout + c.stderr);
+      assert.match(c.stderr, new RegExp(`port ${claimed} of staging is already the port of another Slipway app: shop \\(staging\\)`));
+      assert.match(c.stderr, /slipway env set staging port=\d+/);
+    } finally {
+      rmSync(other, { recursive: true, force: true }); // the registry drops entries whose repository is gone
+    }
+    await servesV1();
+    assert.equal((await repo.cli(['env', 'unset', 'staging', 'port', '--no-deploy'])).code, 0);
   });
 
   test('15.7: a run says it deployed nothing by itself, and what deploy: auto reacts to', () => {

@@ -4,6 +4,7 @@
 import { createServer } from 'node:net';
 import { SlipwayError } from '../../core/errors.js';
 import type { SlipwayConfig } from '../../config/types.js';
+import { portsOfOtherHomes, readRegistry } from '../../home/registry.js';
 import type { EngineContext } from '../context.js';
 
 /** True when nothing listens on 127.0.0.1:`port` (a listen that works, closed at once). */
@@ -14,11 +15,21 @@ const canListen = (port: number): Promise<boolean> =>
     s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
   });
 
-/** Another environment that claims `port`: recorded as serving on it, or configured with it. */
+/**
+ * Another environment that claims `port` — of this app (recorded as serving on it, or configured
+ * with it), or of another Slipway app of this user (the per-user registry, home/registry.ts), which
+ * would clash as soon as that app serves again even when nothing listens now.
+ */
 const claimedBy = async (ctx: EngineContext, env: string, port: number, config: SlipwayConfig): Promise<string | undefined> => {
   const recorded = (await ctx.store.listEnvStates()).find((s) => s.env !== env && s.port === port);
-  if (recorded) return recorded.env;
-  return config.environments.find((e) => e.name !== env && e.port === port)?.name;
+  if (recorded) return `environment ${recorded.env}`;
+  const configured = config.environments.find((e) => e.name !== env && e.port === port)?.name;
+  if (configured !== undefined) return `environment ${configured}`;
+  // This repository under another home is the same app, not another one.
+  const registry = readRegistry();
+  const others = { ...registry, homes: Object.fromEntries(Object.entries(registry.homes).filter(([, e]) => e.repo !== ctx.repo)) };
+  const app = portsOfOtherHomes(others, ctx.home).get(port);
+  return app === undefined ? undefined : `another Slipway app: ${app}`;
 };
 
 /** A port to suggest instead: the next ones up that nobody claims and nothing holds. */
@@ -40,7 +51,7 @@ export const checkEnvPort = async (ctx: EngineContext, env: string, port: number
   };
   const other = await claimedBy(ctx, env, port, config);
   if (other !== undefined) {
-    throw new SlipwayError('refused', `port ${port} of ${env} is already the port of environment ${other}; nothing was started`, await fix(), { port, env: other });
+    throw new SlipwayError('refused', `port ${port} of ${env} is already the port of ${other}; nothing was started`, await fix(), { port, claimedBy: other });
   }
   const served = (await ctx.store.getEnvState(env))?.port === port && (await (await ctx.proxy()).getRoutes()).some((r) => r.env === env && r.port === port && r.listening);
   if (served || (await canListen(port))) return;
