@@ -6,18 +6,20 @@ import { fileURLToPath } from 'node:url';
 import { benchOrchestrator } from './orchestrator.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
+// `--quick`: small counts (a few minutes in all); without it, the full counts of SPEC §11.
+const quick = process.argv.includes('--quick');
+const only = process.argv.slice(2).filter((a) => a !== '--quick');
 const want = (name) => only.length === 0 || only.includes(name);
-const results = { at: new Date().toISOString(), node: process.version };
+const results = { at: new Date().toISOString(), node: process.version, quick };
 
-if (want('orchestrator')) results.orchestrator = await benchOrchestrator();
+if (want('orchestrator')) results.orchestrator = await benchOrchestrator(quick ? { iterations: 5 } : {});
 if (want('runtime')) {
   const { benchRuntime } = await import('./runtime.mjs');
   results.runtime = await benchRuntime({});
 }
 if (want('deploy')) {
   const { benchDeploy } = await import('./deploy.mjs');
-  results.deploy = await benchDeploy({});
+  results.deploy = await benchDeploy(quick ? { deploys: 10 } : {});
 }
 if (want('verification')) {
   const { benchVerification } = await import('./verification.mjs');
