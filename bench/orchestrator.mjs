@@ -4,7 +4,7 @@
 // time goes: Node's own start, loading the CLI modules `slipway run` needs, and the rest (the
 // request to the control plane, the clean checkout, scheduling, spawning the step's shell).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,10 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
     const cliLoaded = { first: [] };
     const loadCli = `Promise.all([import(${JSON.stringify(join(ROOT, 'dist/src/cli/main.js'))}), import(${JSON.stringify(join(ROOT, 'dist/src/cli/commands/run.js'))})]).then(() => require('node:child_process').execSync(${JSON.stringify(mark(marks, 's1'))}))`;
     const shScript = steps.map((s) => `sh -c '${mark(marks, s)}'`).join('; ');
+    // The same five commands, each in a bare bubblewrap sandbox (what a step's sandbox costs at
+    // least), when bubblewrap is installed: where the per-step time goes.
+    const bwrap = existsSync('/usr/bin/bwrap') ? { perStep: [] } : undefined;
+    const bwrapScript = steps.map((s) => `/usr/bin/bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --bind ${dir} ${dir} --unshare-pid --unshare-ipc --unshare-uts sh -c '${mark(marks, s)}'`).join('; ');
     for (let i = 0; i < iterations; i++) {
       let t0 = nowUs();
       await run(process.execPath, [BIN, 'run'], { cwd: dir, env });
@@ -99,6 +103,13 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
       m = readMarks(marks);
       nodeStart.first.push((m[0].us - t0) / 1000);
 
+      if (bwrap) {
+        rmSync(marks, { force: true });
+        await run('sh', ['-c', bwrapScript], { cwd: dir });
+        m = readMarks(marks);
+        bwrap.perStep.push((m[4].us - m[0].us) / 4 / 1000);
+      }
+
       rmSync(marks, { force: true });
       t0 = nowUs();
       await run(process.execPath, ['-e', loadCli], { cwd: dir });
@@ -114,6 +125,7 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
       perStepMs: { p50: pct(slipway.perStep, 50), p90: pct(slipway.perStep, 90) },
       shPerStepMs: { p50: pct(sh.perStep, 50), p90: pct(sh.perStep, 90) },
       perStepOverheadMs: { p50: pct(slipway.perStep, 50) - pct(sh.perStep, 50) },
+      ...(bwrap ? { bareBubblewrapPerStepMs: { p50: pct(bwrap.perStep, 50) } } : {}),
     };
     r.where = {
       nodeStartMs: pct(nodeStart.first, 50),
@@ -136,6 +148,7 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
     log(`    where it goes: node start ${f(r.where.nodeStartMs)} ms · CLI modules ${f(r.where.cliModulesMs)} ms · request, checkout, scheduling, spawn ${f(r.where.requestCheckoutScheduleMs)} ms`);
     log(`  beyond node start         p50 ${f(r.beyondProcessStartMs.p50)} ms = ${r.ratios.beyondVsNodeStart.toFixed(2)}× node start   goal ≤ 0.4×   ${verdict(r.goals['trigger → first step beyond a bare node start ≤ 0.4× that start (p50)'])}`);
     log(`  per step                  p50 ${f(r.perStepMs.p50)} ms   plain sh ${f(r.shPerStepMs.p50)} ms   = ${r.ratios.perStepVsSh.toFixed(2)}× sh   goal ≤ 1.5×   ${verdict(r.goals['per step ≤ 1.5× plain sh (p50)'])}`);
+    if (r.bareBubblewrapPerStepMs) log(`    where it goes: sh in a bare bubblewrap sandbox ${f(r.bareBubblewrapPerStepMs.p50)} ms per step (${(r.bareBubblewrapPerStepMs.p50 / r.shPerStepMs.p50).toFixed(2)}× sh) before Slipway's own bookkeeping`);
     return r;
   } finally {
     await run(process.execPath, [BIN, 'server', 'stop'], { cwd: dir, env }).catch(() => undefined);
