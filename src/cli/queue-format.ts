@@ -1,7 +1,7 @@
 // How the CLI prints the merge queue: the list, one item with its report, and the lines that tell
 // a developer what to do next.
 import { describeRetry, formatReport } from '../core/queue/report.js';
-import type { QueueBatch, QueueItem } from '../core/queue/types.js';
+import type { MainMove, QueueBatch, QueueItem } from '../core/queue/types.js';
 import type { RunRecord } from '../core/run.js';
 import { table } from './table.js';
 
@@ -10,6 +10,8 @@ export interface QueueList {
   main?: string;
   batchCap: number;
   canonical: string;
+  /** Set while the queue is stopped because main moved and not by the queue. */
+  halted?: MainMove | null;
 }
 
 export interface ItemView {
@@ -29,7 +31,8 @@ const outcome = (i: QueueItem): string => {
 };
 
 export const formatQueue = (q: QueueList): string => {
-  const head = `main ${short(q.main)} · batches of up to ${q.batchCap} · ${q.canonical}\n`;
+  const stopped = q.halted ? `STOPPED (since ${q.halted.detectedAt}): ${q.halted.message}\n\n` : '';
+  const head = `${stopped}main ${short(q.main)} · batches of up to ${q.batchCap} · ${q.canonical}\n`;
   if (q.items.length === 0) return `${head}the queue is empty: queue a branch with \`slipway merge BRANCH\`, or \`git push <remote> HEAD:refs/for/main\`\n`;
   const rows = q.items.map((i) => [i.id, i.state, i.branch, short(i.sha), i.batchId ?? '-', i.runIds.join(',') || '-', `${outcome(i)}${i.retries.length ? ` [${i.retries.length} retried step(s)]` : ''}`]);
   return head + table(['ITEM', 'STATE', 'BRANCH', 'COMMIT', 'BATCH', 'RUNS', 'OUTCOME'], rows);

@@ -1,6 +1,6 @@
 // The merge queue's store port: items and batches, durable at every transition so that the queue
 // survives a restart of the control plane. The SQLite adapter is adapters/store/sqlite/queue.ts.
-import type { ItemState, QueueBatch, QueueItem } from '../core/queue/types.js';
+import type { ItemState, MainMark, MainMove, QueueBatch, QueueItem } from '../core/queue/types.js';
 
 export type NewQueueItem = Pick<QueueItem, 'source' | 'branch' | 'sha' | 'subject' | 'author' | 'actor'>;
 
@@ -26,6 +26,13 @@ export interface QueueStore {
   batchesIn(state: QueueBatch['state']): Promise<QueueBatch[]>;
   /** Batches that merged but whose deployment was not started yet. */
   undeployedMerged(): Promise<QueueBatch[]>;
+
+  /** The main the queue last wrote, and the move that stopped it; undefined before the first write. */
+  mainMark(): Promise<MainMark | undefined>;
+  /** Records that the queue put `sha` on main (undefined: no main); clears any halt. Durable when it returns. */
+  markMain(sha: string | undefined, at: string): Promise<void>;
+  /** Records a move of main the queue did not make (the queue stops until it is resolved). */
+  haltOn(move: MainMove): Promise<void>;
 
   close(): void;
 }

@@ -46,6 +46,11 @@ export const addQueueRoutes = (r: Router, engine: Engine): void => {
     return new Reply(out.existing ? 200 : 201, out);
   });
 
+  r.on('POST', '/v1/queue/accept-main', async (req) => {
+    const body = await req.body();
+    return queueOf(engine).acceptMain({ sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
+  });
+
   r.on('POST', '/v1/queue/pushes', async (req) => {
     const body = await req.body();
     const out = await queueOf(engine).enqueuePush({ sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });

@@ -9,7 +9,7 @@ import { formatItem, formatQueue, type ItemView, type QueueList } from '../queue
 
 export const spec: CommandSpec = {
   name: 'queue',
-  usage: 'slipway queue [ITEM] [-n N] [--json]',
+  usage: 'slipway queue [ITEM] [-n N] [--json]\n       slipway queue accept-main COMMIT',
   options: {
     n: { type: 'string', short: 'n', description: 'how many of the newest items to list', default: '30' },
   },
@@ -17,12 +17,23 @@ export const spec: CommandSpec = {
     'ITEM is a queue item id as the list shows it (q3, or just 3). States: queued, testing, merged,\n' +
     'refused (a gate failed; the report names the gate, the reason and `slipway logs RUN`),\n' +
     'conflict (the change does not merge cleanly with main). Queue changes with `slipway merge BRANCH`\n' +
-    'or `git push <remote> HEAD:refs/for/main`; see docs/merge-queue.md.',
+    'or `git push <remote> HEAD:refs/for/main`; see docs/merge-queue.md.\n' +
+    'When main moved and not by the queue, the queue stops and says so; put main back, or check the\n' +
+    'new main and take it with `slipway queue accept-main COMMIT` (the full commit id main holds).',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const args = parseCommand(spec, argv);
   const { values, positionals } = args;
+  if (positionals[0] === 'accept-main') {
+    noExtraPositionals(spec, positionals, 2);
+    const sha = positionals[1];
+    if (!sha) throw new SlipwayError('usage', 'slipway queue accept-main: which commit?', 'give the full commit id main holds now, as `slipway queue` shows it');
+    const client = await ctx.client();
+    const r = await client.request<{ main: string; previous?: string }>('POST', '/v1/queue/accept-main', { sha });
+    ctx.out(values.json ? `${JSON.stringify(r, null, 2)}\n` : `main ${r.main.slice(0, 12)} accepted (the queue had left it at ${r.previous?.slice(0, 12) ?? '(none)'}); the queue resumes\n`);
+    return 0;
+  }
   noExtraPositionals(spec, positionals, 1);
   const limit = intOpt(args, 'n', 30);
   const client = await ctx.client();

@@ -34,6 +34,18 @@ describe('parseRefUpdates', () => {
 });
 
 describe('decideRefUpdate', () => {
+  test("refs/heads/HEAD and any protected ref in another case (the review's pushes) are refused", () => {
+    for (const ref of ['refs/heads/HEAD', 'refs/heads/head', 'refs/heads/Main', 'refs/heads/MAIN', 'refs/heads/mAiN', 'refs/for/MAIN', 'refs/For/main', 'refs/Slipway/queue/q1', 'refs/SLIPWAY/x']) {
+      for (const [old, next] of [[Z, A], [A, B], [A, Z]]) {
+        const d = decideRefUpdate({ old: old!, new: next!, ref });
+        assert.equal(d.verdict, 'refuse', ref);
+        if (d.verdict === 'refuse') assert.match(d.message, /refused/, ref);
+      }
+    }
+    assert.equal(decidePush([{ old: Z, new: A, ref: 'refs/heads/feature' }, { old: Z, new: A, ref: 'refs/heads/Main' }]).ok, false, 'a push with one look-alike is refused whole');
+    for (const ref of ['refs/heads/mainline', 'refs/heads/feature/main', 'refs/heads/HEADS-UP', 'refs/tags/MAIN']) assert.equal(decideRefUpdate({ old: Z, new: A, ref }).verdict, 'allow', ref);
+  });
+
   test('a direct update of main is refused with the way to merge', () => {
     const d = decideRefUpdate({ old: A, new: B, ref: 'refs/heads/main' });
     assert.equal(d.verdict, 'refuse');

@@ -42,9 +42,28 @@ export const parseRefUpdates = (text: string): { ok: true; updates: RefUpdate[] 
   return { ok: true, updates };
 };
 
+/** Refs that only Slipway moves (main) or that mean something to it (the queue's target). */
+const PROTECTED_REFS = [MAIN_REF, QUEUE_TARGET_REF];
+
+/**
+ * Refs that are not the protected ones but could be taken for them: one that differs only in case
+ * (on a case-insensitive file system `refs/heads/Main` is the file of main), and a branch named
+ * HEAD, which git itself confuses with HEAD.
+ */
+const lookAlike = (ref: string): string | undefined => {
+  const lower = ref.toLowerCase();
+  if (lower === 'refs/heads/head') return `${ref} is refused: a branch named HEAD is confused with HEAD itself`;
+  const twin = PROTECTED_REFS.find((p) => p === lower && p !== ref);
+  if (twin !== undefined) return `${ref} is refused: it differs from ${twin} only in case (the same file on a case-insensitive file system)`;
+  if (lower.startsWith('refs/slipway/') && !ref.startsWith('refs/slipway/')) return `${ref} is refused: it differs from refs/slipway/ only in case`;
+  return undefined;
+};
+
 /** The verdict on one ref update. */
 export const decideRefUpdate = (u: RefUpdate): RefDecision => {
   if (u.ref === MAIN_REF) return { ref: u.ref, verdict: 'refuse', message: mainRefusal() };
+  const alike = lookAlike(u.ref);
+  if (alike !== undefined) return { ref: u.ref, verdict: 'refuse', message: alike };
   if (u.ref === QUEUE_TARGET_REF) {
     if (isZero(u.new)) return { ref: u.ref, verdict: 'refuse', message: 'refs/for/main is not a branch that can be deleted: push a commit to it to queue that commit' };
     return { ref: u.ref, verdict: 'enqueue', sha: u.new };

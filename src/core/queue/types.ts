@@ -84,3 +84,23 @@ export type QueueReport =
     }
   | { kind: 'conflict'; files: string[]; base: string; message: string }
   | { kind: 'error'; message: string; runId?: string };
+
+/** What the queue last put on the canonical main, and a move of main it did not make. */
+export interface MainMark {
+  /** The commit; undefined when there is no main yet. */
+  sha?: string;
+  writtenAt: string;
+  /** Set when main was found elsewhere: the queue takes no batch until it is resolved. */
+  halt?: MainMove;
+}
+
+/** main found at a commit the queue did not write: who did it is unknown to Slipway. */
+export interface MainMove {
+  /** The commit the queue last wrote (undefined: no main). */
+  expected?: string;
+  /** The commit main holds now (undefined: main was deleted). */
+  found?: string;
+  detectedAt: string;
+  by: 'unknown';
+  message: string;
+}

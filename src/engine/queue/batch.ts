@@ -128,7 +128,10 @@ export const settleBatch = async (d: QueueDeps, batch: QueueBatch, outcome: RunR
   await recordRetries(d, batch, run.id);
   if (run.status === 'passed') {
     const cas = await casRef(d.canonical, MAIN_REF, batch.tip, batch.base, `slipway queue: ${batch.items.join(', ')} (run ${run.id})`);
-    if (cas.ok) return d.merged(batch, run);
+    if (cas.ok) {
+      await d.markMain(batch.tip);
+      return d.merged(batch, run);
+    }
     const reason = `main moved from ${batch.base?.slice(0, 12) ?? '(none)'} to ${cas.current?.slice(0, 12) ?? '(none)'} while ${batch.id} was tested; testing again on the new main`;
     await d.store.updateBatch(batch.id, { state: 'stale', reason, finishedAt: at });
     for (const id of batch.items) await d.store.updateItem(id, { state: 'queued' }, at);

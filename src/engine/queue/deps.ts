@@ -15,6 +15,8 @@ export interface QueueDeps {
   event: (kind: string, subject: string, data: Record<string, unknown>) => Promise<void>;
   /** True once the control plane is stopping: no new run is started. */
   stopping: () => boolean;
+  /** Records, durably, that the queue itself put `sha` on main (before anything else happens). */
+  markMain: (sha: string) => Promise<void>;
   /** Records a batch whose commit became main, and releases it. */
   merged: (batch: QueueBatch, run: RunRecord) => Promise<void>;
 }

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { MAIN_REF, QUEUE_TARGET_REF, queueRef } from '../../core/queue/hook.js';
+import { judgeMain } from '../../core/queue/main-guard.js';
 import { nextBatch } from '../../core/queue/plan.js';
-import type { QueueBatch, QueueItem } from '../../core/queue/types.js';
+import type { MainMove, QueueBatch, QueueItem } from '../../core/queue/types.js';
 import type { RunRecord } from '../../core/run.js';
 import { canonicalPath, deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, publishMainTo, readRef, setRef, type HookCommand } from '../../adapters/vcs/git/canonical.js';
 import type { QueueStore } from '../../ports/queue.js';
@@ -58,6 +59,7 @@ export class MergeQueue {
       now: () => isoNow(ctx),
       event: async (kind, subject, data) => void (await ctx.store.appendEvent({ kind, actor: ctx.actor, subject, data }, isoNow(ctx))),
       merged: (batch, run) => this.merged(batch, run),
+      markMain: (sha) => store.markMain(sha, isoNow(ctx)),
       stopping: () => this.stopping,
     };
   }
@@ -161,9 +163,58 @@ export class MergeQueue {
     return existsSync(join(this.path, 'HEAD'));
   }
 
-  async list(limit: number): Promise<{ items: QueueItem[]; main?: string; batchCap: number }> {
+  async list(limit: number): Promise<{ items: QueueItem[]; main?: string; batchCap: number; halted: MainMove | null }> {
     const main = this.exists ? await readRef(this.path, MAIN_REF) : undefined;
-    return { items: await this.store.listItems({ limit }), main, batchCap: this.opts.batchCap };
+    return { items: await this.store.listItems({ limit }), main, batchCap: this.opts.batchCap, halted: (await this.store.mainMark())?.halt ?? null };
+  }
+
+  /**
+   * Compares the canonical main with what the queue last wrote. A move the queue did not make
+   * stops it (recorded once, in the audit trail as `queue.main_moved`); main put back where the
+   * queue left it resumes it. False while stopped.
+   */
+  private async guardMain(): Promise<boolean> {
+    const path = await this.canonical();
+    const at = isoNow(this.engine.ctx);
+    const mark = await this.store.mainMark();
+    const current = await readRef(path, MAIN_REF);
+    if (mark?.halt) {
+      if (current !== mark.sha) return false;
+      await this.store.markMain(current, at);
+      await this.deps.event('queue.main_restored', 'main', { main: current ?? null, moved: mark.halt.found ?? null });
+      this.opts.log(`main is back at ${current?.slice(0, 12) ?? '(none)'}, where the queue left it: the queue resumes`);
+      return true;
+    }
+    const verdict = judgeMain(mark, current, await this.store.batchesIn('testing'), at);
+    switch (verdict.kind) {
+      case 'same':
+        return true;
+      case 'adopt':
+      case 'ours':
+        await this.store.markMain(verdict.sha, at);
+        return true;
+      case 'moved':
+        await this.store.haltOn(verdict.move);
+        await this.deps.event('queue.main_moved', 'main', { expected: verdict.move.expected ?? null, found: verdict.move.found ?? null, by: verdict.move.by });
+        this.opts.log(`merge queue stopped: ${verdict.move.message}`);
+        return false;
+    }
+  }
+
+  /** Takes the main found after a move the queue did not make as its own (after someone checked it), and resumes. */
+  async acceptMain(req: { sha: string; actor: string }): Promise<{ main: string | undefined; previous: string | undefined }> {
+    const path = await this.canonical();
+    const mark = await this.store.mainMark();
+    if (!mark?.halt) throw new SlipwayError('conflict', 'the merge queue is not stopped: main is where the queue left it', 'nothing to accept');
+    const current = await readRef(path, MAIN_REF);
+    if (current !== req.sha) {
+      throw new SlipwayError('conflict', `main is at ${current?.slice(0, 12) ?? '(none)'} now, not ${req.sha.slice(0, 12)}`, 'check it again, then accept the commit main holds now');
+    }
+    await this.store.markMain(current, isoNow(this.engine.ctx));
+    await this.deps.event('queue.main_accepted', 'main', { main: current, previous: mark.sha ?? null, actor: req.actor });
+    this.opts.log(`${req.actor} accepted main at ${current.slice(0, 12)}: the queue resumes`);
+    this.poke();
+    return { main: current, previous: mark.sha };
   }
 
   /** Resumes what a previous control plane left in flight, then starts working through the queue. */
@@ -171,7 +222,8 @@ export class MergeQueue {
     // Nothing to resume before the repository exists; it is made by the first use, not here.
     if (this.exists) {
       await this.canonical();
-      await resumeQueue(this.deps, (batch, run) => this.release(batch, run));
+      // A main moved while the control plane was down stops the queue before anything resumes.
+      if (await this.guardMain()) await resumeQueue(this.deps, (batch, run) => this.release(batch, run));
       const left = await readRef(this.deps.canonical, QUEUE_TARGET_REF);
       if (left) await this.enqueuePush({ sha: left, actor: 'slipway (a push received while the control plane was down)' }).catch((e: unknown) => this.opts.log(`refs/for/main ${left.slice(0, 12)} could not be queued: ${String(e)}`));
     }
@@ -212,6 +264,7 @@ export class MergeQueue {
 
   /** Tests the next batch; false when the queue is empty. */
   private async once(): Promise<boolean> {
+    if (this.exists && !(await this.guardMain())) return false;
     const queued = await this.store.listItems({ states: ['queued'] });
     const ids = nextBatch(queued, this.opts.batchCap);
     if (ids.length === 0) return false;

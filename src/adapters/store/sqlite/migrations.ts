@@ -259,4 +259,18 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'merge queue: the main it last wrote, and a move of main it did not make',
+    sql: `
+      -- One row: the commit the merge queue last put on the canonical main (sha NULL: no main
+      -- yet), and, when main was found elsewhere, that move as JSON (the queue is stopped then).
+      CREATE TABLE queue_main (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sha TEXT,
+        written_at TEXT NOT NULL,
+        halt TEXT
+      );
+    `,
+  },
 ];

@@ -1,7 +1,7 @@
 // The SQLite adapter of the merge queue's store (tables of migration 6), on a connection of its
 // own. Every transition is fsynced: a queue item is never lost or merged twice across a crash.
 import type Database from 'better-sqlite3';
-import type { QueueBatch, QueueItem, QueueReport, StepRetry } from '../../../core/queue/types.js';
+import type { MainMove, QueueBatch, QueueItem, QueueReport, StepRetry } from '../../../core/queue/types.js';
 import type { BatchPatch, ItemPatch, NewQueueItem, QueueStore } from '../../../ports/queue.js';
 import type { Row } from './rows.js';
 import { openDurableConnection } from './store.js';
@@ -161,6 +161,24 @@ export const sqliteQueueStore = (db: Database.Database): QueueStore => {
     batchesIn: (state) => Promise.resolve((db.prepare('SELECT * FROM queue_batches WHERE state = ? ORDER BY number').all(state) as Row[]).map(rowToBatch)),
 
     undeployedMerged: () => Promise.resolve((db.prepare("SELECT * FROM queue_batches WHERE state = 'merged' AND deployed = 0 ORDER BY number").all() as Row[]).map(rowToBatch)),
+
+    mainMark: () =>
+      attempt(() => {
+        const r = db.prepare('SELECT sha, written_at, halt FROM queue_main WHERE id = 1').get() as Row | undefined;
+        if (!r) return undefined;
+        return { sha: str(r.sha), writtenAt: String(r.written_at), halt: typeof r.halt === 'string' ? (JSON.parse(r.halt) as MainMove) : undefined };
+      }),
+
+    markMain: (sha, at) =>
+      attempt(() => {
+        db.prepare('INSERT INTO queue_main (id, sha, written_at, halt) VALUES (1, ?, ?, NULL) ON CONFLICT (id) DO UPDATE SET sha = excluded.sha, written_at = excluded.written_at, halt = NULL').run(sha ?? null, at);
+      }),
+
+    haltOn: (move) =>
+      attempt(() => {
+        const r = db.prepare('UPDATE queue_main SET halt = ? WHERE id = 1').run(JSON.stringify(move));
+        if (r.changes !== 1) throw new Error('the queue has no record of main to halt on');
+      }),
 
     close: () => db.close(),
   };
