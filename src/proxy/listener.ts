@@ -22,7 +22,7 @@ export interface ListenerLimits {
   checkIntervalMs: number;
 }
 
-/** The limits of every listener of the proxy (docs/deployments.md, "The edge"). */
+/** The limits of every listener of the proxy (docs/security.md, "Edge proxy"). */
 export const LISTENER_LIMITS: ListenerLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, maxConnections: 4096, checkIntervalMs: 1000 };
 
 /** Creates a server tuned for proxying; `handler` runs for every request. */
