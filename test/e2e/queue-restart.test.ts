@@ -61,7 +61,7 @@ describe('the queue survives', () => {
     assert.ok(events.some((e) => e.kind === 'queue.resumed'));
   });
 
-  test('main moved behind the queue’s back while a batch was tested: tested again on the new main, never merged untested', async () => {
+  test('main moved behind the queue’s back while a batch was tested: the queue stops; once the new main is accepted, tested again on it, never merged untested', async () => {
     closeLatch(repo);
     const sha = branch(repo, 'racer', { 'src/r.txt': 'r\n' }, 'race main [hold]');
     assert.equal((await repo.cli(['merge', 'racer'])).code, 0);
@@ -71,6 +71,11 @@ describe('the queue survives', () => {
     const moved = git(bare, 'commit-tree', '-m', 'moved by hand', '-p', 'main', 'main^{tree}');
     git(bare, 'update-ref', 'refs/heads/main', moved);
     openLatch(repo);
+    // The swap fails and the queue stops on the move it did not make, until someone accepts it.
+    const halt = await waitFor(async () => (JSON.parse((await repo.cli(['queue', '--json'])).stdout) as { halted: { found?: string } | null }).halted, { what: 'the queue to stop on the move of main', timeout: 60_000, interval: 200 });
+    assert.equal(halt.found, moved);
+    assert.equal((await showItem(repo, 'q2')).item.state, 'queued');
+    assert.equal((await repo.cli(['queue', 'accept-main', moved])).code, 0);
     const v = await waitFinal(repo, 'q2');
     assert.equal(v.item.state, 'merged');
     assert.equal(v.item.runIds.length, 2);
