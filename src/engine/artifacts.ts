@@ -11,6 +11,8 @@ export interface BuildProvenanceInput {
   finishedOn: string;
   buildCommand?: string;
   sourceDateEpoch: number;
+  /** The Node.js version, platform and architecture the build ran on. */
+  runtime?: { node: string; platform: string; arch: string };
 }
 
 export interface StoredArtifact {

@@ -14,7 +14,7 @@ import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
 import { homePaths, sandboxDirOf } from '../home/paths.js';
 import { createSandbox, SANDBOX_VAR } from '../adapters/sandbox/index.js';
 import { keyFilePath } from '../secrets/master-key.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { systemClock } from '../ports/clock.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import { createMeasureFactory } from './compose-verify.js';
@@ -23,12 +23,16 @@ import type { Store } from '../ports/store.js';
 import type { NotificationSpec } from '../config/types.js';
 
 /** Environment variables that steps inherit from the control plane; everything else is left out. */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'NODE_OPTIONS'];
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'npm_config_prefer_offline', 'NODE_OPTIONS'];
 
 export const composeEngine = async (opts: { repo: string; home: string; log?: (line: string) => void }): Promise<Engine> => {
   const log = opts.log ?? ((line: string) => void process.stderr.write(`slipway server: ${line}\n`));
   const paths = homePaths(opts.home);
-  const baseEnv: Record<string, string> = {};
+  // npm's cache outlives the run's work tree and the step's private HOME: it lives in the sandbox
+  // area, which the executor lets every step write (adapters/executor/process). Cached tarballs are
+  // used without asking the registry again (each is checked against the lockfile's integrity
+  // hash). Inherited values win.
+  const baseEnv: Record<string, string> = { npm_config_cache: join(sandboxDirOf(opts.home), 'cache', 'npm'), npm_config_prefer_offline: 'true' };
   for (const k of INHERITED_ENV) {
     const v = process.env[k];
     if (v !== undefined) baseEnv[k] = v;

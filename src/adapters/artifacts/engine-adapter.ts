@@ -33,6 +33,7 @@ export const createEngineArtifacts = async (service: ArtifactService): Promise<E
           startedOn: p.startedOn,
           finishedOn: p.finishedOn,
           inputs: [],
+          ...(p.runtime ? { runtime: p.runtime } : {}),
           externalParameters: { buildCommand: p.buildCommand ?? null, artifactPaths: paths.slice(), sourceDateEpoch: p.sourceDateEpoch },
         },
       });

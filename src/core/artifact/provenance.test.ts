@@ -48,6 +48,13 @@ void describe('buildStatement', () => {
     assert.deepEqual(JSON.parse(a.toString()), JSON.parse(JSON.stringify(buildStatement(input))));
   });
 
+  void test('the Node version, platform and architecture of the build are recorded (native modules need them)', () => {
+    const runtime = { node: 'v20.20.2', platform: 'linux', arch: 'x64' };
+    const st = buildStatement({ ...input, runtime, internalParameters: { archive: { format: 'tar' } } });
+    assert.deepEqual(st.predicate.buildDefinition.internalParameters, { archive: { format: 'tar' }, runtime });
+    assert.equal(buildStatement(input).predicate.buildDefinition.internalParameters.runtime, undefined);
+  });
+
   void test('a rebuild differs only in timings and invocation, never in subject', () => {
     const again = buildStatement({ ...input, invocationId: 'run-43', startedOn: '2024-05-02T10:00:00Z' });
     assert.deepEqual(again.subject, buildStatement(input).subject);

@@ -38,6 +38,12 @@ export interface SlsaProvenance {
   };
 }
 
+export interface BuildRuntime {
+  node: string;
+  platform: string;
+  arch: string;
+}
+
 export interface StatementInput {
   /** The artifact's digest, `sha256:<hex>`: the statement's only subject. */
   digest: string;
@@ -64,6 +70,11 @@ export interface StatementInput {
   externalParameters: Record<string, JsonValue>;
   /** What the builder chose, e.g. the archive format and the fixed mtime. */
   internalParameters?: Record<string, JsonValue>;
+  /**
+   * The Node.js the build ran on (`process.version`, `process.platform`, `process.arch`): native
+   * modules compiled by the build run only there. Recorded as `internalParameters.runtime`.
+   */
+  runtime?: BuildRuntime;
   byproducts?: ResourceDescriptor[];
 }
 
@@ -102,7 +113,7 @@ export function buildStatement(input: StatementInput): Statement {
           source: { repository: input.repo, commit: input.commit },
           pipelineFile: { path: pipelineFile, sha256: pipelineSha },
         },
-        internalParameters: { ...input.internalParameters },
+        internalParameters: { ...input.internalParameters, ...(input.runtime ? { runtime: { ...input.runtime } } : {}) },
         resolvedDependencies: dependencies,
       },
       runDetails: {

@@ -63,6 +63,8 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
     finishedOn: isoNow(ctx),
     buildCommand: step.run,
     sourceDateEpoch: pipeline.commit.time,
+    // The steps run on the control plane's Node (PATH comes from it): native modules are built for it.
+    runtime: { node: process.version, platform: process.platform, arch: process.arch },
   });
   deps.setDigest(stored.digest);
   await ctx.store.putArtifact({ digest: stored.digest, commit: run.commit, runId: run.id, buildKey: pipeline.buildKey, size: stored.size, files: stored.files, createdAt: isoNow(ctx) });

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Executor, RunningStep, StepCommand, StepOutcome } from '../../../ports/executor.js';
 import type { Sandbox } from '../../../ports/sandbox.js';
 import { LineSplitter } from './lines.js';
@@ -29,13 +29,28 @@ const privateDir = (sandbox: Sandbox): string => {
   return dir;
 };
 
+/**
+ * npm's cache, when it lies in the sandbox area (the control plane puts it there): created owned
+ * by the sandbox user and writable by every step, so that it outlives each step's private HOME.
+ * A cache the user set elsewhere is left as it is.
+ */
+const sharedCaches = (sandbox: Sandbox, env: Record<string, string>): string[] => {
+  const cache = env.npm_config_cache;
+  if (cache === undefined || !cache.startsWith(`${sandbox.dir}/`)) return [];
+  const created = mkdirSync(cache, { recursive: true, mode: 0o700 });
+  if (created !== undefined && sandbox.uid !== null && sandbox.gid !== null) {
+    for (let d = cache; d.startsWith(created); d = dirname(d)) chownSync(d, sandbox.uid, sandbox.gid);
+  }
+  return [cache];
+};
+
 export const createProcessExecutor = (options: { sandbox: Sandbox }): Executor => ({
   start(cmd: StepCommand): RunningStep {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
     const { sandbox } = options;
     const own = privateDir(sandbox);
-    const confined = sandbox.confine({ command: cmd.command, cwd: cmd.cwd, writable: [cmd.cwd, own, ...(cmd.writable ?? [])], readOnly: [] });
+    const confined = sandbox.confine({ command: cmd.command, cwd: cmd.cwd, writable: [cmd.cwd, own, ...(cmd.writable ?? []), ...sharedCaches(sandbox, cmd.env)], readOnly: [] });
     const child = spawn(confined.file, confined.args, {
       cwd: cmd.cwd,
       env: sandbox.env({ ...cmd.env, HOME: own, TMPDIR: own }),
