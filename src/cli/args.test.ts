@@ -69,6 +69,10 @@ describe('parseCommand', () => {
     assert.equal(refused(['-n', '-f']).message, '-n needs a value, and "-f" looks like an option');
   });
 
+  test("given an option named like a JavaScript object key, then it is unknown (not Object.prototype's)", () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) assert.equal(refused([`--${name}`]).message, `unknown option --${name}`);
+  });
+
   test('given a value on a switch, then the switch takes none', () => {
     assert.equal(refused(['--detach=yes']).message, '--detach takes no value (got "yes")');
   });

@@ -51,7 +51,8 @@ export const parseCommand = (spec: CommandSpec, argv: string[]): ParsedArgs => {
   for (const t of tokens) {
     if (t.kind === 'positional') positionals.push(t.value);
     if (t.kind !== 'option') continue;
-    const o = options[t.name];
+    // Own keys only: `--constructor` or `--__proto__` must be unknown, not Object.prototype's.
+    const o = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
     if (!o) {
       const longs = Object.keys(options).map((k) => `--${k}`);
       const shorts = Object.values(options).flatMap((x) => (x.short ? [`-${x.short}`] : []));

@@ -1,7 +1,7 @@
 // Reads slipway.yaml in stages — YAML, schema, normalise, rules — and returns the config with every
 // problem located at its file, line and column. This is the only module of src/config that reads files.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCollection, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { SlipwayError } from '../core/errors.js';
@@ -11,6 +11,7 @@ import { normalise } from './normalise.js';
 import { checkRules } from './rules.js';
 import { configSchema } from './schema.js';
 import { findSecretLiterals } from './secrets.js';
+import { findHostileKeys, MAX_CONFIG_BYTES } from './hostile.js';
 import type { SlipwayConfig } from './types.js';
 
 export interface ConfigIssue {
@@ -55,8 +56,13 @@ const YAML_HINTS: Record<string, string> = {
  */
 export function loadConfig(file: string, text?: string, options: LoadOptions = {}): LoadResult {
   let source = text;
+  const tooLarge = (bytes: number): LoadResult => ({ warnings: [], errors: [{ file, line: 1, column: 1, path: '', ...sizeIssue(bytes) }] });
+  if (source !== undefined && Buffer.byteLength(source, 'utf8') > MAX_CONFIG_BYTES) return tooLarge(Buffer.byteLength(source, 'utf8'));
   if (source === undefined) {
     try {
+      // The size first: a huge file is refused without reading it.
+      const size = statSync(file).size;
+      if (size > MAX_CONFIG_BYTES) return tooLarge(size);
       source = readFileSync(file, 'utf8');
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String((e as Error).message);
@@ -105,6 +111,9 @@ export function loadConfig(file: string, text?: string, options: LoadOptions = {
 
   // Secrets are refused even when the rest does not fit, so they are never missed behind other errors.
   const secretIssues = findSecretLiterals(data).map(place);
+  // Hostile keys stop here: the schema and everything after it never see them.
+  const hostile = findHostileKeys(data).map(place);
+  if (hostile.length > 0) return { warnings, errors: sortIssues([...secretIssues, ...hostile]) };
   const parsed = configSchema.safeParse(data, { error: () => NO_SCHEMA_MESSAGE });
   if (!parsed.success) {
     const schemaIssues = dropExplainedMissing(explainIssues(parsed.error.issues, data)).map(place);
@@ -115,6 +124,15 @@ export function loadConfig(file: string, text?: string, options: LoadOptions = {
   const errors = sortIssues([...secretIssues, ...ruled.filter((r) => r.severity === 'error').map(place)]);
   warnings.push(...ruled.filter((r) => r.severity === 'warning').map(place));
   return errors.length > 0 ? { warnings: sortIssues(warnings), errors } : { config, warnings: sortIssues(warnings), errors };
+}
+
+/** The problem of a slipway.yaml over MAX_CONFIG_BYTES, with its size. */
+export function sizeIssue(bytes: number): { message: string; hint: string } {
+  const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return {
+    message: `the file is ${mib(bytes)} (${bytes} bytes); at most ${mib(MAX_CONFIG_BYTES)} (${MAX_CONFIG_BYTES} bytes) is accepted`,
+    hint: 'slipway.yaml describes the pipeline and the environments; keep data and generated content in other files',
+  };
 }
 
 /** YAML that is valid but cannot be a config: keys that are lists or maps, aliases inside themselves. */

@@ -78,18 +78,29 @@ describe('prometheus and alertmanager', () => {
   });
 
   test('alertmanager names server variables, never secrets', () => {
-    assert.deepEqual(ok(yaml(...HEAD, 'alertmanager: { token_env: ALERT_TOKEN, secret_env: ALERT_KEY }')).alertmanager, { tokenEnv: 'ALERT_TOKEN', secretEnv: 'ALERT_KEY' });
+    assert.deepEqual(ok(yaml(...HEAD, 'alertmanager: { token_env: SLIPWAY_ALERT_TOKEN, secret_env: SLIPWAY_ALERT_KEY }')).alertmanager, { tokenEnv: 'SLIPWAY_ALERT_TOKEN', secretEnv: 'SLIPWAY_ALERT_KEY' });
     const e = only(yaml(...HEAD, 'alertmanager: { token_env: "s3cr3t-t0ken!" }'));
     assert.equal(e.path, 'alertmanager.token_env');
     assert.match(`${e.message} ${e.expected ?? ''}`, /the name of an environment variable .*not the secret itself/);
+  });
+
+  test('token_env and secret_env must name SLIPWAY_ variables: a pushed slipway.yaml cannot point them at other server variables', () => {
+    for (const [field, name] of [['token_env', 'AWS_SECRET_ACCESS_KEY'], ['secret_env', 'MASTER_KEY'], ['token_env', 'slipway_token'], ['secret_env', 'SLIPWAY_'], ['secret_env', 'SLIPWAY_MASTER_KEY'], ['token_env', 'SLIPWAY_MASTER_KEY_FILE']] as const) {
+      const e = only(yaml(...HEAD, `alertmanager: { ${field}: ${name} }`));
+      assert.equal(e.path, `alertmanager.${field}`);
+      assert.match(`${e.message} ${e.expected ?? ''}`, /starting with SLIPWAY_/);
+    }
+    const n = only(yaml(...HEAD, 'notifications: [{ url: "https://x.example", secret_env: HOME }]'));
+    assert.equal(n.path, 'notifications[0].secret_env');
+    assert.match(`${n.message} ${n.expected ?? ''}`, /starting with SLIPWAY_/);
   });
 });
 
 describe('notifications', () => {
   test('events default to every outcome; secret_env is kept by name', () => {
-    const c = ok(yaml(...HEAD, 'notifications:', '  - { url: "https://hooks.example.com/a", secret_env: HOOK_KEY }', '  - { url: "http://127.0.0.1:8000/b", events: [rolled_back] }'));
+    const c = ok(yaml(...HEAD, 'notifications:', '  - { url: "https://hooks.example.com/a", secret_env: SLIPWAY_HOOK_KEY }', '  - { url: "http://127.0.0.1:8000/b", events: [rolled_back] }'));
     assert.deepEqual(c.notifications, [
-      { url: 'https://hooks.example.com/a', events: ['succeeded', 'failed', 'rolled_back'], secretEnv: 'HOOK_KEY' },
+      { url: 'https://hooks.example.com/a', events: ['succeeded', 'failed', 'rolled_back'], secretEnv: 'SLIPWAY_HOOK_KEY' },
       { url: 'http://127.0.0.1:8000/b', events: ['rolled_back'] },
     ]);
   });

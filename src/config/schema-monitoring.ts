@@ -4,7 +4,7 @@
 
 import * as z from 'zod';
 import { DEFAULTS } from './defaults.js';
-import { DURATION_EXPECTED, DURATION_PATTERN, ENV_KEY_PATTERN } from './values.js';
+import { DURATION_EXPECTED, DURATION_PATTERN } from './values.js';
 
 const duration = (description: string, def: string) =>
   z
@@ -12,11 +12,18 @@ const duration = (description: string, def: string) =>
     .meta({ title: 'duration', description, default: def });
 
 /** The name of an environment variable of `slipway server` that holds a secret value. */
+/**
+ * The name of a variable of the server's environment. Only `SLIPWAY_*` names: slipway.yaml comes
+ * from any pusher, and must not be able to point a signature or a token check at another of the
+ * server's variables (a cloud key) and use it as an oracle; Slipway's own master key variables
+ * are excluded for the same reason.
+ */
+export const SERVER_SECRET_VARIABLE = /^SLIPWAY_(?!MASTER_KEY(?:_FILE)?$)[A-Z0-9_]+$/;
 const secretVariable = (description: string) =>
   z
     .string()
-    .regex(ENV_KEY_PATTERN, 'the name of an environment variable (letters, digits and _), not the secret itself')
-    .meta({ title: 'variable name', description });
+    .regex(SERVER_SECRET_VARIABLE, 'the name of an environment variable starting with SLIPWAY_ (upper-case letters, digits and _, e.g. SLIPWAY_HOOK_SECRET; not SLIPWAY_MASTER_KEY), not the secret itself')
+    .meta({ title: 'variable name', description: `${description} Must start with \`SLIPWAY_\`.` });
 
 const httpUrl = (description: string) =>
   z

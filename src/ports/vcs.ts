@@ -29,4 +29,6 @@ export interface Vcs {
   checkout(repo: string, commit: CommitInfo, parent: string): Promise<Checkout>;
   /** The content of a file at a commit, or undefined when the commit has no such file. */
   readFile(repo: string, sha: string, path: string): Promise<string | undefined>;
+  /** The size in bytes of a file at a commit, without reading it; undefined when there is no such file. */
+  fileSize(repo: string, sha: string, path: string): Promise<number | undefined>;
 }

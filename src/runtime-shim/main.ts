@@ -17,8 +17,8 @@ if (typeof parsed === 'string') {
 }
 const config: ShimConfig = parsed;
 delete process.env[SHIM_CONFIG_VAR];
-// What is left of the environment is the app's.
-const appEnv: Record<string, string> = {};
+// What is left of the environment is the app's (a map without a prototype: keys are the user's).
+const appEnv = Object.create(null) as Record<string, string>;
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined) appEnv[k] = v;
 const maskNames = (appEnv[MASK_VARS_VAR] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 const masker = createMasker([...config.maskValues, ...maskNames.flatMap((n) => (appEnv[n] === undefined ? [] : [appEnv[n]]))]);

@@ -25,11 +25,14 @@ describe('config API bodies', () => {
     assert.throws(() => parseChanges({ set: ['A=1'] }), usage(/"set" must be an object/));
     assert.throws(() => parseChanges({ unset: 'A' }), usage(/"unset" must be a list/));
     assert.throws(() => parseChanges({ unset: [1] }), usage(/"unset" must be a list/));
+    assert.throws(() => parseChanges({ set: { A: '1' }, allow_unsafe: true }), usage(/unknown field "allow_unsafe"/), 'only where the route reads it');
+    assert.equal(parseChanges({ set: { A: '1' }, allow_unsafe: true }, ['allow_unsafe']).length, 1);
     assert.throws(() => parseChanges({ set: { A: 12345 } }), (e: Error) => /the value of A must be a string/.test(e.message) && !e.message.includes('12345'));
   });
 
   test('a secret body is base64 of the exact bytes', () => {
-    assert.deepEqual(parseSecretBody({ value_base64: Buffer.from('v\n').toString('base64') }), { value: Buffer.from('v\n'), exact: false });
+    assert.deepEqual(parseSecretBody({ value_base64: Buffer.from('v\n').toString('base64') }), { value: Buffer.from('v\n'), exact: false, allowUnsafe: false });
+    assert.equal(parseSecretBody({ value_base64: 'dg==', allow_unsafe: true }).allowUnsafe, true);
     assert.equal(parseSecretBody({ value_base64: 'dg==', exact: true }).exact, true);
     for (const bad of [{}, { value: 'plain' }, { value_base64: 'not base64!' }, { value_base64: 'abc' }, { value_base64: 5 }]) {
       assert.throws(() => parseSecretBody(bad), usage(/"value_base64" must be the value in base64/));

@@ -14,11 +14,14 @@ const objectBody = (body: unknown): Record<string, unknown> => {
 
 /**
  * Reads `{ set: { KEY: "value" }, unset: ["KEY"] }` into changes, in that order. Values are
- * never repeated in an error (a misplaced secret must not travel further).
+ * never repeated in an error (a misplaced secret must not travel further). `extra` names the
+ * other fields the route reads itself (`allow_unsafe` of the config route).
  */
-export const parseChanges = (raw: unknown): ConfigChange[] => {
+export const parseChanges = (raw: unknown, extra: readonly string[] = []): ConfigChange[] => {
   const body = objectBody(raw);
-  for (const k of Object.keys(body)) if (k !== 'set' && k !== 'unset') throw new SlipwayError('usage', `unknown field "${k}"; expected "set" and/or "unset"`);
+  for (const k of Object.keys(body)) {
+    if (k !== 'set' && k !== 'unset' && !extra.includes(k)) throw new SlipwayError('usage', `unknown field "${k}"; expected ${['"set"', '"unset"', ...extra.map((e) => `"${e}"`)].join(', ')}`);
+  }
   const set = body.set ?? {};
   const unset = body.unset ?? [];
   if (set === null || typeof set !== 'object' || Array.isArray(set)) throw new SlipwayError('usage', '"set" must be an object of KEY: "value"');
@@ -34,13 +37,13 @@ export const parseChanges = (raw: unknown): ConfigChange[] => {
 };
 
 /** The secret value of a `PUT /v1/secrets/:env/:name` body: base64 of the exact bytes read from stdin. */
-export const parseSecretBody = (raw: unknown): { value: Buffer; exact: boolean } => {
+export const parseSecretBody = (raw: unknown): { value: Buffer; exact: boolean; allowUnsafe: boolean } => {
   const body = objectBody(raw);
   const b64 = body.value_base64;
   if (typeof b64 !== 'string' || b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
     throw new SlipwayError('usage', '"value_base64" must be the value in base64', 'the CLI reads the value from stdin: `slipway secrets set ENV NAME`');
   }
-  return { value: Buffer.from(b64, 'base64'), exact: optionalBoolean(body, 'exact') };
+  return { value: Buffer.from(b64, 'base64'), exact: optionalBoolean(body, 'exact'), allowUnsafe: optionalBoolean(body, 'allow_unsafe') };
 };
 
 export const addConfigRoutes = (r: Router, engine: Engine): void => {
@@ -48,15 +51,19 @@ export const addConfigRoutes = (r: Router, engine: Engine): void => {
   const param = (p: Record<string, string>, k: string): string => p[k] ?? '';
 
   r.on('GET', '/v1/config/:env', async (req) => listConfig(ctx, param(req.params, 'env')));
-  r.on('POST', '/v1/config/:env', async (req) => ({ change: await changeConfig(ctx, param(req.params, 'env'), parseChanges(await req.body())) }));
+  r.on('POST', '/v1/config/:env', async (req) => {
+    const body = await req.body();
+    const changes = parseChanges(body, ['allow_unsafe']);
+    return { change: await changeConfig(ctx, param(req.params, 'env'), changes, { allowUnsafe: optionalBoolean(body, 'allow_unsafe') }) };
+  });
 
   r.on('GET', '/v1/settings/:env', async (req) => showSettings(ctx, param(req.params, 'env')));
   r.on('POST', '/v1/settings/:env', async (req) => ({ change: await changeSettings(ctx, param(req.params, 'env'), parseChanges(await req.body())) }));
 
   r.on('GET', '/v1/secrets/:env', async (req) => listSecrets(ctx, param(req.params, 'env')));
   r.on('PUT', '/v1/secrets/:env/:name', async (req) => {
-    const { value, exact } = parseSecretBody(await req.body());
-    return { change: await setSecret(ctx, param(req.params, 'env'), param(req.params, 'name'), value, { exact }) };
+    const { value, exact, allowUnsafe } = parseSecretBody(await req.body());
+    return { change: await setSecret(ctx, param(req.params, 'env'), param(req.params, 'name'), value, { exact, allowUnsafe }) };
   });
   r.on('DELETE', '/v1/secrets/:env/:name', async (req) => ({ change: await removeSecret(ctx, param(req.params, 'env'), param(req.params, 'name')) }));
   r.on('POST', '/v1/master-key/rotate', async (req) => ({ rotation: await rotateMasterKey(ctx, { keyOut: optionalString(await req.body(), 'key_out') }) }));

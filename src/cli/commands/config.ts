@@ -14,8 +14,9 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'config',
-  usage: 'slipway config set ENV KEY=VALUE… | unset ENV KEY… | list ENV | import ENV FILE  [--no-deploy] [--json]',
+  usage: 'slipway config set ENV KEY=VALUE… | unset ENV KEY… | list ENV | import ENV FILE  [--allow-unsafe] [--no-deploy] [--json]',
   options: {
+    'allow-unsafe': { type: 'boolean', description: 'accept loader and injection variables (LD_*, NODE_OPTIONS, PATH…; docs/security.md); recorded in the audit trail' },
     'no-deploy': { type: 'boolean', description: 'record the change only; the next deployment of the environment includes it' },
   },
   details:
@@ -26,6 +27,8 @@ export const spec: CommandSpec = {
     'the new config version, deployed and verified like any other (trigger "config"); `slipway rollback`\n' +
     'goes back to the previous release and the config it ran with.\n' +
     '`import` reads a dotenv file (KEY=value, export, quotes, comments); a file with any error changes nothing.\n' +
+    'Variables that change which code a process loads (LD_*, NODE_OPTIONS, PATH, BASH_ENV…) are refused\n' +
+    'unless --allow-unsafe is given; __proto__, constructor and prototype are always refused.\n' +
     'Exit codes: 0 done, 1 the deployment of the change failed (rolled back), 2 bad usage, 3 locked.',
 };
 
@@ -55,7 +58,11 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     changes = readDotenv(ctx, args);
   }
   const client = await ctx.client();
-  const body = { set: Object.fromEntries(changes.flatMap((c) => (c.op === 'set' ? [[c.key, c.value]] : []))), unset: changes.flatMap((c) => (c.op === 'unset' ? [c.key] : [])) };
+  const body = {
+    set: Object.fromEntries(changes.flatMap((c) => (c.op === 'set' ? [[c.key, c.value]] : []))),
+    unset: changes.flatMap((c) => (c.op === 'unset' ? [c.key] : [])),
+    ...(values['allow-unsafe'] === true ? { allow_unsafe: true } : {}),
+  };
   const { change } = await client.request<{ change: ChangeResult }>('POST', `/v1/config/${encodeURIComponent(env)}`, body);
   if (!json && change.changed) ctx.out(`changed: ${change.changedKeys.join(', ')}\n`);
   return deployChange(ctx, change, 'config', { json, noDeploy: values['no-deploy'] === true });

@@ -3,6 +3,7 @@
 // history and in `ps`), sent once over the loopback API, and never printed back.
 import { SlipwayError } from '../../core/errors.js';
 import { checkSecretName } from '../../core/secrets/names.js';
+import { unsafeKey } from '../../core/secrets/unsafe-keys.js';
 import { checkSecretValue } from '../../core/secrets/values.js';
 import type { ChangeResult } from '../../engine/envconfig/changes.js';
 import type { SecretSetResult } from '../../engine/envconfig/secrets.js';
@@ -16,10 +17,11 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'secrets',
-  usage: 'slipway secrets set ENV NAME [--exact] | rm ENV NAME | list ENV | rotate-key [--key-out FILE]  [--no-deploy] [--json]',
+  usage: 'slipway secrets set ENV NAME [--exact] [--allow-unsafe] | rm ENV NAME | list ENV | rotate-key [--key-out FILE]  [--no-deploy] [--json]',
   options: {
     exact: { type: 'boolean', description: 'keep the value exactly as read (by default one trailing newline is removed)' },
     'no-deploy': { type: 'boolean', description: 'record the change only; the next deployment of the environment includes it' },
+    'allow-unsafe': { type: 'boolean', description: 'accept a loader or injection variable name (LD_*, NODE_OPTIONS, PATH…; docs/security.md)' },
     'key-out': { type: 'string', description: 'rotate-key with SLIPWAY_MASTER_KEY: a new file (0600) that receives the new key' },
   },
   details:
@@ -57,10 +59,14 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     return deployChange(ctx, change, `secret ${name} removed`, { json, noDeploy });
   }
   const exact = values.exact === true;
+  const allowUnsafe = values['allow-unsafe'] === true;
+  // Refused before the value is asked for, so that nobody types a secret for nothing.
+  const unsafe = unsafeKey(name);
+  if (unsafe && (unsafe.kind === 'prototype' || !allowUnsafe)) throw new SlipwayError('usage', `${unsafe.message}; nothing was stored`, unsafe.hint);
   const value = await readSecretInput(ctx, `value of ${name} for ${env}`);
   const checked = checkSecretValue(value, { exact });
   if (!checked.ok) throw new SlipwayError('usage', `${checked.message}; nothing was stored`, checked.hint);
-  const { change } = await (await ctx.client()).request<{ change: SecretSetResult }>('PUT', `/v1/secrets/${encodeURIComponent(env)}/${encodeURIComponent(name)}`, { value_base64: value.toString('base64'), exact });
+  const { change } = await (await ctx.client()).request<{ change: SecretSetResult }>('PUT', `/v1/secrets/${encodeURIComponent(env)}/${encodeURIComponent(name)}`, { value_base64: value.toString('base64'), exact, ...(allowUnsafe ? { allow_unsafe: true } : {}) });
   value.fill(0);
   if (change.createdKeyFile && !json) {
     ctx.err(`created the master key file ${change.createdKeyFile} (key id ${change.keyId}).\n  → back it up somewhere apart from this machine's Slipway home: without it the secrets cannot be read.\n`);

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { SlipwayError } from '../../core/errors.js';
 import { applyConfigChanges, type ConfigChange, type ConfigIssue } from '../../core/secrets/config-versions.js';
 import { checkEnvName } from '../../core/secrets/names.js';
+import { unsafeKey } from '../../core/secrets/unsafe-keys.js';
 import { applySettingsChanges, effectiveSettings, type EffectiveSetting, type SettingChange } from '../../core/settings/settings.js';
 import type { SlipwayConfig } from '../../config/types.js';
 import type { EngineContext } from '../context.js';
@@ -71,17 +72,24 @@ const yamlOf = async (ctx: EngineContext, env: string): Promise<{ config: Slipwa
   return headConfig(ctx);
 };
 
-/** `slipway config set/unset/import`: a new config version of `env`, or none when nothing changes. */
-export const changeConfig = async (ctx: EngineContext, env: string, changes: ConfigChange[]): Promise<ChangeResult> => {
+/**
+ * `slipway config set/unset/import`: a new config version of `env`, or none when nothing changes.
+ * `allowUnsafe` lets loader and injection variables through; the event names the ones it let in.
+ */
+export const changeConfig = async (ctx: EngineContext, env: string, changes: ConfigChange[], opts: { allowUnsafe?: boolean } = {}): Promise<ChangeResult> => {
   await checkEnvironment(ctx, env);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const latest = await ctx.envConfig.store.latestConfig(env);
-    const r = applyConfigChanges(latest, changes, { at: isoNow(ctx), actor: ctx.actor, env });
+    const r = applyConfigChanges(latest, changes, { at: isoNow(ctx), actor: ctx.actor, env, allowUnsafe: opts.allowUnsafe === true });
     if (!r.ok) throw usageOf(r.errors);
     if (!r.changed) return { env, version: latest?.version ?? 0, changed: false, changedKeys: [], current: await currentOf(ctx, env) };
     const put = await ctx.envConfig.store.putConfig(env, r.version);
     if (!put.ok) continue;
-    await ctx.store.appendEvent({ kind: 'config.changed', actor: ctx.actor, subject: env, data: { env, version: r.version.version, changedKeys: r.version.changedKeys } }, r.version.at);
+    const unsafeKeys = changes.flatMap((c) => (c.op === 'set' && unsafeKey(c.key) ? [c.key] : []));
+    await ctx.store.appendEvent(
+      { kind: 'config.changed', actor: ctx.actor, subject: env, data: { env, version: r.version.version, changedKeys: r.version.changedKeys, ...(unsafeKeys.length > 0 ? { allowedUnsafe: unsafeKeys } : {}) } },
+      r.version.at,
+    );
     return { env, version: r.version.version, changed: true, changedKeys: r.version.changedKeys, current: await currentOf(ctx, env) };
   }
   throw new SlipwayError('conflict', `the config of ${env} is being changed by someone else`, 'try again');

@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
+import { unsafeKey } from '../../core/secrets/unsafe-keys.js';
 import { checkSecretValue } from '../../core/secrets/values.js';
 import { formatMasterKey, stageKeyRotation, MASTER_KEY_VAR } from '../../secrets/master-key.js';
 import { createSecretsService, type SecretListing } from '../../secrets/service.js';
@@ -25,8 +26,11 @@ const currentOf = async (ctx: EngineContext, env: string): Promise<ChangeResult[
 };
 
 /** `slipway secrets set ENV NAME`: a new sealed version of NAME; the value is not kept in clear. */
-export const setSecret = async (ctx: EngineContext, env: string, name: string, value: Buffer, opts: { exact?: boolean } = {}): Promise<SecretSetResult> => {
+export const setSecret = async (ctx: EngineContext, env: string, name: string, value: Buffer, opts: { exact?: boolean; allowUnsafe?: boolean } = {}): Promise<SecretSetResult> => {
   await checkEnvironment(ctx, env, { pipeline: true });
+  // A secret becomes an environment variable of the app (or a step) just like a config value.
+  const unsafe = unsafeKey(name);
+  if (unsafe && (unsafe.kind === 'prototype' || opts.allowUnsafe !== true)) throw new SlipwayError('usage', unsafe.message, unsafe.hint);
   // Checked before the key file could be created, so that a bad value creates nothing.
   const checked = checkSecretValue(value, opts);
   if (!checked.ok) throw new SlipwayError('usage', checked.message, checked.hint);
@@ -35,7 +39,7 @@ export const setSecret = async (ctx: EngineContext, env: string, name: string, v
   const meta = await service.set(env, name, value, opts);
   ctx.envConfig.remember([checked.value.toString('utf8')]);
   const key = ctx.envConfig.masterKey;
-  await ctx.store.appendEvent({ kind: 'secret.set', actor: ctx.actor, subject: env, data: { env, name, version: meta.version, keyId: meta.keyId } }, meta.updatedAt);
+  await ctx.store.appendEvent({ kind: 'secret.set', actor: ctx.actor, subject: env, data: { env, name, version: meta.version, keyId: meta.keyId, ...(unsafe ? { allowedUnsafe: [name] } : {}) } }, meta.updatedAt);
   return {
     env, name, version: meta.version, keyId: meta.keyId, changed: true, changedKeys: [name], current: await currentOf(ctx, env),
     createdKeyFile: !loadedBefore && key?.created ? (key.path ?? null) : null,

@@ -1,7 +1,8 @@
 // The pipeline of one exact commit: its slipway.yaml, read from the commit (never the work tree),
 // validated, and the digests that identify its build definition.
 import { createHash } from 'node:crypto';
-import { loadConfig, formatConfigIssue } from '../../config/load.js';
+import { loadConfig, formatConfigIssue, sizeIssue } from '../../config/load.js';
+import { MAX_CONFIG_BYTES } from '../../config/hostile.js';
 import type { SlipwayConfig } from '../../config/types.js';
 import { canonicalJson } from '../../core/events/chain.js';
 import { SlipwayError } from '../../core/errors.js';
@@ -23,7 +24,13 @@ export const loadPipelineAt = async (ctx: Pick<EngineContext, 'vcs' | 'repo'>, r
   if (!commit) {
     throw new SlipwayError('not_found', `ref "${ref}" does not name a commit in ${ctx.repo}`, 'check the name with `git log --oneline` or `git branch -a`');
   }
-  const text = await ctx.vcs.readFile(ctx.repo, commit.sha, 'slipway.yaml');
+  // The size first: a huge file is refused with its size, never read into memory.
+  const size = await ctx.vcs.fileSize(ctx.repo, commit.sha, 'slipway.yaml');
+  if (size !== undefined && size > MAX_CONFIG_BYTES) {
+    const issue = sizeIssue(size);
+    throw new SlipwayError('config', `slipway.yaml at ${commit.sha.slice(0, 12)} is not valid: ${issue.message}`, issue.hint);
+  }
+  const text = size === undefined ? undefined : await ctx.vcs.readFile(ctx.repo, commit.sha, 'slipway.yaml');
   if (text === undefined) {
     throw new SlipwayError(
       'config',

@@ -65,7 +65,8 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
   await Promise.all([mkdir(paths.runDir(spec.env), { recursive: true }), mkdir(paths.logDir(spec.env), { recursive: true }), mkdir(data, { recursive: true, mode: 0o700 }), mkdir(tmp, { recursive: true, mode: 0o700 })]);
   await ownDir(ctx.sandbox, data);
   await ownDir(ctx.sandbox, tmp);
-  const appEnv: Record<string, string> = {};
+  // No prototype: the keys come from config and secrets, and `__proto__` must stay a plain key.
+  const appEnv = Object.create(null) as Record<string, string>;
   for (const k of ctx.inheritEnv) {
     const v = process.env[k];
     if (v !== undefined) appEnv[k] = v;

@@ -19,3 +19,4 @@ export const worktreePrune = (): string[] => ['worktree', 'prune'];
 /** Tracked files, then untracked ones that no ignore rule covers; NUL-separated. */
 export const listFiles = (): string[] => ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
 export const catFile = (sha: string, path: string): string[] => ['cat-file', 'blob', '--end-of-options', `${sha}:${path}`];
+export const catFileSize = (sha: string, path: string): string[] => ['cat-file', '-s', '--end-of-options', `${sha}:${path}`];

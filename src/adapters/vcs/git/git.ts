@@ -82,4 +82,10 @@ export const createGitVcs = (): Vcs => ({
     const r = await git(repo, cmd.catFile(sha, path));
     return r.code === 0 ? r.stdout : undefined;
   },
+
+  async fileSize(repo, sha, path) {
+    const r = await git(repo, cmd.catFileSize(sha, path));
+    const n = Number(r.stdout.trim());
+    return r.code === 0 && Number.isSafeInteger(n) ? n : undefined;
+  },
 });
