@@ -6,7 +6,6 @@
 
 import { PROTOTYPE_KEYS, unsafeKey } from '../core/secrets/unsafe-keys.js';
 import type { RawIssue } from './issues.js';
-import { isEnvMapPath } from './secrets.js';
 
 /** Largest slipway.yaml accepted, in bytes: refused with its size before it is parsed. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -20,7 +19,8 @@ export function findHostileKeys(data: unknown): RawIssue[] {
       return;
     }
     if (v === null || typeof v !== 'object') return;
-    const envMap = isEnvMapPath(path);
+    // Every map called `env` is a map of variables (build.env, gates.<name>.env, environments.<name>.env).
+    const envMap = path[path.length - 1] === 'env';
     // Own keys only: `Object.keys` lists a `__proto__` key that the YAML parser kept as data.
     for (const k of Object.keys(v)) {
       const unsafe = PROTOTYPE_KEYS.has(k) ? unsafeKey(k) : envMap ? unsafeKey(k) : undefined;

@@ -22,7 +22,7 @@ export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|A
 
 const ENV_MAP_PARENTS = new Set(['build', 'gates', 'environments']);
 
-export function isEnvMapPath(path: ConfigPath): boolean {
+function isEnvMapPath(path: ConfigPath): boolean {
   // build.env, gates.<name>.env, environments.<name>.env
   const root = path[0];
   return path[path.length - 1] === 'env' && typeof root === 'string' && ENV_MAP_PARENTS.has(root);

@@ -4,7 +4,6 @@
 
 import { CREDENTIAL_FORMATS, SECRET_NAME } from '../../config/secrets.js';
 import { ENV_KEY_PATTERN } from '../../config/values.js';
-import { unsafeKey } from './unsafe-keys.js';
 
 /** One version of an environment's config values. */
 export interface ConfigVersion {
@@ -39,17 +38,11 @@ export const MAX_CONFIG_VALUE_BYTES = 64 * 1024;
  */
 export const RESERVED_CONFIG_KEY = /^(?:PORT|SLIPWAY_.*)$/;
 
-/**
- * Checks a config key; undefined when it is fine. Loader and injection variables (unsafe-keys.ts)
- * pass only with `allowUnsafe`, JavaScript's object keys never; both may always be removed
- * (`removing`), which takes the risk away.
- */
-export function checkConfigKey(key: string, opts: { allowUnsafe?: boolean; removing?: boolean } = {}): ConfigIssue | undefined {
+/** Checks a config key; undefined when it is fine. */
+export function checkConfigKey(key: string): ConfigIssue | undefined {
   if (!ENV_KEY_PATTERN.test(key)) {
     return { key, message: `invalid config key ${JSON.stringify(key)}: expected letters, digits and _, not starting with a digit` };
   }
-  const unsafe = opts.removing ? undefined : unsafeKey(key);
-  if (unsafe && (unsafe.kind === 'prototype' || !opts.allowUnsafe)) return { key, message: unsafe.message, hint: unsafe.hint };
   if (RESERVED_CONFIG_KEY.test(key)) {
     return { key, message: `${key} is set by Slipway itself and cannot be a config value`, hint: key === 'PORT' ? 'set the port with `slipway env set <env> port=8080`, or in slipway.yaml (environments.<env>.port)' : 'choose a name without the SLIPWAY_ prefix' };
   }
@@ -82,17 +75,14 @@ export function checkConfigValue(key: string, value: string, env = '<env>'): Con
 export function applyConfigChanges(
   current: ConfigVersion | undefined,
   changes: readonly ConfigChange[],
-  meta: { at: string; actor: string; env?: string; allowUnsafe?: boolean },
+  meta: { at: string; actor: string; env?: string },
 ): ConfigApply {
   const errors: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const change of changes) {
     if (seen.has(change.key)) errors.push({ key: change.key, message: `${change.key} is changed twice in one update`, hint: 'give each key once' });
     seen.add(change.key);
-    const issue =
-      change.op === 'set'
-        ? (checkConfigKey(change.key, { allowUnsafe: meta.allowUnsafe === true }) ?? checkConfigValue(change.key, change.value, meta.env))
-        : checkConfigKey(change.key, { removing: true });
+    const issue = checkConfigKey(change.key) ?? (change.op === 'set' ? checkConfigValue(change.key, change.value, meta.env) : undefined);
     if (issue) errors.push(issue);
   }
   if (errors.length > 0) return { ok: false, errors };

@@ -45,6 +45,27 @@ export const INJECTION_PREFIXES: readonly string[] = ['LD_', 'DYLD_'];
 
 export type UnsafeKey = { kind: 'prototype' | 'injection'; message: string; hint: string };
 
+/** A refused variable of a change, as config and secrets report their problems. */
+export interface UnsafeIssue {
+  key: string;
+  message: string;
+  hint: string;
+}
+
+/**
+ * The variables of `changes` that may not be set: every JavaScript object key, and loader or
+ * injection variables unless `allowUnsafe`. Removing one is always allowed: it takes the risk away.
+ * @example unsafeChanges([{ op: 'set', key: 'LD_PRELOAD' }], { allowUnsafe: false }) // [{ key: 'LD_PRELOAD', … }]
+ */
+export function unsafeChanges(changes: ReadonlyArray<{ op: 'set' | 'unset'; key: string }>, opts: { allowUnsafe: boolean }): UnsafeIssue[] {
+  const out: UnsafeIssue[] = [];
+  for (const c of changes) {
+    const unsafe = c.op === 'set' ? unsafeKey(c.key) : undefined;
+    if (unsafe && (unsafe.kind === 'prototype' || !opts.allowUnsafe)) out.push({ key: c.key, message: unsafe.message, hint: unsafe.hint });
+  }
+  return out;
+}
+
 /**
  * Why `name` must not be set as a variable, or undefined when it may. The check is exact and
  * case-sensitive, as environment variables are (`path` is not `PATH`).

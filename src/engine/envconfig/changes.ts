@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { SlipwayError } from '../../core/errors.js';
 import { applyConfigChanges, type ConfigChange, type ConfigIssue } from '../../core/secrets/config-versions.js';
 import { checkEnvName } from '../../core/secrets/names.js';
-import { unsafeKey } from '../../core/secrets/unsafe-keys.js';
+import { unsafeChanges, unsafeKey } from '../../core/secrets/unsafe-keys.js';
 import { applySettingsChanges, effectiveSettings, type EffectiveSetting, type SettingChange } from '../../core/settings/settings.js';
 import type { SlipwayConfig } from '../../config/types.js';
 import type { EngineContext } from '../context.js';
@@ -78,9 +78,11 @@ const yamlOf = async (ctx: EngineContext, env: string): Promise<{ config: Slipwa
  */
 export const changeConfig = async (ctx: EngineContext, env: string, changes: ConfigChange[], opts: { allowUnsafe?: boolean } = {}): Promise<ChangeResult> => {
   await checkEnvironment(ctx, env);
+  const unsafe = unsafeChanges(changes, { allowUnsafe: opts.allowUnsafe === true });
+  if (unsafe.length > 0) throw usageOf(unsafe);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const latest = await ctx.envConfig.store.latestConfig(env);
-    const r = applyConfigChanges(latest, changes, { at: isoNow(ctx), actor: ctx.actor, env, allowUnsafe: opts.allowUnsafe === true });
+    const r = applyConfigChanges(latest, changes, { at: isoNow(ctx), actor: ctx.actor, env });
     if (!r.ok) throw usageOf(r.errors);
     if (!r.changed) return { env, version: latest?.version ?? 0, changed: false, changedKeys: [], current: await currentOf(ctx, env) };
     const put = await ctx.envConfig.store.putConfig(env, r.version);
