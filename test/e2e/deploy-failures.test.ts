@@ -26,7 +26,7 @@ const yaml = (command: string, extra = ''): string =>
     '  stop_grace: 1s',
     'environments:',
     '  staging:',
-    '    verify: { window: 300ms, interval: 100ms }',
+    '    verify: { window: 1s, interval: 100ms, min_samples: 10 }',
     extra,
     '',
   ].join('\n');
@@ -101,7 +101,7 @@ describe('deployments that fail', () => {
   });
 
   test('one deployment per environment: --no-wait gets exit 3 naming the holder, a waiting one goes after', async () => {
-    await commitAndRun(repo, yaml('node dist/server.cjs').replace('verify: { window: 300ms, interval: 100ms }', 'verify: { window: 3s }'));
+    await commitAndRun(repo, yaml('node dist/server.cjs').replace('verify: { window: 1s, interval: 100ms, min_samples: 10 }', 'verify: { window: 3s }'));
     const first = await repo.cli(['deploy', 'staging', '--detach', '--json']);
     assert.equal(first.code, 0, first.stderr);
     const id = (JSON.parse(first.stdout) as { deployment: { id: string } }).deployment.id;
