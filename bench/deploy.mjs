@@ -138,7 +138,10 @@ export async function benchDeploy({ deploys = 100, log = console.log } = {}) {
   writeFileSync(join(dir, 'slipway.yaml'), [
     'app: bench', 'build:', '  run: mkdir -p dist && cp server.cjs dist/', '  artifact: [dist/]',
     'run:', '  command: node dist/server.cjs', '  health: { path: /healthz, start_timeout: 10s }', '  stop_grace: 2s',
-    'environments:', '  staging:', '    strategy: blue-green', '    verify: { window: 100ms, interval: 100ms }', '',
+    'environments:', '  staging:', '    strategy: blue-green',
+    // Errors only: the bench's own load on a shared machine pushes latency past any fixed bound,
+    // and what is measured here is the switch, not the app.
+    '    verify: { window: 100ms, interval: 100ms, checks: [error_rate < 1%] }', '',
   ].join('\n'));
   git(dir, 'add', '-A');
   git(dir, 'commit', '-qm', 'bench');
@@ -158,7 +161,8 @@ export async function benchDeploy({ deploys = 100, log = console.log } = {}) {
     const rollback = [];
     const t0 = performance.now();
     for (let i = 0; i < deploys; i++) {
-      const d = (await client.request('POST', '/v1/deployments', { env: 'staging' })).deployment;
+      // The same build and config again would be a no-op: --force makes each one a real deploy.
+      const d = (await client.request('POST', '/v1/deployments', { env: 'staging', force: true })).deployment;
       const dd = await waitDone(client, d.id);
       if (dd.phase !== 'succeeded') throw new Error(`deploy ${d.id} ${dd.phase}: ${dd.reason}`);
       const ev = await eventsOf(client, d.id);
