@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { openInstanceLog, type InstanceLog } from './log.js';
-import { writeHint } from './hint.js';
 import { createMasker } from './mask.js';
 import { MASK_VARS_VAR, SHIM_CONFIG_VAR, STATE_SCHEMA, nextBackoff, parseShimConfig, type ShimConfig, type ShimState } from './protocol.js';
 
@@ -109,8 +108,6 @@ function onExit(child: ChildProcess, code: number | null, signal: string | null,
   app = null;
   // Stragglers of the group would keep the port or the pipes: the instance is one unit.
   if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-  const hint = writeHint(log.lastLines(), config.cwd, config.dataDir);
-  if (hint !== null) log.note(hint);
   const lastExit = { code, signal, at: now(), lastLines: log.lastLines() };
   if (stopping) return; // stop() records the end
   if (!state.armed) {

@@ -28,8 +28,6 @@ export interface ShimConfig {
   command: string;
   /** What the shim spawns to run it: the sandbox's command (ending in `/bin/sh -c command`) and uid. */
   launch: Launch;
-  /** The app's SLIPWAY_DATA_DIR, named in the hint for an app that writes beside its code. */
-  dataDir: string;
   cwd: string;
   logFile: string;
   stateFile: string;
@@ -142,10 +140,9 @@ export function parseShimConfig(text: string | undefined): ShimConfig | string {
   const l = v.launch;
   if (!isObj(l) || !isStr(l.file) || l.file === '' || !Array.isArray(l.args) || !l.args.every(isStr)) return 'launch must be {file, args: [string]}';
   if ((l.uid !== undefined && !isInt(l.uid)) || (l.gid !== undefined && !isInt(l.gid))) return 'launch.uid and launch.gid must be integers';
-  if (!isStr(v.dataDir) || v.dataDir === '') return 'dataDir must be a non-empty string';
   const launch: Launch = { file: l.file, args: l.args, ...(l.uid !== undefined ? { uid: l.uid } : {}), ...(l.gid !== undefined ? { gid: l.gid } : {}) };
   return {
-    id: v.id as string, command: v.command as string, launch, dataDir: v.dataDir, cwd: v.cwd as string, logFile: v.logFile as string,
+    id: v.id as string, command: v.command as string, launch, cwd: v.cwd as string, logFile: v.logFile as string,
     stateFile: v.stateFile as string, port: v.port, graceMs: v.graceMs,
     backoff: { initialMs: b.initialMs, maxMs: b.maxMs, resetAfterMs: b.resetAfterMs }, maskValues: v.maskValues,
   };

@@ -78,7 +78,7 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
   // The app may write only its data and temporary directories; its release is read-only.
   const launch = ctx.sandbox.confine({ command: spec.command, cwd: dir, writable: [data, tmp], readOnly: [dir], outlivesParent: true });
   const config: ShimConfig = {
-    id, command: spec.command, launch, dataDir: data, cwd: dir, logFile: paths.logFile(spec.env, id), stateFile: paths.stateFile(spec.env, id), port,
+    id, command: spec.command, launch, cwd: dir, logFile: paths.logFile(spec.env, id), stateFile: paths.stateFile(spec.env, id), port,
     graceMs: spec.stopGraceMs, backoff: ctx.backoff ?? DEFAULT_BACKOFF, maskValues: (spec.secretValues ?? []).filter((v) => v !== ''),
   };
   const t0 = performance.now();
