@@ -56,7 +56,7 @@ environments:
   production:
     port: 8080
     promote_from: staging         # only digests verified in staging
-    approval: required            # or: none
+    approval: none                # required: not available yet (refused)
     strategy: { canary: [10%, 50%, 100%], pause: 30s }
     instances: 2
     verify:

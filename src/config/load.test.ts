@@ -277,6 +277,13 @@ void describe('loadConfig: schema', () => {
 });
 
 void describe('loadConfig: rules', () => {
+  void test('approval: required is refused as not available yet (it would be accepted and do nothing); none is fine', () => {
+    const e = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: required'));
+    at(e, 8, 15, 'environments.production.approval');
+    assert.match(e.message, /^approval: required is not available yet/);
+    assert.deepEqual(loadConfig('slipway.yaml', yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: none')).errors, []);
+  });
+
   void test('needs naming an unknown step', () => {
     const e = only(yaml(...HEAD, 'gates:', '  test: { run: npm test }', '  e2e: { run: x, needs: [tset] }'));
     at(e, 6, 26, 'gates.e2e.needs[0]');

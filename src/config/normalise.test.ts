@@ -28,7 +28,7 @@ environments:
   production:
     port: 8080
     promote_from: staging                        # only digests verified there
-    approval: none                               # or: required
+    approval: none
     strategy: { canary: [10%, 50%, 100%] }
     verify:
       window: 2m

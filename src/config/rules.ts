@@ -132,6 +132,10 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
     if (env.name === PIPELINE_ENV) {
       out.push(error(at(), `"${PIPELINE_ENV}" is reserved: it holds the secrets that pipeline steps declare`, { at: 'key', hint: 'name this environment differently, e.g. "testing"' }));
     }
+    // Parsed, documented, but nothing enforces it yet: refused rather than silently ignored.
+    if (env.approval === 'required') {
+      out.push(error(at('approval'), 'approval: required is not available yet: no deployment would wait for an approval', { hint: 'remove it (or write approval: none); promote_from and rollback: manual keep a person in the loop today' }));
+    }
     if (env.promoteFrom !== undefined) {
       if (env.promoteFrom === env.name) {
         out.push(error(at('promote_from'), `environment "${env.name}" cannot promote from itself`, { expected: 'another environment' }));

@@ -246,7 +246,7 @@ const environmentSchema = z
     approval: z
       .enum(['none', 'required'])
       .optional()
-      .meta({ description: 'Whether a person must approve each deployment.', default: DEFAULTS.environment.approval }),
+      .meta({ description: 'Whether a person must approve each deployment. `required` is not available yet: it is refused until approvals exist.', default: DEFAULTS.environment.approval }),
     strategy: strategySchema.optional().meta({ description: 'How traffic moves to the new release.', default: DEFAULTS.environment.strategy }),
     verify: verifySchema.optional().describe('Verification after cutover; `false` turns it off. Defaults are listed below.'),
     rollback: z
