@@ -284,6 +284,12 @@ void describe('loadConfig: rules', () => {
     assert.deepEqual(loadConfig('slipway.yaml', yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: none')).errors, []);
   });
 
+  void test('rollback: manual is refused as not available yet (it would be accepted and roll back anyway)', () => {
+    const e = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    rollback: manual'));
+    at(e, 8, 15, 'environments.production.rollback');
+    assert.match(e.message, /^rollback: manual is not available yet/);
+  });
+
   void test('needs naming an unknown step', () => {
     const e = only(yaml(...HEAD, 'gates:', '  test: { run: npm test }', '  e2e: { run: x, needs: [tset] }'));
     at(e, 6, 26, 'gates.e2e.needs[0]');

@@ -134,7 +134,10 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
     }
     // Parsed, documented, but nothing enforces it yet: refused rather than silently ignored.
     if (env.approval === 'required') {
-      out.push(error(at('approval'), 'approval: required is not available yet: no deployment would wait for an approval', { hint: 'remove it (or write approval: none); promote_from and rollback: manual keep a person in the loop today' }));
+      out.push(error(at('approval'), 'approval: required is not available yet: no deployment would wait for an approval', { hint: 'remove it (or write approval: none); promote_from keeps a person in the loop today' }));
+    }
+    if (env.rollback === 'manual') {
+      out.push(error(at('rollback'), 'rollback: manual is not available yet: a failed verification would still roll back at once', { hint: 'remove it (or write rollback: auto)' }));
     }
     if (env.promoteFrom !== undefined) {
       if (env.promoteFrom === env.name) {

@@ -252,7 +252,7 @@ const environmentSchema = z
     rollback: z
       .enum(['auto', 'manual'])
       .optional()
-      .meta({ description: '`auto`: a failed verification rolls back at once.', default: DEFAULTS.environment.rollback }),
+      .meta({ description: '`auto`: a failed verification rolls back at once. `manual` is not available yet and is refused.', default: DEFAULTS.environment.rollback }),
     instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', defaultFrom: 'run.instances' }),
     env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
     alerts: alertsSchema.optional(),
