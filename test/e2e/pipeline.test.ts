@@ -201,14 +201,16 @@ describe('steps', () => {
 
   test('a step over its timeout is stopped and fails the run, naming the timeout', async () => {
     const repo = track(new TempRepo());
-    const pidFile = join(repo.dir, '..', `${repo.dir.split('/').pop()}-slow.pid`);
-    repo.write({ 'slipway.yaml': `app: slow\nbuild:\n  run: mkdir -p dist && touch dist/x\n  artifact: [dist/]\ngates:\n  slow: { run: "echo $$ > ${pidFile}; exec sleep 30", timeout: 1s, needs: [] }\n` });
+    // The step is sandboxed (its own pid namespace, no write outside its work tree): find its
+    // sleep by a duration no other process uses, as the Ctrl-C test does.
+    const marker = `${600 + Math.floor(Math.random() * 1000)}.${process.pid}`;
+    repo.write({ 'slipway.yaml': `app: slow\nbuild:\n  run: mkdir -p dist && touch dist/x\n  artifact: [dist/]\ngates:\n  slow: { run: "exec sleep ${marker}", timeout: 1s, needs: [] }\n` });
     repo.commit('slow');
     const r = await repo.cli(['run']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /step "slow" failed: timed out after 1\.\d s/);
     // Stopped, not waited for: the step's process is gone when the run ends.
-    assert.equal(isRunning(Number(readFileSync(pidFile, 'utf8'))), false, 'the timed-out step was stopped');
+    assert.deepEqual(processesRunning(['sleep', marker]), [], 'the timed-out step was stopped');
   });
 
   test('Ctrl-C cancels the run, stops every process of its steps and records it as canceled', async () => {
