@@ -40,6 +40,8 @@ export const git = (cwd: string, ...args: string[]): string => {
 
 export class TempRepo {
   readonly dir: string;
+  /** Directories outside the repository that belong to it (e.g. a latch a sandboxed step can see); dispose removes them. */
+  readonly outside: string[] = [];
 
   constructor(prefix = 'slipway-e2e-') {
     this.dir = mkdtempSync(join(tmpdir(), prefix));
@@ -98,6 +100,7 @@ export class TempRepo {
     rmSync(this.dir, { recursive: true, force: true });
     // The work trees, releases and data of the home live outside it (docs/security.md).
     rmSync(sandboxDirOf(join(this.dir, '.slipway')), { recursive: true, force: true });
+    for (const d of this.outside) rmSync(d, { recursive: true, force: true });
   }
 }
 

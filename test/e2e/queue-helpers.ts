@@ -1,7 +1,7 @@
 // Fixtures of the merge-queue tests: an app whose pipeline has a command gate, the secret scan
 // and the dependency audit (against the real OSV records), branches made in the working
 // repository, and readers of the canonical repository and the queue through the real CLI.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, ROOT, TempRepo } from './harness.js';
 import { waitFor } from '../../src/test-support/wait.js';
@@ -26,16 +26,25 @@ export const lockfile = (deps: Record<string, string> = {}): string =>
   )}\n`;
 
 /**
- * An app whose `check` gate fails when a file under src/ says BAD; when the tested commit's
- * message says [hold] (the queue's merge commit quotes the change's subject), first waits until
- * the test opens the latch (openLatch), keeping that batch under test; and when `flaky` exists,
- * fails its first attempt only.
+ * The files that make a change hold the queue: the `check` gate of a tree that has `hold` waits
+ * until the test opens the latch (openLatch), keeping that batch under test. The marker is a file
+ * of the tested tree because a sandboxed step sees its work tree but not the repository's .git
+ * (docs/security.md); once merged it stays in main, so a test closes the latch (closeLatch) only
+ * right before it queues the change that must hold.
+ */
+export const HOLD: Record<string, string> = { hold: 'the check gate waits for the latch\n' };
+
+/**
+ * An app whose `check` gate fails when a file under src/ says BAD; when the tested tree has `hold`
+ * (HOLD), first waits for the latch; and when `flaky` exists, fails its first attempt only.
  */
 export const queuedApp = (opts: { yaml?: string[]; files?: Record<string, string> } = {}): TempRepo => {
   const repo = new TempRepo('slipway-queue-');
-  // Inside .git: never committed, removed with the repository.
-  const latch = join(repo.dir, '.git', 'slipway-latch');
-  mkdirSync(latch);
+  // Outside /tmp and the repository, which the sandbox of a step hides (/var/tmp is seen read-only),
+  // and readable by the sandbox's uid; removed with the repository.
+  const latch = mkdtempSync('/var/tmp/slipway-latch-');
+  chmodSync(latch, 0o755);
+  repo.outside.push(latch);
   latches.set(repo, latch);
   repo.write({
     'slipway.yaml': [
@@ -45,7 +54,7 @@ export const queuedApp = (opts: { yaml?: string[]; files?: Record<string, string
       '  artifact: [dist/]',
       'gates:',
       '  check:',
-      `    run: if git log -1 --format=%B | grep -q '\\[hold\\]'; then for i in $(seq 600); do [ -f ${latch}/open ] && break; sleep 0.1; done; fi; if [ -f flaky ] && [ ! -f .attempted ]; then touch .attempted; echo flaked; exit 1; fi; ! grep -rqs BAD src`,
+      `    run: if [ -f hold ]; then for i in $(seq 600); do [ -f ${latch}/open ] && break; sleep 0.1; done; fi; if [ -f flaky ] && [ ! -f .attempted ]; then touch .attempted; echo flaked; exit 1; fi; ! grep -rqs BAD src`,
       '    retries: 1',
       '  secrets: { scan: true }',
       `  deps: { audit: { database: ${OSV_NPM} } }`,

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, type TempRepo } from './harness.js';
-import { branch, canonical, canonicalMain, closeLatch, openLatch, queuedApp, showItem, waitFinal } from './queue-helpers.js';
+import { branch, canonical, canonicalMain, closeLatch, HOLD, openLatch, queuedApp, showItem, waitFinal } from './queue-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
 
 const repos: TempRepo[] = [];
@@ -40,7 +40,7 @@ describe('the queue survives', () => {
 
   test('kill -9 of the control plane in the middle of a run: the next one tests the batch again and merges it', async () => {
     closeLatch(repo);
-    branch(repo, 'survivor', { 'src/s.txt': 's\n' }, 'survive a crash [hold]');
+    branch(repo, 'survivor', { 'src/s.txt': 's\n', ...HOLD }, 'survive a crash');
     assert.equal((await repo.cli(['merge', 'survivor'])).code, 0);
     await waitTesting(repo, 'q1');
     const pid = (JSON.parse(readFileSync(join(repo.dir, '.slipway', 'server.json'), 'utf8')) as { pid: number }).pid;
@@ -63,7 +63,7 @@ describe('the queue survives', () => {
 
   test('main moved behind the queue’s back while a batch was tested: the queue stops; once the new main is accepted, tested again on it, never merged untested', async () => {
     closeLatch(repo);
-    const sha = branch(repo, 'racer', { 'src/r.txt': 'r\n' }, 'race main [hold]');
+    const sha = branch(repo, 'racer', { 'src/r.txt': 'r\n', ...HOLD }, 'race main');
     assert.equal((await repo.cli(['merge', 'racer'])).code, 0);
     await waitTesting(repo, 'q2');
     // An administrator moves main directly in the bare repository (update-ref runs no hook).

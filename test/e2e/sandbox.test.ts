@@ -14,11 +14,6 @@ import { git, killLeftovers, ROOT, TempRepo } from './harness.js';
 import { homeIdOf, sandboxDirOf } from '../../src/home/paths.js';
 import { waitFor } from '../../src/test-support/wait.js';
 
-/** Known broken on main at the end of session 2, see test/skips.txt: the staging deploy after the
- * queue merge no longer starts the attack release (deploy now ships HEAD's own build), so the app
- * report never appears. The step half was seen passing before that change landed. */
-const SKIP_EXFILTRATION = 'the staging deploy after the queue merge does not start the merged release since deploy ships HEAD\'s build (to fix next session)';
-
 const FIXTURES = join(ROOT, 'test/e2e/fixtures/sandbox');
 const ATTEMPTS = ['master-key', 'database', 'api-token', 'signing-key', 'other-env-secret', 'move-main', 'plant-ref', 'write-home'];
 const PROD_TOKEN = `prodtok-${randomBytes(12).toString('hex')}`;
@@ -88,7 +83,7 @@ describe('sandbox: the exfiltration gate', () => {
     if (saved.xdg === undefined) delete process.env.XDG_CONFIG_HOME;
   });
 
-  test('a step and an app of a pushed branch reach nothing of the home, the key, production or the canonical repository', { timeout: 300_000, skip: SKIP_EXFILTRATION }, async () => {
+  test('a step and an app of a pushed branch reach nothing of the home, the key, production or the canonical repository', { timeout: 300_000 }, async () => {
     // Given: production serving with a secret, the merge queue's canonical repository.
     await cli(['secrets', 'set', 'production', 'PROD_TOKEN', '--exact'], PROD_TOKEN);
     await cli(['run']);
@@ -105,13 +100,17 @@ describe('sandbox: the exfiltration gate', () => {
 
     // Then: the gate's every attempt was blocked (the queue merged it: the script exits 0).
     assert.equal(merged.code, 0, merged.stdout + merged.stderr);
-    const runs = JSON.parse(await cli(['runs', '--json'])) as { id: string }[];
+    const runs = JSON.parse(await cli(['runs', '--json'])) as { id: string; digest?: string }[];
     const gate = attempts(await cli(['logs', runs[0]?.id ?? 'none']));
     assert.deepEqual(Object.keys(gate).sort(), [...ATTEMPTS].sort(), 'the gate ran every attempt');
     for (const what of ATTEMPTS) assert.equal(gate[what], 'blocked', `step: ${what}`);
 
-    // When: the merged release starts in staging (its app runs the same script first).
-    await cli(['deploy', 'staging']);
+    // When: the merged release starts in staging (its app runs the same script first). The queue's
+    // run built the merged tree; the working copy's HEAD is still main before the attack, so the
+    // release is named by the digest that run built (deploy alone ships HEAD's build).
+    const mergedBuild = runs[0]?.digest;
+    assert.ok(mergedBuild, 'the queue run of the merged tree built an artifact');
+    await cli(['deploy', 'staging', '--digest', mergedBuild]);
     const report = join(sandboxDirOf(home), 'data', 'staging', 'report.txt');
     await waitFor(() => existsSync(report) && attempts(readFileSync(report, 'utf8'))['write-home'] !== undefined, { what: 'the app report' });
     const app = attempts(readFileSync(report, 'utf8'));
