@@ -4,7 +4,7 @@
 
 import { chmod, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { canonicalJson } from '../../core/artifact/canonical-json.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { digestOf, hexOf, parseDigestRef, resolveDigestRef, type Digest } from '../../core/artifact/digest.js';
 import { parseEnvelope, type DsseEnvelope } from '../../core/artifact/dsse.js';
 import { MANIFEST_SCHEMA, parseManifest, type ArtifactManifest } from '../../core/artifact/manifest.js';

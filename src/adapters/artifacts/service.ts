@@ -2,7 +2,7 @@
 // digest, sign its provenance, and later verify, inspect or unpack it.
 
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../core/artifact/canonical-json.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { Digest } from '../../core/artifact/digest.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, type DsseEnvelope } from '../../core/artifact/dsse.js';
 import { MANIFEST_SCHEMA, type ArtifactManifest } from '../../core/artifact/manifest.js';

@@ -1,7 +1,7 @@
 // The manifest of an artifact: every entry of its archive with the sha256 of each file, so that
 // two builds that should be identical can say which files differ. Pure: types, parse, diff.
 
-import { compareCodePoints } from './canonical-json.js';
+import { compareCodePoints } from '../canonical-json.js';
 import { isDigest, type Digest } from './digest.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';

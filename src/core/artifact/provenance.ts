@@ -2,7 +2,7 @@
 // which pipeline file, which builder and which inputs produced an artifact. Pure; signing is done
 // by the signer port over the canonical JSON bytes returned by `statementBytes`.
 
-import { canonicalJson, type JsonValue } from './canonical-json.js';
+import { canonicalJson, type JsonValue } from '../canonical-json.js';
 import { isDigest, hexOf } from './digest.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GENESIS_HASH, canonicalJson, hashEvent, verifyChain, type StoredEvent } from './chain.js';
+import { canonicalJson } from '../canonical-json.js';
+import { GENESIS_HASH, hashEvent, verifyChain, type StoredEvent } from './chain.js';
 
 const chain = (n: number): StoredEvent[] => {
   const out: StoredEvent[] = [];
@@ -14,8 +15,13 @@ const chain = (n: number): StoredEvent[] => {
   return out;
 };
 
-test('canonical JSON does not depend on key order', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 0 }] } }), canonicalJson({ a: { c: [3, { e: 0, f: 1 }], d: 2 }, b: 1 }));
+test('an event hashes as the store keeps it: key order does not matter, and a Date or NaN hashes as its JSON', () => {
+  const base = { seq: 1, at: '2026-01-01T00:00:00.000Z', kind: 'k', actor: 'a', subject: 's', prevHash: GENESIS_HASH };
+  assert.equal(hashEvent({ ...base, data: { b: 1, a: { d: 2, c: [3] } } }), hashEvent({ ...base, data: { a: { c: [3], d: 2 }, b: 1 } }));
+  const live = { ...base, data: { when: new Date('2026-01-02T00:00:00.000Z'), rate: NaN } };
+  const reread = { ...base, data: JSON.parse(JSON.stringify(live.data)) as Record<string, unknown> };
+  assert.equal(hashEvent(live), hashEvent(reread));
+  assert.equal(canonicalJson(reread.data), '{"rate":null,"when":"2026-01-02T00:00:00.000Z"}');
 });
 
 test('an intact chain verifies', () => {

@@ -1,6 +1,7 @@
 // The append-only event log is hash-chained: each event's hash covers its content and the hash
 // of the event before it, so any edit, deletion or reordering of stored events is detectable.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
 
 export interface EventInput {
   kind: string;
@@ -18,22 +19,15 @@ export interface StoredEvent extends EventInput {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** JSON with object keys sorted at every level, so that a hash never depends on key order. */
-export const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value));
-
-const sortKeys = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return out;
-  }
-  return value;
-};
+/**
+ * An event's data as the store keeps it (JSON text read back): what is hashed is what is stored,
+ * so a value JSON changes on the way (a Date, NaN) verifies the same after a restart.
+ */
+const asStored = (data: Record<string, unknown>): unknown => JSON.parse(JSON.stringify(data)) as unknown;
 
 export const hashEvent = (e: Omit<StoredEvent, 'hash'>): string =>
   createHash('sha256')
-    .update(canonicalJson({ seq: e.seq, at: e.at, kind: e.kind, actor: e.actor, subject: e.subject, data: e.data, prev: e.prevHash }))
+    .update(canonicalJson({ seq: e.seq, at: e.at, kind: e.kind, actor: e.actor, subject: e.subject, data: asStored(e.data), prev: e.prevHash }))
     .digest('hex');
 
 export type ChainVerdict =

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { loadConfig, formatConfigIssue, sizeIssue } from '../../config/load.js';
 import { MAX_CONFIG_BYTES } from '../../config/hostile.js';
 import type { SlipwayConfig } from '../../config/types.js';
-import { canonicalJson } from '../../core/events/chain.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { SlipwayError } from '../../core/errors.js';
 import { checkRef } from '../../core/refs.js';
 import type { CommitInfo } from '../../ports/vcs.js';

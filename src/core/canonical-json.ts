@@ -1,5 +1,6 @@
-// Deterministic JSON: object keys sorted by code point, no whitespace, so that the same value
-// always serialises to the same bytes (signed statements and stored manifests depend on it).
+// Deterministic JSON, the one serialiser for every hash and signature: object keys sorted by code
+// point, no whitespace, so that the same value always serialises to the same bytes (signed statements,
+// stored manifests, the event chain and build keys depend on it).
 
 /** A value that serialises to JSON without loss. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
