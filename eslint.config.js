@@ -2,6 +2,68 @@
 // most in an engine that supervises child processes and sockets.
 import tseslint from 'typescript-eslint';
 
+// The layering (docs/architecture.md), enforced: each top folder of src/ may import only the
+// folders named here. core is pure; config is the model of slipway.yaml over it; ports are the
+// interfaces the engine needs; the engine is written against them, never against an adapter or
+// the machine; adapters (and the infrastructure folders beside them) implement ports; the CLI
+// and the server wire everything together (src/server/compose*.ts is the composition root).
+const FOLDERS = ['core', 'config', 'ports', 'engine', 'adapters', 'gates', 'secrets', 'home', 'proxy', 'runtime-shim', 'test-support', 'server', 'cli'];
+const INFRA = ['adapters', 'gates', 'secrets', 'home', 'proxy', 'runtime-shim', 'test-support'];
+const MAY_IMPORT = {
+  core: ['core'],
+  config: ['core', 'config'],
+  ports: ['core', 'ports'],
+  engine: ['core', 'config', 'ports', 'engine'],
+  ...Object.fromEntries(INFRA.map((f) => [f, ['core', 'config', 'ports', ...INFRA]])),
+};
+// The engine reaches files, sockets and processes only through ports.
+const MACHINE_MODULES = ['fs', 'fs/promises', 'net', 'child_process', 'dgram', 'http', 'https'].flatMap((m) => [m, `node:${m}`]);
+// Server modules that are not the composition root reach adapters only through it.
+const SERVER_EDGE = ['src/server/routes*.ts', 'src/server/git-http.ts', 'src/server/http.ts'];
+
+// Folders whose imports do not keep the layering yet (being moved onto ports).
+const NOT_YET = new Set(['engine', ...INFRA, 'server']);
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * One `no-restricted-imports` block per folder and depth: an import climbs `../` once per level
+ * to reach src/, so a file `depth` folders below src/<folder> reaches src/<other> as
+ * `../` × (depth + 1) + `<other>/…` (or `<other>.js`).
+ */
+function layering(maxDepth = 6) {
+  const blocks = [];
+  for (const [folder, allowed] of Object.entries(MAY_IMPORT)) {
+    if (NOT_YET.has(folder)) continue;
+    const denied = FOLDERS.filter((f) => !allowed.includes(f));
+    for (let depth = 0; depth <= maxDepth; depth++) {
+      const up = '(?:\\.\\./){' + (depth + 1) + '}';
+      const files = [`src/${folder}/${'*/'.repeat(depth)}*.ts`];
+      const patterns = [
+        {
+          regex: `^${up}(?:${denied.map(escape).join('|')})(?:/|\\.js$)`,
+          caseSensitive: true,
+          message: `src/${folder} may import only ${allowed.map((f) => `src/${f}`).join(', ')} (docs/architecture.md, "Layers")`,
+        },
+      ];
+      if (folder === 'core' || folder === 'ports') {
+        // Nothing outside src/ either (the index and version files at its top are the CLI's).
+        patterns.push({ caseSensitive: true, regex: `^${up}(?!(?:${allowed.map(escape).join('|')})/)`, message: `src/${folder} imports nothing outside ${allowed.map((f) => `src/${f}`).join(', ')}` });
+      }
+      const paths = folder === 'engine' ? MACHINE_MODULES.map((name) => ({ name, message: 'the engine reaches files, sockets and processes through a port (src/ports); put this in an adapter' })) : [];
+      blocks.push({ files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { paths, patterns }] } });
+    }
+  }
+  if (!NOT_YET.has('server')) blocks.push({
+    files: SERVER_EDGE,
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./adapters/', message: 'server routes reach adapters through the composition root (src/server/compose*.ts)' }] }],
+    },
+  });
+  return blocks;
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'examples/', 'coverage/', '**/*.js', '**/*.mjs', '.slipway/'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -21,4 +83,5 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
   },
+  ...layering(),
 );

@@ -2,34 +2,13 @@
 // expressions such as `p99_latency < 300ms`. Pure; each returns a value or an explained failure.
 
 import type { CheckSpec, MetricName } from './types.js';
+import { DURATION_EXPECTED, parseDuration, type Parsed } from '../core/config/values.js';
 import { didYouMean } from './suggest.js';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; expected?: string; hint?: string };
-
-export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+export { DURATION_EXPECTED, DURATION_PATTERN, ENV_KEY_PATTERN, NAME_PATTERN, STEP_NAME_PATTERN, parseDuration, type Parsed } from '../core/config/values.js';
 export const PERCENT_PATTERN = /^(\d+(?:\.\d+)?)%$/;
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-export const STEP_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
-export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export const DURATION_EXPECTED = 'a duration such as 500ms, 30s, 2m or 1h, or a whole number of milliseconds';
 export const PERCENT_EXPECTED = 'a percentage such as 10% or 0.5%, or a fraction between 0 and 1';
 export const CHECK_EXPECTED = '`<metric> <op> <value>`, e.g. `error_rate < 1%`';
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** `30s` → 30000; a number is already milliseconds. */
-export function parseDuration(input: string | number): Parsed<number> {
-  if (typeof input === 'number') {
-    return Number.isInteger(input) && input >= 0
-      ? { ok: true, value: input }
-      : { ok: false, message: `invalid duration ${input}`, expected: DURATION_EXPECTED };
-  }
-  const m = DURATION_PATTERN.exec(input.trim());
-  if (!m) return { ok: false, message: `invalid duration "${input}"`, expected: DURATION_EXPECTED };
-  const unit = m[2] as keyof typeof UNIT_MS;
-  return { ok: true, value: Math.round(Number(m[1]) * UNIT_MS[unit]) };
-}
 
 /** `10%` → 0.1; a number must already be a fraction in [0, 1]. */
 export function parsePercent(input: string | number): Parsed<number> {

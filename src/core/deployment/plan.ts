@@ -1,6 +1,6 @@
 // Plan, then apply: planDeployment decides, as data, every action a deployment takes; the engine
 // applies the actions one by one and records each. --dry-run and the API preview show the plan.
-import type { Strategy } from '../../config/types.js';
+import type { Strategy } from '../config/types.js';
 
 export interface Weight {
   release: number;

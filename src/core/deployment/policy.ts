@@ -2,7 +2,7 @@
 // overrides (recorded on the deployment, never silent), and which strategy it uses. The engine
 // gathers the facts (the environment's spec, the bad digests, the source's history) and refuses
 // with the message and hint returned here.
-import type { Strategy } from '../../config/types.js';
+import type { Strategy } from '../config/types.js';
 import type { RunStatus } from '../run.js';
 import type { DeployTrigger } from './types.js';
 

@@ -1,5 +1,5 @@
 // Pipeline planning: the steps of a run as a DAG, and the pure scheduling decisions over it.
-import type { GateSpec, SlipwayConfig } from '../../config/types.js';
+import type { GateSpec, SlipwayConfig } from '../config/types.js';
 import type { StepKind, StepStatus } from '../run.js';
 
 export interface PlannedStep {

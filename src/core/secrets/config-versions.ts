@@ -2,8 +2,8 @@
 // each change makes a new immutable version, so that a config change is a release like any
 // other. Pure: the caller stores versions and supplies the time and the actor.
 
-import { CREDENTIAL_FORMATS, SECRET_NAME } from '../../config/secrets.js';
-import { ENV_KEY_PATTERN } from '../../config/values.js';
+import { CREDENTIAL_FORMATS, SECRET_NAME } from '../config/credentials.js';
+import { ENV_KEY_PATTERN } from '../config/values.js';
 
 /** One version of an environment's config values. */
 export interface ConfigVersion {

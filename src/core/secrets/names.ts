@@ -1,7 +1,7 @@
 // What a secret may be called and where it may live: names become environment variables, and
 // both env and name are part of the key derivation, so they are checked before anything is sealed.
 
-import { STEP_NAME_PATTERN } from '../../config/values.js';
+import { STEP_NAME_PATTERN } from '../config/values.js';
 
 /**
  * The environment whose secrets pipeline steps may read (`secrets: [NAME]` on a step or the

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SlipwayConfig } from '../../config/types.js';
+import type { SlipwayConfig } from '../config/types.js';
 import { applySettingsChanges, effectiveSettings, formatDuration, parseSetting, withSettings, type SettingsVersion } from './settings.js';
 
 const meta = { at: '2026-01-01T00:00:00.000Z', actor: 'alice' };

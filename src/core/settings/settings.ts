@@ -1,8 +1,8 @@
 // Infrastructure settings of an environment (`slipway env set ENV port=8090 instances=2 …`):
 // typed, validated, versioned like config, and laid over slipway.yaml's values and the defaults.
 // Pure: the caller stores versions and supplies the time, the actor and the parsed slipway.yaml.
-import type { SlipwayConfig } from '../../config/types.js';
-import { parseDuration } from '../../config/values.js';
+import type { SlipwayConfig } from '../config/types.js';
+import { parseDuration } from '../config/values.js';
 
 /** The settings `slipway env set` accepts, in the order `env show` prints them. */
 export const SETTING_KEYS = ['port', 'instances', 'health_path', 'health_interval', 'health_timeout', 'start_timeout', 'stop_grace'] as const;

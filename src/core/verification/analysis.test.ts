@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { initialState, step } from './analysis.js';
 import { addRequests, emptySamples, prng, simulate, spec, type Traffic } from './test-helpers.js';
 import { CONSECUTIVE_ERROR_LIMIT } from './policy.js';
-import type { CheckSpec } from '../../config/types.js';
+import type { CheckSpec } from '../config/types.js';
 import type { Measurement, RequestSamples, StepInput, VerificationState } from './types.js';
 
 const T0 = Date.UTC(2030, 0, 1);

@@ -2,7 +2,7 @@
 // passes with enough data, too little data is "not enough data", no baseline is skipped.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CheckSpec } from '../../config/types.js';
+import type { CheckSpec } from '../config/types.js';
 import { boundSamples, evaluateBaseline } from './baseline.js';
 import { addRequests, emptySamples, prng, simulate, spec, type Traffic } from './test-helpers.js';
 

@@ -7,7 +7,7 @@
 // large (relative); pass when there is no sign of one with enough requests on both sides.
 // The fail side runs at every look, so its level is shared among the planned looks (Bonferroni).
 
-import type { CheckSpec } from '../../config/types.js';
+import type { CheckSpec } from '../config/types.js';
 import { compareProportions, mannWhitneyU, median } from '../stats/index.js';
 import { pValue, pct } from './format.js';
 import { plannedLooks } from './policy.js';

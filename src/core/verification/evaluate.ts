@@ -1,7 +1,7 @@
 // Which checks a verification runs, and what each says at one look: the dispatch from a CheckSpec
 // to its evaluation. A crash fails a verification even when no `restarts` check is written.
 
-import type { CheckSpec } from '../../config/types.js';
+import type { CheckSpec } from '../config/types.js';
 import { evaluateBaseline } from './baseline.js';
 import { evaluateLogErrors, evaluatePrometheus, evaluateRestarts } from './events.js';
 import { evaluateRequestCount, evaluateShare, type Evaluation } from './requests.js';

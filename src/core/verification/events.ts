@@ -1,7 +1,7 @@
 // Checks over counted events and external readings: restarts (crashes of the release's instances),
 // log_errors_per_minute (error lines in their output) and a Prometheus query's value.
 
-import type { CheckSpec } from '../../config/types.js';
+import type { CheckSpec } from '../config/types.js';
 import { poissonExcess, poissonShortfall } from './sequential.js';
 import { FAIL_ALPHA } from './policy.js';
 import { num, pValue } from './format.js';

@@ -3,7 +3,7 @@
 // test of the share of bad requests), and pass only on enough requests with the point estimate
 // inside the threshold; anything between is "pending", never a pass.
 
-import type { CheckSpec } from '../../config/types.js';
+import type { CheckSpec } from '../config/types.js';
 import { percentile } from '../stats/index.js';
 import { binomialExcess } from './sequential.js';
 import { FAIL_ALPHA, failFloor } from './policy.js';

@@ -1,7 +1,7 @@
 // The data of a verification: what the engine measures each interval (input), what the analysis
 // remembers between intervals (state, plain JSON), and what it answers (decision and report).
 
-import type { CheckSpec, VerifySpec } from '../../config/types.js';
+import type { CheckSpec, VerifySpec } from '../config/types.js';
 
 /** A verification that is switched on: the only kind the analysis runs. */
 export type ActiveVerifySpec = Extract<VerifySpec, { enabled: true }>;
