@@ -14,9 +14,18 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// Two files at a time: the e2e files start real processes (control planes, proxies, apps,
-// git), and more than two at once on a 2-core machine only makes each slower.
-const CONCURRENCY = 2;
+// Files at a time. The e2e files start real processes (control planes, proxies, apps, git) but
+// spend most of their time waiting on them: a full run on 2 cores keeps the CPU about a third busy
+// at two files at a time. SLIPWAY_TEST_CONCURRENCY overrides the default (a whole number ≥ 1).
+const CONCURRENCY = (() => {
+  const raw = process.env.SLIPWAY_TEST_CONCURRENCY;
+  if (raw === undefined || raw === '') return 2;
+  if (!/^[1-9][0-9]?$/.test(raw)) {
+    console.error(`SLIPWAY_TEST_CONCURRENCY must be a whole number from 1 to 99, not "${raw}"`);
+    process.exit(2);
+  }
+  return Number(raw);
+})();
 // node 20's --test-timeout bounds each test FILE (its process), not each test inside it: a file
 // that hangs is cancelled and fails instead of stalling the run. The slowest file takes about a
 // minute on an idle 2-core machine; the margin is for a loaded one.
