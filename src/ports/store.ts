@@ -59,10 +59,13 @@ export interface StoredDeployment extends Deployment {
   step: number;
 }
 
-export type NewDeployment = Omit<StoredDeployment, 'id' | 'finishedAt' | 'reason' | 'rolledBackTo'>;
+export type NewDeployment = Omit<StoredDeployment, 'id' | 'finishedAt' | 'rolledBackTo'>;
 
 export interface DeploymentPatch {
+  /** Refused (IllegalPhaseMove) unless canMove from the stored phase. */
   phase?: Deployment['phase'];
+  cause?: Deployment['cause'];
+  blame?: boolean;
   finishedAt?: string;
   reason?: string;
   rolledBackTo?: number;

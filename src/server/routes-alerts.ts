@@ -67,7 +67,7 @@ export const addAlertRoutes = (r: Router, engine: Engine): void => {
       }
       if (actions.some((a) => a.env === m.env && a.action !== 'recorded')) continue; // one rollback per environment per payload
       const inFlight = (await engine.ctx.store.listDeployments(m.env, 5)).find((d) => !d.finishedAt);
-      if (inFlight && engine.deployer.cancel(inFlight.id, `verification failed: ${cause}`, { blame: true })) {
+      if (inFlight && engine.deployer.cancel(inFlight.id, `verification failed: ${cause}`, { alert: true })) {
         actions.push({ env: m.env, alert: name, action: 'canceled_deployment', deployment: inFlight.id, reason: cause });
         continue;
       }

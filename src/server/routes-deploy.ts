@@ -65,7 +65,7 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
 
   r.on('POST', '/v1/deployments/:id/cancel', async (req) => {
     const d = await mustGet(engine, req.params.id ?? '');
-    if (!deployer.cancel(d.id, 'canceled by the user', { byUser: true })) throw new SlipwayError('conflict', `${d.id} is not in flight`);
+    if (!deployer.cancel(d.id, 'canceled by the user')) throw new SlipwayError('conflict', `${d.id} is not in flight`);
     return { deployment: await deployer.waitFor(d.id) };
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chooseRollbackTarget, currentRelease, nextReleaseNumber, promotionSource, succeededIn } from './history.js';
 import { decideLease } from './lease.js';
 import { planDeployment, planRollback } from './plan.js';
-import { canMove, isTerminal, type Deployment, type Release } from './types.js';
+import { assertMove, canMove, IllegalPhaseMove, isTerminal, type Deployment, type Release } from './types.js';
 
 let seq = 0;
 const dep = (release: number, phase: Deployment['phase'], trigger: Deployment['trigger'] = 'deploy'): Deployment => {
@@ -19,6 +19,13 @@ describe('phases', () => {
     assert.equal(canMove('pending', 'starting'), true);
     assert.equal(canMove('succeeded', 'starting'), false);
     assert.equal(canMove('failed', 'rolling_back'), true);
+    assert.equal(canMove('pending', 'verifying'), true, 'a rollback to a warm release starts nothing');
+    assert.equal(canMove('succeeded', 'rolled_back'), true, 'undone by a later rollback');
+    assert.equal(canMove('rolled_back', 'succeeded'), false);
+  });
+  test('assertMove throws a clear internal error for a move canMove refuses', () => {
+    assert.doesNotThrow(() => assertMove('d1', 'pending', 'starting'));
+    assert.throws(() => assertMove('d7', 'rolled_back', 'verifying'), (e: Error) => e instanceof IllegalPhaseMove && e.message === 'internal error: deployment d7 cannot move from rolled_back to verifying (allowed from rolled_back: nothing, it is final)');
   });
 });
 
@@ -78,6 +85,8 @@ describe('planDeployment', () => {
       'route 100% v2=1,v1=0',
       'succeed',
     ]);
+    // A canary step is verified against the stable release beside it (a typed field, not its label).
+    assert.deepEqual(plan.filter((a) => a.kind === 'verify').map((a) => a.baseline), [1, 1]);
   });
   test('the first deployment has nothing to shift from: canary goes straight to 100 %', () => {
     const plan = planDeployment({ release: 1, instances: 1, strategy: { kind: 'canary', steps: [0.1, 1], pauseMs: 500 }, running: [], verifyWindowMs: 0 });

@@ -1,5 +1,6 @@
-// Plan, then apply: planDeployment decides, as data, every action a deployment takes; the engine
-// applies the actions one by one and records each. --dry-run and the API preview show the plan.
+// Plan, then apply: planDeployment decides, as data, every action a deployment takes, and
+// planFailure (failure.ts) every action of its failure; the engine applies the actions one by one
+// and records each. The plan is recorded with the deployment (`deployment.created`).
 import type { Strategy } from '../config/types.js';
 
 export interface Weight {
@@ -7,12 +8,39 @@ export interface Weight {
   weight: number;
 }
 
+/**
+ * One action of a plan. `label` is for people only: no decision reads it. A verify action's
+ * `baseline` is the stable release taking the rest of the traffic (a canary step), compared with
+ * the release under test; absent once the release has all the traffic.
+ */
 export type DeployAction =
   | { kind: 'start'; release: number; instances: number }
-  | { kind: 'route'; weights: Weight[]; label: string }
-  | { kind: 'verify'; release: number; durationMs: number; label: string }
-  | { kind: 'retire'; releases: number[] }
+  | RouteAction
+  | { kind: 'verify'; release: number; durationMs: number; label: string; baseline?: number }
+  | RetireAction
   | { kind: 'succeed' };
+
+type RouteAction = { kind: 'route'; weights: Weight[]; label: string };
+type RetireAction = { kind: 'retire'; releases: number[] };
+
+/** The actions of a failure (planFailure), applied by the same engine as a deployment's plan. */
+export type FailureAction =
+  | RouteAction
+  | RetireAction
+  /** The deployment failed; `final`: nothing is left to undo (it is finished). */
+  | { kind: 'fail'; final: boolean }
+  /** Traffic is going back: the deployment is rolling back. */
+  | { kind: 'roll_back' }
+  /** `to` takes all the traffic at once, `from` stays routed at weight 0 until it is retired. */
+  | { kind: 'restore'; to: number; from: number }
+  /** There is nothing to go back to: the environment stops being served. */
+  | { kind: 'unroute' }
+  /** The digest is marked bad in the environment: automation never deploys it again. */
+  | { kind: 'mark_bad'; digest: string }
+  /** The rollback is done; `to`: the release serving again. */
+  | { kind: 'rolled_back'; to?: number }
+  /** Outgoing notifications (slipway.yaml `notifications`) about how it ended. */
+  | { kind: 'notify'; event: 'failed' | 'rolled_back' };
 
 export interface PlanInput {
   release: number;
@@ -45,7 +73,7 @@ export const planDeployment = (p: PlanInput): DeployAction[] => {
     for (const step of p.strategy.steps) {
       if (step >= 1) break;
       actions.push({ kind: 'route', weights: [{ release: p.release, weight: step }, { release: prev, weight: 1 - step }], label: `canary ${pct(step)}` });
-      actions.push({ kind: 'verify', release: p.release, durationMs: p.strategy.pauseMs, label: `canary ${pct(step)}` });
+      actions.push({ kind: 'verify', release: p.release, durationMs: p.strategy.pauseMs, label: `canary ${pct(step)}`, baseline: prev });
     }
   }
   actions.push({ kind: 'route', weights: all(), label: '100%' });

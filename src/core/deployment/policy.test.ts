@@ -113,7 +113,7 @@ describe('chooseDeploySource', () => {
     assert.equal(s.run.number, 2);
     assert.match(s.note, /newest green build: the newest commit c900000000 has no run yet/);
     const none = chooseDeploySource('staging', undefined, [run(1, 'c1', 'failed')]);
-    assert.ok(!none.ok && none.message === 'no green build to deploy yet');
+    assert.ok(!none.ok && none.nothingBuilt === true && none.message === 'no green build to deploy yet');
   });
 });
 

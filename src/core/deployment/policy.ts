@@ -100,7 +100,8 @@ export interface RunFacts {
 }
 
 /** The run `slipway deploy ENV` deploys, and what to tell the user about the choice. */
-export type DeploySource = { ok: true; run: RunFacts & { digest: string }; note: string } | PolicyRefusal;
+/** `nothingBuilt`: no green build exists at all (not found), rather than a refusal of the newest one. */
+export type DeploySource = { ok: true; run: RunFacts & { digest: string }; note: string } | (PolicyRefusal & { nothingBuilt?: true });
 
 const short = (sha: string): string => sha.slice(0, 10);
 const describeRun = (r: RunFacts): string => `run #${r.number} of commit ${short(r.commit)} ("${r.message}")`;
@@ -120,7 +121,7 @@ export const chooseDeploySource = (env: string, head: string | undefined, runs: 
   const onPurpose = green ? `, or deploy the last green build on purpose: \`slipway deploy ${env} --digest ${green.digest}\` (${describeRun(green)})` : '';
   const headRun = head === undefined ? undefined : runs.find((r) => r.commit === head);
   if (headRun === undefined) {
-    if (!green) return { ok: false, message: 'no green build to deploy yet', hint: 'run the pipeline first: `slipway run`, or name a digest with --digest' };
+    if (!green) return { ok: false, nothingBuilt: true, message: 'no green build to deploy yet', hint: 'run the pipeline first: `slipway run`, or name a digest with --digest' };
     const note = head === undefined ? `deploying ${describeRun(green)}, the newest green build` : `deploying ${describeRun(green)}, the newest green build: the newest commit ${short(head)} has no run yet (\`slipway run\` builds it)`;
     return { ok: true, run: green, note };
   }

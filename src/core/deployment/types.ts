@@ -7,10 +7,12 @@ export const isTerminal = (p: DeploymentPhase): boolean => TERMINAL_PHASES.inclu
 
 /** The phases a deployment may move to from each phase; anything else is a bug. */
 const NEXT: Record<DeploymentPhase, readonly DeploymentPhase[]> = {
-  pending: ['starting', 'failed', 'canceled'],
+  // A rollback to a warm release starts nothing: pending → verifying → succeeded.
+  pending: ['starting', 'verifying', 'failed', 'canceled'],
   starting: ['verifying', 'failed', 'canceled'],
   verifying: ['succeeded', 'failed', 'canceled'],
-  succeeded: ['rolling_back'],
+  // A later rollback undoes a deployment that succeeded: it is recorded as rolled back.
+  succeeded: ['rolling_back', 'rolled_back'],
   failed: ['rolling_back'],
   rolling_back: ['rolled_back', 'failed'],
   rolled_back: [],
@@ -18,6 +20,31 @@ const NEXT: Record<DeploymentPhase, readonly DeploymentPhase[]> = {
 };
 
 export const canMove = (from: DeploymentPhase, to: DeploymentPhase): boolean => NEXT[from].includes(to);
+
+/** A move `canMove` refuses: a bug in Slipway, never a user's mistake. */
+export class IllegalPhaseMove extends Error {
+  override readonly name = 'IllegalPhaseMove';
+  constructor(id: string, from: DeploymentPhase, to: DeploymentPhase) {
+    super(`internal error: deployment ${id} cannot move from ${from} to ${to} (allowed from ${from}: ${NEXT[from].join(', ') || 'nothing, it is final'})`);
+  }
+}
+
+/** Throws IllegalPhaseMove unless `from` → `to` is allowed. */
+export const assertMove = (id: string, from: DeploymentPhase, to: DeploymentPhase): void => {
+  if (!canMove(from, to)) throw new IllegalPhaseMove(id, from, to);
+};
+
+/**
+ * Why a deployment failed, decided once when it fails and stored with it, so that a control plane
+ * that resumes the failure decides the same way: `start` (the release did not start), `check` (a
+ * verification check breached), `crash` (an instance crashed while watched), `inconclusive` (the
+ * verification could not judge: too little traffic, a broken provider), `alert` (an alert fired
+ * for it), `canceled` (a person stopped it), `error` (anything else: the proxy, the store…).
+ */
+export type FailureCause = 'start' | 'check' | 'crash' | 'inconclusive' | 'alert' | 'canceled' | 'error';
+
+/** Causes that say something against the release itself: its digest is to blame. */
+export const BLAMING_CAUSES: readonly FailureCause[] = ['check', 'crash', 'alert'];
 
 export type DeployTrigger = 'deploy' | 'promote' | 'rollback' | 'auto' | 'config' | 'up';
 
@@ -56,6 +83,13 @@ export interface Deployment {
   rolledBackTo?: number;
   /** True when a policy was overridden with --force (recorded, never silent). */
   forced: boolean;
+  /**
+   * Why it failed (see FailureCause); for a rollback asked for by an alert, `alert` from the
+   * start, with the alert in `reason`.
+   */
+  cause?: FailureCause;
+  /** The release itself is to blame for the failure: its digest is marked bad (unless a config change). */
+  blame?: boolean;
 }
 
 export const releaseLabel = (n: number): string => `v${n}`;

@@ -4,9 +4,9 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
-import type { DeployAction, Weight } from '../../core/deployment/plan.js';
+import type { DeployAction, FailureAction, Weight } from '../../core/deployment/plan.js';
 import { startFailureReport } from '../../core/deployment/start-failure.js';
-import { releaseLabel, type DeploymentPhase } from '../../core/deployment/types.js';
+import { assertMove, releaseLabel, type DeploymentPhase, type FailureCause } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ProxyBackend } from '../../ports/proxy.js';
 import type { RuntimeEvent } from '../../ports/runtime.js';
@@ -15,10 +15,13 @@ import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import { releaseConfig, releaseSpec } from '../envconfig/release.js';
 import { verifyRelease } from './verify.js';
-import { environmentOf, type configAt } from './spec.js';
+import { configAt, environmentOf } from './spec.js';
 
-/** How a plan ended; `blame` as in VerifyOutcome (the digest is to blame). */
-export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean; blame?: boolean };
+/** How a plan ended; `cause`: why it failed (stored with the deployment, see FailureCause). */
+export type Outcome = { ok: true } | { ok: false; reason: string; afterRoute: boolean; cause: FailureCause };
+
+/** How one action ended. */
+type ActionResult = { ok: true } | { ok: false; reason: string; cause: FailureCause };
 
 /** Appends a deployment event and publishes it for live followers. */
 export const record = async (ctx: EngineContext, d: Pick<StoredDeployment, 'id'>, kind: string, data: Record<string, unknown>): Promise<void> => {
@@ -33,6 +36,7 @@ export const record = async (ctx: EngineContext, d: Pick<StoredDeployment, 'id'>
  * control plane killed in between finishes the rollback when it starts again.
  */
 export const setPhase = async (ctx: EngineContext, d: StoredDeployment, phase: DeploymentPhase, extra: { reason?: string; rolledBackTo?: number; final?: boolean } = {}): Promise<void> => {
+  assertMove(d.id, d.phase, phase); // the store checks it again against the stored phase
   const final = phase === 'succeeded' || phase === 'rolled_back' || phase === 'canceled' || (phase === 'failed' && extra.final === true);
   const finishedAt = final ? isoNow(ctx) : undefined;
   await ctx.store.updateDeployment(d.id, { phase, finishedAt, reason: extra.reason, rolledBackTo: extra.rolledBackTo });
@@ -101,25 +105,85 @@ export const applyPlan = async (ctx: EngineContext, d: StoredDeployment, holder:
   let routed = d.plan.slice(0, d.step).some((a) => a.kind === 'route');
   try {
     const release = await ctx.store.getRelease(d.env, d.release);
-    if (!release) return { ok: false, reason: `release ${releaseLabel(d.release)} of ${d.env} is missing from the store`, afterRoute: routed };
+    if (!release) return { ok: false, reason: `release ${releaseLabel(d.release)} of ${d.env} is missing from the store`, afterRoute: routed, cause: 'error' };
     const config = await releaseConfig(ctx, release);
     const envSpec = environmentOf(config, d.env);
     const port = await envPort(ctx, d.env, envSpec.port);
     for (let i = d.step; i < d.plan.length; i++) {
-      if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), afterRoute: routed };
+      if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), afterRoute: routed, cause: 'canceled' };
       const action = d.plan[i] as DeployAction;
       const r = await applyAction(ctx, d, action, { port, config, signal, index: i });
-      if (!r.ok) return { ok: false, reason: r.reason, afterRoute: routed, blame: r.blame };
+      if (!r.ok) return { ok: false, reason: r.reason, afterRoute: routed, cause: r.cause };
       if (action.kind === 'route') routed = true;
       d.step = i + 1;
       await ctx.store.updateDeployment(d.id, { step: d.step });
     }
     return { ok: true };
   } catch (e) {
-    return { ok: false, reason: e instanceof Error ? e.message : String(e), afterRoute: routed };
+    return { ok: false, reason: e instanceof Error ? e.message : String(e), afterRoute: routed, cause: 'error' };
   } finally {
     clearInterval(renew);
   }
+};
+
+/**
+ * Applies the actions of a failure (planFailure) to `d`, whose reason, cause and blame are set.
+ * Every action is idempotent, so a control plane that resumes a failure applies its plan again
+ * (planFailure leaves out the phases already reached). Retiring is best effort: a release that
+ * will not stop is recorded and the rollback goes on.
+ */
+export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, actions: readonly FailureAction[]): Promise<void> => {
+  const verdictAt = Date.now();
+  const state = await ctx.store.getEnvState(d.env);
+  const port = state?.port ?? (await envPort(ctx, d.env, undefined));
+  const reason = d.reason;
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'fail':
+        await setPhase(ctx, d, 'failed', { reason, final: a.final });
+        // The environment is known (`slipway status`) even when its first deployment failed.
+        if (a.final) await ctx.store.putEnvState({ ...((await ctx.store.getEnvState(d.env)) ?? { env: d.env, routes: [] }), updatedAt: isoNow(ctx) });
+        break;
+      case 'roll_back':
+        await setPhase(ctx, d, 'rolling_back', { reason });
+        break;
+      case 'restore':
+        await applyRoutes(ctx, d.env, port, [{ release: a.to, weight: 1 }, { release: a.from, weight: 0 }], a.to);
+        await record(ctx, d, 'deployment.restored', { to: releaseLabel(a.to), msFromVerdict: Date.now() - verdictAt });
+        break;
+      case 'unroute':
+        await (await ctx.proxy()).removeEnv(d.env);
+        await ctx.store.putEnvState({ env: d.env, port, currentRelease: undefined, routes: [], updatedAt: isoNow(ctx) });
+        break;
+      case 'retire':
+        for (const r of a.releases) {
+          await retire(ctx, d.env, r).catch((e: unknown) => record(ctx, d, 'deployment.retire_failed', { release: releaseLabel(r), reason: e instanceof Error ? e.message : String(e) }));
+        }
+        break;
+      case 'route':
+        await applyRoutes(ctx, d.env, port, a.weights, (await ctx.store.getEnvState(d.env))?.currentRelease);
+        break;
+      case 'mark_bad':
+        await ctx.store.markBadDigest(a.digest, d.env, reason ?? 'the deployment failed', isoNow(ctx));
+        await record(ctx, d, 'deployment.digest_marked_bad', { digest: a.digest });
+        break;
+      case 'rolled_back':
+        await setPhase(ctx, d, 'rolled_back', { reason, ...(a.to === undefined ? {} : { rolledBackTo: a.to }) });
+        break;
+      case 'notify':
+        await announce(ctx, d, a.event).catch(() => undefined);
+        break;
+    }
+  }
+};
+
+/** Outgoing webhooks (slipway.yaml `notifications`) about how a deployment ended, with its evidence. */
+export const announce = async (ctx: EngineContext, d: StoredDeployment, event: 'succeeded' | 'failed' | 'rolled_back'): Promise<void> => {
+  const config = await configAt(ctx, d.commit);
+  if (!config.notifications?.length) return;
+  const events = await ctx.store.listEvents({ subject: d.id, limit: 10_000 });
+  const verdict = [...events].reverse().find((e) => e.kind === 'deployment.verified' || e.kind === 'deployment.verification_failed');
+  ctx.notify(config.notifications, { event, app: config.app, deployment: d, evidence: verdict?.data.report });
 };
 
 interface ActionContext {
@@ -130,20 +194,20 @@ interface ActionContext {
   index: number;
 }
 
-const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAction, ac: ActionContext): Promise<{ ok: true } | { ok: false; reason: string; blame?: boolean }> => {
+const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAction, ac: ActionContext): Promise<ActionResult> => {
   switch (a.kind) {
     case 'start': {
       if (d.phase === 'pending') await setPhase(ctx, d, 'starting');
       const running = ctx.runtime.list(d.env, a.release).filter((i) => i.state === 'healthy');
       if (running.length >= a.instances) return { ok: true }; // resumed: already up
       const release = await ctx.store.getRelease(d.env, a.release);
-      if (!release) return { ok: false, reason: `release ${releaseLabel(a.release)} is missing` };
+      if (!release) return { ok: false, reason: `release ${releaseLabel(a.release)} is missing`, cause: 'error' };
       await record(ctx, d, 'deployment.starting', { release: a.release, instances: a.instances, digest: release.digest });
       // Config and the exact secret versions the release recorded; values go to the processes only.
       const spec = await releaseSpec(ctx, release, { SLIPWAY_DEPLOYMENT: d.id });
       await ctx.runtime.prepare({ env: d.env, release: a.release, digest: release.digest });
       const started = await ctx.runtime.start({ ...spec, instances: a.instances });
-      if (!started.ok) return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${startFailureReport({ ...started, env: d.env, command: spec.command, healthPath: spec.health.path })}` };
+      if (!started.ok) return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${startFailureReport({ ...started, env: d.env, command: spec.command, healthPath: spec.health.path })}`, cause: 'start' };
       await ctx.store.putInstances(d.env, a.release, started.instances);
       await record(ctx, d, 'deployment.healthy', { release: a.release, instances: started.instances.map((x) => ({ id: x.id, port: x.port, pid: x.pid })) });
       return { ok: true };
@@ -160,12 +224,11 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       const verify = environmentOf(ac.config, d.env).verify;
       // Verification turned off explicitly: a canary pause still watches for crashes.
       if (!verify.enabled) return watchRelease(ctx, d, a.release, a.durationMs, a.label, ac.signal);
-      // At a canary step the stable release takes the rest of the traffic: the baseline.
-      const baseline = a.label === 'window' ? undefined : d.previousRelease;
       return verifyRelease(ctx, d, ac.index, {
         spec: { ...verify, windowMs: a.durationMs },
         release: a.release,
-        baseline,
+        // At a canary step the stable release takes the rest of the traffic: the baseline.
+        baseline: a.baseline,
         label: a.label,
         signal: ac.signal,
         prometheus: ac.config.prometheus,
@@ -192,10 +255,10 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
  * Watches a release for `durationMs`: a crash of any of its instances fails the window. (The
  * verification of live metrics plugs in here.)
  */
-const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, durationMs: number, label: string, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string; blame?: boolean }> =>
+const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, durationMs: number, label: string, signal: AbortSignal): Promise<ActionResult> =>
   new Promise((resolve) => {
     let done = false;
-    const finish = (r: { ok: true } | { ok: false; reason: string; blame?: boolean }): void => {
+    const finish = (r: ActionResult): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -206,9 +269,9 @@ const watchRelease = (ctx: EngineContext, d: StoredDeployment, release: number, 
     const off = ctx.runtime.onEvent((e: RuntimeEvent) => {
       if (e.kind !== 'instance.crashed' || e.instance.env !== d.env || e.instance.release !== release) return;
       const how = e.signal ? `killed by ${e.signal}` : `exited with code ${e.exitCode}`;
-      finish({ ok: false, blame: true, reason: `instance ${e.instance.id} of ${releaseLabel(release)} crashed during verification (${label}): ${how}${e.lastLines.length ? `; last output: ${e.lastLines.slice(-3).join(' | ')}` : ''}` });
+      finish({ ok: false, cause: 'crash', reason: `instance ${e.instance.id} of ${releaseLabel(release)} crashed during verification (${label}): ${how}${e.lastLines.length ? `; last output: ${e.lastLines.slice(-3).join(' | ')}` : ''}` });
     });
-    const onAbort = (): void => finish({ ok: false, reason: String(signal.reason ?? 'canceled') });
+    const onAbort = (): void => finish({ ok: false, reason: String(signal.reason ?? 'canceled'), cause: 'canceled' });
     signal.addEventListener('abort', onAbort);
     const timer = setTimeout(() => finish({ ok: true }), durationMs);
     void record(ctx, d, 'deployment.verifying', { release: releaseLabel(release), label, windowMs: durationMs });

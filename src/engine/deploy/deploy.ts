@@ -7,12 +7,13 @@ import { LEASE_MS } from '../../core/deployment/lease.js';
 import { chooseRollbackTarget, currentRelease, nextReleaseNumber, promotionSource, succeededIn } from '../../core/deployment/history.js';
 import { planDeployment, planRollback, type DeployAction } from '../../core/deployment/plan.js';
 import { alreadyServes, checkDeploy, checkPromotion, chooseDeploySource, type ServingFacts } from '../../core/deployment/policy.js';
-import { releaseLabel, type DeployTrigger, type Release } from '../../core/deployment/types.js';
+import { isTerminal, releaseLabel, type DeployTrigger, type FailureCause, type Release } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
-import { applyPlan, applyRoutes, envPort, record, retire, setPhase } from './apply.js';
+import { announce, applyFailure, applyPlan, record } from './apply.js';
+import { failureOf, planFailure } from '../../core/deployment/failure.js';
 import { withSettings } from '../../core/settings/settings.js';
 import { releaseConfig } from '../envconfig/release.js';
 import { EnvConfig } from '../envconfig/env-config.js';
@@ -68,12 +69,6 @@ export class Deployer {
   private readonly active = new Map<string, DeployHandle>();
   /** Set on a graceful stop: interrupted deployments are left for the next control plane. */
   private stopping = false;
-  /** Deployments canceled by a person: their digest is not to blame. */
-  private readonly userCanceled = new Set<string>();
-  /** Deployments canceled because an alert fired for them: their digest is to blame. */
-  private readonly alertCanceled = new Set<string>();
-  /** Why the rollback under way in an environment happens, when not by hand (an alert). */
-  private readonly causes = new Map<string, string | undefined>();
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -120,7 +115,7 @@ export class Deployer {
     if (ref === undefined) {
       const head = await ctx.vcs.resolve(ctx.repo, 'HEAD').catch(() => undefined);
       const source = chooseDeploySource(req.env, head?.sha, await ctx.store.listRuns(200));
-      if (!source.ok) throw new SlipwayError(source.message === 'no green build to deploy yet' ? 'not_found' : 'refused', source.message, source.hint);
+      if (!source.ok) throw new SlipwayError(source.nothingBuilt === true ? 'not_found' : 'refused', source.message, source.hint);
       ref = source.run.digest;
       sourceCommit = source.run.commit;
       note = source.note;
@@ -198,11 +193,12 @@ export class Deployer {
     const target = releases.find((r) => r.number === choice.release) as Release;
     const config = await releaseConfig(ctx, target);
     const envSpec = environmentOf(config, env);
-    this.causes.set(env, opts.cause);
     return this.begin(env, 'rollback', false, [], () => {
       const previous = currentRelease(history);
       const plan = planRollback({ target: target.number, current: previous, instances: envSpec.instances ?? config.run.instances, running: this.runningReleases(env) });
-      return Promise.resolve({ release: target, previous, plan, strategy: 'blue-green' as const });
+      // An alert's rollback is stored with its cause: the release it undoes is to blame.
+      const why = opts.cause === undefined ? {} : { cause: 'alert' as const, reason: opts.cause };
+      return Promise.resolve({ release: target, previous, plan, strategy: 'blue-green' as const, ...why });
     });
   }
 
@@ -216,7 +212,7 @@ export class Deployer {
     trigger: DeployTrigger,
     forced: boolean,
     forcedReasons: string[],
-    prepare: (holder: string) => Promise<{ release: Release; previous: number | undefined; plan: DeployAction[]; strategy: 'blue-green' | 'canary' }>,
+    prepare: (holder: string) => Promise<{ release: Release; previous: number | undefined; plan: DeployAction[]; strategy: 'blue-green' | 'canary'; cause?: FailureCause; reason?: string }>,
   ): Promise<DeployHandle> {
     const { ctx } = this;
     const holder = `lease-${randomUUID().slice(0, 8)}`;
@@ -240,6 +236,7 @@ export class Deployer {
         forced,
         plan: p.plan,
         step: 0,
+        ...(p.cause === undefined ? {} : { cause: p.cause, reason: p.reason }),
       });
       await ctx.store.acquireLease({ env, holder, purpose: `${d.id}: ${trigger} ${releaseLabel(d.release)} by ${ctx.actor}` }, Date.now(), LEASE_MS);
       await record(ctx, d, 'deployment.created', { env, release: releaseLabel(d.release), digest: d.digest, commit: d.commit, trigger, previous: p.previous === undefined ? null : releaseLabel(p.previous), plan: p.plan, forced: forcedReasons.length ? forcedReasons : null });
@@ -257,22 +254,24 @@ export class Deployer {
     const done = (async (): Promise<StoredDeployment> => {
       try {
         if (d.phase === 'failed' || d.phase === 'rolling_back') {
-          // Resumed after a crash in the middle of a rollback: finish it.
-          await this.fail(d, d.reason ?? 'the deployment failed', true);
+          // Resumed after a crash in the middle of a rollback: finish it, as decided then.
+          await applyFailure(ctx, d, planFailure(d, { routed: true }));
         } else {
           const out = await applyPlan(ctx, d, holder, abort.signal);
           if (out.ok && d.trigger === 'rollback') await this.markRolledBack(d);
           if (!out.ok && this.stopping) await record(ctx, d, 'deployment.interrupted', { step: d.step, reason: 'the control plane stopped; the next one resumes this deployment' });
-          else if (!out.ok) await this.fail(d, out.reason, out.afterRoute, out.blame === true || this.alertCanceled.delete(d.id));
+          // Stopped by cancel(): the cause it stored says by whom (a person, an alert).
+          else if (!out.ok) await this.fail(d, out.reason, out.afterRoute, out.cause === 'canceled' ? (d.cause ?? 'canceled') : out.cause);
         }
       } catch (e) {
-        await this.fail(d, e instanceof Error ? e.message : String(e), true).catch(() => undefined);
+        if (!isTerminal(d.phase)) await this.fail(d, e instanceof Error ? e.message : String(e), true, 'error').catch(() => undefined);
       } finally {
         await ctx.store.releaseLease(d.env, holder);
         this.active.delete(d.id);
       }
       const end = (await ctx.store.getDeployment(d.id)) ?? d;
-      await this.announce(end).catch(() => undefined);
+      // A failure notifies as its plan's last action.
+      if (end.phase === 'succeeded') await announce(ctx, end, 'succeeded').catch(() => undefined);
       return end;
     })();
     const handle: DeployHandle = { deployment: d, done, cancel: (reason) => abort.abort(reason) };
@@ -281,51 +280,15 @@ export class Deployer {
   }
 
   /**
-   * A deployment that failed: before any route changed, the previous release simply keeps serving;
-   * after, traffic goes back to the previous release (a pointer swap: it is still warm).
+   * A deployment that failed: its reason, cause and blame are stored with it, then its failure
+   * plan is applied (planFailure: before any route changed, the previous release simply keeps
+   * serving; after, traffic goes back to the previous release at once, as it is still warm).
    */
-  private async fail(d: StoredDeployment, reason: string, afterRoute: boolean, blame = false): Promise<void> {
-    const { ctx } = this;
-    const previous = d.previousRelease;
-    if (!afterRoute || d.trigger === 'rollback') {
-      await setPhase(ctx, d, 'failed', { reason, final: true });
-      if (d.trigger !== 'rollback') await retire(ctx, d.env, d.release, 0).catch(() => undefined);
-      await ctx.store.putEnvState({ ...((await ctx.store.getEnvState(d.env)) ?? { env: d.env, routes: [] }), updatedAt: isoNow(ctx) });
-      return;
-    }
-    const verdictAt = Date.now();
-    if (d.phase !== 'failed' && d.phase !== 'rolling_back') await setPhase(ctx, d, 'failed', { reason });
-    if (d.phase !== 'rolling_back') await setPhase(ctx, d, 'rolling_back', { reason });
-    const state = await ctx.store.getEnvState(d.env);
-    const port = state?.port ?? (await envPort(ctx, d.env, undefined));
-    if (previous !== undefined) {
-      await applyRoutes(ctx, d.env, port, [{ release: previous, weight: 1 }, { release: d.release, weight: 0 }], previous);
-      await record(ctx, d, 'deployment.restored', { to: releaseLabel(previous), msFromVerdict: Date.now() - verdictAt });
-      await retire(ctx, d.env, d.release);
-      await applyRoutes(ctx, d.env, port, [{ release: previous, weight: 1 }], previous);
-    } else {
-      await (await ctx.proxy()).removeEnv(d.env);
-      await ctx.store.putEnvState({ env: d.env, port, currentRelease: undefined, routes: [], updatedAt: isoNow(ctx) });
-      await retire(ctx, d.env, d.release);
-    }
-    // A config change that failed says nothing against the code: its digest stays deployable.
-    // Only a release that breached a check, crashed or set off an alert is marked bad: not one
-    // that had too little traffic, met a broken provider, was canceled by a person, or whose
-    // config (not code) was at fault.
-    const userCanceled = this.userCanceled.delete(d.id);
-    if (blame && d.trigger !== 'config' && !userCanceled) await ctx.store.markBadDigest(d.digest, d.env, reason, isoNow(ctx));
-    await setPhase(ctx, d, 'rolled_back', { reason, rolledBackTo: previous });
-  }
-
-  /** Outgoing webhooks (slipway.yaml `notifications`) about a deployment that ended. */
-  private async announce(d: StoredDeployment): Promise<void> {
-    const event = d.phase === 'succeeded' ? 'succeeded' : d.phase === 'rolled_back' ? 'rolled_back' : d.phase === 'failed' ? 'failed' : undefined;
-    if (!event) return;
-    const config = await configAt(this.ctx, d.commit);
-    if (!config.notifications?.length) return;
-    const events = await this.ctx.store.listEvents({ subject: d.id, limit: 10_000 });
-    const verdict = [...events].reverse().find((e) => e.kind === 'deployment.verified' || e.kind === 'deployment.verification_failed');
-    this.ctx.notify(config.notifications, { event, app: config.app, deployment: d, evidence: verdict?.data.report });
+  private async fail(d: StoredDeployment, reason: string, routed: boolean, cause: FailureCause): Promise<void> {
+    const f = failureOf(cause);
+    Object.assign(d, { reason, cause: f.cause, blame: f.blame });
+    await this.ctx.store.updateDeployment(d.id, { reason, cause: f.cause, blame: f.blame });
+    await applyFailure(this.ctx, d, planFailure(d, { routed }));
   }
 
   /** After a rollback, the deployment it undid is recorded as rolled back, with where to. */
@@ -333,8 +296,7 @@ export class Deployer {
     if (rollback.previousRelease === undefined) return;
     const undone = (await this.ctx.store.listDeployments(rollback.env, 1000)).find((x) => x.id !== rollback.id && x.release === rollback.previousRelease && x.phase === 'succeeded');
     if (!undone) return;
-    const cause = this.causes.get(rollback.env);
-    this.causes.delete(rollback.env);
+    const cause = rollback.cause === 'alert' ? rollback.reason : undefined;
     const reason = cause ? `rolled back by ${rollback.id}: ${cause}` : `rolled back by ${rollback.id} (${this.ctx.actor})`;
     if (cause) await this.ctx.store.markBadDigest(undone.digest, undone.env, cause, isoNow(this.ctx));
     // Its own timings stay as they were: it did finish; it is undone now.
@@ -343,15 +305,16 @@ export class Deployer {
   }
 
   /**
-   * Stops a deployment in flight; it rolls back like a failure. `byUser` (Ctrl-C, the API) says
-   * nothing against the digest, so it is not marked bad; `blame` (an alert's cancel) marks it.
+   * Stops a deployment in flight; it rolls back like a failure. Why is stored with it first: by a
+   * person (Ctrl-C, the API), which says nothing against the digest, or because an alert fired
+   * for it (`alert`), which marks the digest bad.
    */
-  cancel(id: string, reason: string, opts: { byUser?: boolean; blame?: boolean } = {}): boolean {
+  cancel(id: string, reason: string, opts: { alert?: boolean } = {}): boolean {
     const h = this.active.get(id);
     if (!h) return false;
-    if (opts.byUser) this.userCanceled.add(id);
-    if (opts.blame) this.alertCanceled.add(id);
-    h.cancel(reason);
+    const f = failureOf(opts.alert === true ? 'alert' : 'canceled');
+    Object.assign(h.deployment, f);
+    void this.ctx.store.updateDeployment(id, f).finally(() => h.cancel(reason));
     return true;
   }
 

@@ -3,7 +3,7 @@
 // or go on, sending synthetic probes when there is too little traffic to judge.
 import { initialState, isTerminal, step, type StepInput, type VerificationReport, type VerificationState } from '../../core/verification/index.js';
 import type { ActiveVerifySpec } from '../../core/verification/types.js';
-import { releaseLabel } from '../../core/deployment/types.js';
+import { releaseLabel, type FailureCause } from '../../core/deployment/types.js';
 import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { record } from './apply.js';
@@ -45,10 +45,11 @@ interface Persisted {
 }
 
 /**
- * `blame`: the release itself breached a check (or crashed), so its digest is marked bad; an
- * inconclusive window or a broken provider says nothing against it.
+ * `cause`: `check` when the release itself breached a check (its digest is to blame);
+ * `inconclusive` for a window that could not judge or a broken provider, which says nothing
+ * against it; `canceled` when stopped.
  */
-export type VerifyOutcome = { ok: true; report?: VerificationReport } | { ok: false; reason: string; report?: VerificationReport; blame?: boolean };
+export type VerifyOutcome = { ok: true; report?: VerificationReport } | { ok: false; reason: string; report?: VerificationReport; cause: Extract<FailureCause, 'check' | 'inconclusive' | 'canceled'> };
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -79,7 +80,7 @@ export const verifyRelease = async (
   let lastProbe = 0;
   try {
     for (;;) {
-      if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), report: rec.report };
+      if (signal.aborted) return { ok: false, reason: String(signal.reason ?? 'canceled'), report: rec.report, cause: 'canceled' };
       const measured = await measurer.gather(rec.windowStart);
       const r = step(rec.state, { spec, elapsedMs: ctx.clock.now().getTime() - rec.windowStart, ...measured });
       rec.state = r.state;
@@ -92,7 +93,7 @@ export const verifyRelease = async (
           return { ok: true, report: r.report };
         }
         await record(ctx, d, 'deployment.verification_failed', { release: releaseLabel(opts.release), label: opts.label, reason: r.decision.reason, check: r.decision.check ?? null, report: r.report });
-        return { ok: false, reason: `verification failed (${opts.label}): ${r.decision.message}`, report: r.report, blame: r.decision.reason === 'check' };
+        return { ok: false, reason: `verification failed (${opts.label}): ${r.decision.message}`, report: r.report, cause: r.decision.reason === 'check' ? 'check' : 'inconclusive' };
       }
       const probes = r.decision.probe ?? 0;
       if (probes > 0) {

@@ -2,7 +2,7 @@
 // leases, observed instances and bad digests.
 import type Database from 'better-sqlite3';
 import { decideLease, type Lease, type LeaseDecision } from '../../../core/deployment/lease.js';
-import type { Deployment, Release } from '../../../core/deployment/types.js';
+import { assertMove, type Deployment, type FailureCause, type Release } from '../../../core/deployment/types.js';
 import type { InstanceInfo } from '../../../ports/runtime.js';
 import type { DeploymentPatch, DeploymentStore, EnvState, NewDeployment, StoredDeployment } from '../../../ports/store.js';
 import type { Row } from './rows.js';
@@ -38,6 +38,8 @@ const rowToDeployment = (r: Row): StoredDeployment => ({
   reason: opt(r.reason, String),
   rolledBackTo: opt(r.rolled_back_to, Number),
   forced: Number(r.forced) === 1,
+  cause: opt(r.cause, (x) => String(x) as FailureCause),
+  blame: opt(r.blame, (x) => Number(x) === 1),
   plan: JSON.parse(String(r.plan)) as StoredDeployment['plan'],
   step: Number(r.step),
 });
@@ -74,9 +76,9 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
         const { n } = db.prepare('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM deployments').get() as { n: number };
         const id = `d${n}`;
         db.prepare(
-          `INSERT INTO deployments (id, number, env, release, digest, commit_sha, author, trigger, actor, strategy, phase, previous_release, started_at, forced, plan, step)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(id, n, d.env, d.release, d.digest, d.commit, d.author, d.trigger, d.actor, d.strategy, d.phase, d.previousRelease ?? null, d.startedAt, d.forced ? 1 : 0, JSON.stringify(d.plan), d.step);
+          `INSERT INTO deployments (id, number, env, release, digest, commit_sha, author, trigger, actor, strategy, phase, previous_release, started_at, forced, plan, step, reason, cause, blame)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(id, n, d.env, d.release, d.digest, d.commit, d.author, d.trigger, d.actor, d.strategy, d.phase, d.previousRelease ?? null, d.startedAt, d.forced ? 1 : 0, JSON.stringify(d.plan), d.step, d.reason ?? null, d.cause ?? null, d.blame === undefined ? null : d.blame ? 1 : 0);
         return id;
       })(),
     );
@@ -91,14 +93,29 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
         ['rolled_back_to', patch.rolledBackTo],
         ['step', patch.step],
         ['plan', patch.plan === undefined ? undefined : JSON.stringify(patch.plan)],
+        ['cause', patch.cause],
+        ['blame', patch.blame === undefined ? undefined : patch.blame ? 1 : 0],
       ] as [string, unknown][]
     ).filter(([, v]) => v !== undefined);
-    const write = (): unknown => db.prepare(`UPDATE deployments SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id);
+    const update = (): unknown => db.prepare(`UPDATE deployments SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id);
+    // A phase moves only as canMove allows (checked against the stored phase, in one transaction).
+    const write = (): unknown =>
+      patch.phase === undefined
+        ? update()
+        : db.transaction(() => {
+            const row = db.prepare('SELECT phase FROM deployments WHERE id = ?').get(id) as { phase: Deployment['phase'] } | undefined;
+            if (row && patch.phase !== undefined) assertMove(id, row.phase, patch.phase);
+            return update();
+          })();
     // Phase changes are fsynced; progress within a phase (the action index) need only survive a
     // crash of the process, and the next phase change carries it to disk.
     if (cols.length === 0) return Promise.resolve();
-    if (patch.phase !== undefined || patch.finishedAt !== undefined) durably(write);
-    else write();
+    try {
+      if (patch.phase !== undefined || patch.finishedAt !== undefined) durably(write);
+      else write();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     return Promise.resolve();
   },
   getDeployment(id) {

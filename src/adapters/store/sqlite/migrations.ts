@@ -273,4 +273,14 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'why a deployment failed, and whether its release is to blame, stored with it',
+    sql: `
+      -- cause: start, check, crash, inconclusive, alert, canceled or error (core/deployment/types.ts);
+      -- blame: 1 when the release itself is to blame (its digest is marked bad). NULL: not failed.
+      ALTER TABLE deployments ADD COLUMN cause TEXT;
+      ALTER TABLE deployments ADD COLUMN blame INTEGER;
+    `,
+  },
 ];

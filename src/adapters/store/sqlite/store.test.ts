@@ -91,3 +91,41 @@ describe('sqlite store', () => {
     await s2.close();
   });
 });
+
+describe('deployment phases in the store', () => {
+  const deployment = {
+    env: 'prod', release: 2, digest: 'sha256:2', commit: 'c'.repeat(40), author: 'a', trigger: 'deploy' as const, actor: 'me',
+    strategy: 'blue-green' as const, phase: 'pending' as const, previousRelease: 1, startedAt: '2026-01-01T00:00:00.000Z', forced: false, plan: [], step: 0,
+  };
+
+  test('a phase moves only as canMove allows: an illegal move throws a clear internal error and changes nothing', async () => {
+    const s = openSqliteStore(join(dir, 'phases.db'));
+    const d = await s.createDeployment(deployment);
+    await s.updateDeployment(d.id, { phase: 'starting' });
+    await s.updateDeployment(d.id, { phase: 'verifying' });
+    await assert.rejects(
+      s.updateDeployment(d.id, { phase: 'pending', reason: 'nope' }),
+      (e: Error) => e.name === 'IllegalPhaseMove' && /^internal error: deployment d1 cannot move from verifying to pending \(allowed from verifying: succeeded, failed, canceled\)$/.test(e.message),
+    );
+    const after = await s.getDeployment(d.id);
+    assert.equal(after?.phase, 'verifying');
+    assert.equal(after?.reason, undefined, 'the refused patch wrote nothing');
+    await s.updateDeployment(d.id, { phase: 'succeeded', finishedAt: '2026-01-01T00:00:05.000Z' });
+    await assert.rejects(s.updateDeployment(d.id, { phase: 'failed' }), /cannot move from succeeded to failed/);
+    await s.close();
+  });
+
+  test('the cause and blame of a failure are stored with the deployment, and so is an alert rollback’s cause', async () => {
+    const s = openSqliteStore(join(dir, 'cause.db'));
+    const d = await s.createDeployment(deployment);
+    assert.equal(d.cause, undefined);
+    assert.equal(d.blame, undefined);
+    await s.updateDeployment(d.id, { cause: 'check', blame: true, reason: 'error_rate breached' });
+    const failed = await s.getDeployment(d.id);
+    assert.deepEqual([failed?.cause, failed?.blame, failed?.reason], ['check', true, 'error_rate breached']);
+    const rb = await s.createDeployment({ ...deployment, trigger: 'rollback', cause: 'alert', reason: 'alert HighErrors fired' });
+    const stored = await s.getDeployment(rb.id);
+    assert.deepEqual([stored?.cause, stored?.blame, stored?.reason], ['alert', undefined, 'alert HighErrors fired']);
+    await s.close();
+  });
+});
