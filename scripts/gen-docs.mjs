@@ -122,7 +122,7 @@ name it under \`secrets:\`; it is then injected into the processes only, and mas
 
 - **Durations**: \`500ms\`, \`30s\`, \`2m\`, \`1h\` (decimals allowed: \`1.5s\`), or a whole number of milliseconds.
 - **Percentages**: \`10%\`, \`0.5%\`, or a fraction between 0 and 1 (\`0.1\`).
-- **Step and environment names**: lowercase letters, digits, \`-\` and \`_\`. \`build\` is the build step.
+- **Step and environment names**: lowercase letters, digits, \`-\` and \`_\`, starting with a letter or digit; an environment name has at most 63 characters (the same rule holds for the CLI, the API and the proxy). \`build\` is the build step.
 - **Check expressions**: \`<metric> <op> <value>\` with \`<\`, \`<=\`, \`>\` or \`>=\`. Metrics:
   ${METRICS.map((m) => `\`${m}\``).join(', ')}.
   \`error_rate\` takes a percentage; the \`*_latency\` metrics take a duration; the others a plain number.

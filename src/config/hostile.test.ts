@@ -53,6 +53,17 @@ describe('hostile keys in slipway.yaml', () => {
   });
 });
 
+describe('environment names in slipway.yaml', () => {
+  test('a name the CLI, the proxy or the runtime would refuse is refused here, with the rule', () => {
+    for (const bad of ['Prod', 'pr.12', '-x', 'x'.repeat(64)]) {
+      const r = load('environments:', `  ${JSON.stringify(bad)}:`, '    port: 8080');
+      assert.equal(r.config, undefined, bad);
+      assert.match(JSON.stringify(r.errors), /lower-case letters, digits, - and _, starting with a letter or digit, at most 63 characters/, bad);
+    }
+    assert.deepEqual(load('environments:', `  ${'x'.repeat(63)}:`, '    port: 8080').errors, []);
+  });
+});
+
 describe('the size of slipway.yaml', () => {
   test('a text over 1 MiB is refused with its size, before parsing (the rest of the file is not looked at)', () => {
     const big = `${HEAD.join('\n')}\n# ${'x'.repeat(MAX_CONFIG_BYTES)}\n: : not yaml [\n`;

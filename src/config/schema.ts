@@ -19,6 +19,7 @@ import { gateRefinement } from './gate-rules.js';
 import { alertmanagerSchema, alertsSchema, notificationsSchema, prometheusSchema } from './schema-monitoring.js';
 import { QUERY_PLACEHOLDERS, unknownPlaceholders } from '../core/verification/promql.js';
 import { SECRET_NAME_PATTERN } from '../core/secrets/names.js';
+import { ENV_NAME_EXPECTED, ENV_NAME_PATTERN, MAX_ENV_NAME } from '../core/env-name.js';
 
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
 // message itself ("unknown key", "expected list, got string") and shows this text under it.
@@ -60,6 +61,7 @@ const secretNames = (description: string) =>
   z.array(secretName).meta({ title: 'list of secret names', description });
 
 const stepName = z.string().regex(STEP_NAME_PATTERN, 'a step name: lowercase letters, digits, - and _');
+const environmentName = z.string().max(MAX_ENV_NAME, `an environment name: ${ENV_NAME_EXPECTED}`).regex(ENV_NAME_PATTERN, `an environment name: ${ENV_NAME_EXPECTED}`);
 
 const auditSchema = z.union(
   [
@@ -240,7 +242,7 @@ const environmentSchema = z
       .enum(['auto', 'manual'])
       .optional()
       .meta({ description: '`auto`: every green commit of main (or promotion) is deployed.', default: DEFAULTS.environment.deploy }),
-    promote_from: stepName
+    promote_from: environmentName
       .optional()
       .meta({ title: 'environment name', description: 'Environment whose verified digests are the only ones accepted here.' }),
     approval: z
@@ -304,7 +306,7 @@ export const configSchema = z
       })
       .optional()
       .describe('How the artifact runs in an environment.'),
-    environments: z.record(stepName, environmentSchema).nullable().optional().describe('Deployment targets, by name.'),
+    environments: z.record(environmentName, environmentSchema).nullable().optional().describe('Deployment targets, by name.'),
     prometheus: prometheusSchema.optional(),
     alertmanager: alertmanagerSchema.optional(),
     notifications: notificationsSchema.optional(),

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EnvRouteStatus, MetricsSnapshot, ProxyFailure, ProxyHealth, ProxyResult } from '../ports/proxy.js';
 import { PROMETHEUS_CONTENT_TYPE } from './exposition.js';
-import { checkEnvName, checkEnvRoutes } from './validate.js';
+import { checkRouteEnv, checkEnvRoutes } from './validate.js';
 import type { EnvRoutes } from '../ports/proxy.js';
 
 /** Largest admin request body; route tables are small. */
@@ -79,7 +79,7 @@ async function route(
   }
   const envMatch = /^\/v1\/routes\/([^/]+)$/.exec(url.pathname);
   if (envMatch) {
-    const env = checkEnvName(decodeURIComponent(envMatch[1]!));
+    const env = checkRouteEnv(decodeURIComponent(envMatch[1]!));
     if (!env.ok) return send(res, 400, failure('invalid', env.message));
     if (method === 'PUT') {
       const body = await readJson(req);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { proxyFiles, type EnvRoutes, type ProxyStateFile } from '../ports/proxy.js';
-import { checkEnvName, checkEnvRoutes, type Checked } from './validate.js';
+import { checkRouteEnv, checkEnvRoutes, type Checked } from './validate.js';
 
 /** Replaces `file` with `data` so that a reader or a crash sees the old or the new file, never a mix. */
 export function writeAtomic(file: string, data: string, mode = 0o644): void {
@@ -79,7 +79,7 @@ export function loadRoutes(home: string): Checked<Map<string, EnvRoutes>> {
   }
   const out = new Map<string, EnvRoutes>();
   for (const [name, raw] of Object.entries(envs)) {
-    const env = checkEnvName(name);
+    const env = checkRouteEnv(name);
     const routes = checkEnvRoutes(raw);
     if (!env.ok) return { ok: false, message: `${file}: ${env.message}` };
     if (!routes.ok) return { ok: false, message: `${file}: environment ${name}: ${routes.message}` };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkEnvName, checkEnvRoutes } from './validate.js';
+import { checkRouteEnv, checkEnvRoutes } from './validate.js';
 
 const good = {
   port: 8080,
@@ -81,12 +81,12 @@ void describe('checkEnvRoutes', () => {
   });
 });
 
-void describe('checkEnvName', () => {
+void describe('checkRouteEnv', () => {
   void test('accepts ordinary names and refuses odd ones', () => {
-    assert.ok(checkEnvName('production').ok);
-    assert.ok(checkEnvName('pr-12.preview').ok);
-    for (const bad of ['', '-x', 'a/b', 'a b', '..', 'x'.repeat(64)]) {
-      const r = checkEnvName(bad);
+    assert.ok(checkRouteEnv('production').ok);
+    assert.ok(checkRouteEnv('pr-12_preview').ok);
+    for (const bad of ['', '-x', 'a/b', 'a b', '..', 'pr-12.preview', 'Prod', 'x'.repeat(64)]) {
+      const r = checkRouteEnv(bad);
       assert.equal(r.ok, false, bad);
       if (!r.ok) assert.match(r.message, /environment name/);
     }

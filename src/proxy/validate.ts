@@ -2,11 +2,11 @@
 // a bad body gets one clear message naming the field, and the running routes stay as they were.
 
 import { isIP } from 'node:net';
+import { checkEnvName } from '../core/env-name.js';
 import type { EnvRoutes, ProxyBackend, ProxyInstance } from '../ports/proxy.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const ENV_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/;
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Weights are fractions; floating sums such as 0.1 + 0.2 need a little room. */
@@ -15,11 +15,10 @@ const WEIGHT_SLACK = 1e-6;
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** An environment name as it appears in `/v1/routes/:env`. */
-export function checkEnvName(name: string): Checked<string> {
-  return ENV_NAME.test(name)
-    ? { ok: true, value: name }
-    : fail(`environment name ${JSON.stringify(name)} is invalid: use letters, digits, '.', '_' or '-' (at most 63)`);
+/** An environment name as it appears in `/v1/routes/:env` (the rule of core/env-name.ts). */
+export function checkRouteEnv(name: string): Checked<string> {
+  const r = checkEnvName(name);
+  return r.ok ? { ok: true, value: name } : fail(r.message);
 }
 
 /** The body of `PUT /v1/routes/:env`, already parsed from JSON. */

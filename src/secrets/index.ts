@@ -27,7 +27,8 @@ export {
 export { createMemorySecretsStore, type MemorySecretsStore } from './memory-store.js';
 export { MASK, MIN_MASKED_LENGTH, createMasker, secretForms, type MaskStream, type Masker } from './mask.js';
 export { formatDotenvError, parseDotenv, type DotenvEntry, type DotenvError, type DotenvResult } from './dotenv.js';
-export { checkEnvName, checkSecretName, MAX_SECRET_BYTES, SECRET_NAME_PATTERN } from '../core/secrets/names.js';
+export { checkSecretName, MAX_SECRET_BYTES, SECRET_NAME_PATTERN } from '../core/secrets/names.js';
+export { checkEnvName } from '../core/env-name.js';
 export { checkSecretValue } from '../core/secrets/values.js';
 export {
   applyConfigChanges,

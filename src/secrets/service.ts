@@ -3,7 +3,8 @@
 // SecretsStore port; values exist in clear only in memory, on their way into a process.
 
 import { SlipwayError } from '../core/errors.js';
-import { checkEnvName, checkSecretName, type NameCheck } from '../core/secrets/names.js';
+import { checkEnvName, type NameCheck } from '../core/env-name.js';
+import { checkSecretName } from '../core/secrets/names.js';
 import type { SecretMeta, SecretRecord, SecretVersions } from '../core/secrets/records.js';
 import { checkSecretValue } from '../core/secrets/values.js';
 import { systemClock, type Clock } from '../ports/clock.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkEnvName, checkSecretName } from './names.js';
+import { checkSecretName } from './names.js';
 import { checkSecretValue } from './values.js';
 
 test('secret names: upper-case environment variable names', () => {
@@ -15,14 +15,6 @@ test('secret names: upper-case environment variable names', () => {
   assert.ok(!digit.ok && /not starting with a digit/.test(digit.message) && /DATABASE_URL/.test(digit.hint));
   const long = checkSecretName('X'.repeat(129));
   assert.ok(!long.ok && /129 characters/.test(long.message));
-});
-
-test('environment names: as in slipway.yaml', () => {
-  for (const ok of ['production', 'staging-eu', 'pr_12']) assert.deepEqual(checkEnvName(ok), { ok: true });
-  for (const bad of ['', 'Production', 'a/b', '-x', 'a\0b', 'x'.repeat(65)]) {
-    const r = checkEnvName(bad);
-    assert.ok(!r.ok && r.message.includes('invalid environment name'), bad);
-  }
 });
 
 test('secret values: one trailing newline is trimmed unless exact', () => {

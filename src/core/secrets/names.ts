@@ -1,7 +1,8 @@
 // What a secret may be called and where it may live: names become environment variables, and
 // both env and name are part of the key derivation, so they are checked before anything is sealed.
+// Environment names follow core/env-name.ts.
 
-import { STEP_NAME_PATTERN } from '../config/values.js';
+import type { NameCheck } from '../env-name.js';
 
 /**
  * The environment whose secrets pipeline steps may read (`secrets: [NAME]` on a step or the
@@ -16,7 +17,6 @@ export const MAX_SECRET_NAME = 128;
 /** Largest secret value, in bytes (after the trailing newline is trimmed). */
 export const MAX_SECRET_BYTES = 64 * 1024;
 
-export type NameCheck = { ok: true } | { ok: false; message: string; hint: string };
 
 /** Checks a secret name such as `DATABASE_URL`. */
 export function checkSecretName(name: string): NameCheck {
@@ -27,14 +27,6 @@ export function checkSecretName(name: string): NameCheck {
     const upper = name.toUpperCase();
     const hint = SECRET_NAME_PATTERN.test(upper) ? `did you mean ${upper}?` : 'use upper-case letters, digits and _, not starting with a digit, e.g. DATABASE_URL';
     return { ok: false, message: `invalid secret name ${JSON.stringify(name)}: expected upper-case letters, digits and _, not starting with a digit`, hint };
-  }
-  return { ok: true };
-}
-
-/** Checks an environment name (the same form as in slipway.yaml: `production`, `staging-eu`). */
-export function checkEnvName(env: string): NameCheck {
-  if (env.length > 64 || !STEP_NAME_PATTERN.test(env)) {
-    return { ok: false, message: `invalid environment name ${JSON.stringify(env)}: expected lower-case letters, digits, - and _`, hint: 'use the environment name from slipway.yaml, e.g. production' };
   }
   return { ok: true };
 }

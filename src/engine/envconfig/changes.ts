@@ -4,7 +4,7 @@
 import { parse as parseYaml } from 'yaml';
 import { SlipwayError } from '../../core/errors.js';
 import { applyConfigChanges, type ConfigChange, type ConfigIssue } from '../../core/secrets/config-versions.js';
-import { checkEnvName } from '../../core/secrets/names.js';
+import { checkEnvName } from '../../core/env-name.js';
 import { unsafeChanges, unsafeKey } from '../../core/secrets/unsafe-keys.js';
 import { applySettingsChanges, effectiveSettings, type EffectiveSetting, type SettingChange } from '../../core/settings/settings.js';
 import type { SlipwayConfig } from '../../config/types.js';

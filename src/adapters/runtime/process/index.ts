@@ -17,7 +17,7 @@ import type { InstanceInfo, InstanceSpec, ReleaseRef, Runtime, StartResult } fro
 import type { Sandbox } from '../../../ports/sandbox.js';
 import { DEFAULT_BACKOFF, isFinalPhase, type BackoffPolicy } from '../../../runtime-shim/protocol.js';
 import { waitHealthy } from './health.js';
-import { checkEnvName, isInstanceId, runtimePaths } from './paths.js';
+import { expectEnvName, isInstanceId, runtimePaths } from './paths.js';
 import { freePort } from './ports.js';
 import { prepareRelease, type ReleaseUnpacker } from './releases.js';
 import { isShimProcess, readShimState, signal } from './shims.js';
@@ -134,7 +134,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
         recorded.map(async (r) => {
           const known = supervisor.instances.get(r.id);
           if (known !== undefined) return void adopted.push({ ...known.info });
-          checkEnvName(r.env);
+          expectEnvName(r.env);
           if (!isInstanceId(r.id)) return;
           const spec = specOf({ env: r.env, release: r.release, digest: r.digest });
           const st = readShimState(paths.stateFile(r.env, r.id));

@@ -3,22 +3,19 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { isDigest } from '../../../core/artifact/digest.js';
+import { checkEnvName } from '../../../core/env-name.js';
 import { SlipwayError } from '../../../core/errors.js';
 import type { ReleaseRef } from '../../../ports/runtime.js';
 
-/** Environment names become directory names: keep them to one safe path segment. */
-const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
-/** Throws `SlipwayError('usage')` for an environment name that is not a safe directory name. */
-export function checkEnvName(env: string): void {
-  if (!ENV_NAME.test(env) || env.includes('..')) {
-    throw new SlipwayError('usage', `environment name "${env}" cannot name a directory`, 'use letters, digits, "-", "_" and "." (e.g. "staging")');
-  }
+/** Throws `SlipwayError('usage')` for an environment name that breaks the rule (core/env-name.ts): it names a directory. */
+export function expectEnvName(env: string): void {
+  const r = checkEnvName(env);
+  if (!r.ok) throw new SlipwayError('usage', r.message, r.hint);
 }
 
 /** Throws `SlipwayError('usage')` unless the ref names an environment, a release ≥ 1 and a full digest. */
 export function checkRef(ref: ReleaseRef): void {
-  checkEnvName(ref.env);
+  expectEnvName(ref.env);
   if (!Number.isInteger(ref.release) || ref.release < 1) {
     throw new SlipwayError('usage', `release number must be a positive integer, got ${String(ref.release)}`);
   }
@@ -64,4 +61,7 @@ export const newInstanceId = (env: string, release: number, index: number): stri
   `${env}-v${release}-${index}-${randomBytes(3).toString('hex')}`;
 
 /** Instance ids come back from the store on adopt: accept only what `newInstanceId` makes. */
-export const isInstanceId = (id: string): boolean => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}-v\d+-\d+-[0-9a-f]{6}$/.test(id) && !id.includes('..');
+export const isInstanceId = (id: string): boolean => {
+  const m = /^(.+)-v\d+-\d+-[0-9a-f]{6}$/.exec(id);
+  return m !== null && checkEnvName(m[1] ?? '').ok;
+};

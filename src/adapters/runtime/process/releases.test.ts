@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SlipwayError } from '../../../core/errors.js';
 import { createArtifactService, type ArtifactService } from '../../artifacts/index.js';
-import { checkEnvName, isInstanceId, newInstanceId, runtimePaths } from './paths.js';
+import { expectEnvName, isInstanceId, newInstanceId, runtimePaths } from './paths.js';
 import { RELEASE_MARKER, prepareRelease } from './releases.js';
 
 const statementInput = {
@@ -135,7 +135,8 @@ void describe('release directories', () => {
     assert.match(id, /^staging-v12-2-[0-9a-f]{6}$/);
     assert.equal(isInstanceId(id), true);
     for (const bad of ['../x-v1-1-abcdef', 'staging-v1-1', 'staging-v1-1-ABCDEF', 'a/b-v1-1-abcdef', '']) assert.equal(isInstanceId(bad), false, bad);
-    assert.throws(() => checkEnvName('..'), SlipwayError);
-    assert.doesNotThrow(() => checkEnvName('prod.eu-1'));
+    assert.throws(() => expectEnvName('..'), SlipwayError);
+    assert.throws(() => expectEnvName('prod.eu-1'), SlipwayError);
+    assert.doesNotThrow(() => expectEnvName('prod-eu_1'));
   });
 });
