@@ -33,6 +33,20 @@ void describe('loadConfig: verify.probe', () => {
   });
 });
 
+void describe('loadConfig: build.keep', () => {
+  const keep = (value: string) => yaml('app: hello', 'build:', '  artifact: [dist/]', `  keep: ${value}`);
+  void test('an unknown kind, a single string or a non-list is refused at its place', () => {
+    const unknown = only(keep('[maps]'));
+    at(unknown, 4, 10, 'build.keep[0]');
+    assert.match(`${unknown.message} ${unknown.expected ?? ''}`, /source-maps/);
+    assert.equal(only(keep('tests')).path, 'build.keep');
+    assert.equal(only(keep('{ tests: true }')).path, 'build.keep');
+  });
+  void test('the known kinds load', () => {
+    assert.deepEqual(loadConfig('slipway.yaml', keep('[tests, source-maps]')).config?.build.keep, ['tests', 'source-maps']);
+  });
+});
+
 void describe('loadConfig: YAML itself', () => {
   void test('a syntax error gives the line and column of the parser', () => {
     const e = only(yaml('app: hello', 'build:', '  artifact: [dist/', 'run: { command: x }'));

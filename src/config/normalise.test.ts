@@ -60,6 +60,7 @@ void describe('normalise', () => {
       timeoutMs: 15 * 60_000,
       env: {},
       secrets: [],
+      keep: [],
     });
     const t = 15 * 60_000;
     assert.deepEqual(c.gates, [
@@ -163,7 +164,7 @@ void describe('normalise', () => {
       [
         'app: a',
         'pipeline: { concurrency: 4, timeout: 1h }',
-        'build: { artifact: [dist/], timeout: 90000, env: { NODE_ENV: production, WORKERS: 2, DEBUG: false }, secrets: [NPM_TOKEN] }',
+        'build: { artifact: [dist/], timeout: 90000, env: { NODE_ENV: production, WORKERS: 2, DEBUG: false }, secrets: [NPM_TOKEN], keep: [source-maps, source-maps] }',
         'gates:',
         '  flaky: { run: npm test, retries: 2, timeout: 1.5s, needs: [] }',
         '  deps: { audit: true }',
@@ -195,6 +196,7 @@ void describe('normalise', () => {
     assert.deepEqual(c.build.env, { NODE_ENV: 'production', WORKERS: '2', DEBUG: 'false' });
     assert.equal(c.build.timeoutMs, 90_000);
     assert.deepEqual(c.build.secrets, ['NPM_TOKEN']);
+    assert.deepEqual(c.build.keep, ['source-maps']);
     assert.deepEqual(
       c.gates.map((g) => [g.name, g.kind, g.timeoutMs]),
       [

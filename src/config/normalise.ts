@@ -31,6 +31,7 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
       timeoutMs: input.build.timeout === undefined ? pipelineTimeoutMs : ms(input.build.timeout),
       env: envValues(input.build.env),
       secrets: [...(input.build.secrets ?? [])],
+      keep: [...new Set(input.build.keep ?? [])],
     },
     gates: Object.entries(input.gates ?? {}).map(([name, gate]) => normaliseGate(name, gate, pipelineTimeoutMs)),
     run,

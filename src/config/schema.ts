@@ -20,6 +20,7 @@ import { alertmanagerSchema, alertsSchema, notificationsSchema, prometheusSchema
 import { QUERY_PLACEHOLDERS, unknownPlaceholders } from '../core/verification/promql.js';
 import { SECRET_NAME_PATTERN } from '../core/secrets/names.js';
 import { ENV_NAME_EXPECTED, ENV_NAME_PATTERN, MAX_ENV_NAME } from '../core/env-name.js';
+import { KEEP_KINDS } from '../core/artifact/lean.js';
 
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
 // message itself ("unknown key", "expected list, got string") and shows this text under it.
@@ -286,6 +287,14 @@ export const configSchema = z
         timeout: duration('Longest the build may run.', undefined, 'pipeline.timeout').optional(),
         env: envMap('Non-secret environment variables of the build.').optional(),
         secrets: secretNames('Secrets injected into the build command.').optional(),
+        keep: z
+          .array(z.enum(KEEP_KINDS))
+          .optional()
+          .meta({
+            title: 'list of source-maps, tests',
+            description:
+              'What the artifact keeps of what it leaves out by default, inside a listed directory: source maps (`*.map`) and tests (directories `test/`, `tests/`, `__tests__/`, but not a package of that name directly in `node_modules/`; files `*.test.js`, `*.spec.ts` and the like, for js, mjs, cjs, jsx, ts, tsx). A path listed in `artifact` itself is always packed.',
+          }),
       })
       .describe('The build, run once per commit; its artifact is what every environment runs.'),
     gates: z.record(stepName, gateSchema).nullable().optional().describe('Gates, by step name; `build` is reserved.'),

@@ -1,4 +1,6 @@
 // What the engine needs of the artifact machinery (adapters/artifacts implements it).
+import type { KeepKind } from '../core/artifact/lean.js';
+import type { BuildRuntime } from '../core/artifact/provenance.js';
 
 export interface BuildProvenanceInput {
   commit: string;
@@ -12,7 +14,12 @@ export interface BuildProvenanceInput {
   buildCommand?: string;
   sourceDateEpoch: number;
   /** The Node.js version, platform and architecture the build ran on. */
-  runtime?: { node: string; platform: string; arch: string };
+  runtime?: BuildRuntime;
+}
+
+/** How a build is packed: what `build.keep` brings back of what the lean rule leaves out. */
+export interface PackChoice {
+  keep: readonly KeepKind[];
 }
 
 export interface StoredArtifact {
@@ -20,6 +27,8 @@ export interface StoredArtifact {
   existed: boolean;
   size: number;
   files: number;
+  /** Entries the lean rule left out (a left-out directory counts once). */
+  leftOut: number;
 }
 
 export type ArtifactCheck =
@@ -34,9 +43,11 @@ export interface FileDifference {
 
 export interface ArtifactService {
   /** Packs `paths` of `workdir` deterministically, stores the archive by digest and signs its provenance. */
-  storeBuild(workdir: string, paths: string[], provenance: BuildProvenanceInput): Promise<StoredArtifact>;
+  storeBuild(workdir: string, paths: string[], provenance: BuildProvenanceInput, pack: PackChoice): Promise<StoredArtifact>;
   /** Packs without storing, for a reproducibility check; returns the digest and its difference from `against`. */
-  compareBuild(workdir: string, paths: string[], against: string): Promise<{ digest: string; same: boolean; diff: FileDifference }>;
+  compareBuild(workdir: string, paths: string[], against: string, pack: PackChoice): Promise<{ digest: string; same: boolean; diff: FileDifference }>;
+  /** The runtime a stored artifact's verified provenance records; null when it records none. */
+  builtOn(digest: string): Promise<BuildRuntime | null>;
   /** Full digest for a digest, bare hex or unique prefix; undefined when unknown. */
   resolve(ref: string): Promise<string | undefined>;
   verify(digest: string): Promise<ArtifactCheck>;

@@ -6,6 +6,7 @@ import { isoNow } from './context.js';
 import { checkReproducible, type ReproducibilityReport } from './reproducible.js';
 import { startRun, type RunHandle, type StartRunOptions } from './run.js';
 import { loadPipelineAt } from './run/pipeline.js';
+import { reusableArtifact } from './run/build-step.js';
 import { Deployer } from './deploy/deploy.js';
 import { down, recoverDeployments, up, type UpReport } from './deploy/converge.js';
 
@@ -62,11 +63,9 @@ export class Engine {
   /** `slipway build`: the existing artifact of the commit, or a new build-only run. */
   async build(ref: string | undefined): Promise<BuildResult> {
     const pipeline = await loadPipelineAt(this.ctx, ref ?? 'HEAD');
-    const existing = await this.ctx.store.findArtifact(pipeline.commit.sha, pipeline.buildKey);
-    if (existing) {
-      const check = await this.ctx.artifacts.verify(existing.digest);
-      if (check.ok) return { existing: { digest: existing.digest, runId: existing.runId } };
-    }
+    // Reused only when it verifies and was built on this runtime; else the build-only run says why.
+    const existing = await reusableArtifact(this.ctx, pipeline);
+    if (existing && !('refused' in existing)) return { existing };
     return { run: await this.startRun({ ref, trigger: 'build', buildOnly: true }) };
   }
 

@@ -42,7 +42,7 @@ export const checkReproducible = async (ctx: EngineContext, ref: string): Promis
       const outcome = await r.done;
       if (!outcome.ok) throw new SlipwayError('failed', `the rebuild failed (${outcome.reason}); last output:\n${log.slice(-12).join('\n')}`);
     }
-    const cmp = await ctx.artifacts.compareBuild(checkout.dir, pipeline.config.build.artifact, existing.digest);
+    const cmp = await ctx.artifacts.compareBuild(checkout.dir, pipeline.config.build.artifact, existing.digest, { keep: pipeline.config.build.keep });
     return { commit: pipeline.commit.sha, stored: existing.digest, rebuilt: cmp.digest, reproducible: cmp.same, differences: cmp.diff, log };
   } finally {
     await checkout.dispose();

@@ -1,4 +1,5 @@
 // The composition root: the one place that picks an adapter for each port and builds the engine.
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
 import { createArtifactService } from '../adapters/artifacts/service.js';
@@ -23,7 +24,17 @@ import type { Store } from '../ports/store.js';
 import type { NotificationSpec } from '../config/types.js';
 
 /** Environment variables that steps inherit from the control plane; everything else is left out. */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'npm_config_prefer_offline', 'NODE_OPTIONS'];
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'npm_config_prefer_offline', 'npm_config_nodedir', 'npm_config_devdir', 'NODE_OPTIONS'];
+
+/**
+ * Where node-gyp finds Node's headers to compile a native module: the running Node's own, when it
+ * was installed with them (no download at all, also offline), else a directory in npm's cache
+ * (downloaded once, kept between runs instead of in each step's private HOME).
+ */
+const nodeGypEnv = (npmCache: string): Record<string, string> => {
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node.h')) ? { npm_config_nodedir: prefix } : { npm_config_devdir: join(npmCache, '_node-gyp') };
+};
 
 export const composeEngine = async (opts: { repo: string; home: string; log?: (line: string) => void }): Promise<Engine> => {
   const log = opts.log ?? ((line: string) => void process.stderr.write(`slipway server: ${line}\n`));
@@ -32,7 +43,8 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   // area, which the executor lets every step write (adapters/executor/process). Cached tarballs are
   // used without asking the registry again (each is checked against the lockfile's integrity
   // hash). Inherited values win.
-  const baseEnv: Record<string, string> = { npm_config_cache: join(sandboxDirOf(opts.home), 'cache', 'npm'), npm_config_prefer_offline: 'true' };
+  const npmCache = join(sandboxDirOf(opts.home), 'cache', 'npm');
+  const baseEnv: Record<string, string> = { npm_config_cache: npmCache, npm_config_prefer_offline: 'true', ...nodeGypEnv(npmCache) };
   for (const k of INHERITED_ENV) {
     const v = process.env[k];
     if (v !== undefined) baseEnv[k] = v;

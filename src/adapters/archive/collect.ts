@@ -27,9 +27,16 @@ export interface Collected {
  * Collects the entries of `paths` (relative to `root`). Throws `SlipwayError('config')` naming
  * the path for one that does not exist, escapes the root, passes through a link, is a special
  * file, or is a link pointing outside the root. Absolute paths in `skip` are left out of
- * directory walks (the archive being written, when it lies inside the root).
+ * directory walks (the archive being written, when it lies inside the root), and so is every entry
+ * found below a listed directory for which `leaveOut` says yes (a directory with all it holds); a
+ * listed path itself is always packed.
  */
-export async function collectEntries(root: string, paths: readonly string[], skip: ReadonlySet<string> = new Set()): Promise<Collected[]> {
+export async function collectEntries(
+  root: string,
+  paths: readonly string[],
+  skip: ReadonlySet<string> = new Set(),
+  leaveOut: (path: string, type: EntryType) => boolean = () => false,
+): Promise<Collected[]> {
   const rootAbs = resolve(root);
   const rootStat = await stat(rootAbs).catch(() => null);
   if (rootStat === null || !rootStat.isDirectory()) {
@@ -63,7 +70,9 @@ export async function collectEntries(root: string, paths: readonly string[], ski
         names.map(async (name) => {
           const child = rel === '' ? name : `${rel}/${name}`;
           if (skip.has(join(abs, name))) return;
-          await visit(child, await lstat(join(abs, name)));
+          const childStat = await lstat(join(abs, name));
+          if (leaveOut(child, childStat.isDirectory() ? 'dir' : childStat.isSymbolicLink() ? 'symlink' : 'file')) return;
+          await visit(child, childStat);
         }),
       );
     } else if (st.isFile()) {

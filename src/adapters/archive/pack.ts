@@ -23,6 +23,8 @@ import { BLOCK, entryHeaders, paddingFor } from './tar-format.js';
 export interface PackOptions {
   /** The mtime every entry carries, in whole seconds since the epoch; default 0. */
   mtime?: number;
+  /** Entries below a listed directory to leave out (see collectEntries); none by default. */
+  leaveOut?: (path: string, type: 'file' | 'dir' | 'symlink') => boolean;
 }
 
 /** What a pack produced: the archive's digest and size, and the manifest of its entries. */
@@ -47,7 +49,7 @@ export async function packDeterministic(root: string, paths: readonly string[], 
   if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime > 0o77777777777) {
     throw new SlipwayError('usage', `archive mtime must be a whole number of seconds ≥ 0, got ${mtime}`);
   }
-  const collected = await collectEntries(root, paths, new Set([resolve(outFile)]));
+  const collected = await collectEntries(root, paths, new Set([resolve(outFile)]), options.leaveOut);
   const out = await open(outFile, 'w', 0o644);
   const writer = new HashingWriter(out);
   const entries: ManifestEntry[] = [];

@@ -4,7 +4,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
+import { leftOutBy, type KeepKind } from '../../core/artifact/lean.js';
 import { diffManifests } from '../../core/artifact/manifest.js';
+import { runtimeOf } from '../../core/artifact/provenance.js';
 import type { ArtifactService as EngineArtifacts, BuildProvenanceInput } from '../../engine/artifacts.js';
 import { packDeterministic } from '../archive/pack.js';
 import type { ArtifactService } from './service.js';
@@ -15,14 +17,25 @@ import type { ArtifactService } from './service.js';
  */
 const ARCHIVE_MTIME = 0;
 
+/** The lean rule with `keep` applied, counting what it leaves out. */
+const leanRule = (keep: readonly KeepKind[]): { leaveOut: (path: string, type: 'file' | 'dir' | 'symlink') => boolean; count: () => number } => {
+  let n = 0;
+  return {
+    leaveOut: (path, type) => (leftOutBy(path, type, keep) === null ? false : (n++, true)),
+    count: () => n,
+  };
+};
+
 export const createEngineArtifacts = async (service: ArtifactService): Promise<EngineArtifacts> => {
   await service.store.sweepTemp(60 * 60 * 1000).catch(() => 0);
   return {
-    async storeBuild(workdir, paths, p: BuildProvenanceInput) {
+    async storeBuild(workdir, paths, p: BuildProvenanceInput, pack) {
+      const lean = leanRule(pack.keep);
       const r = await service.storeBuild({
         workdir,
         paths,
         mtime: ARCHIVE_MTIME,
+        leaveOut: lean.leaveOut,
         statementInput: {
           name: `${p.app}.tar`,
           commit: p.commit,
@@ -34,17 +47,17 @@ export const createEngineArtifacts = async (service: ArtifactService): Promise<E
           finishedOn: p.finishedOn,
           inputs: [],
           ...(p.runtime ? { runtime: p.runtime } : {}),
-          externalParameters: { buildCommand: p.buildCommand ?? null, artifactPaths: paths.slice(), sourceDateEpoch: p.sourceDateEpoch },
+          externalParameters: { buildCommand: p.buildCommand ?? null, artifactPaths: paths.slice(), keep: pack.keep.slice(), sourceDateEpoch: p.sourceDateEpoch },
         },
       });
-      return { digest: r.digest, existed: r.existed, size: r.manifest.size, files: r.manifest.files };
+      return { digest: r.digest, existed: r.existed, size: r.manifest.size, files: r.manifest.files, leftOut: lean.count() };
     },
 
-    async compareBuild(workdir, paths, against) {
+    async compareBuild(workdir, paths, against, pack) {
       const stored = await service.store.readManifest(against);
       const temp = await service.store.tempPath();
       try {
-        const rebuilt = await packDeterministic(workdir, paths, temp, { mtime: ARCHIVE_MTIME });
+        const rebuilt = await packDeterministic(workdir, paths, temp, { mtime: ARCHIVE_MTIME, leaveOut: leanRule(pack.keep).leaveOut });
         const d = diffManifests(stored, rebuilt);
         return {
           digest: rebuilt.digest,
@@ -69,6 +82,11 @@ export const createEngineArtifacts = async (service: ArtifactService): Promise<E
       const v = await service.verifyArtifact(digest);
       if (v.ok) return { ok: true, digest: v.digest, keyid: v.keyid ?? service.keyid };
       return { ok: false, digest: v.digest ?? digest, reason: v.reason, message: v.message };
+    },
+
+    async builtOn(digest) {
+      const p = (await service.inspect(digest)).provenance;
+      return p?.valid === true && p.statement !== null ? runtimeOf(p.statement) : null;
     },
 
     path(digest) {

@@ -6,7 +6,7 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import type { Digest } from '../../core/artifact/digest.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, type DsseEnvelope } from '../../core/artifact/dsse.js';
 import { MANIFEST_SCHEMA, type ArtifactManifest } from '../../core/artifact/manifest.js';
-import { buildStatement, parseStatement, statementBytes, type Statement, type StatementInput } from '../../core/artifact/provenance.js';
+import { buildStatement, parseStatement, runtimeOf, statementBytes, type BuildRuntime, type Statement, type StatementInput } from '../../core/artifact/provenance.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ArtifactStore, StoreVerdict } from '../../ports/artifacts.js';
 import type { EnvelopeVerifier, Signer } from '../../ports/signer.js';
@@ -34,6 +34,8 @@ export interface StoreBuildInput {
   statementInput: Omit<StatementInput, 'digest'>;
   /** The mtime written into every archive entry (seconds); default 0. */
   mtime?: number;
+  /** Entries below a listed directory to leave out (the lean rule, core/artifact/lean.ts). */
+  leaveOut?: (path: string, type: 'file' | 'dir' | 'symlink') => boolean;
 }
 
 export interface StoreBuildResult {
@@ -86,6 +88,12 @@ export interface ArtifactService {
   unpack(ref: string, destDir: string, options?: UnpackOptions): Promise<UnpackResult & { digest: Digest }>;
 }
 
+/** Whether a stored statement records the same runtime as this build (both none counts as same). */
+const sameRuntime = (statement: Statement, runtime: BuildRuntime | undefined): boolean => {
+  const r = runtimeOf(statement);
+  return runtime === undefined ? r === null : r !== null && r.node === runtime.node && r.platform === runtime.platform && r.arch === runtime.arch;
+};
+
 /**
  * Opens the artifact machinery under `home`, creating the signing key on first use.
  *
@@ -126,7 +134,7 @@ export async function createArtifactService(options: ArtifactServiceOptions): Pr
     async storeBuild(input) {
       const mtime = input.mtime ?? 0;
       const temp = await store.tempPath();
-      const manifest = await packDeterministic(input.workdir, input.paths, temp, { mtime });
+      const manifest = await packDeterministic(input.workdir, input.paths, temp, { mtime, ...(input.leaveOut ? { leaveOut: input.leaveOut } : {}) });
       const { digest, existed } = await store.put(temp, manifest);
       const manifestSha = createHash('sha256').update(canonicalJson({ schema: MANIFEST_SCHEMA, ...manifest })).digest('hex');
       const statement = buildStatement({
@@ -136,9 +144,11 @@ export async function createArtifactService(options: ArtifactServiceOptions): Pr
         byproducts: [{ name: 'manifest.json', digest: { sha256: manifestSha } }, ...(input.statementInput.byproducts ?? [])],
       });
       const envelope = signer.signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(statement));
-      // Keep an earlier build's provenance if it still verifies: the first build is the record.
+      // Keep an earlier build's provenance if it still verifies: the first build is the record;
+      // unless it names another runtime, which would keep build reuse refusing these very bytes.
       const stored = existed ? await store.readProvenance(digest).catch(() => null) : null;
-      const keep = stored !== null && checkProvenance(stored, digest).ok;
+      const earlier = stored === null ? null : checkProvenance(stored, digest);
+      const keep = earlier?.ok === true && sameRuntime(earlier.statement, input.statementInput.runtime);
       const { written } = keep ? { written: false } : await store.putProvenance(digest, envelope, { replace: true });
       return { digest, existed, manifest, envelope, provenanceWritten: written };
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildStatement, parseStatement, SLSA_PROVENANCE_V1, STATEMENT_TYPE, statementBytes, type StatementInput } from './provenance.js';
+import { buildStatement, parseStatement, runtimeMismatch, runtimeOf, SLSA_PROVENANCE_V1, STATEMENT_TYPE, statementBytes, type StatementInput } from './provenance.js';
 
 const input: StatementInput = {
   digest: `sha256:${'a'.repeat(64)}`,
@@ -92,5 +92,23 @@ void describe('parseStatement', () => {
       assert.equal(r.ok, false, JSON.stringify(value));
       if (!r.ok) assert.match(r.message, pattern);
     }
+  });
+});
+
+void describe('runtimeMismatch', () => {
+  const here = { node: 'v20.11.1', platform: 'linux', arch: 'x64' };
+  void test('the same Node major, platform and architecture may be reused', () => {
+    assert.equal(runtimeMismatch({ node: 'v20.19.0', platform: 'linux', arch: 'x64' }, here), null);
+  });
+  void test('another major, platform or architecture, or no record, is named', () => {
+    assert.match(runtimeMismatch({ node: 'v18.19.0', platform: 'linux', arch: 'x64' }, here) ?? '', /built on Node v18\.19\.0 \(linux\/x64\) and this build runs Node v20\.11\.1/);
+    assert.match(runtimeMismatch({ node: 'v20.11.1', platform: 'darwin', arch: 'x64' }, here) ?? '', /darwin\/x64/);
+    assert.match(runtimeMismatch({ node: 'v20.11.1', platform: 'linux', arch: 'arm64' }, here) ?? '', /linux\/arm64/);
+    assert.match(runtimeMismatch(null, here) ?? '', /records no Node version/);
+  });
+  void test('runtimeOf reads the recorded runtime back from a statement', () => {
+    const s = buildStatement({ ...input, runtime: here });
+    assert.deepEqual(runtimeOf(s), here);
+    assert.equal(runtimeOf(buildStatement(input)), null);
   });
 });

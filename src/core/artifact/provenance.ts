@@ -129,6 +129,31 @@ export function buildStatement(input: StatementInput): Statement {
   };
 }
 
+/** The runtime a statement records (`internalParameters.runtime`), or null when it has none. */
+export function runtimeOf(statement: Statement): BuildRuntime | null {
+  const r = statement.predicate.buildDefinition.internalParameters.runtime;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return null;
+  const { node, platform, arch } = r as Record<string, JsonValue>;
+  return typeof node === 'string' && typeof platform === 'string' && typeof arch === 'string' ? { node, platform, arch } : null;
+}
+
+const nodeMajor = (version: string): string => /^v?(\d+)\./.exec(version)?.[1] ?? version;
+
+/**
+ * Why an artifact built on `recorded` must not be reused on `current`, or null when it may: native
+ * modules built for one Node major version, platform or architecture do not load on another.
+ * An artifact whose provenance records no runtime is not reused either (it may hold such modules).
+ *
+ * @example runtimeMismatch({ node: 'v18.19.0', platform: 'linux', arch: 'x64' }, { node: 'v20.11.1', platform: 'linux', arch: 'x64' })
+ * // → 'it was built on Node v18.19.0 (linux/x64) and this build runs Node v20.11.1 (linux/x64)'
+ */
+export function runtimeMismatch(recorded: BuildRuntime | null, current: BuildRuntime): string | null {
+  const here = `Node ${current.node} (${current.platform}/${current.arch})`;
+  if (recorded === null) return `its provenance records no Node version, platform or architecture, and this build runs ${here}`;
+  const same = nodeMajor(recorded.node) === nodeMajor(current.node) && recorded.platform === current.platform && recorded.arch === current.arch;
+  return same ? null : `it was built on Node ${recorded.node} (${recorded.platform}/${recorded.arch}) and this build runs ${here}`;
+}
+
 /** The exact bytes that are signed and stored: canonical JSON, UTF-8. */
 export function statementBytes(statement: Statement): Buffer {
   return Buffer.from(canonicalJson(statement), 'utf8');

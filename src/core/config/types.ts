@@ -1,6 +1,8 @@
 // The normalised shape of slipway.yaml that the rest of Slipway works with: friendly YAML is
 // accepted outside (see schema.ts), tagged unions and plain numbers (milliseconds, fractions) inside.
 
+import type { KeepKind } from '../artifact/lean.js';
+
 export interface SlipwayConfig {
   app: string;
   pipeline: PipelineSpec;
@@ -31,6 +33,8 @@ export interface BuildSpec {
   timeoutMs: number;
   env: Record<string, string>;
   secrets: string[];
+  /** What the artifact keeps of what the lean rule leaves out (core/artifact/lean.ts). */
+  keep: KeepKind[];
 }
 
 interface GateBase {

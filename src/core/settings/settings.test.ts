@@ -8,7 +8,7 @@ const meta = { at: '2026-01-01T00:00:00.000Z', actor: 'alice' };
 const config: SlipwayConfig = {
   app: 'a',
   pipeline: { concurrency: 2, timeoutMs: 1000 },
-  build: { artifact: ['dist/'], timeoutMs: 1000, env: {}, secrets: [] },
+  build: { artifact: ['dist/'], timeoutMs: 1000, env: {}, secrets: [], keep: [] },
   gates: [],
   run: { command: 'node s.js', instances: 1, health: { path: '/healthz', intervalMs: 1000, timeoutMs: 2000, startTimeoutMs: 30_000 }, stopGraceMs: 10_000 },
   environments: [

@@ -1,6 +1,8 @@
 // The build step: runs the build command in the checkout, refuses an artifact that holds a secret
 // it was given, then packs, signs and records the artifact. Build once: a commit built before
 // (with the same build definition) has its verified artifact unpacked instead.
+import { LEAN_RULE } from '../../core/artifact/lean.js';
+import { runtimeMismatch, type BuildRuntime } from '../../core/artifact/provenance.js';
 import type { PlannedStep } from '../../core/pipeline/plan.js';
 import type { RunRecord } from '../../core/run.js';
 import type { EngineContext } from '../context.js';
@@ -26,10 +28,30 @@ export interface BuildStepDeps {
   setDigest(digest: string): void;
 }
 
+/** The Node.js this control plane runs, which the steps run on too (PATH comes from it). */
+export const buildRuntime = (): BuildRuntime => ({ node: process.version, platform: process.platform, arch: process.arch });
+
+/**
+ * The stored artifact of this commit and build definition that may be reused here, or why the one
+ * stored may not: it must verify, and have been built on this Node major version, platform and
+ * architecture (a native module built for another does not load).
+ */
+export const reusableArtifact = async (
+  ctx: Pick<EngineContext, 'store' | 'artifacts'>,
+  pipeline: Pick<LoadedPipeline, 'commit' | 'buildKey'>,
+): Promise<{ digest: string; runId?: string } | { refused: string } | undefined> => {
+  const existing = await ctx.store.findArtifact(pipeline.commit.sha, pipeline.buildKey);
+  if (!existing || !(await ctx.artifacts.verify(existing.digest)).ok) return undefined;
+  const mismatch = runtimeMismatch(await ctx.artifacts.builtOn(existing.digest), buildRuntime());
+  if (mismatch !== null) return { refused: `not reusing artifact ${existing.digest}: ${mismatch}; building again` };
+  return { digest: existing.digest, ...(existing.runId ? { runId: existing.runId } : {}) };
+};
+
 export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepDeps): Promise<StepResult> => {
   const { ctx, run, pipeline } = deps;
-  const existing = await ctx.store.findArtifact(run.commit, pipeline.buildKey);
-  if (existing && (await ctx.artifacts.verify(existing.digest)).ok) {
+  const existing = await reusableArtifact(ctx, pipeline);
+  if (existing && 'refused' in existing) deps.log(existing.refused);
+  else if (existing) {
     // Build once: the outputs of this commit exist; restore them instead of building again.
     await ctx.artifacts.unpack(existing.digest, dir, { overwrite: true });
     // Restored as this process's files: the later steps (sandboxed) may write beside them.
@@ -64,12 +86,13 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
     buildCommand: step.run,
     sourceDateEpoch: pipeline.commit.time,
     // The steps run on the control plane's Node (PATH comes from it): native modules are built for it.
-    runtime: { node: process.version, platform: process.platform, arch: process.arch },
-  });
+    runtime: buildRuntime(),
+  }, { keep: pipeline.config.build.keep });
   deps.setDigest(stored.digest);
   await ctx.store.putArtifact({ digest: stored.digest, commit: run.commit, runId: run.id, buildKey: pipeline.buildKey, size: stored.size, files: stored.files, createdAt: isoNow(ctx) });
   await ctx.store.updateRun(run.id, { digest: stored.digest });
   await ctx.store.appendEvent({ kind: 'artifact.built', actor: ctx.actor, subject: run.id, data: { digest: stored.digest, commit: run.commit, size: stored.size, files: stored.files } }, isoNow(ctx));
+  if (stored.leftOut > 0) deps.log(`left out ${stored.leftOut} ${stored.leftOut === 1 ? 'entry' : 'entries'}: ${LEAN_RULE} (build.keep brings them back)`);
   deps.log(`artifact ${stored.digest} (${stored.files} files, ${stored.size} bytes)${stored.existed ? ', identical to one already stored' : ''}, signed`);
   return { ok: true };
 };

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryOutsideArtifact, entryPointOf } from '../../config/entry-point.js';
 import type { SlipwayConfig } from '../../config/types.js';
+import { leftOutBy, type KeepKind } from '../../core/artifact/lean.js';
 import { NPM_CI_WITHOUT_LOCKFILE } from '../../core/pipeline/output-tail.js';
 
 const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json'];
@@ -22,10 +23,26 @@ export const entryProblem = (config: SlipwayConfig, dir: string): string | undef
   if (outside) return outside;
   const entry = entryPointOf(config.run.command, scripts ?? {});
   if (!entry || entry.file === '.') return undefined;
+  const leftOut = leftOutEntry(entry.file, config.build.artifact, config.build.keep);
+  if (leftOut) return `${entry.via} runs ${entry.file}, which the artifact leaves out as one of its ${leftOut}: add build.keep: [${leftOut}], or move the file`;
   // Node finds `dist/server` as dist/server.js and a directory by its index.js.
   const candidates = [entry.file, ...['.js', '.mjs', '.cjs', '/index.js'].map((ext) => `${entry.file}${ext}`)];
   if (candidates.some((f) => existsSync(join(dir, f)))) return undefined;
   return `${entry.via} runs ${entry.file}, which is not there after the build: check where the build writes, or change run.command`;
+};
+
+/** Which part of the lean rule leaves `file` out of an artifact of `artifact`, if one does. */
+const leftOutEntry = (file: string, artifact: readonly string[], keep: readonly KeepKind[]): KeepKind | undefined => {
+  const listed = artifact.map((a) => a.replace(/^\.\/?/, '').replace(/\/+$/, ''));
+  const parts = file.replace(/^\.\//, '').split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const path = parts.slice(0, i).join('/');
+    // Only what a listed directory's walk finds is left out; a listed path itself is packed.
+    if (!listed.some((l) => l === '' || path.startsWith(`${l}/`))) continue;
+    const why = leftOutBy(path, i === parts.length ? 'file' : 'dir', keep);
+    if (why) return why;
+  }
+  return undefined;
 };
 
 /** A failed build's reason, with the fix when npm said why: `npm ci` without a lockfile. */
