@@ -3,15 +3,16 @@ import type { Clock } from '../ports/clock.js';
 import type { Executor } from '../ports/executor.js';
 import type { Store } from '../ports/store.js';
 import type { Vcs } from '../ports/vcs.js';
+import type { RepoHost } from '../ports/repo-host.js';
 import type { Runtime } from '../ports/runtime.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import type { ProxyControl } from '../ports/proxy.js';
-import type { ArtifactService } from './artifacts.js';
+import type { ArtifactService } from '../ports/artifact-service.js';
 import type { Bus } from './bus.js';
 import type { NotificationEvent, NotificationSpec } from '../config/types.js';
 import type { Deployment } from '../core/deployment/types.js';
 import type { MeasureFactory } from './deploy/verify.js';
-import type { EnvConfig } from './envconfig/env-config.js';
+import type { EnvConfig } from '../ports/env-config.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -20,6 +21,8 @@ export interface EngineContext {
   repo: string;
   store: Store;
   vcs: Vcs;
+  /** The canonical repository that the merge queue owns (made on first use). */
+  canonical: RepoHost;
   executor: Executor;
   artifacts: ArtifactService;
   clock: Clock;

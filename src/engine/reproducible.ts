@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import type { EngineContext } from './context.js';
-import type { FileDifference } from './artifacts.js';
+import type { FileDifference } from '../ports/artifact-service.js';
 import { loadPipelineAt } from './run/pipeline.js';
 
 export interface ReproducibilityReport {

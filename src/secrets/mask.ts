@@ -9,6 +9,7 @@
 // everywhere and is not a secret worth the name. What cannot be masked is listed in
 // docs/config-and-secrets.md.
 
+import type { Masker, MaskStream } from '../ports/env-config.js';
 import { formsOfValue } from './mask-forms.js';
 
 export { MIN_MASKED_LENGTH } from './mask-forms.js';
@@ -19,21 +20,7 @@ export function secretForms(value: string): string[] {
   return [...formsOfValue(value).all].sort((a, b) => b.length - a.length);
 }
 
-export interface MaskStream {
-  /** Masks what can be decided now; holds back a tail that could still be the start of a secret. */
-  push(chunk: string): string;
-  /** Masks and returns whatever was held back. The stream can be reused after it. */
-  end(): string;
-}
-
-export interface Masker {
-  /** Replaces every occurrence of every form with `****` (leftmost, longest first). */
-  mask(text: string): string;
-  /** A masker for text that arrives in chunks: concatenating its outputs equals `mask(all text)`. */
-  stream(): MaskStream;
-  /** Number of distinct forms being looked for. */
-  readonly forms: number;
-}
+export type { Masker, MaskStream } from '../ports/env-config.js';
 
 /** Line widths at which encoders wrap: MIME base64 (RFC 2045), PEM (RFC 7468), `xxd -p`. */
 const WRAP_WIDTHS = new Set([76, 64, 60]);

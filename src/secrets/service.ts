@@ -9,15 +9,10 @@ import type { SecretMeta, SecretRecord, SecretVersions } from '../core/secrets/r
 import { checkSecretValue } from '../core/secrets/values.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { SecretsStore } from '../ports/secrets.js';
+import type { SecretListing } from '../ports/env-config.js';
 import { decryptSecret, encryptSecret, keyIdOf, type OpenResult } from './crypto.js';
 
-/** What `slipway secrets list` shows. */
-export interface SecretListing {
-  name: string;
-  version: number;
-  updatedAt: string;
-  keyId: string;
-}
+export type { SecretListing } from '../ports/env-config.js';
 
 /** Secret values for a process, with the versions a release records instead of the values. */
 export interface ResolvedSecrets {

@@ -1,6 +1,5 @@
-// Composition of the merge queue in the control plane: its store, settings, the hooks' command,
-// the repository that git's smart HTTP serves; started after deployments are recovered.
-import { fileURLToPath } from 'node:url';
+// Composition of the merge queue in the control plane: its store, settings, the repository that
+// git's smart HTTP serves; started after deployments are recovered.
 import { openQueueStore } from '../adapters/store/sqlite/queue.js';
 import { SlipwayError } from '../core/errors.js';
 import { parseBatchCap } from '../core/queue/plan.js';
@@ -8,9 +7,6 @@ import type { Engine } from '../engine/engine.js';
 import { attachQueue, MergeQueue, queueOf } from '../engine/queue/index.js';
 import { homePaths } from '../home/paths.js';
 import type { GitHttpOptions } from './git-http.js';
-
-/** bin/slipway.js of this installation: what the canonical repository's hooks run. */
-const SLIPWAY_BIN = fileURLToPath(new URL('../../../bin/slipway.js', import.meta.url));
 
 export interface QueueHandle {
   /** Stops taking batches; resolves once the queue's loop ended (after the engine canceled its runs). */
@@ -27,7 +23,7 @@ export const startQueue = async (engine: Engine, log: (line: string) => void): P
     return { stop: () => Promise.resolve() };
   }
   const store = openQueueStore(homePaths(engine.ctx.home).db);
-  const queue = new MergeQueue(engine, store, { batchCap: cap.cap, hooks: { node: process.execPath, bin: SLIPWAY_BIN }, log });
+  const queue = new MergeQueue(engine, store, { batchCap: cap.cap, log });
   attachQueue(engine, queue);
   try {
     await queue.start();

@@ -9,19 +9,24 @@ import { createProcessExecutor } from '../adapters/executor/process/executor.js'
 import { openConfigTables } from '../adapters/store/sqlite/env-config.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
+import { createGitRepoHost } from '../adapters/vcs/git/repo-host.js';
 import { Engine } from '../engine/engine.js';
-import { EnvConfig } from '../engine/envconfig/env-config.js';
+import { EnvConfig } from '../adapters/envconfig/env-config.js';
 import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
 import { homePaths, sandboxDirOf } from '../home/paths.js';
 import { createSandbox, SANDBOX_VAR } from '../adapters/sandbox/index.js';
 import { keyFilePath } from '../secrets/master-key.js';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { systemClock } from '../ports/clock.js';
 import type { ProxyControl } from '../ports/proxy.js';
 import { createMeasureFactory } from './compose-verify.js';
 import { createNotifier, type DeploymentNotice } from '../adapters/notify/index.js';
 import type { Store } from '../ports/store.js';
 import type { NotificationSpec } from '../config/types.js';
+
+/** bin/slipway.js of this installation: what the canonical repository's hooks run. */
+const SLIPWAY_BIN = fileURLToPath(new URL('../../../bin/slipway.js', import.meta.url));
 
 /** Environment variables that steps inherit from the control plane; everything else is left out. */
 const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_cache', 'npm_config_prefer_offline', 'npm_config_nodedir', 'npm_config_devdir', 'NODE_OPTIONS'];
@@ -66,7 +71,7 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   };
   // The master key is read from the control plane's own environment (or its key file); steps
   // and apps never inherit SLIPWAY_MASTER_KEY (see INHERITED_ENV and the runtime's list).
-  const envConfig = new EnvConfig({ store: tables.envConfig, secrets: tables.secrets, home: opts.home, repo: opts.repo, env: process.env, log });
+  const envConfig = new EnvConfig({ store: tables.envConfig, secrets: tables.secrets, home: opts.home, repo: opts.repo, env: process.env, log, clock: systemClock });
   const problem = await envConfig.refreshMasker();
   if (problem) log(`secrets cannot be read yet, so nothing that needs them can run: ${problem}`);
   const masker = (): ReturnType<EnvConfig['masker']> => envConfig.masker();
@@ -78,6 +83,7 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     repo: opts.repo,
     store: maskedStore,
     vcs: createGitVcs(),
+    canonical: createGitRepoHost({ home: opts.home, workRepo: opts.repo, hooks: { node: process.execPath, bin: SLIPWAY_BIN } }),
     executor: createProcessExecutor({ sandbox }),
     artifacts: await createEngineArtifacts(service),
     runtime,

@@ -1,5 +1,5 @@
 // Adapts the artifact service (pack, store, sign) to what the engine asks of artifacts
-// (engine/artifacts.ts): the engine speaks in builds and digests, not in archives and envelopes.
+// (ports/artifact-service.ts): the engine speaks in builds and digests, not in archives and envelopes.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { leftOutBy, type KeepKind } from '../../core/artifact/lean.js';
 import { diffManifests } from '../../core/artifact/manifest.js';
 import { runtimeOf } from '../../core/artifact/provenance.js';
-import type { ArtifactService as EngineArtifacts, BuildProvenanceInput } from '../../engine/artifacts.js';
+import type { ArtifactService as EngineArtifacts, BuildProvenanceInput } from '../../ports/artifact-service.js';
 import { packDeterministic } from '../archive/pack.js';
 import type { ArtifactService } from './service.js';
 

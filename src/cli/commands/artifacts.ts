@@ -1,6 +1,6 @@
 // `slipway artifacts ls | inspect D | verify D`: the content-addressed artifact store.
 import { SlipwayError } from '../../core/errors.js';
-import type { ArtifactCheck } from '../../engine/artifacts.js';
+import type { ArtifactCheck } from '../../ports/artifact-service.js';
 import type { ArtifactRecord } from '../../ports/store.js';
 import type { CommandSpec } from '../args.js';
 import { intOpt, parseCommand } from '../args.js';

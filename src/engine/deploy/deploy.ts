@@ -15,8 +15,7 @@ import { isoNow } from '../context.js';
 import { announce, applyFailure, applyPlan, record } from './apply.js';
 import { failureOf, planFailure } from '../../core/deployment/failure.js';
 import { withSettings } from '../../core/settings/settings.js';
-import { releaseConfig } from '../envconfig/release.js';
-import { EnvConfig } from '../envconfig/env-config.js';
+import { releaseConfig, sameSnapshot } from '../envconfig/release.js';
 import type { EnvironmentSpec, SlipwayConfig } from '../../config/types.js';
 import { checkEnvPort } from './port-check.js';
 import { configAt, environmentOf } from './spec.js';
@@ -102,7 +101,7 @@ export class Deployer {
     if (release === undefined) return undefined;
     const running = ctx.runtime.list(env, release.number).some((i) => i.state === 'healthy');
     const sameYaml = release.commit === commit || isDeepStrictEqual(await configAt(ctx, release.commit), config);
-    return { release: release.number, digest: release.digest, running, sameConfig: sameYaml && EnvConfig.sameSnapshot(release, await ctx.envConfig.snapshot(env)) };
+    return { release: release.number, digest: release.digest, running, sameConfig: sameYaml && sameSnapshot(release, await ctx.envConfig.snapshot(env)) };
   }
 
   /** Resolves the digest (and, without --digest, the run), loads the config, checks policy. */

@@ -1,8 +1,6 @@
 // What a release needs to run, read from the slipway.yaml of the commit it was built from: build
 // once means the pipeline file travels with the artifact, never from the working tree.
-import { existsSync } from 'node:fs';
 import { SlipwayError } from '../../core/errors.js';
-import { homePaths } from '../../home/paths.js';
 import type { EnvironmentSpec, SlipwayConfig } from '../../config/types.js';
 import type { Release } from '../../core/deployment/types.js';
 import type { InstanceSpec } from '../../ports/runtime.js';
@@ -27,9 +25,8 @@ export const configAt = async (ctx: EngineContext, commit: string): Promise<Slip
     loaded = await loadPipelineAt(ctx, commit);
   } catch (e) {
     // A merge commit of the queue exists in the canonical repository, maybe not (yet) here.
-    const canonical = homePaths(ctx.home).canonicalRepo;
-    if (!(e instanceof SlipwayError && e.code === 'not_found') || !existsSync(canonical)) throw e;
-    loaded = await loadPipelineAt({ ...ctx, repo: canonical }, commit);
+    if (!(e instanceof SlipwayError && e.code === 'not_found') || !ctx.canonical.exists()) throw e;
+    loaded = await loadPipelineAt({ ...ctx, repo: ctx.canonical.path }, commit);
   }
   cache.set(commit, loaded.config);
   return loaded.config;

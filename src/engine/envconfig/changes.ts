@@ -12,7 +12,8 @@ import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import type { DeployHandle, Deployer } from '../deploy/deploy.js';
 import { loadPipelineAt } from '../run/pipeline.js';
-import { EnvConfig, PIPELINE_ENV } from './env-config.js';
+import { PIPELINE_ENV } from '../../core/secrets/names.js';
+import { sameSnapshot } from './release.js';
 
 const ATTEMPTS = 5;
 
@@ -186,7 +187,7 @@ export const redeploy = async (ctx: EngineContext, deployer: Deployer, env: stri
   const current = await currentOf(ctx, env);
   const release = current && (await ctx.store.getRelease(env, current.release));
   if (!release) return { deployment: null, reason: `nothing is deployed to ${env}; the change takes effect at its first deployment` };
-  if (EnvConfig.sameSnapshot(release, await ctx.envConfig.snapshot(env))) {
+  if (sameSnapshot(release, await ctx.envConfig.snapshot(env))) {
     return { deployment: null, reason: `${env} already runs v${release.number} with this config` };
   }
   const handle = await deployer.deploy({ env, digest: release.digest, commit: release.commit, trigger: 'config' });

@@ -1,7 +1,7 @@
 // Masking at the sources: every text the engine stores (log lines, reasons, event data) or
 // publishes to live followers passes the masker of all known secret values first, so that no
 // API answer, CLI output or page built from them can carry a value.
-import type { Masker } from '../../secrets/mask.js';
+import type { Masker } from '../../ports/env-config.js';
 import type { Store } from '../../ports/store.js';
 import { Bus, type EngineNotice } from '../bus.js';
 

@@ -4,6 +4,7 @@ import type { Release } from '../../core/deployment/types.js';
 import type { SlipwayConfig } from '../../config/types.js';
 import { withSettings } from '../../core/settings/settings.js';
 import type { InstanceSpec } from '../../ports/runtime.js';
+import type { ConfigSnapshot } from '../../ports/env-config.js';
 import type { EngineContext } from '../context.js';
 import { configAt, environmentOf, instanceSpec } from '../deploy/spec.js';
 
@@ -20,4 +21,11 @@ export const releaseSpec = async (ctx: EngineContext, release: Release, extraVar
   const config = await releaseConfig(ctx, release);
   const injected = await ctx.envConfig.inject(release, environmentOf(config, release.env).env ?? {});
   return { ...instanceSpec(config, release, { ...injected.vars, ...extraVars }), secretValues: injected.secretValues };
+};
+
+/** Whether a release already runs with `snap` (a config redeploy would change nothing). */
+export const sameSnapshot = (release: Pick<Release, 'configVersion' | 'secretVersions' | 'settingsVersion'>, snap: ConfigSnapshot): boolean => {
+  const a = Object.entries(release.secretVersions).sort(([x], [y]) => x.localeCompare(y));
+  const b = Object.entries(snap.secretVersions).sort(([x], [y]) => x.localeCompare(y));
+  return release.configVersion === snap.configVersion && (release.settingsVersion ?? 0) === snap.settingsVersion && JSON.stringify(a) === JSON.stringify(b);
 };

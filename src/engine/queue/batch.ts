@@ -1,6 +1,5 @@
 // One batch of the merge queue, applied: build the merged tree (main + each item, one merge
 // commit each), run every gate on it, then move main by compare-and-swap, bisect, or send back.
-import { mergeOnto, casRef } from '../../adapters/vcs/git/canonical.js';
 import { MAIN_REF } from '../../core/queue/hook.js';
 import { onBatchFailure } from '../../core/queue/plan.js';
 import { conflictReport, describeRetry, failureReport, retriesOf } from '../../core/queue/report.js';
@@ -27,14 +26,14 @@ export const buildBatch = async (d: QueueDeps, items: QueueItem[], base: string 
         included.push(item);
         continue;
       }
-      const r = await mergeOnto(d.canonical, tip, item.sha, mergeMessage(item));
+      const r = await d.engine.ctx.canonical.mergeOnto(tip, item.sha, mergeMessage(item));
       if (r.ok) {
         tip = r.commit;
         included.push(item);
         continue;
       }
       if (included.length > 0) {
-        const alone = base === undefined ? { ok: true as const } : await mergeOnto(d.canonical, base, item.sha, mergeMessage(item));
+        const alone = base === undefined ? { ok: true as const } : await d.engine.ctx.canonical.mergeOnto(base, item.sha, mergeMessage(item));
         if (alone.ok) {
           // It clashes with a change ahead of it, not with main: it waits for the next batch.
           await d.store.updateItem(item.id, { clearChunk: true }, d.now());
@@ -127,7 +126,7 @@ export const settleBatch = async (d: QueueDeps, batch: QueueBatch, outcome: RunR
   const run = outcome;
   await recordRetries(d, batch, run.id);
   if (run.status === 'passed') {
-    const cas = await casRef(d.canonical, MAIN_REF, batch.tip, batch.base, `slipway queue: ${batch.items.join(', ')} (run ${run.id})`);
+    const cas = await d.engine.ctx.canonical.casRef(MAIN_REF, batch.tip, batch.base, `slipway queue: ${batch.items.join(', ')} (run ${run.id})`);
     if (cas.ok) {
       await d.markMain(batch.tip);
       return d.merged(batch, run);

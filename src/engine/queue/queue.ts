@@ -2,15 +2,12 @@
 // refs/for/main), tests them in batches on the exact merged tree, moves main only to a tree on
 // which every gate passed, and releases the artifact of that very run. State lives in SQLite, so
 // the queue picks up where it was after a restart.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { MAIN_REF, QUEUE_TARGET_REF, queueRef } from '../../core/queue/hook.js';
 import { judgeMain } from '../../core/queue/main-guard.js';
 import { nextBatch } from '../../core/queue/plan.js';
 import type { MainMove, QueueBatch, QueueItem } from '../../core/queue/types.js';
 import type { RunRecord } from '../../core/run.js';
-import { canonicalPath, deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, publishMainTo, readRef, setRef, type HookCommand } from '../../adapters/vcs/git/canonical.js';
 import type { QueueStore } from '../../ports/queue.js';
 import type { Engine } from '../engine.js';
 import { isoNow } from '../context.js';
@@ -23,7 +20,6 @@ import type { QueueDeps } from './deps.js';
 export interface QueueOptions {
   /** Most items tested as one merged tree. */
   batchCap: number;
-  hooks: HookCommand;
   log: (line: string) => void;
 }
 
@@ -70,11 +66,12 @@ export class MergeQueue {
 
   /** The canonical repository's path, creating it (and its hooks) on first use. */
   canonical(): Promise<string> {
-    this.canonicalReady ??= ensureCanonical({ home: this.engine.ctx.home, workRepo: this.engine.ctx.repo, hooks: this.opts.hooks }).then(
+    const host = this.engine.ctx.canonical;
+    this.canonicalReady ??= host.ensure().then(
       (r) => {
-        if (r.created) this.opts.log(`created the canonical repository ${r.path} (main: ${r.main?.slice(0, 12) ?? 'none yet'})`);
-        this.deps.canonical = r.path;
-        return r.path;
+        if (r.created) this.opts.log(`created the canonical repository ${host.path} (main: ${r.main?.slice(0, 12) ?? 'none yet'})`);
+        this.deps.canonical = host.path;
+        return host.path;
       },
       (e: unknown) => {
         this.canonicalReady = undefined;
@@ -89,27 +86,28 @@ export class MergeQueue {
    * into the canonical repository (a fetch, which runs no push hook) and kept under the item's ref.
    */
   async enqueueBranch(req: { branch: string; sha: string; actor: string }): Promise<Enqueued> {
-    const path = await this.canonical();
+    await this.canonical();
+    const host = this.engine.ctx.canonical;
     const from = this.engine.ctx.repo;
     const incoming = `refs/slipway/incoming/${process.pid}-${Date.now()}`;
-    const fetched = await fetchRefInto(path, from, `refs/heads/${req.branch}`, incoming);
+    const fetched = await host.fetchFrom(from, `refs/heads/${req.branch}`, incoming);
     if (!fetched.ok) throw new SlipwayError('not_found', `no branch "${req.branch}" in ${from}: ${fetched.message}`, 'list the branches with `git branch`');
-    const sha = await readRef(path, incoming);
+    const sha = await host.readRef(incoming);
     try {
       if (sha !== req.sha) throw new SlipwayError('conflict', `branch "${req.branch}" moved while it was being queued (${req.sha.slice(0, 12)} → ${sha?.slice(0, 12) ?? 'gone'})`, 'run `slipway merge` again');
       return await this.enqueue({ source: 'merge', branch: req.branch, sha, actor: req.actor });
     } finally {
       // The item's own ref keeps the commit from now on.
-      if (sha) await deleteRefIf(path, incoming, sha);
+      if (sha) await host.deleteRefIf(incoming, sha);
     }
   }
 
   /** Queues a commit pushed to refs/for/main (the post-receive hook), and clears that ref. */
   async enqueuePush(req: { sha: string; actor: string }): Promise<Enqueued> {
-    const path = await this.canonical();
+    await this.canonical();
     const out = await this.enqueue({ source: 'push', branch: QUEUE_TARGET_REF, sha: req.sha, actor: req.actor });
     // The ref only carried the push; the item's own ref keeps the commit from now on.
-    await deleteRefIf(path, QUEUE_TARGET_REF, req.sha);
+    await this.engine.ctx.canonical.deleteRefIf(QUEUE_TARGET_REF, req.sha);
     return out;
   }
 
@@ -117,14 +115,15 @@ export class MergeQueue {
     const path = await this.canonical();
     const commit = await this.engine.ctx.vcs.resolve(path, req.sha);
     if (!commit) throw new SlipwayError('not_found', `commit ${req.sha.slice(0, 12)} is not in the canonical repository`, 'push it again');
-    const main = await readRef(path, MAIN_REF);
-    if (main !== undefined && (await isAncestor(path, req.sha, main))) {
+    const host = this.engine.ctx.canonical;
+    const main = await host.readRef(MAIN_REF);
+    if (main !== undefined && (await host.isAncestor(req.sha, main))) {
       throw new SlipwayError('usage', `nothing to merge: ${req.branch} (${req.sha.slice(0, 12)}) is already part of main`, 'commit the change on the branch first');
     }
     const waiting = (await this.store.listItems({ states: [...ACTIVE] })).find((i) => i.sha === req.sha);
     if (waiting) return { item: waiting, existing: true };
     const item = await this.store.createItem({ source: req.source, branch: req.branch, sha: req.sha, subject: commit.subject, author: commit.author, actor: req.actor }, isoNow(this.engine.ctx));
-    await setRef(path, queueRef(item.id), req.sha, `slipway queue: ${item.id}`);
+    await host.setRef(queueRef(item.id), req.sha, `slipway queue: ${item.id}`);
     await this.deps.event('queue.enqueued', item.id, { source: req.source, branch: req.branch, commit: req.sha, subject: commit.subject });
     this.opts.log(`${item.id} queued: ${req.branch} at ${req.sha.slice(0, 12)} (${commit.subject})`);
     this.poke();
@@ -155,16 +154,16 @@ export class MergeQueue {
 
   /** The canonical repository's path, without creating it. */
   get path(): string {
-    return canonicalPath(this.engine.ctx.home);
+    return this.engine.ctx.canonical.path;
   }
 
   /** Whether the canonical repository exists yet (it is made on first use). */
   get exists(): boolean {
-    return existsSync(join(this.path, 'HEAD'));
+    return this.engine.ctx.canonical.exists();
   }
 
   async list(limit: number): Promise<{ items: QueueItem[]; main?: string; batchCap: number; halted: MainMove | null }> {
-    const main = this.exists ? await readRef(this.path, MAIN_REF) : undefined;
+    const main = this.exists ? await this.engine.ctx.canonical.readRef(MAIN_REF) : undefined;
     return { items: await this.store.listItems({ limit }), main, batchCap: this.opts.batchCap, halted: (await this.store.mainMark())?.halt ?? null };
   }
 
@@ -174,10 +173,10 @@ export class MergeQueue {
    * queue left it resumes it. False while stopped.
    */
   private async guardMain(): Promise<boolean> {
-    const path = await this.canonical();
+    await this.canonical();
     const at = isoNow(this.engine.ctx);
     const mark = await this.store.mainMark();
-    const current = await readRef(path, MAIN_REF);
+    const current = await this.engine.ctx.canonical.readRef(MAIN_REF);
     if (mark?.halt) {
       if (current !== mark.sha) return false;
       await this.store.markMain(current, at);
@@ -203,10 +202,10 @@ export class MergeQueue {
 
   /** Takes the main found after a move the queue did not make as its own (after someone checked it), and resumes. */
   async acceptMain(req: { sha: string; actor: string }): Promise<{ main: string | undefined; previous: string | undefined }> {
-    const path = await this.canonical();
+    await this.canonical();
     const mark = await this.store.mainMark();
     if (!mark?.halt) throw new SlipwayError('conflict', 'the merge queue is not stopped: main is where the queue left it', 'nothing to accept');
-    const current = await readRef(path, MAIN_REF);
+    const current = await this.engine.ctx.canonical.readRef(MAIN_REF);
     if (current !== req.sha) {
       throw new SlipwayError('conflict', `main is at ${current?.slice(0, 12) ?? '(none)'} now, not ${req.sha.slice(0, 12)}`, 'check it again, then accept the commit main holds now');
     }
@@ -224,7 +223,7 @@ export class MergeQueue {
       await this.canonical();
       // A main moved while the control plane was down stops the queue before anything resumes.
       if (await this.guardMain()) await resumeQueue(this.deps, (batch, run) => this.release(batch, run));
-      const left = await readRef(this.deps.canonical, QUEUE_TARGET_REF);
+      const left = await this.engine.ctx.canonical.readRef(QUEUE_TARGET_REF);
       if (left) await this.enqueuePush({ sha: left, actor: 'slipway (a push received while the control plane was down)' }).catch((e: unknown) => this.opts.log(`refs/for/main ${left.slice(0, 12)} could not be queued: ${String(e)}`));
     }
     this.loopDone = this.loop();
@@ -269,7 +268,8 @@ export class MergeQueue {
     const ids = nextBatch(queued, this.opts.batchCap);
     if (ids.length === 0) return false;
     const items = ids.map((id) => queued.find((i) => i.id === id)).filter((i): i is QueueItem => i !== undefined);
-    const base = await readRef(await this.canonical(), MAIN_REF);
+    await this.canonical();
+    const base = await this.engine.ctx.canonical.readRef(MAIN_REF);
     const built = await buildBatch(this.deps, items, base);
     if (!built) return true;
     const at = isoNow(this.engine.ctx);
@@ -301,7 +301,7 @@ export class MergeQueue {
 
   /** Continuous deployment of a merged batch (once: the batch records that it was released). */
   private async release(batch: QueueBatch, run: RunRecord): Promise<void> {
-    const published = await publishMainTo(this.deps.canonical, this.engine.ctx.repo);
+    const published = await this.engine.ctx.canonical.publishMainTo(this.engine.ctx.repo);
     if (!published.ok) this.opts.log(`could not record the new main in ${this.engine.ctx.repo} as slipway/main: ${published.message}`);
     await this.store.updateBatch(batch.id, { deployed: true });
     if (!run.digest) return;

@@ -1,6 +1,5 @@
 // The merge queue after a restart of the control plane: finish, test again or release what the
 // previous one left in flight, judging each batch by where main is now.
-import { readRef } from '../../adapters/vcs/git/canonical.js';
 import { MAIN_REF } from '../../core/queue/hook.js';
 import type { QueueBatch } from '../../core/queue/types.js';
 import type { RunRecord } from '../../core/run.js';
@@ -15,7 +14,7 @@ import type { QueueDeps } from './deps.js';
 export const resumeQueue = async (d: QueueDeps, release: (batch: QueueBatch, run: RunRecord) => Promise<void>): Promise<void> => {
   const runs = d.engine.ctx.store;
   for (const batch of await d.store.batchesIn('testing')) {
-    const main = await readRef(d.canonical, MAIN_REF);
+    const main = await d.engine.ctx.canonical.readRef(MAIN_REF);
     const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
     if (run && main === batch.tip) {
       await d.merged(batch, run);
@@ -39,7 +38,7 @@ export const resumeQueue = async (d: QueueDeps, release: (batch: QueueBatch, run
   }
   for (const batch of await d.store.undeployedMerged()) {
     const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
-    if (run && (await readRef(d.canonical, MAIN_REF)) === batch.tip) await release(batch, run);
+    if (run && (await d.engine.ctx.canonical.readRef(MAIN_REF)) === batch.tip) await release(batch, run);
     else await d.store.updateBatch(batch.id, { deployed: true });
   }
 };

@@ -3,7 +3,7 @@
 // kept to quote in the reason of a failed step.
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
-import type { MaskStream } from '../../secrets/mask.js';
+import type { MaskStream } from '../../ports/env-config.js';
 import { failureTail } from '../../core/pipeline/output-tail.js';
 
 /** How many output lines of a failed step are quoted in the run's reason, and how many are kept to choose them from. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openConfigTables } from '../../adapters/store/sqlite/env-config.js';
 import type { Release } from '../../core/deployment/types.js';
 import { MASK } from '../../secrets/mask.js';
+import { sameSnapshot } from '../../engine/envconfig/release.js';
 import { EnvConfig } from './env-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-envconfig-'));
@@ -34,8 +35,8 @@ describe('EnvConfig', () => {
     assert.deepEqual(old.secretValues, ['first-token']);
     const snap2 = await ec.snapshot('staging');
     assert.deepEqual(snap2.secretVersions, { TOKEN: 2 });
-    assert.equal(EnvConfig.sameSnapshot(release(snap1), snap2), false);
-    assert.equal(EnvConfig.sameSnapshot(release({ ...snap2, secretVersions: { TOKEN: 2 } }), snap2), true);
+    assert.equal(sameSnapshot(release(snap1), snap2), false);
+    assert.equal(sameSnapshot(release({ ...snap2, secretVersions: { TOKEN: 2 } }), snap2), true);
     assert.equal(ec.masker().mask('x first-token second-token'), `x ${MASK} second-token`, 'the masker knows what was injected');
     tables.close();
   });

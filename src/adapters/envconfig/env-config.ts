@@ -1,27 +1,25 @@
-// The control plane's view of config and secrets: the master key (loaded once, on demand), the
-// secrets service, the masker of every known secret value, what a new release records, and the
-// values a release's processes (or a pipeline step) receive. Values live only in memory here.
+// The control plane's config and secrets (the EnvConfig port): the master key (loaded once, on
+// demand), the secrets service, the masker of every known secret value, what a new release
+// records, and the values a release's processes (or a pipeline step) receive. Values live only
+// in memory here; the key files are read and written here too (rotation, `--key-out`).
+import { constants } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { PIPELINE_ENV } from '../../core/secrets/names.js';
+import { checkSecretValue } from '../../core/secrets/values.js';
 import type { ConfigVersion } from '../../core/secrets/config-versions.js';
-import type { SecretVersions } from '../../core/secrets/records.js';
 import type { SettingsVersion, SettingValues } from '../../core/settings/settings.js';
 import type { Release } from '../../core/deployment/types.js';
-import type { EnvConfigStore } from '../../ports/env-config.js';
+import type { ConfigSnapshot, EnvConfig as EnvConfigPort, EnvConfigStore, KeyRotation, SecretListing } from '../../ports/env-config.js';
+import type { SecretMeta } from '../../core/secrets/records.js';
+import type { Clock } from '../../ports/clock.js';
 import type { SecretsStore } from '../../ports/secrets.js';
 import { createMasker, type Masker } from '../../secrets/mask.js';
-import { loadMasterKey, type MasterKey } from '../../secrets/master-key.js';
+import { formatMasterKey, loadMasterKey, MASTER_KEY_VAR, stageKeyRotation, type MasterKey } from '../../secrets/master-key.js';
 import { createSecretsService, type SecretsService } from '../../secrets/service.js';
 import { decryptSecret } from '../../secrets/crypto.js';
 
-export { PIPELINE_ENV };
-
-/** What a new release of an environment records: version numbers, never values. */
-export interface ConfigSnapshot {
-  configVersion: number;
-  secretVersions: SecretVersions;
-  settingsVersion: number;
-}
 
 export interface EnvConfigOptions {
   store: EnvConfigStore;
@@ -32,11 +30,12 @@ export interface EnvConfigOptions {
   env: NodeJS.ProcessEnv;
   /** Notes for the server log (never values). */
   log?: (line: string) => void;
+  clock?: Clock;
 }
 
 const EMPTY_MASKER = createMasker([]);
 
-export class EnvConfig {
+export class EnvConfig implements EnvConfigPort {
   readonly store: EnvConfigStore;
   readonly secretsStore: SecretsStore;
   private master: MasterKey | undefined;
@@ -70,11 +69,6 @@ export class EnvConfig {
     if (this.master.created) this.opts.log?.(`created the master key file ${this.master.path ?? ''} (key id ${this.master.keyId}); back it up apart from the Slipway home`);
     this.service = createSecretsService({ store: this.secretsStore, masterKey: this.master.key });
     return this.service;
-  }
-
-  /** Records the key after a rotation (the service already switched to it). */
-  rotated(next: MasterKey): void {
-    this.master = next;
   }
 
   /**
@@ -115,13 +109,6 @@ export class EnvConfig {
       settingsVersion: settings?.version ?? 0,
       secretVersions: Object.fromEntries(secrets.map((s) => [s.name, s.version])),
     };
-  }
-
-  /** Whether a release already runs with `snap` (a config redeploy would change nothing). */
-  static sameSnapshot(release: Pick<Release, 'configVersion' | 'secretVersions' | 'settingsVersion'>, snap: ConfigSnapshot): boolean {
-    const a = Object.entries(release.secretVersions).sort(([x], [y]) => x.localeCompare(y));
-    const b = Object.entries(snap.secretVersions).sort(([x], [y]) => x.localeCompare(y));
-    return release.configVersion === snap.configVersion && (release.settingsVersion ?? 0) === snap.settingsVersion && JSON.stringify(a) === JSON.stringify(b);
   }
 
   /** The settings overrides a release runs with (undefined for version 0). */
@@ -168,4 +155,78 @@ export class EnvConfig {
     this.remember(Object.values(resolved.values));
     return resolved.values;
   }
+
+  async setSecret(env: string, name: string, value: Buffer, opts: { exact?: boolean } = {}): Promise<{ meta: SecretMeta; createdKeyFile: string | null }> {
+    const loadedBefore = this.master !== undefined;
+    const service = await this.secretsService({ create: true });
+    const meta = await service.set(env, name, value, opts);
+    // The value as stored (one trailing newline trimmed unless `exact`), for the masker.
+    const checked = checkSecretValue(value, opts);
+    if (checked.ok) this.remember([checked.value.toString('utf8')]);
+    const key = this.master;
+    return { meta, createdKeyFile: !loadedBefore && key?.created ? (key.path ?? null) : null };
+  }
+
+  removeSecret(env: string, name: string): Promise<{ name: string; version: number }> {
+    return createSecretsService({ store: this.secretsStore, clock: this.opts.clock }).rm(env, name);
+  }
+
+  listSecrets(env: string): Promise<SecretListing[]> {
+    return createSecretsService({ store: this.secretsStore }).list(env);
+  }
+
+  async rotateKey(opts: { keyOut?: string }): Promise<KeyRotation> {
+    const service = await this.secretsService();
+    const current = this.master;
+    if (!current) throw new SlipwayError('config', 'no master key is loaded');
+    if (current.source === 'env' && !opts.keyOut) {
+      throw new SlipwayError('usage', `the master key comes from ${MASTER_KEY_VAR}, so Slipway cannot install a new one itself`, 'run `slipway secrets rotate-key --key-out FILE`, then set SLIPWAY_MASTER_KEY to the key in FILE and restart the control plane (`slipway server stop`)');
+    }
+    const staged = await stageKeyRotation(current, this.opts.home);
+    if (current.source === 'env' && opts.keyOut) await this.writeKeyOut(opts.keyOut, staged.key);
+    let result;
+    try {
+      result = await service.rotateKey(staged.key);
+    } catch (e) {
+      await staged.abandon();
+      if (opts.keyOut && current.source === 'env') await unlink(resolve(opts.keyOut)).catch(() => undefined);
+      throw e;
+    }
+    await staged.commit();
+    this.master = { ...current, key: staged.key, keyId: staged.keyId, created: false };
+    return {
+      rewritten: result.rewritten,
+      fromKeyIds: result.fromKeyIds,
+      toKeyId: result.toKeyId,
+      source: current.source,
+      keyFile: current.source === 'file' ? (current.path ?? null) : resolve(opts.keyOut ?? ''),
+      retiredKeyFile: current.source === 'file' && current.path ? `${current.path}.retired-${current.keyId}` : null,
+    };
+  }
+
+  /** Writes a new key for a user whose key lives in SLIPWAY_MASTER_KEY: a new 0600 file, never over another. */
+  private async writeKeyOut(path: string, key: Buffer): Promise<void> {
+    const abs = resolve(path);
+    if (inside(this.opts.repo, abs) || inside(this.opts.home, abs)) {
+      throw new SlipwayError('refused', `--key-out ${abs} is inside the repository or the Slipway home`, 'write the new key outside both, e.g. under ~/.config/slipway/');
+    }
+    let fh;
+    try {
+      fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SlipwayError('usage', code === 'EEXIST' ? `--key-out ${abs} already exists; it is never overwritten` : `cannot create ${abs}: ${(e as Error).message}`, 'name a new file');
+    }
+    try {
+      await fh.writeFile(`${formatMasterKey(key)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
 }
+
+const inside = (dir: string, path: string): boolean => {
+  const rel = relative(resolve(dir), path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};

@@ -1,4 +1,6 @@
-// What the engine needs of the artifact machinery (adapters/artifacts implements it).
+// The artifact-service port: what the engine needs of the artifact machinery — build, check,
+// compare and unpack artifacts by digest (adapters/artifacts/engine-adapter.ts implements it over
+// the artifact store, the archive format and the signer).
 import type { KeepKind } from '../core/artifact/lean.js';
 import type { BuildRuntime } from '../core/artifact/provenance.js';
 
