@@ -9,7 +9,7 @@
 // everywhere and is not a secret worth the name. What cannot be masked is listed in
 // docs/config-and-secrets.md.
 
-import type { Masker, MaskStream } from '../ports/env-config.js';
+import type { Masker } from '../ports/env-config.js';
 import { formsOfValue } from './mask-forms.js';
 
 export { MIN_MASKED_LENGTH } from './mask-forms.js';
