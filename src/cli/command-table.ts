@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   promote: { summary: 'promote the digest verified in one environment to another; no rebuild', load: () => import('./commands/promote.js') },
   rollback: { summary: 'go back to the previous (or named) release that succeeded', load: () => import('./commands/rollback.js') },
   history: { summary: 'the last deployments of an environment, newest first', load: () => import('./commands/history.js') },
+  dora: { summary: 'the DORA figures of each environment: deployment frequency, lead time, change failure rate, time to restore', load: () => import('./commands/dora.js') },
   up: { summary: 'converge every environment to its recorded release (rebuild from scratch)', load: () => import('./commands/up.js') },
   down: { summary: 'stop every instance and the proxy, keeping the recorded state (`slipway up` restores it)', load: () => import('./commands/down.js') },
   runs: { summary: 'the last pipeline runs, newest first', load: () => import('./commands/runs.js') },

@@ -31,4 +31,10 @@ export interface Vcs {
   readFile(repo: string, sha: string, path: string): Promise<string | undefined>;
   /** The size in bytes of a file at a commit, without reading it; undefined when there is no such file. */
   fileSize(repo: string, sha: string, path: string): Promise<number | undefined>;
+  /**
+   * The author time (ms) of the oldest commit reachable from `commit` and not from `since`: when
+   * the change that `commit` brings after `since` was begun (DORA lead time). Undefined when either
+   * commit is unknown to the repository or there is no such commit.
+   */
+  firstCommitTime(repo: string, commit: string, since: string): Promise<number | undefined>;
 }

@@ -84,7 +84,7 @@ const mustGet = async (engine: Engine, id: string): Promise<StoredDeployment> =>
   return d;
 };
 
-const knownEnv = async (engine: Engine, env: string): Promise<void> => {
+export const knownEnv = async (engine: Engine, env: string): Promise<void> => {
   const states = await engine.ctx.store.listEnvStates();
   const deployments = await engine.ctx.store.listDeployments(env, 1);
   if (!states.some((s) => s.env === env) && deployments.length === 0) {

@@ -10,6 +10,7 @@ import { addDeployRoutes, environments } from './routes-deploy.js';
 import { addAlertRoutes } from './routes-alerts.js';
 import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
+import { addDoraRoutes } from './routes-dora.js';
 import { maskDeep } from '../engine/envconfig/masking.js';
 import { autoDeployNote } from '../core/deployment/policy.js';
 import { configAt } from '../engine/deploy/spec.js';
@@ -122,6 +123,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   addAlertRoutes(r, engine);
   addConfigRoutes(r, engine);
   addQueueRoutes(r, engine);
+  addDoraRoutes(r, engine);
   return r;
 };
 

@@ -19,4 +19,6 @@ export const worktreePrune = (): string[] => ['worktree', 'prune'];
 /** Tracked files, then untracked ones that no ignore rule covers; NUL-separated. */
 export const listFiles = (): string[] => ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
 export const catFile = (sha: string, path: string): string[] => ['cat-file', 'blob', '--end-of-options', `${sha}:${path}`];
+/** Author times (seconds) of the commits of `commit` not in `since`, one a line; the two must be shas. */
+export const authorTimesBetween = (since: string, commit: string): string[] => ['log', '--format=%at', '--end-of-options', commit, `^${since}`, '--'];
 export const catFileSize = (sha: string, path: string): string[] => ['cat-file', '-s', '--end-of-options', `${sha}:${path}`];

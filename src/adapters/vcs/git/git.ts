@@ -88,4 +88,15 @@ export const createGitVcs = (): Vcs => ({
     const n = Number(r.stdout.trim());
     return r.code === 0 && Number.isSafeInteger(n) ? n : undefined;
   },
+
+  async firstCommitTime(repo, commit, since) {
+    // Only full shas: a ref name here would be a way to ask about anything else.
+    if (!SHA.test(commit) || !SHA.test(since)) return undefined;
+    const r = await git(repo, cmd.authorTimesBetween(since, commit));
+    if (r.code !== 0) return undefined;
+    const times = r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    return times.length === 0 ? undefined : times.reduce((a, b) => Math.min(a, b)) * 1000;
+  },
 });
+
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;

@@ -1,0 +1,49 @@
+// The DORA figures of each environment (docs/dora.md): `GET /v1/dora?env=E&since=30d`. The
+// figures come from core/dora; this route gathers the deployments and asks git when each
+// delivered change was begun.
+import { existsSync } from 'node:fs';
+import { deliveredChanges, doraFigures, parseSince, type DoraFigures } from '../core/dora/dora.js';
+import { SlipwayError } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { homePaths } from '../home/paths.js';
+import type { Router } from './http.js';
+import { knownEnv } from './routes-deploy.js';
+
+/** Enough for any window a person asks about; the store holds each environment's every deployment. */
+const MAX_DEPLOYMENTS = 100_000;
+
+export const addDoraRoutes = (r: Router, engine: Engine): void => {
+  const { store, vcs, repo, home, clock } = engine.ctx;
+
+  r.on('GET', '/v1/dora', async (req) => {
+    const now = clock.now().getTime();
+    const sinceText = req.query.get('since') ?? '30d';
+    const since = parseSince(sinceText, now);
+    if (since === undefined) throw new SlipwayError('usage', `since must be a number of hours, days or weeks back (12h, 30d, 2w) or a past date (2026-11-01), not "${sinceText}"`);
+    const env = req.query.get('env') ?? undefined;
+    if (env !== undefined) await knownEnv(engine, env);
+    const envs = env !== undefined ? [env] : [...new Set((await store.listEnvStates()).map((s) => s.env))].sort();
+    // The queue's merges live in the canonical repository; commits made and run locally, in the app's.
+    const repos = [repo, homePaths(home).canonicalRepo].filter((p) => existsSync(p));
+    const firstCommitTime = async (commit: string, previous: string): Promise<number | undefined> => {
+      for (const r of repos) {
+        const t = await vcs.firstCommitTime(r, commit, previous);
+        if (t !== undefined) return t;
+      }
+      return undefined;
+    };
+    const window = { since, until: now };
+    const out: DoraFigures[] = [];
+    for (const e of envs) {
+      const oldestFirst = (await store.listDeployments(e, MAX_DEPLOYMENTS)).reverse();
+      const first = new Map<string, number>();
+      for (const { deployment: d, previousCommit } of deliveredChanges(oldestFirst)) {
+        if (previousCommit === undefined || previousCommit === d.commit || Date.parse(d.startedAt) < since) continue;
+        const t = await firstCommitTime(d.commit, previousCommit);
+        if (t !== undefined) first.set(d.id, t);
+      }
+      out.push(doraFigures(e, oldestFirst, first, window));
+    }
+    return { since: new Date(since).toISOString(), until: new Date(now).toISOString(), environments: out };
+  });
+};
