@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeAtomic } from '../proxy/files.js';
+import { writeFileAtomic } from '../adapters/fs/files.js';
 
 export interface HomeEntry {
   /** The app's repository. */
@@ -62,7 +62,7 @@ export function recordHome(home: string, entry: Omit<HomeEntry, 'updatedAt'>, fi
   for (const [h, e] of Object.entries(reg.homes)) if (!existsSync(e.repo)) delete reg.homes[h];
   reg.homes[home] = { ...entry, updatedAt: now.toISOString() };
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeAtomic(file, `${JSON.stringify(reg, null, 2)}\n`, 0o600);
+  writeFileAtomic(file, `${JSON.stringify(reg, null, 2)}\n`, 0o600);
 }
 
 /** Every port another home (not `except`) uses or claims, with who: `8081 → /srv/shop (staging)`. */

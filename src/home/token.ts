@@ -1,20 +1,26 @@
-// The control plane's access token: random, kept in the Slipway home with mode 0600, compared in
+// Access tokens (the control plane's and the proxy's admin API's): random, kept in the Slipway home with mode 0600, compared in
 // constant time. Only a process that can read the home (the same user) can talk to the server.
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createFileOnce } from '../adapters/fs/files.js';
 
+/** Shortest token accepted from a file: a real one is 43 characters (32 random bytes, base64url). */
+const MIN_TOKEN = 32;
+
+/**
+ * The token in `file` (the control plane's `<home>/token`, the proxy's `<home>/proxy/token`),
+ * created on first use with mode 0600 in a 0700 folder. Safe when several processes start at
+ * once: the file appears whole or not at all, exactly one of them creates it, and every caller
+ * returns that one token. A file that holds no usable token is an error, never replaced silently.
+ */
 export const ensureToken = (file: string): string => {
-  try {
-    const t = readFileSync(file, 'utf8').trim();
-    if (t.length >= 32) return t;
-  } catch {
-    // Not there yet: create it below.
+  if (readToken(file) === undefined) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    createFileOnce(file, `${randomBytes(32).toString('base64url')}\n`, 0o600);
   }
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  const token = readToken(file);
+  if (token === undefined || token.length < MIN_TOKEN) throw new Error(`${file} holds no usable token: delete it and start again`);
   return token;
 };
 

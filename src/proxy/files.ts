@@ -1,61 +1,10 @@
-// The proxy's files in the Slipway home: routes and state written atomically (temp, fsync, rename,
-// fsync of the folder), the admin token kept at mode 0600, and the lock that keeps one daemon per home.
+// The proxy's files in the Slipway home: routes and state written atomically (adapters/fs/files.ts),
+// and the lock that keeps one daemon per home. The admin token is home/token.ts's ensureToken.
 
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
+import { writeFileAtomic } from '../adapters/fs/files.js';
 import { proxyFiles, type EnvRoutes, type ProxyStateFile } from '../ports/proxy.js';
 import { checkRouteEnv, checkEnvRoutes, type Checked } from './validate.js';
-
-/** Replaces `file` with `data` so that a reader or a crash sees the old or the new file, never a mix. */
-export function writeAtomic(file: string, data: string, mode = 0o644): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w', mode);
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  const dir = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
-}
-
-/** The admin token, created (32 random bytes, hex, mode 0600) on first use. */
-export function ensureToken(home: string): string {
-  const files = proxyFiles(home);
-  fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  try {
-    return readToken(files.token);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const token = randomBytes(32).toString('hex');
-  try {
-    fs.writeFileSync(files.token, `${token}\n`, { mode: 0o600, flag: 'wx' });
-    return token;
-  } catch (err) {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readToken(files.token);
-    throw err;
-  }
-}
-
-function readToken(file: string): string {
-  const token = fs.readFileSync(file, 'utf8').trim();
-  if (token.length < 32) throw new Error(`${file} holds no usable token: delete it and start the proxy again`);
-  return token;
-}
 
 /** The persisted routes of every environment; an absent file is an empty set. */
 export function loadRoutes(home: string): Checked<Map<string, EnvRoutes>> {
@@ -90,11 +39,11 @@ export function loadRoutes(home: string): Checked<Map<string, EnvRoutes>> {
 
 export function saveRoutes(home: string, envs: ReadonlyMap<string, EnvRoutes>): void {
   const body = { version: 1, envs: Object.fromEntries([...envs].sort(([a], [b]) => a.localeCompare(b))) };
-  writeAtomic(proxyFiles(home).routes, `${JSON.stringify(body, null, 2)}\n`);
+  writeFileAtomic(proxyFiles(home).routes, `${JSON.stringify(body, null, 2)}\n`);
 }
 
 export function writeState(home: string, state: ProxyStateFile): void {
-  writeAtomic(proxyFiles(home).state, `${JSON.stringify(state)}\n`);
+  writeFileAtomic(proxyFiles(home).state, `${JSON.stringify(state)}\n`);
 }
 
 /** proxy.json, or undefined when absent or unreadable. */
@@ -153,7 +102,7 @@ export function takeLock(home: string): Checked<void> {
 
 /** Makes this process the lock holder (after an upgrade, when the old holder is leaving). */
 export function claimLock(home: string): void {
-  writeAtomic(proxyFiles(home).lock, `${process.pid}\n`);
+  writeFileAtomic(proxyFiles(home).lock, `${process.pid}\n`);
 }
 
 /** Removes the lock and proxy.json if they are still this process's (at a clean exit). */

@@ -9,7 +9,8 @@ import { probeKeyOf, proxyFiles, type ProxyHealth, type ProxyResult } from '../p
 import { adminHandler, type AdminOps } from './admin.js';
 import { EnvRegistry } from './envs.js';
 import { renderPrometheus } from './exposition.js';
-import { claimLock, ensureToken, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
+import { ensureToken } from '../home/token.js';
+import { claimLock, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
 import { handOver, receiveHandover, tell } from './handover.js';
 import { createListener, listenOn, listenOnHandle, retire, type ListenResult } from './listener.js';
 import { setProbeKey } from './forward.js';
@@ -45,7 +46,7 @@ export const DAEMON_SCRIPT = fileURLToPath(new URL('./daemon.js', import.meta.ur
 export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const { home } = opts;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} proxy[${process.pid}] ${line}\n`));
-  const token = ensureToken(home);
+  const token = ensureToken(proxyFiles(home).token);
   setProbeKey(probeKeyOf(token));
   if (!opts.handover) {
     const lock = takeLock(home);

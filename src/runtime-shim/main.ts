@@ -4,7 +4,7 @@
 // Protocol: ./protocol.ts. Started by adapters/runtime/process; not meant to be run by hand.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../adapters/fs/files.js';
 import { openInstanceLog, type InstanceLog } from './log.js';
 import { createMasker } from './mask.js';
 import { MASK_VARS_VAR, SHIM_CONFIG_VAR, STATE_SCHEMA, nextBackoff, parseShimConfig, type ShimConfig, type ShimState } from './protocol.js';
@@ -30,12 +30,10 @@ let state: ShimState = {
   lastExit: null, error: null, updatedAt: now(),
 };
 
-/** Replaces the state file atomically (write beside it, then rename). */
+/** Replaces the state file atomically. */
 function save(patch: Partial<ShimState>): void {
   state = { ...state, ...patch, seq: state.seq + 1, updatedAt: now() };
-  const temp = `${config.stateFile}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-  renameSync(temp, config.stateFile);
+  writeFileAtomic(config.stateFile, `${JSON.stringify(state)}\n`, 0o600);
 }
 
 let app: ChildProcess | null = null;

@@ -3,8 +3,9 @@
 // on first use only when no secret exists yet, so that a lost key is never silently replaced.
 
 import { randomBytes } from 'node:crypto';
+import { createFileOnce, writeFileAtomic } from '../adapters/fs/files.js';
 import { constants } from 'node:fs';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
@@ -159,33 +160,13 @@ function keyFileText(key: Buffer, home: string): string {
   return `${KEY_FILE_HEADER} for ${resolve(home)} (key id ${keyIdOf(key)}).\n# Keep it secret, and back it up apart from the home: without it the secrets cannot be read.\n${formatMasterKey(key)}\n`;
 }
 
-async function writeTemp(target: string, text: string): Promise<string> {
-  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(temp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return temp;
-}
-
 /** Creates the key file atomically; if another process won the race, its key is used. */
 async function createKeyFile(path: string, key: Buffer, home: string): Promise<Buffer> {
-  const temp = await writeTemp(path, keyFileText(key, home));
-  try {
-    await link(temp, path);
-    return key;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    const theirs = await readKeyFile(path);
-    if (theirs === undefined) throw e;
-    return theirs;
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  if (createFileOnce(path, keyFileText(key, home), 0o600)) return key;
+  const theirs = await readKeyFile(path);
+  if (theirs === undefined) throw new SlipwayError('config', `the master key file ${path} vanished while it was being created`, 'run the command again');
+  return theirs;
 }
 
 /** Moves the staged key into place, keeping the previous key as `<path>.retired-<key id>`. */
@@ -219,8 +200,8 @@ export async function stageKeyRotation(current: MasterKey, home: string): Promis
   }
   const path = current.path;
   const staged = stagedPath(path);
-  const temp = await writeTemp(staged, keyFileText(key, home));
-  await rename(temp, staged);
+  await mkdir(dirname(staged), { recursive: true, mode: 0o700 });
+  writeFileAtomic(staged, keyFileText(key, home), 0o600);
   return {
     key,
     keyId,

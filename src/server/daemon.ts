@@ -1,9 +1,10 @@
 // `slipway server`: the control plane process. It holds the only writable store of a Slipway home,
 // hosts the engine and serves the API on loopback. One per home, guarded by a lock file.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { homePaths } from '../home/paths.js';
 import { ensureToken } from '../home/token.js';
+import { writeFileAtomic } from '../adapters/fs/files.js';
 import { ensurePrivateHome } from '../home/private.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
@@ -47,12 +48,6 @@ const acquireLock = (file: string): boolean => {
     }
   }
   return false;
-};
-
-const writeAtomic = (file: string, text: string): void => {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
 };
 
 /** Keeps Slipway's state out of the app's git status when the home lives inside the repository. */
@@ -162,7 +157,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   const info: ServerInfo = { pid: process.pid, version: VERSION, repo: opts.repo, home: opts.home, startedAt: new Date().toISOString() };
   const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop')), token, '127.0.0.1', opts.port ?? 0, gitHttpOptions(engine, token));
   mkdirSync(dirname(paths.serverInfo), { recursive: true });
-  writeAtomic(paths.serverInfo, JSON.stringify({ ...info, port: api.port }, null, 2));
+  writeFileAtomic(paths.serverInfo, JSON.stringify({ ...info, port: api.port }, null, 2), 0o600);
   log(`listening on 127.0.0.1:${api.port} for ${opts.repo}`);
   return { info: { ...info, port: api.port }, stopped, stop };
 };

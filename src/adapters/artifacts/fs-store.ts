@@ -10,7 +10,7 @@ import { parseEnvelope, type DsseEnvelope } from '../../core/artifact/dsse.js';
 import { MANIFEST_SCHEMA, parseManifest, type ArtifactManifest } from '../../core/artifact/manifest.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ArtifactStore, ProvenanceCheck, StoredArtifact, StoreVerdict } from '../../ports/artifacts.js';
-import { fsyncPath, sha256File, tempName, writeFileAtomic } from './files.js';
+import { fsyncPath, sha256File, tempName, writeFileAtomic } from '../fs/files.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -38,7 +38,7 @@ class FsArtifactStore implements ArtifactStore {
 
   async tempPath(): Promise<string> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
-    return tempName(this.dir);
+    return tempName(join(this.dir, 'upload'));
   }
 
   async put(tempFile: string, manifest: ArtifactManifest): Promise<{ digest: Digest; existed: boolean }> {
@@ -52,7 +52,7 @@ class FsArtifactStore implements ArtifactStore {
     // The manifest goes first, so that a stored blob always has one.
     const storedManifest = await this.readManifestFile(hex);
     if (storedManifest?.digest !== digest) {
-      await writeFileAtomic(this.dir, this.manifestFile(hex), canonicalJson({ schema: MANIFEST_SCHEMA, ...manifest }), 0o444);
+      writeFileAtomic(this.manifestFile(hex), canonicalJson({ schema: MANIFEST_SCHEMA, ...manifest }), 0o444);
     }
     if (await this.blobIntact(hex)) {
       await rm(tempFile, { force: true });
@@ -61,7 +61,7 @@ class FsArtifactStore implements ArtifactStore {
     let inPlace = tempFile;
     if (resolve(dirname(tempFile)) !== this.dir) {
       // rename only works within one file system: copy next to the blob first.
-      inPlace = tempName(this.dir);
+      inPlace = tempName(this.blob(hex));
       await copyFile(tempFile, inPlace);
       await rm(tempFile, { force: true });
     }
@@ -77,7 +77,7 @@ class FsArtifactStore implements ArtifactStore {
     const checked = parseEnvelope(envelope);
     if (!checked.ok) throw new TypeError(`putProvenance: ${checked.message}`);
     if (options.replace !== true && (await exists(this.provenanceFile(hex)))) return { written: false };
-    await writeFileAtomic(this.dir, this.provenanceFile(hex), `${JSON.stringify(envelope, null, 2)}\n`, 0o444);
+    writeFileAtomic(this.provenanceFile(hex), `${JSON.stringify(envelope, null, 2)}\n`, 0o444);
     return { written: true };
   }
 

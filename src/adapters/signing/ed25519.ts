@@ -6,8 +6,8 @@
 // the key without any registry and never collides in practice.
 
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createFileOnce, writeFileAtomic } from '../fs/files.js';
 import { join } from 'node:path';
 import { decodeBase64, pae, parseEnvelope, type DsseEnvelope } from '../../core/artifact/dsse.js';
 import { SlipwayError } from '../../core/errors.js';
@@ -66,42 +66,15 @@ export async function loadOrCreateSigner(home: string): Promise<Ed25519Signer> {
   }
   const signer = new Ed25519Signer(key);
   const existingPub = await readFile(paths.publicKey, 'utf8').catch(() => null);
-  if (existingPub !== signer.publicKeyPem) await writeAtomically(paths.publicKey, signer.publicKeyPem, 0o644);
+  if (existingPub !== signer.publicKeyPem) writeFileAtomic(paths.publicKey, signer.publicKeyPem, 0o644);
   return signer;
 }
 
+/** Creates the key file with a new key; when another process created it first, its key is used. */
 async function createKeyFile(target: string): Promise<string> {
   const { privateKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(temp, 'wx', 0o600);
-  try {
-    await fh.writeFile(pem);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(temp, target);
-    return pem;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return readFile(target, 'utf8'); // another process created it first: use theirs
-  } finally {
-    await unlink(temp);
-  }
-}
-
-async function writeAtomically(target: string, content: string, mode: number): Promise<void> {
-  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(temp, 'wx', mode);
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(temp, target);
+  return createFileOnce(target, pem, 0o600) ? pem : readFile(target, 'utf8');
 }
 
 /** Verifies Ed25519 DSSE signatures. */

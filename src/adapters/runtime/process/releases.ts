@@ -1,14 +1,14 @@
 // Release directories: a release's artifact, verified and unpacked read-only into
 // `<home>/releases/<env>/v<release>-<hex12>/`, prepared once and reused.
 
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import type { ArtifactManifest, ManifestEntry } from '../../../core/artifact/manifest.js';
 import { basename, dirname, join } from 'node:path';
 import { SlipwayError, isSlipwayError } from '../../../core/errors.js';
 import type { ReleaseRef } from '../../../ports/runtime.js';
 import { checkRef, type RuntimePaths } from './paths.js';
+import { sha256File } from '../../fs/files.js';
 
 /** Names the digest a release directory was made from; written last, so its presence means complete. */
 export const RELEASE_MARKER = '.slipway-release.json';
@@ -70,12 +70,6 @@ export async function prepareRelease(paths: RuntimePaths, artifacts: ReleaseUnpa
   }
   return { dir };
 }
-
-const sha256File = (file: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
-  });
 
 /**
  * The first difference between the tree at `dir` and `manifest` ("app/server.js: content changed",

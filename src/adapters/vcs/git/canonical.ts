@@ -3,7 +3,8 @@
 // through merge commits and compare-and-swap updates of main.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../fs/files.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cmd from './canonical-commands.js';
@@ -82,10 +83,7 @@ const configure = async (path: string, opts: { home: string; workRepo: string; h
   await mkdir(hooksDir, { recursive: true });
   for (const name of ['pre-receive', 'post-receive'] as const) {
     const file = join(hooksDir, name);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, cmd.hookScript(name, { ...opts.hooks, home: opts.home, repo: opts.workRepo }), { mode: 0o755 });
-    await chmod(tmp, 0o755);
-    await rename(tmp, file);
+    writeFileAtomic(file, cmd.hookScript(name, { ...opts.hooks, home: opts.home, repo: opts.workRepo }), 0o755);
   }
 };
 
