@@ -1,4 +1,5 @@
 // Following a deployment: its events as they happen, then the outcome as the exit code.
+import { continueCommand } from '../core/deployment/failure.js';
 import type { StoredEvent } from '../core/events/chain.js';
 import { SlipwayError, isSlipwayError } from '../core/errors.js';
 import type { StoredDeployment } from '../ports/store.js';
@@ -63,6 +64,12 @@ export const describeEvent = (e: StoredEvent): string => {
       return `retired ${(x.releases as string[]).join(', ')}`;
     case 'deployment.phase':
       return `→ ${str(x.phase)}${x.reason ? `: ${str(x.reason)}` : ''}`;
+    case 'deployment.held':
+      return `HELD (rollback: manual): ${str(x.release)} keeps serving as it was — ${(x.routes as { release: string; weight: number }[]).map((w) => `${w.release} ${Math.round(w.weight * 100)}%`).join(', ')}`;
+    case 'deployment.decided':
+      return x.decision === 'continue' ? `continued by ${str(x.by)}${x.skipped ? ` past the failed verification (${str(x.skipped)})` : ''}` : `rollback asked for by ${str(x.by)}${x.cause ? `: ${str(x.cause)}` : ''}`;
+    case 'deployment.digest_marked_bad':
+      return `digest ${short(x.digest)} marked bad: it is not deployed again without --force`;
     case 'deployment.resumed':
       return `resumed after a control-plane restart (was ${String(x.phase)})`;
     default:
@@ -107,11 +114,24 @@ const firstLineOfReason = (e: StoredEvent): StoredEvent => {
   return { ...e, data: { ...e.data, reason: `${reason.slice(0, reason.indexOf('\n'))} (the full report is below)` } };
 };
 
-export const deploymentExitCode = (d: StoredDeployment): number => (d.phase === 'succeeded' ? 0 : d.phase === 'canceled' ? 130 : 1);
+/**
+ * 0 succeeded, 130 canceled, 1 otherwise (failed, rolled back, held). `rollingBack`: the command
+ * was a rollback, so a held deployment that ends rolled back is its success.
+ */
+export const deploymentExitCode = (d: StoredDeployment, rollingBack = false): number =>
+  d.phase === 'succeeded' || (rollingBack && d.phase === 'rolled_back' && d.trigger !== 'rollback') ? 0 : d.phase === 'canceled' ? 130 : 1;
+
 
 export const summariseDeployment = (ctx: CliContext, d: StoredDeployment): void => {
   const took = d.finishedAt ? ` in ${((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 1000).toFixed(1)}s` : '';
   if (d.phase === 'succeeded') ctx.out(`\n✔ ${d.id} succeeded${took}: ${d.env} is on v${d.release} (${d.digest})\n`);
+  else if (d.phase === 'held') {
+    const back = d.previousRelease === undefined ? 'stops serving it' : `goes back to v${d.previousRelease}`;
+    ctx.err(
+      `\n⏸ ${d.id} held: v${d.release} failed its verification and keeps serving as it was (rollback: manual in ${d.env}) (details: slipway logs ${d.id})\n${d.reason ? `${d.reason}\n` : ''}` +
+        `next: \`slipway rollback ${d.env}\` ${back}; \`${continueCommand(d)}\` carries on past the failed verification\n`,
+    );
+  }
   // The reason last: a failed start's report ends with the most likely fix.
   else ctx.err(`\n✖ ${d.id} ${d.phase}${took}${d.rolledBackTo ? `; ${d.env} is back on v${d.rolledBackTo}` : ''} (details: slipway logs ${d.id})\n${d.reason ? `${d.reason}\n` : ''}`);
 };
@@ -120,7 +140,7 @@ export const summariseDeployment = (ctx: CliContext, d: StoredDeployment): void 
  * Starts a deployment through `path`, waiting for the environment's lock unless `noWait` (then a
  * held lock is exit 3), and follows it unless `detach`.
  */
-export const startAndFollow = async (ctx: CliContext, path: string, body: unknown, opts: { json: boolean; noWait: boolean; detach: boolean }): Promise<number> => {
+export const startAndFollow = async (ctx: CliContext, path: string, body: unknown, opts: { json: boolean; noWait: boolean; detach: boolean; rollingBack?: boolean }): Promise<number> => {
   const client = await ctx.client();
   let waitingSaid = false;
   let d: StoredDeployment;
@@ -148,8 +168,10 @@ export const startAndFollow = async (ctx: CliContext, path: string, body: unknow
   }
   const end = await followDeployment(ctx, d.id, { json: opts.json, summaryFollows: !opts.json });
   if (opts.json) ctx.out(`${JSON.stringify(end, null, 2)}\n`);
-  else summariseDeployment(ctx, end);
-  return deploymentExitCode(end);
+  else if (opts.rollingBack === true && end.phase === 'rolled_back' && end.trigger !== 'rollback') {
+    ctx.out(`\n✔ ${end.id} rolled back: ${end.env} is ${end.rolledBackTo === undefined ? 'not served' : `back on v${end.rolledBackTo}`}\n`);
+  } else summariseDeployment(ctx, end);
+  return deploymentExitCode(end, opts.rollingBack === true);
 };
 
 export const parseReleaseArg = (raw: string | undefined): number | undefined => {

@@ -72,7 +72,7 @@ environments:
           confidence: 95%
         - prometheus: 'sum(rate(http_errors_total{release="{{release}}"}[1m]))'
           below: 1                # {{release}} (v3), {{env}}, {{digest}} are replaced
-    rollback: auto
+    rollback: auto                # manual: a failed verification holds the release for a person
     alerts:                       # Alertmanager alerts that roll production back
       match: { env: production, severity: /critical|page/ }  # /regex/ matches the whole value
       protect: 15m                # after a deploy; later alerts are recorded and notified

@@ -183,7 +183,7 @@ export function renderInitConfig(pkg: PackageJson, options: InitOptions): string
     '        - restarts < 1',
     c('        # - compare: baseline', 'canary against stable; needs traffic on both'),
     "        # - { prometheus: 'sum(rate(http_errors_total{release=\"{{release}}\"}[1m]))', below: 1 }",
-    '    rollback: auto',
+    c('    rollback: auto', 'manual: a failed verification holds the release until `slipway rollback` or `--continue`'),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -298,10 +298,12 @@ void describe('loadConfig: rules', () => {
     assert.deepEqual(loadConfig('slipway.yaml', yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: none')).errors, []);
   });
 
-  void test('rollback: manual is refused as not available yet (it would be accepted and roll back anyway)', () => {
-    const e = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    rollback: manual'));
+  void test('rollback: manual is accepted (a failed verification holds the release); anything but auto or manual is not', () => {
+    const c = loadConfig('slipway.yaml', yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    rollback: manual'));
+    assert.deepEqual(c.errors, []);
+    assert.equal(c.config?.environments.find((e) => e.name === 'production')?.rollback, 'manual');
+    const e = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    rollback: later'));
     at(e, 8, 15, 'environments.production.rollback');
-    assert.match(e.message, /^rollback: manual is not available yet/);
   });
 
   void test('needs naming an unknown step', () => {

@@ -100,7 +100,7 @@ describe('notifications', () => {
   test('events default to every outcome; secret_env is kept by name', () => {
     const c = ok(yaml(...HEAD, 'notifications:', '  - { url: "https://hooks.example.com/a", secret_env: SLIPWAY_HOOK_KEY }', '  - { url: "http://127.0.0.1:8000/b", events: [rolled_back] }'));
     assert.deepEqual(c.notifications, [
-      { url: 'https://hooks.example.com/a', events: ['succeeded', 'failed', 'rolled_back'], secretEnv: 'SLIPWAY_HOOK_KEY' },
+      { url: 'https://hooks.example.com/a', events: ['succeeded', 'failed', 'rolled_back', 'held'], secretEnv: 'SLIPWAY_HOOK_KEY' },
       { url: 'http://127.0.0.1:8000/b', events: ['rolled_back'] },
     ]);
   });

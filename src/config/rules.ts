@@ -136,9 +136,6 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
     if (env.approval === 'required') {
       out.push(error(at('approval'), 'approval: required is not available yet: no deployment would wait for an approval', { hint: 'remove it (or write approval: none); promote_from keeps a person in the loop today' }));
     }
-    if (env.rollback === 'manual') {
-      out.push(error(at('rollback'), 'rollback: manual is not available yet: a failed verification would still roll back at once', { hint: 'remove it (or write rollback: auto)' }));
-    }
     if (env.promoteFrom !== undefined) {
       if (env.promoteFrom === env.name) {
         out.push(error(at('promote_from'), `environment "${env.name}" cannot promote from itself`, { expected: 'another environment' }));

@@ -74,7 +74,7 @@ export const alertsSchema = z
   )
   .describe('Alertmanager alerts that belong to this environment; `false` ignores every alert.');
 
-export const NOTIFICATION_EVENTS = ['succeeded', 'failed', 'rolled_back'] as const;
+export const NOTIFICATION_EVENTS = ['succeeded', 'failed', 'rolled_back', 'held'] as const;
 
 export const notificationsSchema = z
   .array(

@@ -255,7 +255,8 @@ const environmentSchema = z
     rollback: z
       .enum(['auto', 'manual'])
       .optional()
-      .meta({ description: '`auto`: a failed verification rolls back at once. `manual` is not available yet and is refused.', default: DEFAULTS.environment.rollback }),
+      .meta({ description:
+          '`auto`: a failed verification rolls back at once. `manual`: the release is held, serving at its current step (routes unchanged), with the evidence recorded, until `slipway rollback ENV` undoes it or `slipway deploy ENV --continue` carries on; other deploys to the environment are refused meanwhile. A cancel by a person, an alert or an error still rolls back at once.', default: DEFAULTS.environment.rollback }),
     instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', defaultFrom: 'run.instances' }),
     env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
     alerts: alertsSchema.optional(),

@@ -50,6 +50,13 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     return new Reply(202, { deployment: h.deployment });
   });
 
+  // The held deployment of an environment (rollback: manual) carries on past its failed verification.
+  r.on('POST', '/v1/continuations', async (req) => {
+    const body = objectBody(await req.body());
+    const h = await deployer.continueHeld(requiredString(body, 'env'));
+    return new Reply(202, { deployment: h.deployment });
+  });
+
   r.on('GET', '/v1/deployments', async (req) => {
     const limit = Number(req.query.get('limit') ?? 20);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new SlipwayError('usage', 'limit must be a whole number from 1 to 10000');
@@ -143,7 +150,8 @@ const streamDeployment = async (engine: Engine, d: StoredDeployment, res: Server
     }
     for (;;) {
       const current = await engine.ctx.store.getDeployment(d.id);
-      if (closed || !current || current.finishedAt) break;
+      // A held deployment is not finished, but nothing happens to it until a person decides.
+      if (closed || !current || current.finishedAt || current.phase === 'held') break;
       const e = queue.shift() as { seq: number } | undefined;
       if (!e) {
         await Promise.race([new Promise<void>((r) => (wake = r)), new Promise((r) => setTimeout(r, 500))]);

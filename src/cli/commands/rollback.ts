@@ -13,7 +13,9 @@ export const spec: CommandSpec = {
     'no-wait': { type: 'boolean', description: 'fail with exit 3 when the environment is locked, instead of waiting' },
     detach: { type: 'boolean', description: 'print the deployment id and return without following it' },
   },
-  details: 'A release that is still warm takes the traffic back at once (a pointer swap); otherwise it starts cold first.',
+  details:
+    'A release that is still warm takes the traffic back at once (a pointer swap); otherwise it starts cold first.\n' +
+    'A deployment held by `rollback: manual` is rolled back instead, as `rollback: auto` would have (exit 0 once done).',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -21,5 +23,5 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   noExtraPositionals(spec, positionals, 1);
   const env = positionals[0];
   if (!env) throw new SlipwayError('usage', 'which environment?', 'e.g. `slipway rollback production`');
-  return startAndFollow(ctx, '/v1/rollbacks', { env, to: parseReleaseArg(stringOpt(values, 'to')) }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true });
+  return startAndFollow(ctx, '/v1/rollbacks', { env, to: parseReleaseArg(stringOpt(values, 'to')) }, { json: values.json === true, noWait: values['no-wait'] === true, detach: values.detach === true, rollingBack: true });
 };

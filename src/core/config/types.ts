@@ -145,7 +145,7 @@ export type AlertsSpec =
       protectMs: number;
     };
 
-export type NotificationEvent = 'succeeded' | 'failed' | 'rolled_back';
+export type NotificationEvent = 'succeeded' | 'failed' | 'rolled_back' | 'held';
 
 export interface NotificationSpec {
   url: string;

@@ -39,8 +39,10 @@ export type FailureAction =
   | { kind: 'mark_bad'; digest: string }
   /** The rollback is done; `to`: the release serving again. */
   | { kind: 'rolled_back'; to?: number }
+  /** `rollback: manual`: the release keeps serving as it is (routes unchanged) until a person decides. */
+  | { kind: 'hold' }
   /** Outgoing notifications (slipway.yaml `notifications`) about how it ended. */
-  | { kind: 'notify'; event: 'failed' | 'rolled_back' };
+  | { kind: 'notify'; event: 'failed' | 'rolled_back' | 'held' };
 
 export interface PlanInput {
   release: number;

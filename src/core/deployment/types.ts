@@ -1,6 +1,10 @@
 // Releases and deployments: the domain records and their closed sets of phases (SPEC §3).
 
-export type DeploymentPhase = 'pending' | 'starting' | 'verifying' | 'succeeded' | 'failed' | 'rolling_back' | 'rolled_back' | 'canceled';
+/**
+ * `held`: the verification failed in an environment with `rollback: manual`; the release keeps
+ * serving at its current step until a person rolls it back or carries on (`--continue`).
+ */
+export type DeploymentPhase = 'pending' | 'starting' | 'verifying' | 'held' | 'succeeded' | 'failed' | 'rolling_back' | 'rolled_back' | 'canceled';
 
 export const TERMINAL_PHASES: readonly DeploymentPhase[] = ['succeeded', 'failed', 'rolled_back', 'canceled'];
 export const isTerminal = (p: DeploymentPhase): boolean => TERMINAL_PHASES.includes(p);
@@ -10,7 +14,9 @@ const NEXT: Record<DeploymentPhase, readonly DeploymentPhase[]> = {
   // A rollback to a warm release starts nothing: pending → verifying → succeeded.
   pending: ['starting', 'verifying', 'failed', 'canceled'],
   starting: ['verifying', 'failed', 'canceled'],
-  verifying: ['succeeded', 'failed', 'canceled'],
+  verifying: ['succeeded', 'held', 'failed', 'canceled'],
+  // `slipway deploy --continue` carries on verifying; `slipway rollback` rolls it back.
+  held: ['verifying', 'rolling_back', 'failed'],
   // A later rollback undoes a deployment that succeeded: it is recorded as rolled back.
   succeeded: ['rolling_back', 'rolled_back'],
   failed: ['rolling_back'],
@@ -45,6 +51,9 @@ export type FailureCause = 'start' | 'check' | 'crash' | 'inconclusive' | 'alert
 
 /** Causes that say something against the release itself: its digest is to blame. */
 export const BLAMING_CAUSES: readonly FailureCause[] = ['check', 'crash', 'alert'];
+
+/** Causes that are a verdict of the verification: with `rollback: manual` they hold the release. */
+export const VERIFICATION_CAUSES: readonly FailureCause[] = ['check', 'crash', 'inconclusive'];
 
 export type DeployTrigger = 'deploy' | 'promote' | 'rollback' | 'auto' | 'config' | 'up';
 

@@ -170,6 +170,13 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
       case 'rolled_back':
         await setPhase(ctx, d, 'rolled_back', { reason, ...(a.to === undefined ? {} : { rolledBackTo: a.to }) });
         break;
+      case 'hold': {
+        // The routes it keeps are recorded first: a follower's stream ends with the phase.
+        const routes = (await ctx.store.getEnvState(d.env))?.routes ?? [];
+        await record(ctx, d, 'deployment.held', { release: releaseLabel(d.release), previous: d.previousRelease === undefined ? null : releaseLabel(d.previousRelease), routes: routes.map((w) => ({ release: releaseLabel(w.release), weight: w.weight })) });
+        await setPhase(ctx, d, 'held', { reason });
+        break;
+      }
       case 'notify':
         await announce(ctx, d, a.event).catch(() => undefined);
         break;
@@ -178,7 +185,7 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
 };
 
 /** Outgoing webhooks (slipway.yaml `notifications`) about how a deployment ended, with its evidence. */
-export const announce = async (ctx: EngineContext, d: StoredDeployment, event: 'succeeded' | 'failed' | 'rolled_back'): Promise<void> => {
+export const announce = async (ctx: EngineContext, d: StoredDeployment, event: 'succeeded' | 'failed' | 'rolled_back' | 'held'): Promise<void> => {
   const config = await configAt(ctx, d.commit);
   if (!config.notifications?.length) return;
   const events = await ctx.store.listEvents({ subject: d.id, limit: 10_000 });

@@ -40,7 +40,8 @@ export const up = async (ctx: EngineContext): Promise<UpReport> => {
   rmSync(downMarker(ctx.home), { force: true });
   const report: UpReport = { ms: 0, environments: [] };
   for (const state of await ctx.store.listEnvStates()) {
-    if (state.currentRelease === undefined) {
+    const held = (await ctx.store.listDeployments(state.env, 20)).find((d) => d.phase === 'held');
+    if (state.currentRelease === undefined && !held) {
       report.environments.push({ env: state.env, started: 0, adopted: 0, note: 'nothing deployed' });
       continue;
     }
@@ -48,24 +49,35 @@ export const up = async (ctx: EngineContext): Promise<UpReport> => {
     const lease = await ctx.store.acquireLease({ env: state.env, holder, purpose: `slipway up by ${ctx.actor}` }, Date.now(), LEASE_MS);
     if (!lease.ok) throw new SlipwayError('conflict', `${state.env} is locked by ${lease.heldBy.holder} (${lease.heldBy.purpose})`, 'wait for it to finish, then run `slipway up` again');
     try {
-      const n = state.currentRelease;
-      const release = await ctx.store.getRelease(state.env, n);
-      if (!release) throw new SlipwayError('corrupt', `the recorded current release ${releaseLabel(n)} of ${state.env} is missing`);
-      const spec = await specOf(ctx, state.env, n, true);
-      if (!spec) throw new SlipwayError('corrupt', `cannot build the runtime spec of ${releaseLabel(n)} of ${state.env}`);
-      const healthy = ctx.runtime.list(state.env, n).filter((i) => i.state === 'healthy');
+      // A held environment is left as it was: every release of its recorded routes (the held one
+      // at its step, the previous one beside it) runs and the routes stay; else the current one.
+      const routes = held ? state.routes : [{ release: state.currentRelease as number, weight: 1 }];
       let started = 0;
-      if (healthy.length < spec.instances) {
-        await ctx.runtime.prepare({ env: state.env, release: n, digest: release.digest });
-        const r = await ctx.runtime.start({ ...spec, instances: spec.instances - healthy.length });
-        if (!r.ok) throw new SlipwayError('failed', `${state.env} ${releaseLabel(n)} did not start: ${startFailureReport({ ...r, env: state.env, command: spec.command, healthPath: spec.health.path })}`);
-        started = r.instances.length;
-        await ctx.store.putInstances(state.env, n, ctx.runtime.list(state.env, n));
+      let adopted = 0;
+      for (const { release: n } of routes) {
+        const release = await ctx.store.getRelease(state.env, n);
+        if (!release) throw new SlipwayError('corrupt', `the recorded release ${releaseLabel(n)} of ${state.env} is missing`);
+        const spec = await specOf(ctx, state.env, n, true);
+        if (!spec) throw new SlipwayError('corrupt', `cannot build the runtime spec of ${releaseLabel(n)} of ${state.env}`);
+        const healthy = ctx.runtime.list(state.env, n).filter((i) => i.state === 'healthy');
+        adopted += healthy.length;
+        if (healthy.length < spec.instances) {
+          await ctx.runtime.prepare({ env: state.env, release: n, digest: release.digest });
+          const r = await ctx.runtime.start({ ...spec, instances: spec.instances - healthy.length });
+          if (!r.ok) throw new SlipwayError('failed', `${state.env} ${releaseLabel(n)} did not start: ${startFailureReport({ ...r, env: state.env, command: spec.command, healthPath: spec.health.path })}`);
+          started += r.instances.length;
+          await ctx.store.putInstances(state.env, n, ctx.runtime.list(state.env, n));
+        }
       }
       const port = state.port;
       if (port === undefined) throw new SlipwayError('corrupt', `no port is recorded for ${state.env}`);
-      await applyRoutes(ctx, state.env, port, [{ release: n, weight: 1 }], n);
-      report.environments.push({ env: state.env, release: releaseLabel(n), digest: release.digest, port, started, adopted: healthy.length });
+      await applyRoutes(ctx, state.env, port, routes, state.currentRelease);
+      const shown = held ? held.release : (state.currentRelease as number);
+      const digest = (await ctx.store.getRelease(state.env, shown))?.digest;
+      report.environments.push({
+        env: state.env, release: releaseLabel(shown), ...(digest === undefined ? {} : { digest }), port, started, adopted,
+        ...(held ? { note: `${held.id} is held: its routes are kept (${routes.map((w) => `${releaseLabel(w.release)} ${Math.round(w.weight * 100)}%`).join(', ')})` } : {}),
+      });
     } finally {
       await ctx.store.releaseLease(state.env, holder);
     }
@@ -94,6 +106,8 @@ export const recoverDeployments = async (ctx: EngineContext, deployer: Deployer,
   if (recorded.length > 0) log(`adopted ${adopted.length} of ${recorded.length} recorded instance(s)`);
   const resumed: string[] = [];
   for (const d of await ctx.store.unfinishedDeployments()) {
+    // A held deployment is not in flight: it waits for a person (rollback or --continue).
+    if (d.phase === 'held') continue;
     const holder = `resume-${randomUUID().slice(0, 8)}`;
     // The lease of the killed control plane expires by itself; take it over now, it was ours.
     await ctx.store.releaseLease(d.env, (await ctx.store.getLease(d.env))?.holder ?? '');

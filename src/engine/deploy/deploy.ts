@@ -12,8 +12,8 @@ import { SlipwayError } from '../../core/errors.js';
 import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
-import { announce, applyFailure, applyPlan, record } from './apply.js';
-import { failureOf, planFailure } from '../../core/deployment/failure.js';
+import { announce, applyFailure, applyPlan, record, setPhase } from './apply.js';
+import { continueCommand, failureOf, planFailure } from '../../core/deployment/failure.js';
 import { withSettings } from '../../core/settings/settings.js';
 import { releaseConfig, sameSnapshot } from '../envconfig/release.js';
 import type { EnvironmentSpec, SlipwayConfig } from '../../config/types.js';
@@ -107,6 +107,7 @@ export class Deployer {
   /** Resolves the digest (and, without --digest, the run), loads the config, checks policy. */
   private async prepare(req: DeployRequest): Promise<Prepared> {
     const { ctx } = this;
+    await this.refuseWhileHeld(req.env);
     const trigger = req.trigger ?? 'deploy';
     let note: string | undefined;
     let ref = req.digest;
@@ -184,6 +185,8 @@ export class Deployer {
    */
   async rollback(env: string, opts: { to?: number; cause?: string }): Promise<DeployHandle> {
     const { ctx } = this;
+    const held = await this.heldIn(env);
+    if (held) return this.rollBackHeld(held, opts);
     const history = await ctx.store.listDeployments(env, 1000);
     const releases = await ctx.store.listReleases(env);
     if (releases.length === 0) throw new SlipwayError('not_found', `nothing was ever deployed to ${env}`, `deploy first: \`slipway deploy ${env}\``);
@@ -199,6 +202,67 @@ export class Deployer {
       const why = opts.cause === undefined ? {} : { cause: 'alert' as const, reason: opts.cause };
       return Promise.resolve({ release: target, previous, plan, strategy: 'blue-green' as const, ...why });
     });
+  }
+
+  /** The deployment of `env` that is held (rollback: manual), if any: at most one. */
+  private async heldIn(env: string): Promise<StoredDeployment | undefined> {
+    return (await this.ctx.store.listDeployments(env, 20)).find((d) => d.phase === 'held');
+  }
+
+  /** A held deployment waits for a person: nothing else deploys to its environment meanwhile. */
+  private async refuseWhileHeld(env: string): Promise<void> {
+    const held = await this.heldIn(env);
+    if (!held) return;
+    throw new SlipwayError(
+      'refused',
+      `${env} has a held deployment, ${held.id}: ${releaseLabel(held.release)} failed its verification and keeps serving as it was (rollback: manual)`,
+      `decide first: \`slipway rollback ${env}\` goes back${held.previousRelease === undefined ? '' : ` to ${releaseLabel(held.previousRelease)}`}, or \`${continueCommand(held)}\` carries on past the failed verification`,
+      { held: held.id },
+    );
+  }
+
+  /** `slipway rollback ENV` on a held deployment: it rolls back as `rollback: auto` would have. */
+  private async rollBackHeld(held: StoredDeployment, opts: { to?: number; cause?: string }): Promise<DeployHandle> {
+    const { ctx } = this;
+    if (opts.to !== undefined && opts.to !== held.previousRelease) {
+      throw new SlipwayError('refused', `${held.id} is held in ${held.env}: a rollback now undoes it, back to ${held.previousRelease === undefined ? 'nothing served' : releaseLabel(held.previousRelease)}, not to ${releaseLabel(opts.to)}`, `run \`slipway rollback ${held.env}\` without --to first`);
+    }
+    const holder = `lease-${randomUUID().slice(0, 8)}`;
+    await lockOrThrow(ctx, held.env, holder, `${held.id}: rollback of the held ${releaseLabel(held.release)} by ${ctx.actor}`);
+    try {
+      await record(ctx, held, 'deployment.decided', { decision: 'rollback', by: ctx.actor, ...(opts.cause === undefined ? {} : { cause: opts.cause }) });
+      // Moved before answering, so that a follower of the deployment never sees it still held.
+      await setPhase(ctx, held, 'rolling_back', { reason: held.reason });
+    } catch (e) {
+      await ctx.store.releaseLease(held.env, holder);
+      throw e;
+    }
+    return this.execute(held, holder);
+  }
+
+  /**
+   * `slipway deploy ENV --continue` (or `promote … --continue`): the held deployment of ENV carries
+   * on with its plan past the verification that failed; it may be held again by a later one.
+   */
+  async continueHeld(env: string): Promise<DeployHandle> {
+    const { ctx } = this;
+    const held = await this.heldIn(env);
+    if (!held) {
+      throw new SlipwayError('not_found', `nothing is held in ${env}`, 'a deployment is held only when it fails its verification in an environment with `rollback: manual`; see `slipway status`');
+    }
+    const holder = `lease-${randomUUID().slice(0, 8)}`;
+    await lockOrThrow(ctx, env, holder, `${held.id}: continuing ${releaseLabel(held.release)} by ${ctx.actor}`);
+    try {
+      const failed = held.plan[held.step];
+      held.step += 1;
+      await ctx.store.updateDeployment(held.id, { step: held.step });
+      await record(ctx, held, 'deployment.decided', { decision: 'continue', by: ctx.actor, skipped: failed?.kind === 'verify' ? failed.label : null });
+      await setPhase(ctx, held, 'verifying');
+    } catch (e) {
+      await ctx.store.releaseLease(env, holder);
+      throw e;
+    }
+    return this.execute(held, holder);
   }
 
   private runningReleases(env: string): number[] {
@@ -218,6 +282,8 @@ export class Deployer {
     await lockOrThrow(ctx, env, holder, `${trigger} by ${ctx.actor}`);
     let d: StoredDeployment;
     try {
+      // Checked again under the lock: a deployment in flight may have been held meanwhile.
+      if (trigger !== 'rollback') await this.refuseWhileHeld(env);
       const p = await prepare(holder);
       const run = (await ctx.store.listRuns(200)).find((r) => r.commit === p.release.commit);
       d = await ctx.store.createDeployment({
@@ -253,8 +319,8 @@ export class Deployer {
     const done = (async (): Promise<StoredDeployment> => {
       try {
         if (d.phase === 'failed' || d.phase === 'rolling_back') {
-          // Resumed after a crash in the middle of a rollback: finish it, as decided then.
-          await applyFailure(ctx, d, planFailure(d, { routed: true }));
+          // Resumed after a crash in the middle of a rollback (or a held one rolled back): finish it, as decided then.
+          await applyFailure(ctx, d, planFailure(d, { routed: true, rollback: await this.rollbackSetting(d) }));
         } else {
           const out = await applyPlan(ctx, d, holder, abort.signal);
           if (out.ok && d.trigger === 'rollback') await this.markRolledBack(d);
@@ -287,7 +353,14 @@ export class Deployer {
     const f = failureOf(cause);
     Object.assign(d, { reason, cause: f.cause, blame: f.blame });
     await this.ctx.store.updateDeployment(d.id, { reason, cause: f.cause, blame: f.blame });
-    await applyFailure(this.ctx, d, planFailure(d, { routed }));
+    await applyFailure(this.ctx, d, planFailure(d, { routed, rollback: await this.rollbackSetting(d) }));
+  }
+
+  /** The `rollback` setting of the deployment's environment, in the config of its release. */
+  private async rollbackSetting(d: StoredDeployment): Promise<'auto' | 'manual'> {
+    const release = await this.ctx.store.getRelease(d.env, d.release);
+    if (!release) return 'auto';
+    return environmentOf(await releaseConfig(this.ctx, release), d.env).rollback;
   }
 
   /** After a rollback, the deployment it undid is recorded as rolled back, with where to. */
