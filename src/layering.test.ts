@@ -60,6 +60,29 @@ describe('the layering lint', () => {
     await assertRefused('src/ports/probe.ts', "export * from '../adapters/proxy/client.js';\n");
   });
 
+  test('the engine reaches adapters, infrastructure and the machine only through ports', async () => {
+    await assertRefused('src/engine/queue/probe.ts', "export * from '../../adapters/vcs/git/canonical.js';\n");
+    await assertRefused('src/engine/probe.ts', "export * from '../gates/audit/index.js';\n");
+    await assertRefused('src/engine/deploy/probe.ts', "export * from '../../secrets/master-key.js';\n");
+    await assertRefused('src/engine/deploy/probe.ts', "import { rmSync } from 'node:fs';\nexport const f = rmSync;\n");
+    await assertRefused('src/engine/deploy/probe.ts', "import { createServer } from 'node:net';\nexport const f = createServer;\n");
+    await assertRefused('src/engine/run/probe.ts', "import { spawn } from 'child_process';\nexport const f = spawn;\n");
+    const along = "import type { RepoHost } from '../../ports/repo-host.js';\nimport type { SlipwayConfig } from '../../config/types.js';\nimport { SlipwayError } from '../../core/errors.js';\nimport { isoNow } from '../context.js';\nexport type R = RepoHost | SlipwayConfig;\nexport const f = [SlipwayError, isoNow];\n";
+    assert.deepEqual(await layeringProblems('src/engine/queue/probe.ts', along), []);
+  });
+
+  test('adapters never import the engine, the server or the CLI', async () => {
+    await assertRefused('src/adapters/vcs/git/probe.ts', "export * from '../../../engine/context.js';\n");
+    await assertRefused('src/secrets/probe.ts', "export * from '../server/compose.js';\n");
+    assert.deepEqual(await layeringProblems('src/adapters/machine/probe.ts', "export * from '../../ports/machine.js';\nexport * from '../../home/paths.js';\n"), []);
+  });
+
+  test('server routes reach adapters only through the composition root', async () => {
+    await assertRefused('src/server/routes-probe.ts', "export * from '../adapters/alerts/index.js';\n");
+    await assertRefused('src/server/git-http.ts', "export * from '../adapters/vcs/git/canonical.js';\n");
+    assert.deepEqual(await layeringProblems('src/server/compose-probe.ts', "export * from '../adapters/alerts/index.js';\n"), []);
+  });
+
   test('the CLI may import anything', async () => {
     assert.deepEqual(await layeringProblems('src/cli/commands/probe.ts', "export * from '../../adapters/proxy/client.js';\nexport * from '../../engine/engine.js';\n"), []);
   });

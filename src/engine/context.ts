@@ -4,6 +4,8 @@ import type { Executor } from '../ports/executor.js';
 import type { Store } from '../ports/store.js';
 import type { Vcs } from '../ports/vcs.js';
 import type { RepoHost } from '../ports/repo-host.js';
+import type { Machine } from '../ports/machine.js';
+import type { BuiltinGates } from '../ports/gates.js';
 import type { Runtime } from '../ports/runtime.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import type { ProxyControl } from '../ports/proxy.js';
@@ -40,6 +42,10 @@ export interface EngineContext {
   baseEnv: Record<string, string>;
   /** Config versions, settings, secrets and the masker of every secret value. */
   envConfig: EnvConfig;
+  /** Loopback ports, the registry of other apps, the down marker, a checkout's files. */
+  machine: Machine;
+  /** The secret scan, the dependency audit and the benchmark comparison. */
+  gates: BuiltinGates;
   /** How steps and apps are confined; work trees are made in its area, outside the home. */
   sandbox: Sandbox;
 }

@@ -11,7 +11,6 @@ import type { RunningStep, StepOutcome } from '../ports/executor.js';
 import type { Checkout } from '../ports/vcs.js';
 import type { EngineContext } from './context.js';
 import { isoNow } from './context.js';
-import { runBuiltinGate } from './gates.js';
 import { buildStep, type StepResult } from './run/build-step.js';
 import { StepOutput } from './run/output.js';
 import { loadPipelineAt, type LoadedPipeline } from './run/pipeline.js';
@@ -169,9 +168,13 @@ class RunExecution {
       });
     }
     if (step.run !== undefined) return this.command(step, dir, step.run);
-    const r = await runBuiltinGate(step, {
-      ctx: this.ctx,
+    const r = await this.ctx.gates.run(step, {
       runId: this.run.id,
+      artifactPath: (digest) => this.ctx.artifacts.path(digest),
+      baseEnv: this.ctx.baseEnv,
+      now: this.ctx.clock.now(),
+      sandbox: this.ctx.sandbox,
+      store: this.ctx.store,
       dir,
       digest: this.digest,
       log: (line) => this.log(step.name, 'stdout', line),

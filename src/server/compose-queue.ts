@@ -1,6 +1,7 @@
 // Composition of the merge queue in the control plane: its store, settings, the repository that
 // git's smart HTTP serves; started after deployments are recovered.
 import { openQueueStore } from '../adapters/store/sqlite/queue.js';
+import { spawnGitService } from '../adapters/vcs/git/http-backend.js';
 import { SlipwayError } from '../core/errors.js';
 import { parseBatchCap } from '../core/queue/plan.js';
 import type { Engine } from '../engine/engine.js';
@@ -45,4 +46,5 @@ export const gitHttpOptions = (engine: Engine, token: string): GitHttpOptions =>
     const queue = queueOf(engine);
     return { path: await queue.canonical(), app: await queue.appName() };
   },
+  gitService: spawnGitService,
 });

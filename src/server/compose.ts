@@ -10,6 +10,8 @@ import { openConfigTables } from '../adapters/store/sqlite/env-config.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
 import { createGitRepoHost } from '../adapters/vcs/git/repo-host.js';
+import { createLocalMachine } from '../adapters/machine/local.js';
+import { builtinGates } from '../adapters/gates/builtin.js';
 import { Engine } from '../engine/engine.js';
 import { EnvConfig } from '../adapters/envconfig/env-config.js';
 import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
@@ -96,6 +98,8 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     baseEnv,
     envConfig,
     sandbox,
+    machine: createLocalMachine({ home: opts.home, repo: opts.repo }),
+    gates: builtinGates,
   });
 };
 

@@ -10,7 +10,6 @@ import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
 import { composeEngine } from './compose.js';
 import { gitHttpOptions, startQueue } from './compose-queue.js';
-import { isDown } from '../engine/deploy/converge.js';
 import { VERSION } from '../version.js';
 import { pidAlive } from '../home/pid.js';
 import { recordHome } from '../home/registry.js';
@@ -72,7 +71,7 @@ const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngine>>, l
     busy = true;
     void (async () => {
       const serving = (await engine.ctx.store.listEnvStates()).some((s) => s.routes.length > 0);
-      if (!serving || isDown(engine.ctx.home)) return;
+      if (!serving || engine.ctx.machine.isDown()) return;
       const proxy = await engine.ctx.proxy();
       if (!(await proxy.isAlive())) {
         log('the edge proxy is not answering: restarting it with its routes');

@@ -3,18 +3,18 @@
 // `git upload-pack` / `git receive-pack --stateless-rpc` with the bodies streamed through.
 // Authentication: the home's token as the password of HTTP Basic (git's credential flow) or as a
 // bearer token. A push runs the repository's receive hooks, so main stays guarded here too.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { cleanGitEnv } from '../adapters/vcs/git/canonical.js';
-import { LOCAL_ONLY } from '../adapters/vcs/git/commands.js';
 import { tokenMatches } from '../home/token.js';
 
 export interface GitHttpOptions {
   token: string;
   /** The canonical repository (created on first use) and the app name it is served under. */
   repository: () => Promise<{ path: string; app: string | undefined }>;
+  /** Starts git's side of the protocol on the repository (adapters/vcs/git/http-backend.ts, given by the composition root). */
+  gitService: (command: 'upload-pack' | 'receive-pack', repo: string, env: Record<string, string>, opts: { advertise: boolean }) => ChildProcess;
 }
 
 export const GIT_HTTP_PREFIX = '/git/';
@@ -105,10 +105,10 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
   const protocol = req.headers['git-protocol'];
   const v2 = route.service === 'git-upload-pack' && typeof protocol === 'string' && /^[\w=:.,-]*$/.test(protocol) ? protocol : undefined;
   const env: Record<string, string> = { SLIPWAY_PUSH_ACTOR: auth.user, ...(v2 ? { GIT_PROTOCOL: v2 } : {}) };
-  const command = route.service.slice('git-'.length);
+  const command = route.service === 'git-upload-pack' ? 'upload-pack' : 'receive-pack';
   if (route.kind === 'refs') {
     req.resume();
-    const child = spawn('git', [...LOCAL_ONLY, command, '--stateless-rpc', '--advertise-refs', '--end-of-options', repo.path], { env: cleanGitEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = opts.gitService(command, repo.path, env, { advertise: true });
     res.writeHead(200, { 'content-type': `application/x-${route.service}-advertisement`, ...NO_CACHE });
     if (!v2?.includes('version=2')) res.write(`${pktLine(`# service=${route.service}\n`)}0000`);
     return pipeChild(child, res);
@@ -125,16 +125,18 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
     req.resume();
     return text(res, 415, `slipway: unsupported content-encoding "${encoding}"`);
   }
-  const child = spawn('git', [...LOCAL_ONLY, command, '--stateless-rpc', '--end-of-options', repo.path], { env: cleanGitEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = opts.gitService(command, repo.path, env, { advertise: false });
+  const stdin = child.stdin;
+  if (!stdin) throw new Error('git was started without a standard input');
   body.on('error', () => child.kill());
-  child.stdin.on('error', () => undefined);
-  body.pipe(child.stdin);
+  stdin.on('error', () => undefined);
+  body.pipe(stdin);
   res.writeHead(200, { 'content-type': `application/x-${route.service}-result`, ...NO_CACHE });
   return pipeChild(child, res);
 };
 
 /** Streams the child's stdout as the response body; a failing child ends the response early. */
-const pipeChild = (child: ReturnType<typeof spawn>, res: ServerResponse): Promise<void> =>
+const pipeChild = (child: ChildProcess, res: ServerResponse): Promise<void> =>
   new Promise((resolve) => {
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => {

@@ -3,7 +3,7 @@
 // window it is recorded and notified only. Authenticated by a bearer token or an HMAC signature
 // (slipway.yaml `alertmanager`), never by the API token: a bad one gets 401 and changes nothing,
 // before any body is read (a bearer token) or any git work is done (either kind).
-import { checkAlertHeaders, checkAlertSignature, parseAlertPayload, ReplayCache, routeAlerts, type AlertAuthConfig } from '../adapters/alerts/index.js';
+import { checkAlertHeaders, checkAlertSignature, parseAlertPayload, ReplayCache, routeAlerts, type AlertAuthConfig } from './compose-alerts.js';
 import { SlipwayError } from '../core/errors.js';
 import { isRunFinished } from '../core/run.js';
 import type { Engine } from '../engine/engine.js';

@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawnGitService } from '../adapters/vcs/git/http-backend.js';
 import { Router } from './http.js';
 import { startApiServer, type ApiServer } from './server.js';
 
@@ -55,6 +56,7 @@ describe('the API server authenticates before anything else', () => {
     });
     api = await startApiServer(r, TOKEN, '127.0.0.1', 0, {
       token: TOKEN,
+      gitService: spawnGitService,
       repository: () => {
         seen.repository++;
         return Promise.resolve({ path: '/nonexistent', app: 'app' });

@@ -1,8 +1,5 @@
 // Applies a deployment's plan, one action at a time, recording each before moving on so that a
 // killed control plane can resume from the last completed action (every action is idempotent).
-import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import type { DeployAction, FailureAction, Weight } from '../../core/deployment/plan.js';
 import { startFailureReport } from '../../core/deployment/start-failure.js';
@@ -47,22 +44,11 @@ export const setPhase = async (ctx: EngineContext, d: StoredDeployment, phase: D
   await record(ctx, d, 'deployment.phase', { phase, release: d.release, reason: extra.reason ?? null });
 };
 
-/** A free loopback port, for an environment whose port is not configured. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-
 /** The environment's proxy port: slipway.yaml, else the one recorded, else a free one (recorded). */
 export const envPort = async (ctx: EngineContext, env: string, configured: number | undefined): Promise<number> => {
   if (configured !== undefined) return configured;
   const state = await ctx.store.getEnvState(env);
-  return state?.port ?? (await freePort());
+  return state?.port ?? (await ctx.machine.freePort());
 };
 
 /** Proxy backends for a set of weights, from the instances the runtime has for each release. */
@@ -78,7 +64,7 @@ export const backendsFor = async (ctx: EngineContext, env: string, weights: Weig
 
 /** Records the desired routes, then makes the proxy serve them (desired state first). */
 export const applyRoutes = async (ctx: EngineContext, env: string, port: number, weights: Weight[], currentRelease: number | undefined): Promise<void> => {
-  rmSync(homePaths(ctx.home).downMarker, { force: true });
+  ctx.machine.clearDown();
   await ctx.store.putEnvState({ env, port, currentRelease, routes: weights, updatedAt: isoNow(ctx) });
   const proxy = await ctx.proxy();
   const r = await proxy.setRoutes(env, { port, backends: await backendsFor(ctx, env, weights) });

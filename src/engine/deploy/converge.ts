@@ -1,8 +1,6 @@
 // Converging the machine to the recorded state: `slipway up` (rebuild from scratch, idempotent)
 // and the recovery a control plane runs when it starts after a crash.
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { homePaths } from '../../home/paths.js';
 import { LEASE_MS } from '../../core/deployment/lease.js';
 import { startFailureReport } from '../../core/deployment/start-failure.js';
 import { releaseLabel } from '../../core/deployment/types.js';
@@ -14,9 +12,6 @@ import { applyRoutes, record } from './apply.js';
 import type { Deployer } from './deploy.js';
 import { releaseConfig, releaseSpec } from '../envconfig/release.js';
 import { instanceSpec } from './spec.js';
-
-const downMarker = (home: string): string => homePaths(home).downMarker;
-export const isDown = (home: string): boolean => existsSync(downMarker(home));
 
 export interface UpReport {
   ms: number;
@@ -37,7 +32,7 @@ const specOf = async (ctx: EngineContext, env: string, n: number, withValues = f
  */
 export const up = async (ctx: EngineContext): Promise<UpReport> => {
   const t0 = performance.now();
-  rmSync(downMarker(ctx.home), { force: true });
+  ctx.machine.clearDown();
   const report: UpReport = { ms: 0, environments: [] };
   for (const state of await ctx.store.listEnvStates()) {
     const held = (await ctx.store.listDeployments(state.env, 20)).find((d) => d.phase === 'held');
@@ -133,7 +128,7 @@ export const down = async (ctx: EngineContext, inFlight: string[]): Promise<{ st
   for (const i of await ctx.store.listInstances()) pairs.set(`${i.env}/${i.release}`, i);
   for (const env of envs) for (const i of ctx.runtime.list(env)) pairs.set(`${i.env}/${i.release}`, i);
   let stopped = 0;
-  writeFileSync(downMarker(ctx.home), `${isoNow(ctx)}\n`);
+  ctx.machine.markDown(isoNow(ctx));
   await Promise.all(
     [...pairs.values()].map(async ({ env, release }) => {
       stopped += ctx.runtime.list(env, release).length;

@@ -1,19 +1,9 @@
 // An environment's port checked before a deployment starts anything: a port that another
 // environment claims, or that another process holds, would only fail at the route switch, after the
 // new instances had started; it is refused up front with the command that fixes it.
-import { createServer } from 'node:net';
 import { SlipwayError } from '../../core/errors.js';
 import type { SlipwayConfig } from '../../config/types.js';
-import { portsOfOtherHomes, readRegistry } from '../../home/registry.js';
 import type { EngineContext } from '../context.js';
-
-/** True when nothing listens on 127.0.0.1:`port` (a listen that works, closed at once). */
-const canListen = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
 
 /**
  * Another environment that claims `port` — of this app (recorded as serving on it, or configured
@@ -25,17 +15,14 @@ const claimedBy = async (ctx: EngineContext, env: string, port: number, config: 
   if (recorded) return `environment ${recorded.env}`;
   const configured = config.environments.find((e) => e.name !== env && e.port === port)?.name;
   if (configured !== undefined) return `environment ${configured}`;
-  // This repository under another home is the same app, not another one.
-  const registry = readRegistry();
-  const others = { ...registry, homes: Object.fromEntries(Object.entries(registry.homes).filter(([, e]) => e.repo !== ctx.repo)) };
-  const app = portsOfOtherHomes(others, ctx.home).get(port);
+  const app = ctx.machine.portsOfOtherApps().get(port);
   return app === undefined ? undefined : `another Slipway app: ${app}`;
 };
 
 /** A port to suggest instead: the next ones up that nobody claims and nothing holds. */
 const suggestion = async (ctx: EngineContext, env: string, port: number, config: SlipwayConfig): Promise<number | undefined> => {
   for (let p = port + 1; p <= Math.min(port + 50, 65535); p++) {
-    if ((await claimedBy(ctx, env, p, config)) === undefined && (await canListen(p))) return p;
+    if ((await claimedBy(ctx, env, p, config)) === undefined && (await ctx.machine.canListen(p))) return p;
   }
   return undefined;
 };
@@ -54,6 +41,6 @@ export const checkEnvPort = async (ctx: EngineContext, env: string, port: number
     throw new SlipwayError('refused', `port ${port} of ${env} is already the port of ${other}; nothing was started`, await fix(), { port, claimedBy: other });
   }
   const served = (await ctx.store.getEnvState(env))?.port === port && (await (await ctx.proxy()).getRoutes()).some((r) => r.env === env && r.port === port && r.listening);
-  if (served || (await canListen(port))) return;
+  if (served || (await ctx.machine.canListen(port))) return;
   throw new SlipwayError('refused', `port ${port} of ${env} is taken by another process on this machine; nothing was started`, await fix(), { port });
 };

@@ -7,7 +7,6 @@ import type { PlannedStep } from '../../core/pipeline/plan.js';
 import type { RunRecord } from '../../core/run.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
-import { findSecretInFiles } from '../envconfig/artifact-check.js';
 import type { LoadedPipeline } from './pipeline.js';
 import { entryProblem, explainBuildFailure } from './entry-check.js';
 
@@ -64,13 +63,13 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
   const started = isoNow(ctx);
   if (step.run !== undefined) {
     const r = await deps.command(step, dir, step.run);
-    if (!r.ok) return { ...r, reason: explainBuildFailure(dir, r.reason, deps.tail()) };
+    if (!r.ok) return { ...r, reason: explainBuildFailure(ctx.machine, dir, r.reason, deps.tail()) };
   }
-  const entry = entryProblem(pipeline.config, dir);
+  const entry = entryProblem(ctx.machine, pipeline.config, dir);
   if (entry) return { ok: false, reason: entry };
   if (step.secrets.length > 0) {
     const values = Object.values(await ctx.envConfig.pipelineSecrets(step.secrets));
-    const hit = await findSecretInFiles(dir, pipeline.config.build.artifact, values);
+    const hit = await ctx.machine.findSecretInFiles(dir, pipeline.config.build.artifact, values);
     if (hit) return { ok: false, reason: `the build wrote the value of a secret it was given into ${hit}; a secret never goes into an artifact (let the app read it at run time: slipway secrets set ENV NAME)` };
   }
   deps.log(`packing ${pipeline.config.build.artifact.join(', ')}`);

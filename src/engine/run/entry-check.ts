@@ -1,7 +1,7 @@
 // Checks of a build's checkout before it is packed, so that a commit that would fail at its first
 // start fails its run instead, with the fix: the file run.command starts is in build.artifact and
 // is there; and a failed `npm ci` without a lockfile says to create one.
-import { existsSync, readFileSync } from 'node:fs';
+import type { Machine } from '../../ports/machine.js';
 import { join } from 'node:path';
 import { entryOutsideArtifact, entryPointOf } from '../../config/entry-point.js';
 import type { SlipwayConfig } from '../../config/types.js';
@@ -11,11 +11,11 @@ import { NPM_CI_WITHOUT_LOCKFILE } from '../../core/pipeline/output-tail.js';
 const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json'];
 
 /** The problem with the entry point of run.command in the built checkout `dir`, or undefined. */
-export const entryProblem = (config: SlipwayConfig, dir: string): string | undefined => {
+export const entryProblem = (machine: Machine, config: SlipwayConfig, dir: string): string | undefined => {
   if (config.run.command === '') return undefined;
   let scripts: Record<string, string> | undefined;
   try {
-    scripts = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts;
+    scripts = (JSON.parse(machine.readText(join(dir, 'package.json')) ?? '') as { scripts?: Record<string, string> }).scripts;
   } catch {
     scripts = undefined; // no package.json (or a broken one, which npm reports itself)
   }
@@ -27,7 +27,7 @@ export const entryProblem = (config: SlipwayConfig, dir: string): string | undef
   if (leftOut) return `${entry.via} runs ${entry.file}, which the artifact leaves out as one of its ${leftOut}: add build.keep: [${leftOut}], or move the file`;
   // Node finds `dist/server` as dist/server.js and a directory by its index.js.
   const candidates = [entry.file, ...['.js', '.mjs', '.cjs', '/index.js'].map((ext) => `${entry.file}${ext}`)];
-  if (candidates.some((f) => existsSync(join(dir, f)))) return undefined;
+  if (candidates.some((f) => machine.exists(join(dir, f)))) return undefined;
   return `${entry.via} runs ${entry.file}, which is not there after the build: check where the build writes, or change run.command`;
 };
 
@@ -46,8 +46,8 @@ const leftOutEntry = (file: string, artifact: readonly string[], keep: readonly 
 };
 
 /** A failed build's reason, with the fix when npm said why: `npm ci` without a lockfile. */
-export const explainBuildFailure = (dir: string, reason: string, tail: readonly string[]): string => {
-  if (!LOCKFILES.some((f) => existsSync(join(dir, f))) && tail.some((l) => NPM_CI_WITHOUT_LOCKFILE.test(l))) {
+export const explainBuildFailure = (machine: Machine, dir: string, reason: string, tail: readonly string[]): string => {
+  if (!LOCKFILES.some((f) => machine.exists(join(dir, f))) && tail.some((l) => NPM_CI_WITHOUT_LOCKFILE.test(l))) {
     return `${reason}: \`npm ci\` needs a package-lock.json and this commit has none; run \`npm install\` to create one, commit it, and run again`;
   }
   return reason;

@@ -1,28 +1,13 @@
-// Built-in gates (secret scan, dependency audit, benchmark comparison) as the engine runs them:
-// each reads the run's clean checkout (and artifact), logs its findings, and passes or fails.
+// Built-in gates (secret scan, dependency audit, benchmark comparison) behind the BuiltinGates
+// port (ports/gates.ts): each reads the run's clean checkout (and artifact), logs its findings, and passes or fails.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { PlannedStep } from '../core/pipeline/plan.js';
-import { collectBenchOutput, compareBench, formatBenchComparison, parseBenchOutput, BENCH_OUTPUT_ENV } from '../gates/bench/index.js';
-import { auditTree, formatAuditFinding } from '../gates/audit/index.js';
-import { loadAllowlist, scanArchive, scanTree, type ScanReport } from '../gates/secrets/index.js';
-import type { EngineContext } from './context.js';
-
-export interface GateContext {
-  ctx: EngineContext;
-  runId: string;
-  /** The clean checkout the run works in. */
-  dir: string;
-  /** The artifact built by this run, when the gate runs after the build step. */
-  digest: string | undefined;
-  log: (line: string) => void;
-  /** Runs a shell command as a step would (for the bench gate). */
-  /** Runs a command as a step (sandboxed); `writable` are extra directories it may write. */
-  exec: (command: string, env: Record<string, string>, writable?: readonly string[]) => Promise<{ ok: boolean; reason: string; stdout: string }>;
-}
-
-export type GateResult = { ok: true } | { ok: false; message: string };
+import type { PlannedStep } from '../../core/pipeline/plan.js';
+import type { BuiltinGates, GateContext, GateResult } from '../../ports/gates.js';
+import { collectBenchOutput, compareBench, formatBenchComparison, parseBenchOutput, BENCH_OUTPUT_ENV } from '../../gates/bench/index.js';
+import { auditTree, formatAuditFinding } from '../../gates/audit/index.js';
+import { loadAllowlist, scanArchive, scanTree, type ScanReport } from '../../gates/secrets/index.js';
 
 /**
  * A path from slipway.yaml: `~/…`, absolute, or relative to the root of the commit being gated
@@ -30,7 +15,9 @@ export type GateResult = { ok: true } | { ok: false; message: string };
  */
 const userPath = (dir: string, p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : isAbsolute(p) ? p : resolve(dir, p));
 
-export const runBuiltinGate = async (step: PlannedStep, g: GateContext): Promise<GateResult> => {
+export const builtinGates: BuiltinGates = { run: (step, g) => runBuiltinGate(step, g) };
+
+const runBuiltinGate = async (step: PlannedStep, g: GateContext): Promise<GateResult> => {
   const gate = step.gate;
   if (!gate) return { ok: false, message: `step "${step.name}" has nothing to run` };
   switch (gate.kind) {
@@ -77,7 +64,7 @@ const secretScanGate = async (g: GateContext, allowlistPath: string | undefined)
   let found = reportFindings(g, '', tree, seen);
   let places = tree.findings.length;
   if (g.digest) {
-    const art = await scanArchive(await g.ctx.artifacts.path(g.digest), { allowlist });
+    const art = await scanArchive(await g.artifactPath(g.digest), { allowlist });
     g.log(`scanned ${art.stats.filesScanned} files of the artifact ${g.digest.slice(0, 19)}`);
     found += reportFindings(g, 'artifact:', art, seen);
     places += art.findings.length;
@@ -90,10 +77,10 @@ const secretScanGate = async (g: GateContext, allowlistPath: string | undefined)
 };
 
 const auditGate = async (g: GateContext, gate: Extract<NonNullable<PlannedStep['gate']>, { kind: 'dependency-audit' }>): Promise<GateResult> => {
-  const configured = gate.database ?? g.ctx.baseEnv.SLIPWAY_OSV_DB ?? process.env.SLIPWAY_OSV_DB;
+  const configured = gate.database ?? g.baseEnv.SLIPWAY_OSV_DB ?? process.env.SLIPWAY_OSV_DB;
   if (!configured) return { ok: false, message: 'the dependency audit needs an offline OSV database: set `audit: { database: PATH }` in slipway.yaml or SLIPWAY_OSV_DB (a directory or zip of OSV JSON)' };
   const database = userPath(g.dir, configured);
-  const r = await auditTree(g.dir, database, { severity: gate.severity, ignore: gate.ignore, now: g.ctx.clock.now() });
+  const r = await auditTree(g.dir, database, { severity: gate.severity, ignore: gate.ignore, now: g.now });
   if (!r.ok) return { ok: false, message: `${r.reason}: ${r.message}` };
   g.log(`checked ${r.packagesChecked} packages of ${r.lockfile} against ${database} (threshold: ${gate.severity})`);
   for (const w of [...r.warnings, ...r.databaseWarnings]) g.log(`warning: ${w}`);
@@ -106,17 +93,17 @@ const auditGate = async (g: GateContext, gate: Extract<NonNullable<PlannedStep['
 
 const benchGate = async (g: GateContext, name: string, gate: Extract<NonNullable<PlannedStep['gate']>, { kind: 'bench' }>): Promise<GateResult> => {
   // In the sandbox area, given to the sandboxed step as a writable directory (its /tmp is private).
-  mkdirSync(join(g.ctx.sandbox.dir, 'tmp'), { recursive: true });
-  const dir = mkdtempSync(join(g.ctx.sandbox.dir, 'tmp', 'bench-'));
+  mkdirSync(join(g.sandbox.dir, 'tmp'), { recursive: true });
+  const dir = mkdtempSync(join(g.sandbox.dir, 'tmp', 'bench-'));
   try {
-    await g.ctx.sandbox.own(dir);
+    await g.sandbox.own(dir);
     const out = join(dir, 'bench.json');
     const r = await g.exec(gate.run, { ...gate.env, [BENCH_OUTPUT_ENV]: out }, [dir]);
     if (!r.ok) return { ok: false, message: `the benchmark command ${r.reason}` };
     const parsed = await collectBenchOutput(r.stdout, out);
     if (!parsed.ok) return { ok: false, message: `the benchmark output is not in the documented shape (docs/gates.md): ${parsed.message}` };
-    await g.ctx.store.putBenchResult(g.runId, name, parsed.metrics);
-    const baseline = await g.ctx.store.baselineBench(name, g.runId);
+    await g.store.putBenchResult(g.runId, name, parsed.metrics);
+    const baseline = await g.store.baselineBench(name, g.runId);
     if (!baseline) {
       g.log('no baseline yet (no earlier green run has this benchmark): this run becomes the baseline');
       return { ok: true };

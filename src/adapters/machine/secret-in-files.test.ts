@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findSecretInFiles } from './artifact-check.js';
+import { findSecretInFiles } from './secret-in-files.js';
 
 test('finds a build secret baked into an artifact file, in plain or encoded form; links are not followed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-'));
