@@ -1,3 +1,5 @@
-// Slipway's programmatic API: the engine and the types a script or another tool needs.
+// The package's entry point: Slipway's error type with its exit-code and HTTP-status mapping, and
+// the normalised config types. The engine is not exported: scripts drive Slipway through the CLI
+// or the control plane's HTTP API.
 export { SlipwayError, exitCodeOf, httpStatusOf, type ErrorCode } from './core/errors.js';
-export type * from './config/types.js';
+export type * from './core/config/types.js';

@@ -4,10 +4,7 @@
 export type * from './types.js';
 export {
   loadConfig,
-  loadRepoConfig,
-  findConfigFile,
   formatConfigIssue,
-  CONFIG_FILE_NAMES,
   type ConfigIssue,
   type LoadResult,
   type LoadOptions,

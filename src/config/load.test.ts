@@ -476,3 +476,11 @@ void describe('loadConfig: the secret scan allowlist', () => {
     assert.deepEqual(ok.errors, []);
   });
 });
+
+describe('a file on disk', () => {
+  test('a missing file is one issue, "file not found"', () => {
+    const r = loadConfig('/nonexistent/slipway-config-test/slipway.yaml');
+    assert.equal(r.config, undefined);
+    assert.equal(r.errors[0]?.message, 'file not found');
+  });
+});

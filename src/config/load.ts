@@ -1,10 +1,8 @@
 // Reads slipway.yaml in stages — YAML, schema, normalise, rules — and returns the config with every
 // problem located at its file, line and column. This is the only module of src/config that reads files.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { isCollection, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
-import { SlipwayError } from '../core/errors.js';
 import { dropExplainedMissing, explainIssues, NO_SCHEMA_MESSAGE, type RawIssue } from './issues.js';
 import { formatPath, locate } from './locate.js';
 import { normalise } from './normalise.js';
@@ -38,8 +36,6 @@ export interface LoadOptions {
   /** Decides which audit ignore entries have expired; defaults to now. */
   now?: Date;
 }
-
-export const CONFIG_FILE_NAMES = ['slipway.yaml', 'slipway.yml'] as const;
 
 const YAML_HINTS: Record<string, string> = {
   DUPLICATE_KEY: 'remove one of the two keys',
@@ -170,32 +166,4 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   if (issue.expected) lines.push(`  expected: ${issue.expected}`);
   if (issue.hint) lines.push(`  hint: ${issue.hint}`);
   return lines.join('\n');
-}
-
-/** The path of the repository's slipway.yaml (or .yml); a missing file is a config error. */
-export function findConfigFile(repoRoot: string): string {
-  for (const name of CONFIG_FILE_NAMES) {
-    const file = join(repoRoot, name);
-    if (existsSync(file)) return file;
-  }
-  throw new SlipwayError('config', `no slipway.yaml in ${repoRoot}`, 'run `slipway init` to write one from your package.json');
-}
-
-/**
- * Finds, loads and checks the repository's slipway.yaml, throwing one SlipwayError('config') that
- * lists every problem when it does not fit. `details` holds the ConfigIssue[] for --json output.
- */
-export function loadRepoConfig(repoRoot: string, options: LoadOptions = {}): { file: string; config: SlipwayConfig; warnings: ConfigIssue[] } {
-  const file = findConfigFile(repoRoot);
-  const result = loadConfig(file, undefined, options);
-  if (!result.config) {
-    const count = result.errors.length === 1 ? '1 problem' : `${result.errors.length} problems`;
-    throw new SlipwayError(
-      'config',
-      `${file} has ${count}:\n${result.errors.map(formatConfigIssue).join('\n')}`,
-      'fix the file and run the command again; the JSON Schema in docs/slipway.schema.json helps editors check it as you type',
-      result.errors,
-    );
-  }
-  return { file, config: result.config, warnings: result.warnings };
 }
