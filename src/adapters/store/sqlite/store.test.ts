@@ -105,7 +105,7 @@ describe('deployment phases in the store', () => {
     await s.updateDeployment(d.id, { phase: 'verifying' });
     await assert.rejects(
       s.updateDeployment(d.id, { phase: 'pending', reason: 'nope' }),
-      (e: Error) => e.name === 'IllegalPhaseMove' && /^internal error: deployment d1 cannot move from verifying to pending \(allowed from verifying: succeeded, failed, canceled\)$/.test(e.message),
+      (e: Error) => e.name === 'IllegalPhaseMove' && /^internal error: deployment d1 cannot move from verifying to pending \(allowed from verifying: succeeded, held, failed, canceled\)$/.test(e.message),
     );
     const after = await s.getDeployment(d.id);
     assert.equal(after?.phase, 'verifying');
