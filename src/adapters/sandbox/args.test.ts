@@ -24,6 +24,9 @@ describe('confineArgs', () => {
     // The bind comes after the tmpfs that hides its parent, and its parents are made traversable.
     assert.ok(c.args.indexOf('--bind') > c.args.lastIndexOf('--tmpfs'));
     assert.deepEqual(after(c.args, '--dir'), [['/box/work']]);
+    // The hidden directories are read-only once the binds are in, so nothing writes where the home is.
+    assert.deepEqual(after(c.args, '--remount-ro'), [['/box'], ['/home/u/app/.slipway']]);
+    assert.ok(c.args.indexOf('--remount-ro') > c.args.lastIndexOf('--bind'));
     assert.deepEqual(c.args.slice(-8), ['--unshare-all', '--share-net', '--', 'env', '--default-signal=TERM,INT,HUP', '/bin/sh', '-c', 'npm test']);
   });
 

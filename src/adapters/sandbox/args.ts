@@ -58,8 +58,9 @@ const STOP_SIGNALS = 'TERM,INT,HUP';
 
 /**
  * The file system the process sees: everything read-only, a private /tmp, a fresh /proc of its
- * own pid namespace, the hidden paths empty, then its own directories bound back in (a bind
- * inside a hidden directory gets its mount point made in the tmpfs, so the path stays the same).
+ * own pid namespace, the hidden paths empty and read-only, then its own directories bound back in
+ * (a bind inside a hidden directory gets its mount point made in the tmpfs, so the path stays the
+ * same).
  */
 function bwrapMounts(p: ConfinePlan): string[] {
   const a = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
@@ -88,6 +89,12 @@ function bwrapMounts(p: ConfinePlan): string[] {
   }
   for (const d of p.readOnly) a.push('--ro-bind', d, d);
   for (const d of p.writable) a.push('--bind', d, d);
+  // Then each hidden directory's tmpfs read-only: without a uid change (an ordinary user's
+  // bubblewrap) the process owns that tmpfs and could write where the home is. The binds above are
+  // mounts of their own and stay as they are (one bound over a hidden directory itself is left
+  // alone); the private /tmp stays writable.
+  const bound = new Set([...p.readOnly, ...p.writable]);
+  for (const h of hidden.slice(1)) if (!bound.has(h)) a.push('--remount-ro', h);
   a.push('--chdir', p.cwd);
   if (p.outlivesParent !== true) a.push('--die-with-parent');
   return a;
