@@ -169,6 +169,19 @@ async function createKeyFile(path: string, key: Buffer, home: string): Promise<B
   return theirs;
 }
 
+/**
+ * Installs a key brought from elsewhere (a backup's sealed key) as the key file of `home`, 0600,
+ * never over an existing file: refused when one is there with another key. Returns its path.
+ */
+export async function installKeyFile(home: string, key: Buffer, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const path = keyFilePath(home, env);
+  const kept = await createKeyFile(path, key, home);
+  if (!kept.equals(key)) {
+    throw new SlipwayError('refused', `the master key file ${path} already holds another key (key id ${keyIdOf(kept)}); it was not overwritten`, 'move it away if it is not needed, then restore again');
+  }
+  return path;
+}
+
 /** Moves the staged key into place, keeping the previous key as `<path>.retired-<key id>`. */
 async function promoteStaged(path: string, oldKeyId: string | undefined): Promise<void> {
   if (oldKeyId !== undefined) await rename(path, `${path}.retired-${oldKeyId}`);
