@@ -37,4 +37,9 @@ export interface Vcs {
    * commit is unknown to the repository or there is no such commit.
    */
   firstCommitTime(repo: string, commit: string, since: string): Promise<number | undefined>;
+  /**
+   * A file at a commit with its size, in one read: its text only when it is at most `maxBytes`
+   * (a larger one is never read into memory); undefined when the commit has no such file.
+   */
+  readFileUpTo(repo: string, sha: string, path: string, maxBytes: number): Promise<{ size: number; text?: string } | undefined>;
 }

@@ -3,10 +3,10 @@
 // alone when bubblewrap cannot run); an ordinary user gets bubblewrap in a user namespace; when
 // neither works the code runs unconfined and `warning` says so, loudly, wherever it is recorded.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, chmodSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { lchown, lstat, readdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { SANDBOX_MODES, type Confined, type ConfineSpec, type Sandbox, type SandboxMode } from '../../ports/sandbox.js';
 import { confineArgs, isWithin, type ConfinePlan } from './args.js';
@@ -108,6 +108,26 @@ function blockedAncestor(dir: string, recreatedUnder: readonly string[]): string
 }
 
 /**
+ * `chown -R -P -h` in this process (a child process costs more than the chown of a small tree):
+ * every entry changes owner itself, and a symbolic link is never followed (it could point anywhere).
+ */
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  await lchown(path, uid, gid);
+  if (!(await lstat(path)).isDirectory()) return;
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    await Promise.all(
+      entries.map(async (e) => {
+        const p = join(dir, e.name);
+        await lchown(p, uid, gid);
+        if (e.isDirectory()) await walk(p);
+      }),
+    );
+  };
+  await walk(path);
+}
+
+/**
  * Creates the sandbox: chooses the mode (SLIPWAY_SANDBOX or auto), makes the sandbox area and
  * checks that the sandbox uid can reach it. Throws `SlipwayError` with the fix when it cannot.
  *
@@ -159,8 +179,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     },
     async own(path: string): Promise<void> {
       if (!switches) return;
-      // -P -h: never follow a symbolic link the tree holds (it could point anywhere).
-      await promisify(execFile)('chown', ['-R', '-P', '-h', `${SANDBOX_UID}:${SANDBOX_GID}`, '--', path]);
+      await chownTree(path, SANDBOX_UID, SANDBOX_GID);
     },
   };
 }

@@ -1,6 +1,6 @@
 // The git adapter of the VCS port. Checkouts are `git worktree`s: they share the object store, so
 // a checkout of a commit costs the files it writes and nothing more.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -81,6 +81,46 @@ export const createGitVcs = (): Vcs => ({
   async readFile(repo, sha, path) {
     const r = await git(repo, cmd.catFile(sha, path));
     return r.code === 0 ? r.stdout : undefined;
+  },
+
+  readFileUpTo(repo, sha, path, maxBytes) {
+    return new Promise((resolve) => {
+      // One `git cat-file --batch`: the header gives the type and size, the content follows.
+      const child = spawn('git', [...cmd.LOCAL_ONLY, 'cat-file', '--batch'], { cwd: repo, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['pipe', 'pipe', 'ignore'] });
+      const chunks: Buffer[] = [];
+      let got = 0;
+      let size: number | undefined;
+      let settled = false;
+      const finish = (v: { size: number; text?: string } | undefined, stop = false): void => {
+        if (settled) return;
+        settled = true;
+        if (stop) child.kill('SIGKILL');
+        resolve(v);
+      };
+      child.stdout.on('data', (c: Buffer) => {
+        if (settled) return;
+        chunks.push(c);
+        got += c.length;
+        if (size === undefined) {
+          const all = Buffer.concat(chunks);
+          const nl = all.indexOf(10);
+          if (nl < 0) return;
+          // `<oid> blob <size>`, or `<name> missing` / another type: no such file.
+          const m = /^[0-9a-f]+ blob (\d+)$/.exec(all.subarray(0, nl).toString('utf8'));
+          if (m === null) return finish(undefined, true);
+          size = Number(m[1]);
+          if (size > maxBytes) return finish({ size }, true);
+          chunks.length = 0;
+          chunks.push(all.subarray(nl + 1));
+          got = all.length - nl - 1;
+        }
+        if (got >= size) finish({ size, text: Buffer.concat(chunks).subarray(0, size).toString('utf8') });
+      });
+      child.on('error', () => finish(undefined));
+      child.on('close', () => finish(undefined));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(`${sha}:${path}\n`);
+    });
   },
 
   async fileSize(repo, sha, path) {
