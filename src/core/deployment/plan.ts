@@ -1,6 +1,7 @@
-// Plan, then apply: planDeployment decides, as data, every action a deployment takes, and
-// planFailure (failure.ts) every action of its failure; the engine applies the actions one by one
-// and records each. The plan is recorded with the deployment (`deployment.created`).
+// Plan, then apply: planDeployment (planRollback for a rollback) decides, as data, every action a
+// deployment takes, and planFailure (failure.ts) every action of its failure; the engine applies
+// the actions one by one and records each. The plan is recorded with the deployment
+// (`deployment.created`).
 import type { Strategy } from '../config/types.js';
 
 export interface Weight {
