@@ -52,7 +52,7 @@ export const addAlertRoutes = (r: Router, engine: Engine): void => {
     const targets = [];
     for (const env of config.environments) {
       if (!env.alerts) continue;
-      const last = (await engine.ctx.store.listDeployments(env.name, 20)).find((d) => d.phase === 'succeeded' || d.phase === 'verifying' || d.phase === 'starting');
+      const last = (await engine.ctx.store.listDeployments(env.name, 20)).find((d) => d.phase === 'succeeded' || d.phase === 'verifying' || d.phase === 'starting' || d.phase === 'held');
       targets.push({ name: env.name, alerts: env.alerts, deployedAt: last ? Date.parse(last.startedAt) : undefined });
     }
     const routing = routeAlerts(payload.value, targets);

@@ -144,6 +144,18 @@ describe('rollback: manual holds a release that failed its verification', () => 
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--continue .* takes no --digest/);
 
+    // Converging leaves it as it is: down/up brings both releases back on the step's routes, and a
+    // restarted control plane does not resume (nor roll back) the held deployment.
+    assert.equal((await repo.cli(['down'])).code, 0);
+    const up = await repo.cli(['up']);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    assert.match(up.stdout, /held +v2 .*; d2 is held: its routes are kept \(v2 50%, v1 50%\)/);
+    assert.equal((await repo.cli(['server', 'stop'])).code, 0);
+    const upAgain = await envStatus(repo, 'held');
+    assert.deepEqual(upAgain.routes, [{ release: 'v2', weight: 0.5 }, { release: 'v1', weight: 0.5 }]);
+    assert.deepEqual([...(await sample(upAgain.url ?? '', 40)).keys()].sort(), ['v1', 'v2'], 'both releases serve after down/up and a restart');
+    assert.equal((await history(repo, 'held'))[0]?.status, 'held');
+
     // rollback: the held deployment itself rolls back, exit 0; v1 takes all the traffic.
     const back = await repo.cli(['rollback', 'held']);
     assert.equal(back.code, 0, back.stdout + back.stderr);

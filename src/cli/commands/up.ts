@@ -20,7 +20,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     return 0;
   }
   for (const e of up.environments) {
-    ctx.out(e.release ? `${e.env.padEnd(12)} ${e.release} ${e.digest?.slice(0, 19)} on http://127.0.0.1:${e.port}/  started ${e.started}, already running ${e.adopted}\n` : `${e.env.padEnd(12)} ${e.note ?? ''}\n`);
+    ctx.out(e.release ? `${e.env.padEnd(12)} ${e.release} ${e.digest?.slice(0, 19)} on http://127.0.0.1:${e.port}/  started ${e.started}, already running ${e.adopted}${e.note ? `; ${e.note}` : ''}\n` : `${e.env.padEnd(12)} ${e.note ?? ''}\n`);
   }
   ctx.out(`converged in ${(up.ms / 1000).toFixed(2)}s\n`);
   return 0;

@@ -231,6 +231,11 @@ export class Deployer {
     await lockOrThrow(ctx, held.env, holder, `${held.id}: rollback of the held ${releaseLabel(held.release)} by ${ctx.actor}`);
     try {
       await record(ctx, held, 'deployment.decided', { decision: 'rollback', by: ctx.actor, ...(opts.cause === undefined ? {} : { cause: opts.cause }) });
+      // An alert that fired for it is to blame it, whatever the verification could tell.
+      if (opts.cause !== undefined) {
+        Object.assign(held, failureOf('alert'));
+        await ctx.store.updateDeployment(held.id, failureOf('alert'));
+      }
       // Moved before answering, so that a follower of the deployment never sees it still held.
       await setPhase(ctx, held, 'rolling_back', { reason: held.reason });
     } catch (e) {
