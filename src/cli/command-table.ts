@@ -39,6 +39,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   merge: { summary: 'queue a local branch for main: tested as the merged tree, merged only if every gate passes', load: () => import('./commands/merge.js') },
   queue: { summary: 'the merge queue: items, their state, batch and runs; or one item and its report', load: () => import('./commands/queue.js') },
   remote: { summary: 'the canonical repository: create it, print its path and HTTP URL to add as a git remote', load: () => import('./commands/remote.js') },
+  tokens: { summary: 'named API tokens with a role (read, deploy, admin) for CI and teammates: create, ls, revoke', load: () => import('./commands/tokens.js') },
   demo: { summary: 'the whole story on the bundled example app, in a scratch directory', load: () => import('./commands/demo.js') },
   server: { summary: 'the control plane: API, engine and only writer of the store (started on demand by the other commands)', load: () => import('./commands/server.js') },
   hook: { summary: 'the canonical repository’s receive hooks (git runs them; not for direct use)', load: () => import('./commands/hook.js') },

@@ -23,3 +23,12 @@ const pair = (ms: number, big: number, bigName: string, small: number, smallName
   if (s === per) [b, s] = [b + 1, 0];
   return `${b} ${bigName}${s === 0 ? '' : ` ${s} ${smallName}`}`;
 };
+
+/** A span people write for windows and lifetimes: `12h`, `30d`, `2w` → milliseconds; undefined for anything else or zero. */
+export const parseSpan = (text: string): number | undefined => {
+  const m = /^(\d{1,5})([hdw])$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] === 'h' ? HOUR : m[2] === 'd' ? DAY : 7 * DAY;
+  return n > 0 ? n * unit : undefined;
+};

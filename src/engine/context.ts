@@ -29,7 +29,7 @@ export interface EngineContext {
   artifacts: ArtifactService;
   clock: Clock;
   bus: Bus;
-  /** Who is acting (user name), recorded on events. */
+  /** Who is acting, recorded on events: the name of the API token of the request being served, else the owner's user name. */
   actor: string;
   runtime: Runtime;
   /** Sends outgoing webhooks about a deployment's end; never waits, never throws. */

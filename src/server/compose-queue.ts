@@ -8,6 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import { attachQueue, MergeQueue, queueOf } from '../engine/queue/index.js';
 import { homePaths } from '../home/paths.js';
 import type { GitHttpOptions } from './git-http.js';
+import type { Authenticate } from './auth.js';
 
 export interface QueueHandle {
   /** Stops taking batches; resolves once the queue's loop ended (after the engine canceled its runs). */
@@ -40,8 +41,8 @@ export const startQueue = async (engine: Engine, log: (line: string) => void): P
 };
 
 /** What the control plane's HTTP server needs to serve the canonical repository. */
-export const gitHttpOptions = (engine: Engine, token: string): GitHttpOptions => ({
-  token,
+export const gitHttpOptions = (engine: Engine, authenticate: Authenticate): GitHttpOptions => ({
+  authenticate,
   repository: async () => {
     const queue = queueOf(engine);
     return { path: await queue.canonical(), app: await queue.appName() };

@@ -1,4 +1,5 @@
 // The composition root: the one place that picks an adapter for each port and builds the engine.
+import { currentPrincipal } from './auth.js';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
@@ -80,6 +81,7 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   const maskedStore = maskingStore(store, masker);
   const runtime = createProcessRuntime({ home: opts.home, artifacts: service, sandbox });
   const proxy = cachedProxy(opts.home);
+  const owner = ownerName();
   return new Engine({
     home: opts.home,
     repo: opts.repo,
@@ -94,7 +96,10 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     measure: createMeasureFactory({ home: opts.home, runtime, proxy, store: maskedStore, clock: systemClock }),
     clock: systemClock,
     bus: new MaskingBus(masker),
-    actor: process.env.SLIPWAY_ACTOR ?? safeUser(),
+    // The actor of what a request does is its token's name (server/auth.ts); else the owner's.
+    get actor() {
+      return currentPrincipal()?.name ?? owner;
+    },
     baseEnv,
     envConfig,
     sandbox,
@@ -133,6 +138,9 @@ const composeNotify =
     notifier.notify(notice as DeploymentNotice);
     void notifier.drain().then(() => notifier.close());
   };
+
+/** The name the home's own token acts under: SLIPWAY_ACTOR, else the user running the control plane. */
+export const ownerName = (): string => process.env.SLIPWAY_ACTOR ?? safeUser();
 
 const safeUser = (): string => {
   try {

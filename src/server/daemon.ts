@@ -8,7 +8,9 @@ import { writeFileAtomic } from '../adapters/fs/files.js';
 import { ensurePrivateHome } from '../home/private.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
-import { composeEngine } from './compose.js';
+import { createAuthenticator } from './auth.js';
+import { openTokenStore } from '../adapters/store/sqlite/tokens.js';
+import { composeEngine, ownerName } from './compose.js';
 import { gitHttpOptions, startQueue } from './compose-queue.js';
 import { VERSION } from '../version.js';
 import { pidAlive } from '../home/pid.js';
@@ -115,6 +117,8 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   }
   const token = ensureToken(paths.token);
   const engine = await composeEngine({ repo: opts.repo, home: opts.home });
+  // Named API tokens (`slipway tokens`), on their own connection to the migrated store.
+  const tokens = openTokenStore(paths.db);
   const recovered = await engine.recover();
   if (recovered.length > 0) log(`marked ${recovered.length} unfinished run(s) from a previous control plane as failed: ${recovered.join(', ')}`);
   const resumed = await engine.recoverDeployments(log);
@@ -141,6 +145,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
       await queueStopped;
       await api.close();
       await engine.ctx.store.close();
+      tokens.close();
       for (const f of [paths.serverInfo, paths.serverLock]) {
         try {
           unlinkSync(f);
@@ -154,7 +159,8 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   };
 
   const info: ServerInfo = { pid: process.pid, version: VERSION, repo: opts.repo, home: opts.home, startedAt: new Date().toISOString() };
-  const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop')), token, '127.0.0.1', opts.port ?? 0, gitHttpOptions(engine, token));
+  const authenticate = createAuthenticator({ homeToken: token, owner: ownerName(), tokens });
+  const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop'), tokens), authenticate, '127.0.0.1', opts.port ?? 0, gitHttpOptions(engine, authenticate));
   mkdirSync(dirname(paths.serverInfo), { recursive: true });
   writeFileAtomic(paths.serverInfo, JSON.stringify({ ...info, port: api.port }, null, 2), 0o600);
   log(`listening on 127.0.0.1:${api.port} for ${opts.repo}`);

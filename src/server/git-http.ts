@@ -1,16 +1,18 @@
 // git's smart HTTP protocol for the canonical repository, mounted at /git/<app>.git on the control
 // plane: the ref advertisement (GET info/refs?service=…) and the two POST endpoints, served by
 // `git upload-pack` / `git receive-pack --stateless-rpc` with the bodies streamed through.
-// Authentication: the home's token as the password of HTTP Basic (git's credential flow) or as a
-// bearer token. A push runs the repository's receive hooks, so main stays guarded here too.
+// Authentication: the home's token or a named API token as the password of HTTP Basic (git's
+// credential flow) or as a bearer token; a fetch needs the read role, a push the deploy role. A
+// push runs the repository's receive hooks, so main stays guarded here too.
 import type { ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { tokenMatches } from '../home/token.js';
+import { API_TOKEN_PATTERN, roleAllows, type Role } from '../core/auth/tokens.js';
+import type { Authenticate } from './auth.js';
 
 export interface GitHttpOptions {
-  token: string;
+  authenticate: Authenticate;
   /** The canonical repository (created on first use) and the app name it is served under. */
   repository: () => Promise<{ path: string; app: string | undefined }>;
   /** Starts git's side of the protocol on the repository (adapters/vcs/git/http-backend.ts, given by the composition root). */
@@ -24,19 +26,25 @@ type Service = (typeof SERVICES)[number];
 /** A pkt-line: four hex digits of the length (themselves included), then the payload. */
 export const pktLine = (payload: string): string => `${(Buffer.byteLength(payload) + 4).toString(16).padStart(4, '0')}${payload}`;
 
-/** Who is calling: the user name of HTTP Basic (or "token"), when the token matches. */
-export const authenticate = (header: string | undefined, token: string): { ok: true; user: string } | { ok: false } => {
-  if (!header) return { ok: false };
+/**
+ * The credential of a request: the password of HTTP Basic with its user name (or "token"), or a
+ * bearer token; undefined when there is none or it is malformed.
+ */
+export const credentialsOf = (header: string | undefined): { user: string; secret: string } | undefined => {
+  if (!header) return undefined;
   const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1];
-  if (bearer !== undefined) return tokenMatches(bearer.trim(), token) ? { ok: true, user: 'token' } : { ok: false };
+  if (bearer !== undefined) return { user: 'token', secret: bearer.trim() };
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header)?.[1];
-  if (basic === undefined) return { ok: false };
+  if (basic === undefined) return undefined;
   const decoded = Buffer.from(basic, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return { ok: false };
+  if (colon < 0) return undefined;
   const user = decoded.slice(0, colon);
-  return tokenMatches(decoded.slice(colon + 1), token) ? { ok: true, user: /^[\w.@-]{1,64}$/.test(user) ? user : 'token' } : { ok: false };
+  return { user: /^[\w.@-]{1,64}$/.test(user) ? user : 'token', secret: decoded.slice(colon + 1) };
 };
+
+/** The least role of a git service: fetching reads, pushing deploys (it queues the pushed commits). */
+const roleOf = (service: Service): Role => (service === 'git-receive-pack' ? 'deploy' : 'read');
 
 /** The route of a smart-HTTP request, or why it is not one. */
 export const parseGitPath = (method: string, pathname: string, service: string | null): { ok: true; app: string; kind: 'refs' | 'rpc'; service: Service } | { ok: false; status: number; message: string } => {
@@ -83,10 +91,11 @@ export const handleGitHttp = (req: IncomingMessage, res: ServerResponse, opts: G
 };
 
 const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: GitHttpOptions): Promise<void> => {
-  const auth = authenticate(req.headers.authorization, opts.token);
-  if (!auth.ok) {
+  const creds = credentialsOf(req.headers.authorization);
+  const who = await opts.authenticate(creds?.secret);
+  if (!who.ok) {
     // Nothing of the request is read: its body is left unread and the connection closed.
-    const body = JSON.stringify({ error: { code: 'unauthorized', message: 'authentication required: the password is the token in the Slipway home (.slipway/token)' } });
+    const body = JSON.stringify({ error: { code: 'unauthorized', message: `authentication required: ${who.message}` } });
     res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'www-authenticate': 'Basic realm="slipway"', 'cache-control': 'no-store', connection: 'close' });
     res.end(body);
     return;
@@ -96,6 +105,13 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
     req.resume();
     return text(res, route.status, `slipway: ${route.message}`);
   }
+  const need = roleOf(route.service);
+  if (!roleAllows(who.principal.role, need)) {
+    res.setHeader('connection', 'close');
+    return text(res, 403, `slipway: ${route.service === 'git-receive-pack' ? 'a push' : 'a fetch'} needs the ${need} role; the token "${who.principal.name}" has ${who.principal.role}`);
+  }
+  // The home's own token pushes as the user name git sent; a named token as its name.
+  const actor = creds !== undefined && !API_TOKEN_PATTERN.test(creds.secret) ? creds.user : who.principal.name;
   const repo = await opts.repository();
   if (repo.app !== undefined && route.app !== repo.app) {
     req.resume();
@@ -104,7 +120,7 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
   // Protocol v2 is asked for by header; only fetches speak it.
   const protocol = req.headers['git-protocol'];
   const v2 = route.service === 'git-upload-pack' && typeof protocol === 'string' && /^[\w=:.,-]*$/.test(protocol) ? protocol : undefined;
-  const env: Record<string, string> = { SLIPWAY_PUSH_ACTOR: auth.user, ...(v2 ? { GIT_PROTOCOL: v2 } : {}) };
+  const env: Record<string, string> = { SLIPWAY_PUSH_ACTOR: actor, ...(v2 ? { GIT_PROTOCOL: v2 } : {}) };
   const command = route.service === 'git-upload-pack' ? 'upload-pack' : 'receive-pack';
   if (route.kind === 'refs') {
     req.resume();

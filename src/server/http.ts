@@ -1,6 +1,7 @@
 // Small HTTP helpers for the control plane's API: JSON bodies with a size limit, a route table,
 // and the one error boundary that maps Slipway's errors to HTTP statuses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Role } from '../core/auth/tokens.js';
 import { SlipwayError, httpStatusOf, isSlipwayError } from '../core/errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -22,6 +23,17 @@ interface Route {
   handler: Handler;
   /** Authenticates its own requests (see `hook`). */
   own: boolean;
+  /** The least role that may call it (API routes). */
+  role: Role;
+}
+
+/** A route as listed for tests and docs: method, pattern and the least role that may call it. */
+export interface RouteInfo {
+  method: string;
+  pattern: string;
+  role: Role;
+  /** True for hooks, which check their own credentials instead of the API token. */
+  hook: boolean;
 }
 
 export class Router {
@@ -29,9 +41,18 @@ export class Router {
   /** Applied to every JSON answer and error before it is sent (the masking of secret values). */
   mask: <T>(value: T) => T = (v) => v;
 
-  on(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: false });
+  /**
+   * An API route. Who may call it: `role`, by default `read` for GET and `deploy` for the rest;
+   * routes that change tokens, secrets, config, settings or the server itself say `admin`.
+   */
+  on(method: string, pattern: string, handler: Handler, role: Role = method === 'GET' ? 'read' : 'deploy'): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: false, role });
     return this;
+  }
+
+  /** Every route, in the order they were added. */
+  list(): RouteInfo[] {
+    return this.routes.map((r) => ({ method: r.method, pattern: `/${r.parts.join('/')}`, role: r.role, hook: r.own }));
   }
 
   /**
@@ -41,7 +62,7 @@ export class Router {
    */
   hook(method: string, pattern: string, handler: Handler): this {
     if (pattern.includes(':')) throw new Error(`a hook has a fixed path, not a pattern: ${pattern}`);
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: true });
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: true, role: 'admin' });
     return this;
   }
 
@@ -55,7 +76,7 @@ export class Router {
    * The API route of a request that has shown the API token (hooks are found with `hookAt`). A
    * parameter that is not valid percent-encoding is the client's mistake: 400.
    */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | 'method' | undefined {
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; role: Role } | 'method' | undefined {
     const parts = path.split('/').filter(Boolean);
     let wrongMethod = false;
     for (const r of this.routes) {
@@ -74,7 +95,7 @@ export class Router {
         wrongMethod = true;
         continue;
       }
-      return { handler: r.handler, params };
+      return { handler: r.handler, params, role: r.role };
     }
     return wrongMethod ? 'method' : undefined;
   }
@@ -161,6 +182,8 @@ const httpErrorCode = (status: number): string => {
   switch (status) {
     case 401:
       return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not_found';
     case 405:

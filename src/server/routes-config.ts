@@ -55,18 +55,18 @@ export const addConfigRoutes = (r: Router, engine: Engine): void => {
     const body = await req.body();
     const changes = parseChanges(body, ['allow_unsafe']);
     return { change: await changeConfig(ctx, param(req.params, 'env'), changes, { allowUnsafe: optionalBoolean(body, 'allow_unsafe') }) };
-  });
+  }, 'admin');
 
   r.on('GET', '/v1/settings/:env', async (req) => showSettings(ctx, param(req.params, 'env')));
-  r.on('POST', '/v1/settings/:env', async (req) => ({ change: await changeSettings(ctx, param(req.params, 'env'), parseChanges(await req.body())) }));
+  r.on('POST', '/v1/settings/:env', async (req) => ({ change: await changeSettings(ctx, param(req.params, 'env'), parseChanges(await req.body())) }), 'admin');
 
-  r.on('GET', '/v1/secrets/:env', async (req) => listSecrets(ctx, param(req.params, 'env')));
+  r.on('GET', '/v1/secrets/:env', async (req) => listSecrets(ctx, param(req.params, 'env')), 'admin');
   r.on('PUT', '/v1/secrets/:env/:name', async (req) => {
     const { value, exact, allowUnsafe } = parseSecretBody(await req.body());
     return { change: await setSecret(ctx, param(req.params, 'env'), param(req.params, 'name'), value, { exact, allowUnsafe }) };
-  });
-  r.on('DELETE', '/v1/secrets/:env/:name', async (req) => ({ change: await removeSecret(ctx, param(req.params, 'env'), param(req.params, 'name')) }));
-  r.on('POST', '/v1/master-key/rotate', async (req) => ({ rotation: await rotateMasterKey(ctx, { keyOut: optionalString(await req.body(), 'key_out') }) }));
+  }, 'admin');
+  r.on('DELETE', '/v1/secrets/:env/:name', async (req) => ({ change: await removeSecret(ctx, param(req.params, 'env'), param(req.params, 'name')) }), 'admin');
+  r.on('POST', '/v1/master-key/rotate', async (req) => ({ rotation: await rotateMasterKey(ctx, { keyOut: optionalString(await req.body(), 'key_out') }) }), 'admin');
 
   r.on('POST', '/v1/environments/:env/redeploy', async (req) => {
     const out = await redeploy(ctx, engine.deployer, param(req.params, 'env'));

@@ -80,7 +80,7 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
 
   r.on('POST', '/v1/up', async () => ({ up: await engine.up() }));
 
-  r.on('POST', '/v1/down', async () => ({ down: await engine.down() }));
+  r.on('POST', '/v1/down', async () => ({ down: await engine.down() }), 'admin');
 
   r.on('GET', '/v1/environments', async () => ({ environments: await environments(engine) }));
 };

@@ -4,6 +4,7 @@ import { SlipwayError } from '../core/errors.js';
 import { normaliseItemId } from '../core/queue/plan.js';
 import type { Engine } from '../engine/engine.js';
 import { queueOf } from '../engine/queue/index.js';
+import { currentPrincipal } from './auth.js';
 import { Reply, optionalString, type Request, type Router } from './http.js';
 
 const requiredString = (body: unknown, key: string): string => {
@@ -35,6 +36,9 @@ const limitOf = (req: Request): number => {
 };
 
 export const addQueueRoutes = (r: Router, engine: Engine): void => {
+  // Who queued a change: the home's own token speaks for others (the receive hook passes the user
+  // a push came from); a named token is always itself, whatever its body says.
+  const claimedActor = (body: unknown): string => (currentPrincipal()?.home === true ? optionalString(body, 'actor') : undefined) ?? engine.ctx.actor;
   r.on('POST', '/v1/queue', async (req) => {
     const body = await req.body();
     // The branch is always taken from the control plane's own repository: a path or URL from the
@@ -42,18 +46,18 @@ export const addQueueRoutes = (r: Router, engine: Engine): void => {
     if (body !== null && typeof body === 'object' && 'repo' in body) {
       throw new SlipwayError('usage', '"repo" is not accepted: the branch is taken from the repository this control plane serves', 'send only "branch" and "sha"');
     }
-    const out = await queueOf(engine).enqueueBranch({ branch: branchName(requiredString(body, 'branch')), sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
+    const out = await queueOf(engine).enqueueBranch({ branch: branchName(requiredString(body, 'branch')), sha: sha(body), actor: claimedActor(body) });
     return new Reply(out.existing ? 200 : 201, out);
   });
 
   r.on('POST', '/v1/queue/accept-main', async (req) => {
     const body = await req.body();
-    return queueOf(engine).acceptMain({ sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
-  });
+    return queueOf(engine).acceptMain({ sha: sha(body), actor: claimedActor(body) });
+  }, 'admin');
 
   r.on('POST', '/v1/queue/pushes', async (req) => {
     const body = await req.body();
-    const out = await queueOf(engine).enqueuePush({ sha: sha(body), actor: optionalString(body, 'actor') ?? engine.ctx.actor });
+    const out = await queueOf(engine).enqueuePush({ sha: sha(body), actor: claimedActor(body) });
     return new Reply(out.existing ? 200 : 201, out);
   });
 
@@ -71,7 +75,7 @@ export const addQueueRoutes = (r: Router, engine: Engine): void => {
     return { item, batch, runs: runs.filter((x) => x !== undefined) };
   });
 
-  r.on('POST', '/v1/remote', async () => ({ path: await queueOf(engine).canonical() }));
+  r.on('POST', '/v1/remote', async () => ({ path: await queueOf(engine).canonical() }), 'admin');
 
   r.on('GET', '/v1/remote', async () => {
     const q = queueOf(engine);

@@ -11,6 +11,8 @@ import { addAlertRoutes } from './routes-alerts.js';
 import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
 import { addDoraRoutes } from './routes-dora.js';
+import { addTokenRoutes } from './routes-tokens.js';
+import type { TokenStore } from '../ports/tokens.js';
 import { maskDeep } from '../engine/envconfig/masking.js';
 import { autoDeployNote } from '../core/deployment/policy.js';
 import { configAt } from '../engine/deploy/spec.js';
@@ -31,7 +33,7 @@ const limitOf = (req: Request, dflt: number): number => {
   return n;
 };
 
-export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => void): Router => {
+export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => void, tokens: TokenStore): Router => {
   const { store, artifacts } = engine.ctx;
   const r = new Router();
   // The last line of defence: no answer carries a known secret value, in any form.
@@ -42,7 +44,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   r.on('POST', '/v1/shutdown', () => {
     setImmediate(shutdown);
     return Promise.resolve({ ok: true, stopping: true });
-  });
+  }, 'admin');
 
   r.on('POST', '/v1/runs', async (req) => {
     const body = await req.body();
@@ -95,10 +97,11 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
     return { artifact: await store.getArtifact(digest), details: await artifacts.inspect(digest) };
   });
 
+  // A check that changes nothing: reading is enough.
   r.on('POST', '/v1/artifacts/:digest/verify', async (req) => {
     const digest = await resolveDigest(engine, req.params.digest ?? '');
     return { check: await artifacts.verify(digest) };
-  });
+  }, 'read');
 
   r.on('GET', '/v1/events', async (req) => {
     const after = Number(req.query.get('after') ?? 0);
@@ -124,6 +127,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   addConfigRoutes(r, engine);
   addQueueRoutes(r, engine);
   addDoraRoutes(r, engine);
+  addTokenRoutes(r, engine, tokens);
   return r;
 };
 

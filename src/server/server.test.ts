@@ -5,10 +5,25 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawnGitService } from '../adapters/vcs/git/http-backend.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashApiToken, type Role } from '../core/auth/tokens.js';
+import { openSqliteStore } from '../adapters/store/sqlite/store.js';
+import { openTokenStore } from '../adapters/store/sqlite/tokens.js';
+import { createAuthenticator } from './auth.js';
 import { Router } from './http.js';
 import { startApiServer, type ApiServer } from './server.js';
 
 const TOKEN = 't'.repeat(43);
+/** Named tokens of each role (and a revoked and an expired one), in a real token store. */
+const NAMED: Record<string, string> = {
+  reader: `slw_${'r'.repeat(43)}`,
+  deployer: `slw_${'d'.repeat(43)}`,
+  admin: `slw_${'a'.repeat(43)}`,
+  revoked: `slw_${'v'.repeat(43)}`,
+  expired: `slw_${'e'.repeat(43)}`,
+};
 
 interface Answer {
   status: number;
@@ -35,11 +50,14 @@ const raw = (port: number, head: string, body = ''): Promise<Answer> =>
     socket.write(`${head.split('\n').join('\r\n')}\r\n\r\n${body}`);
   });
 
+const messageOf = (a: Answer): string => (JSON.parse(a.body) as { error?: { message?: string } }).error?.message ?? '';
 const codeOf = (a: Answer): string | undefined => (JSON.parse(a.body) as { error?: { code?: string } }).error?.code;
 
 describe('the API server authenticates before anything else', () => {
   let api: ApiServer;
   const seen = { handler: 0, hook: 0, repository: 0 };
+  let dir: string;
+  let closeTokens: () => void = () => undefined;
   before(async () => {
     const r = new Router();
     r.on('GET', '/v1/runs/:id', (req) => {
@@ -54,8 +72,24 @@ describe('the API server authenticates before anything else', () => {
       seen.hook++;
       return Promise.resolve({ hooked: true });
     });
-    api = await startApiServer(r, TOKEN, '127.0.0.1', 0, {
-      token: TOKEN,
+    r.on('POST', '/v1/secrets-ish', () => {
+      seen.handler++;
+      return Promise.resolve({ admin: true });
+    }, 'admin');
+    dir = mkdtempSync(join(tmpdir(), 'slipway-api-auth-'));
+    await openSqliteStore(join(dir, 'db')).close();
+    const tokens = openTokenStore(join(dir, 'db'));
+    closeTokens = tokens.close;
+    const roles: Record<string, Role> = { reader: 'read', deployer: 'deploy', admin: 'admin', revoked: 'deploy', expired: 'deploy' };
+    for (const [name, value] of Object.entries(NAMED)) {
+      const expiresAt = name === 'expired' ? '2020-01-01T00:00:00.000Z' : undefined;
+      assert.ok(await tokens.create({ name, role: roles[name] ?? 'read', createdAt: '2020-01-01T00:00:00.000Z', createdBy: 'test', ...(expiresAt ? { expiresAt } : {}) }, hashApiToken(value)));
+    }
+    assert.ok(await tokens.revoke('revoked', '2020-01-02T00:00:00.000Z'));
+    assert.equal(await tokens.create({ name: 'reader', role: 'admin', createdAt: 'x', createdBy: 'test' }, hashApiToken('other')), false, 'a name is never reused');
+    const authenticate = createAuthenticator({ homeToken: TOKEN, owner: 'owner', tokens });
+    api = await startApiServer(r, authenticate, '127.0.0.1', 0, {
+      authenticate,
       gitService: spawnGitService,
       repository: () => {
         seen.repository++;
@@ -63,7 +97,13 @@ describe('the API server authenticates before anything else', () => {
       },
     });
   });
-  after(() => api.close());
+  after(async () => {
+    await api.close();
+    closeTokens();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const as = (token: string, method: string, path: string): Promise<Answer> => raw(api.port, `${method} ${path} HTTP/1.1\nHost: x\nAuthorization: Bearer ${token}\nContent-Length: 2`, '{}');
 
   test('without the token, every path gets the same 401 with code "unauthorized", and no handler runs', async () => {
     for (const path of ['/v1/runs/r1', '/v1/nothing-here', '/v1/%E0%A4%A', '/v1/runs/%E0%A4%A', '/']) {
@@ -115,5 +155,44 @@ describe('the API server authenticates before anything else', () => {
       assert.equal(codeOf(a), 'unauthorized', head);
     }
     assert.equal(seen.repository, 0);
+  });
+
+  test('each role reaches the routes its role allows, and gets 403 "forbidden" before any handler runs on the others', async () => {
+    const cases: [string, string, string, number][] = [
+      ['reader', 'GET', '/v1/runs/r1', 200],
+      ['reader', 'POST', '/v1/runs', 403],
+      ['reader', 'POST', '/v1/secrets-ish', 403],
+      ['deployer', 'GET', '/v1/runs/r1', 200],
+      ['deployer', 'POST', '/v1/runs', 200],
+      ['deployer', 'POST', '/v1/secrets-ish', 403],
+      ['admin', 'POST', '/v1/runs', 200],
+      ['admin', 'POST', '/v1/secrets-ish', 200],
+    ];
+    for (const [name, method, path, status] of cases) {
+      const before = seen.handler;
+      const a = await as(NAMED[name] ?? '', method, path);
+      assert.equal(a.status, status, `${name} ${method} ${path}: ${a.body}`);
+      if (status === 403) {
+        assert.equal(codeOf(a), 'forbidden');
+        assert.match(messageOf(a), new RegExp(`the token "${name}" has`));
+        assert.equal(seen.handler, before, 'no handler ran');
+      }
+    }
+    // The home's own token is admin.
+    assert.equal((await as(TOKEN, 'POST', '/v1/secrets-ish')).status, 200);
+  });
+
+  test('a revoked, an expired, an unknown or a malformed named token is 401, saying which when it is known', async () => {
+    const revoked = await as(NAMED.revoked ?? '', 'GET', '/v1/runs/r1');
+    assert.equal(revoked.status, 401);
+    assert.match(messageOf(revoked), /the token "revoked" was revoked/);
+    const expired = await as(NAMED.expired ?? '', 'GET', '/v1/runs/r1');
+    assert.equal(expired.status, 401);
+    assert.match(messageOf(expired), /the token "expired" expired/);
+    for (const t of [`slw_${'z'.repeat(43)}`, `slw_${'r'.repeat(42)}`, `SLW_${'r'.repeat(43)}`]) {
+      const a = await as(t, 'GET', '/v1/runs/r1');
+      assert.equal(a.status, 401, t);
+      assert.equal(codeOf(a), 'unauthorized');
+    }
   });
 });

@@ -3,6 +3,7 @@
 // brings the deployments and, for each delivered change, the time of its first commit. The
 // definitions are written out for people in docs/dora.md; keep the two in step.
 import { isTerminal, type Deployment } from '../deployment/types.js';
+import { parseSpan } from '../duration.js';
 import { median, percentile } from '../stats/index.js';
 
 export interface DoraWindow {
@@ -133,12 +134,8 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
  * window, in milliseconds; undefined when the text is none of these or in the future.
  */
 export function parseSince(text: string, now: number): number | undefined {
-  const m = /^(\d{1,5})([hdw])$/.exec(text.trim());
-  if (m) {
-    const n = Number(m[1]);
-    const unit = m[2] === 'h' ? 3_600_000 : m[2] === 'd' ? DAY_MS : 7 * DAY_MS;
-    return n > 0 ? now - n * unit : undefined;
-  }
+  const span = parseSpan(text);
+  if (span !== undefined) return now - span;
   if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) return undefined;
   const t = Date.parse(text.trim());
   return Number.isFinite(t) && t <= now ? t : undefined;

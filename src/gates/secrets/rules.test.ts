@@ -30,6 +30,7 @@ const fake = {
   aws: 'AK' + 'IA' + 'QWERTYUIOPASDFGH',
   awsSecret: alnum(20, 11) + '/' + alnum(19, 12),
   npm: 'np' + 'm_' + alnum(36, 13),
+  slipway: 'sl' + 'w_' + alnum(40, 17) + '-_x',
   jwt: b64url({ alg: 'HS256', typ: 'JWT' }) + '.' + b64url({ sub: '1234567890', name: 'Ann' }) + '.' + alnum(43, 14),
   pem: '-----BEGIN ' + 'RSA PRIVATE KEY-----\n' + alnum(64, 15) + '\n' + alnum(64, 16) + '\n-----END RSA ' + 'PRIVATE KEY-----',
 };
@@ -41,6 +42,8 @@ describe('secret rules: positives', () => {
     ['github-token', `const t = "${fake.github}";`, fake.github],
     ['github-token', `GITHUB_TOKEN=${fake.githubOauth}`, fake.githubOauth],
     ['github-fine-grained-token', `token: ${fake.githubFine}`, fake.githubFine],
+    ['slipway-token', `SLIPWAY_TOKEN=${fake.slipway}`, fake.slipway],
+    ['slipway-token', `curl -H "Authorization: Bearer ${fake.slipway}"`, fake.slipway],
     ['gitlab-token', `export GL=${fake.gitlab}`, fake.gitlab],
     ['slack-token', `slack = '${fake.slack}'`, fake.slack],
     ['slack-webhook', `url: ${fake.slackHook}`, fake.slackHook],

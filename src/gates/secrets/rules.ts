@@ -79,6 +79,15 @@ export const RULES: readonly SecretRule[] = [
     prefix: /^gh[pousr]_/,
   },
   {
+    // Slipway's own API tokens (core/auth/tokens.ts): `slw_` and 43 base64url characters.
+    id: 'slipway-token',
+    description: 'Slipway API token',
+    pattern: /(?<![A-Za-z0-9_-])slw_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/dg,
+    group: 0,
+    keywords: ['slw_'],
+    prefix: /^slw_/,
+  },
+  {
     id: 'github-fine-grained-token',
     description: 'GitHub fine-grained personal access token',
     pattern: /\bgithub_pat_[A-Za-z0-9_]{82}\b/dg,

@@ -283,4 +283,21 @@ export const migrations: Migration[] = [
       ALTER TABLE deployments ADD COLUMN blame INTEGER;
     `,
   },
+  {
+    version: 10,
+    name: 'named API tokens with a role, stored by their hash',
+    sql: `
+      -- A name is never reused, even after its token is revoked: the audit trail names the actor.
+      CREATE TABLE api_tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        last_used_at TEXT
+      );
+    `,
+  },
 ];

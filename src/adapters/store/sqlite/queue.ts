@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { MainMove, QueueBatch, QueueItem, QueueReport, StepRetry } from '../../../core/queue/types.js';
 import type { BatchPatch, ItemPatch, NewQueueItem, QueueStore } from '../../../ports/queue.js';
-import type { Row } from './rows.js';
+import { attempt, type Row } from './rows.js';
 import { openDurableConnection } from './store.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
@@ -43,15 +43,6 @@ const rowToBatch = (r: Row): QueueBatch => ({
   createdAt: String(r.created_at),
   finishedAt: str(r.finished_at),
 });
-
-/** Runs a synchronous database call as the port's promise: its errors become rejections. */
-const attempt = <T>(fn: () => T): Promise<T> => {
-  try {
-    return Promise.resolve(fn());
-  } catch (e) {
-    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-  }
-};
 
 /** Opens (and migrates) the queue's tables of the store at `file`. */
 export const openQueueStore = (file: string): QueueStore => {

@@ -5,6 +5,15 @@ import type { ArtifactRecord } from '../../../ports/store.js';
 
 export type Row = Record<string, unknown>;
 
+/** Runs a synchronous database call as the port's promise: its errors become rejections. */
+export const attempt = <T>(fn: () => T): Promise<T> => {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+};
+
 const opt = (v: unknown): string | undefined => (typeof v === 'string' ? v : v === null || v === undefined ? undefined : JSON.stringify(v));
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 

@@ -1,0 +1,62 @@
+// The API of named tokens (admin only): create (the value is in this one answer, never again),
+// list, revoke. Each change is in the audit trail, with who made it.
+import { randomBytes } from 'node:crypto';
+import { hashApiToken, isRole, ROLES, TOKEN_NAME_PATTERN } from '../core/auth/tokens.js';
+import { parseSpan } from '../core/duration.js';
+import { SlipwayError } from '../core/errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { TokenStore } from '../ports/tokens.js';
+import { Reply, optionalString, type Router } from './http.js';
+
+export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): void => {
+  const { store, clock } = engine.ctx;
+
+  r.on(
+    'POST',
+    '/v1/tokens',
+    async (req) => {
+      const body = await req.body();
+      const name = optionalString(body, 'name');
+      if (name === undefined || !TOKEN_NAME_PATTERN.test(name)) throw new SlipwayError('usage', `"name" must be 1–63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit${name === undefined ? '' : `, not "${name.slice(0, 80)}"`}`);
+      const role = optionalString(body, 'role');
+      if (!isRole(role)) throw new SlipwayError('usage', `"role" must be one of ${ROLES.join(', ')}${role === undefined ? '' : `, not "${role.slice(0, 80)}"`}`);
+      const expires = optionalString(body, 'expires');
+      const lifetime = expires === undefined ? undefined : parseSpan(expires);
+      if (expires !== undefined && lifetime === undefined) throw new SlipwayError('usage', `"expires" must be a number of hours, days or weeks such as 12h, 90d or 2w, not "${expires.slice(0, 80)}"`);
+      const now = clock.now();
+      const value = `slw_${randomBytes(32).toString('base64url')}`;
+      const record = {
+        name,
+        role,
+        createdAt: now.toISOString(),
+        createdBy: engine.ctx.actor,
+        ...(lifetime === undefined ? {} : { expiresAt: new Date(now.getTime() + lifetime).toISOString() }),
+      };
+      if (!(await tokens.create(record, hashApiToken(value)))) {
+        throw new SlipwayError('conflict', `a token named "${name}" exists or existed (names are never reused, so the audit trail stays unambiguous)`, 'choose another name; `slipway tokens ls` lists them');
+      }
+      await store.appendEvent({ kind: 'token.created', actor: engine.ctx.actor, subject: name, data: { role, ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) } }, now.toISOString());
+      return new Reply(201, { token: { ...record, value } });
+    },
+    'admin',
+  );
+
+  r.on('GET', '/v1/tokens', async () => ({ tokens: await tokens.list() }), 'admin');
+
+  r.on(
+    'DELETE',
+    '/v1/tokens/:name',
+    async (req) => {
+      const name = req.params.name ?? '';
+      const at = clock.now().toISOString();
+      if (!(await tokens.revoke(name, at))) {
+        const known = (await tokens.list()).find((t) => t.name === name);
+        if (known) throw new SlipwayError('conflict', `the token "${name}" was already revoked at ${known.revokedAt ?? '?'}`);
+        throw new SlipwayError('not_found', `no token named "${name.slice(0, 80)}"`, 'see them with `slipway tokens ls`');
+      }
+      await store.appendEvent({ kind: 'token.revoked', actor: engine.ctx.actor, subject: name, data: {} }, at);
+      return { revoked: name, at };
+    },
+    'admin',
+  );
+};
