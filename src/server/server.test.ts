@@ -79,7 +79,7 @@ describe('the API server authenticates before anything else', () => {
     dir = mkdtempSync(join(tmpdir(), 'slipway-api-auth-'));
     await openSqliteStore(join(dir, 'db')).close();
     const tokens = openTokenStore(join(dir, 'db'));
-    closeTokens = tokens.close;
+    closeTokens = () => tokens.close();
     const roles: Record<string, Role> = { reader: 'read', deployer: 'deploy', admin: 'admin', revoked: 'deploy', expired: 'deploy' };
     for (const [name, value] of Object.entries(NAMED)) {
       const expiresAt = name === 'expired' ? '2020-01-01T00:00:00.000Z' : undefined;
