@@ -199,5 +199,12 @@ describe('rollback: manual holds a release that failed its verification', () => 
     const s = await envStatus(repo, 'held');
     assert.equal(s.current?.release, 'v3');
     assert.deepEqual([...(await sample(s.url ?? '', 10)).keys()], ['v3']);
+    // The promotion form reaches the same place: nothing is held now.
+    const none = await repo.cli(['promote', '--continue', 'held']);
+    assert.equal(none.code, 2, none.stdout + none.stderr);
+    assert.match(none.stderr, /nothing is held in held/);
+    const twoEnvs = await repo.cli(['promote', 'staging', 'held', '--continue']);
+    assert.equal(twoEnvs.code, 2);
+    assert.match(twoEnvs.stderr, /unexpected argument "held"/);
   });
 });
