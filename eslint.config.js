@@ -16,7 +16,7 @@ const MAY_IMPORT = {
   engine: ['core', 'config', 'ports', 'engine'],
   ...Object.fromEntries(INFRA.map((f) => [f, ['core', 'config', 'ports', ...INFRA]])),
 };
-// The engine reaches files, sockets and processes only through ports.
+// The core, the ports and the engine never touch files, sockets or processes: adapters do.
 const MACHINE_MODULES = ['fs', 'fs/promises', 'net', 'child_process', 'dgram', 'http', 'https'].flatMap((m) => [m, `node:${m}`]);
 // Server modules that are not the composition root reach adapters only through it.
 const SERVER_EDGE = ['src/server/routes*.ts', 'src/server/git-http.ts', 'src/server/http.ts'];
@@ -46,7 +46,7 @@ function layering(maxDepth = 6) {
         // Nothing outside src/ either (the index and version files at its top are the CLI's).
         patterns.push({ caseSensitive: true, regex: `^${up}(?!(?:${allowed.map(escape).join('|')})/)`, message: `src/${folder} imports nothing outside ${allowed.map((f) => `src/${f}`).join(', ')}` });
       }
-      const paths = folder === 'engine' ? MACHINE_MODULES.map((name) => ({ name, message: 'the engine reaches files, sockets and processes through a port (src/ports); put this in an adapter' })) : [];
+      const paths = ['core', 'ports', 'engine'].includes(folder) ? MACHINE_MODULES.map((name) => ({ name, message: `src/${folder} reaches files, sockets and processes through a port (src/ports); put this in an adapter` })) : [];
       blocks.push({ files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { paths, patterns }] } });
     }
   }

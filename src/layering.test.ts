@@ -47,6 +47,11 @@ describe('the layering lint', () => {
     }
   });
 
+  test('the core touching files or the network fails', async () => {
+    await assertRefused('src/core/stats/probe.ts', "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n");
+    await assertRefused('src/core/probe.ts', "import { connect } from 'net';\nexport const f = connect;\n");
+  });
+
   test('the core importing itself passes, its own config folder included', async () => {
     const code = "import type { Strategy } from '../config/types.js';\nimport { SlipwayError } from '../errors.js';\nexport type S = Strategy;\nexport const E = SlipwayError;\n";
     assert.deepEqual(await layeringProblems('src/core/deployment/probe.ts', code), []);
