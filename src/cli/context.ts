@@ -21,7 +21,8 @@ export interface CliContext {
 /**
  * The work tree's top directory, found by looking for `.git` upwards (a directory, or the file of
  * a linked work tree): no git process on the path of every command. Undefined when not found, and
- * then git itself is asked (bare repositories, GIT_DIR and the like).
+ * then git itself is asked (bare repositories and the like; GIT_DIR and every other GIT_* variable
+ * are not passed on to git: adapters/vcs/git/run.ts).
  */
 const findRepoRoot = (from: string): string | undefined => {
   for (let dir = resolve(from); ; dir = dirname(dir)) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxDirOf } from '../../src/home/paths.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = join(ROOT, 'bin/slipway.js');
@@ -23,7 +24,7 @@ export interface CliResult {
   stderr: string;
 }
 
-const gitEnv = {
+const AUTHOR = {
   GIT_AUTHOR_NAME: 'Test Author',
   GIT_AUTHOR_EMAIL: 'author@example.test',
   GIT_COMMITTER_NAME: 'Test Author',
@@ -33,7 +34,7 @@ const gitEnv = {
 };
 
 export const git = (cwd: string, ...args: string[]): string => {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: gitEnv(AUTHOR) });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout.trim();
 };
@@ -87,7 +88,7 @@ export class TempRepo {
   spawn(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): ChildProcess {
     return spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? this.dir,
-      env: { ...process.env, ...gitEnv, CI: 'true', SLIPWAY_STATE_DIR: E2E_STATE_DIR, ...opts.env },
+      env: { ...process.env, ...AUTHOR, CI: 'true', SLIPWAY_STATE_DIR: E2E_STATE_DIR, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
   }

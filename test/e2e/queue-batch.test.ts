@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import type { TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, closeLatch, HOLD, openLatch, queuedApp, showItem, waitFinal } from './queue-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 const repos: TempRepo[] = [];
 const track = (r: TempRepo): TempRepo => (repos.push(r), r);
@@ -15,7 +16,7 @@ after(async () => {
   for (const r of repos) await r.dispose();
 });
 
-const isAncestor = (repo: TempRepo, a: string, b: string): boolean => spawnSync('git', ['merge-base', '--is-ancestor', a, b], { cwd: canonical(repo) }).status === 0;
+const isAncestor = (repo: TempRepo, a: string, b: string): boolean => spawnSync('git', ['merge-base', '--is-ancestor', a, b], { cwd: canonical(repo), env: gitEnv() }).status === 0;
 
 /** Queues `blocker` (a change with HOLD) and waits until it is under test: what is queued next waits together. */
 const holdQueue = async (repo: TempRepo, blocker: string, id: string): Promise<void> => {

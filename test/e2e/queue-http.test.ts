@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, queuedApp, waitFinal } from './queue-helpers.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 const repos: TempRepo[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'slipway-'));
@@ -22,13 +23,13 @@ const gitIn = (cwd: string, args: string[], extraEnv: Record<string, string> = {
   const r = spawnSync('git', ['-c', 'user.name=Pusher', '-c', 'user.email=pusher@example.test', '-c', 'credential.helper=', ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '', ...extraEnv },
+    env: gitEnv({ GIT_ASKPASS: '', SSH_ASKPASS: '', ...extraEnv }),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
 const withCredentials = (url: string, user: string, password: string): string => url.replace('http://', `http://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
-const refs = (repo: TempRepo): string => spawnSync('git', ['for-each-ref'], { cwd: canonical(repo), encoding: 'utf8' }).stdout;
+const refs = (repo: TempRepo): string => spawnSync('git', ['for-each-ref'], { cwd: canonical(repo), encoding: 'utf8', env: gitEnv() }).stdout;
 
 describe('git over HTTP', () => {
   const repo = queuedApp();

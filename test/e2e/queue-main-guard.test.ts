@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { git, type TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, queuedApp, showItem, waitFinal } from './queue-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 const repos: TempRepo[] = [];
 after(async () => {
@@ -42,10 +43,10 @@ describe('main cannot move behind the queue’s back unnoticed', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const main = canonicalMain(repo);
     for (const ref of ['refs/heads/HEAD', 'refs/heads/Main', 'refs/heads/MAIN', 'refs/for/MAIN', 'refs/Slipway/queue/q9']) {
-      const push = spawnSync('git', ['push', canonical(repo), `first:${ref}`], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      const push = spawnSync('git', ['push', canonical(repo), `first:${ref}`], { cwd: repo.dir, encoding: 'utf8', env: gitEnv() });
       assert.notEqual(push.status, 0, `${ref} was accepted: ${push.stderr}`);
       assert.match(push.stderr, /refused/, ref);
-      assert.equal(spawnSync('git', ['--git-dir', canonical(repo), 'rev-parse', '--verify', '--quiet', ref]).status, 1, `${ref} was not created`);
+      assert.equal(spawnSync('git', ['--git-dir', canonical(repo), 'rev-parse', '--verify', '--quiet', ref], { env: gitEnv() }).status, 1, `${ref} was not created`);
     }
     assert.equal(canonicalMain(repo), main);
   });

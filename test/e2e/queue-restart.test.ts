@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { git, type TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, closeLatch, HOLD, openLatch, queuedApp, showItem, waitFinal } from './queue-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 const repos: TempRepo[] = [];
 const track = (r: TempRepo): TempRepo => (repos.push(r), r);
@@ -96,7 +97,7 @@ describe('a push while the control plane is down', () => {
     assert.equal((await repo.cli(['remote', 'init'])).code, 0);
     assert.equal((await repo.cli(['server', 'stop'])).code, 0);
     const sha = branch(repo, 'offline', { 'src/o.txt': 'o\n' });
-    const push = spawnSync('git', ['push', canonical(repo), 'offline:refs/for/main'], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const push = spawnSync('git', ['push', canonical(repo), 'offline:refs/for/main'], { cwd: repo.dir, encoding: 'utf8', env: gitEnv() });
     assert.equal(push.status, 0, push.stderr);
     assert.match(push.stderr, /remote: slipway: q1 queued/);
     const v = await waitFinal(repo, 'q1');

@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { git, type TempRepo } from './harness.js';
 import { branch, canonical, canonicalMain, fakeAwsKey, lockfile, queuedApp, showItem, waitFinal } from './queue-helpers.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 const repos: TempRepo[] = [];
 const track = (r: TempRepo): TempRepo => (repos.push(r), r);
@@ -174,6 +175,6 @@ describe('bad input changes nothing', () => {
 });
 
 const spawnGit = (cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } => {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: gitEnv() });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };

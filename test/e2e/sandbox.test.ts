@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { git, killLeftovers, ROOT, TempRepo } from './harness.js';
 import { homeIdOf, sandboxDirOf } from '../../src/home/paths.js';
 import { waitFor } from '../../src/test-support/wait.js';
+import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 
 const FIXTURES = join(ROOT, 'test/e2e/fixtures/sandbox');
 const ATTEMPTS = ['master-key', 'database', 'api-token', 'signing-key', 'other-env-secret', 'move-main', 'plant-ref', 'write-home'];
@@ -118,7 +119,7 @@ describe('sandbox: the exfiltration gate', () => {
 
     // And: nothing moved or appeared.
     assert.equal(git(canonical(), 'rev-parse', 'refs/heads/main'), mainAfterQueue);
-    assert.equal(spawnSync('git', ['--git-dir', canonical(), 'rev-parse', '--verify', '-q', 'refs/heads/pwned']).status, 1, 'no planted ref');
+    assert.equal(spawnSync('git', ['--git-dir', canonical(), 'rev-parse', '--verify', '-q', 'refs/heads/pwned'], { env: gitEnv() }).status, 1, 'no planted ref');
     assert.equal(existsSync(join(home, 'pwned')), false);
     // The home is the control plane's alone.
     assert.equal(statSync(home).mode & 0o777, 0o700);

@@ -14,7 +14,7 @@ import { homeIdOf, homePaths } from '../../home/paths.js';
 import { loadMasterKey } from '../../secrets/master-key.js';
 import { VERSION } from '../../version.js';
 import { keyPaths } from '../signing/ed25519.js';
-import { runGit } from '../vcs/git/canonical.js';
+import { runGit } from '../vcs/git/run.js';
 import { describeEntries, writeBackupArchive, type EntrySource } from './archive.js';
 import { sealMasterKey } from './sealed-key.js';
 

@@ -15,7 +15,7 @@ import { decryptSecret } from '../../secrets/crypto.js';
 import { installKeyFile, keyFilePath, loadMasterKey, MASTER_KEY_FILE_VAR, MASTER_KEY_VAR } from '../../secrets/master-key.js';
 import { migrations } from '../store/sqlite/migrations.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
-import { runGit } from '../vcs/git/canonical.js';
+import { runGit } from '../vcs/git/run.js';
 import { readBackupArchive } from './archive.js';
 import { openMasterKey } from './sealed-key.js';
 

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runGit } from '../../adapters/vcs/git/run.js';
 import { loadConfig } from '../../config/load.js';
 import { SlipwayError } from '../../core/errors.js';
 import { findServer } from '../client.js';
@@ -121,9 +122,8 @@ export const queueDemo = async (h: QueueDemoHelpers, first = 1, remoteInit?: Sta
 
 /** Tries a direct push to main, which the canonical repository's hook refuses; returns git's words. */
 const pushToMain = async (h: QueueDemoHelpers): Promise<string> => {
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync('git', ['push', join(h.dir, '.slipway', 'repo.git'), 'hotfix:main'], { cwd: h.dir, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-  if (r.status === 0) throw new SlipwayError('failed', 'the demo stopped: a direct push to main was accepted');
+  const r = await runGit(['push', join(h.dir, '.slipway', 'repo.git'), 'hotfix:main'], { cwd: h.dir });
+  if (r.code === 0) throw new SlipwayError('failed', 'the demo stopped: a direct push to main was accepted');
   return r.stderr.trim();
 };
 

@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitEnv } from '../../adapters/vcs/git/run.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/run.js';
 import type { CommandSpec } from '../args.js';
@@ -32,7 +33,7 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const BIN = join(ROOT, 'bin/slipway.js');
 const EXAMPLE = join(ROOT, 'examples/hello-service');
 
-const gitEnv = { GIT_AUTHOR_NAME: 'Demo Developer', GIT_AUTHOR_EMAIL: 'dev@demo.test', GIT_COMMITTER_NAME: 'Demo Developer', GIT_COMMITTER_EMAIL: 'dev@demo.test' };
+const DEMO_AUTHOR = { GIT_AUTHOR_NAME: 'Demo Developer', GIT_AUTHOR_EMAIL: 'dev@demo.test', GIT_COMMITTER_NAME: 'Demo Developer', GIT_COMMITTER_EMAIL: 'dev@demo.test' };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
@@ -41,11 +42,11 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const dir = stringOpt(values, 'dir') ?? mkdtempSync(join(tmpdir(), 'slipway-demo-'));
   const home = join(dir, '.slipway');
   // The demo's master key (step 11) sits beside the scratch repository: outside it and its home.
-  const env = { ...ctx.env, ...gitEnv, SLIPWAY_HOME: home, SLIPWAY_MASTER_KEY_FILE: ctx.env.SLIPWAY_MASTER_KEY_FILE ?? `${dir}.master-key` };
+  const env = { ...ctx.env, ...DEMO_AUTHOR, SLIPWAY_HOME: home, SLIPWAY_MASTER_KEY_FILE: ctx.env.SLIPWAY_MASTER_KEY_FILE ?? `${dir}.master-key` };
   const bold = (s: string): string => (ctx.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
   const title = (s: string): void => ctx.out(`\n${bold(`━━ ${s}`)}\n`);
   const git = (...args: string[]): string => {
-    const r = spawnSync('git', args, { cwd: dir, env, encoding: 'utf8' });
+    const r = spawnSync('git', args, { cwd: dir, env: gitEnv(DEMO_AUTHOR, env), encoding: 'utf8' });
     if (r.status !== 0) throw new SlipwayError('failed', `git ${args.join(' ')} failed: ${r.stderr}`);
     return r.stdout.trim();
   };

@@ -1,6 +1,6 @@
 // `slipway merge BRANCH [--wait]`: queue a local branch for main. The merge queue tests it as the
 // merged tree (main + the branch) with every gate, and moves main only if all of them pass.
-import { spawnSync } from 'node:child_process';
+import { runGit } from '../../adapters/vcs/git/run.js';
 import { SlipwayError } from '../../core/errors.js';
 import { isItemFinal, type QueueItem } from '../../core/queue/types.js';
 import type { RunRecord, StepRecord } from '../../core/run.js';
@@ -28,9 +28,9 @@ export const spec: CommandSpec = {
 /** The exit code of a finished item. */
 export const itemExitCode = (item: QueueItem): number => (item.state === 'merged' ? 0 : item.state === 'conflict' ? 3 : 1);
 
-const resolveBranch = (repo: string, branch: string): string | undefined => {
-  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/heads/${branch}^{commit}`], { cwd: repo, encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+const resolveBranch = async (repo: string, branch: string): Promise<string | undefined> => {
+  const r = await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/heads/${branch}^{commit}`], { cwd: repo });
+  return r.code === 0 ? r.stdout.trim() : undefined;
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -40,7 +40,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   if (!branch) throw new SlipwayError('usage', 'which branch?', 'give a local branch, e.g. `slipway merge my-feature`');
   const json = values.json === true;
   const repo = await ctx.repo();
-  const sha = branch.startsWith('-') ? undefined : resolveBranch(repo, branch);
+  const sha = branch.startsWith('-') ? undefined : await resolveBranch(repo, branch);
   if (!sha) throw new SlipwayError('not_found', `no branch "${branch}" in ${repo}`, 'list the branches with `git branch`; to queue another commit, push it: `git push <remote> COMMIT:refs/for/main`');
   const client = await ctx.client();
   const { item, existing } = await client.request<{ item: QueueItem; existing: boolean }>('POST', '/v1/queue', { branch, sha });

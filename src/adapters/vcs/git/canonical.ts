@@ -1,41 +1,13 @@
 // The canonical repository of an app (`<home>/repo.git`): created on first use as a bare copy of
 // the working repository's main, guarded by receive hooks, and changed only by the merge queue
 // through merge commits and compare-and-swap updates of main.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../fs/files.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cmd from './canonical-commands.js';
-import { LOCAL_ONLY } from './commands.js';
-
-export interface GitOut {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Environment for git: no prompts, and nothing inherited from a hook that would redirect git (GIT_DIR, quarantine). */
-export const cleanGitEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
-  return { ...env, GIT_TERMINAL_PROMPT: '0', ...extra };
-};
-
-export const runGit = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<GitOut> =>
-  new Promise((resolve) => {
-    execFile('git', [...LOCAL_ONLY, ...args], { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: cleanGitEnv(opts.env) }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-
-const gitOk = async (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> => {
-  const r = await runGit(args, opts);
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-};
+import { gitOk, runGit } from './run.js';
 
 export const canonicalPath = (home: string): string => join(home, 'repo.git');
 

@@ -1,43 +1,23 @@
 // The git adapter of the VCS port. Checkouts are `git worktree`s: they share the object store, so
 // a checkout of a commit costs the files it writes and nothing more.
-import { execFile, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Checkout, CommitInfo, Vcs } from '../../../ports/vcs.js';
 import * as cmd from './commands.js';
-
-interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export const git = (cwd: string, args: string[]): Promise<GitResult> =>
-  new Promise((resolve) => {
-    execFile('git', [...cmd.LOCAL_ONLY, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-
-const gitOk = async (cwd: string, args: string[]): Promise<string> => {
-  const r = await git(cwd, args);
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-};
+import { gitOk, runGit, spawnGit } from './run.js';
 
 /** Paths Slipway itself writes inside a repository; never reported as uncommitted changes. */
 const OWN_PATHS = ['.slipway/'];
 
 export const createGitVcs = (): Vcs => ({
   async root(dir) {
-    const r = await git(dir, cmd.revParseTopLevel());
+    const r = await runGit(cmd.revParseTopLevel(), { cwd: dir });
     return r.code === 0 ? r.stdout.trim() : undefined;
   },
 
   async resolve(repo, ref) {
-    const r = await git(repo, cmd.showCommit(ref));
+    const r = await runGit(cmd.showCommit(ref), { cwd: repo });
     if (r.code !== 0) return undefined;
     const [sha, time, author, subject] = r.stdout.trimEnd().split('\0');
     if (!sha || !time) return undefined;
@@ -45,7 +25,7 @@ export const createGitVcs = (): Vcs => ({
   },
 
   async dirtyPaths(repo) {
-    const out = await gitOk(repo, cmd.statusPorcelain());
+    const out = await gitOk(cmd.statusPorcelain(), { cwd: repo });
     return out
       .split('\0')
       .filter((e) => e.length > 3)
@@ -54,14 +34,14 @@ export const createGitVcs = (): Vcs => ({
   },
 
   async listFiles(repo) {
-    const out = await gitOk(repo, cmd.listFiles());
+    const out = await gitOk(cmd.listFiles(), { cwd: repo });
     return [...new Set(out.split('\0').filter((p) => p !== ''))].filter((p) => !OWN_PATHS.some((own) => p.startsWith(own)));
   },
 
   async checkout(repo, commit, parent): Promise<Checkout> {
     await mkdir(parent, { recursive: true });
     const dir = join(parent, `${commit.sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    await gitOk(repo, cmd.worktreeAdd(dir, commit.sha));
+    await gitOk(cmd.worktreeAdd(dir, commit.sha), { cwd: repo });
     let disposed = false;
     return {
       dir,
@@ -69,24 +49,26 @@ export const createGitVcs = (): Vcs => ({
       async dispose() {
         if (disposed) return;
         disposed = true;
-        const r = await git(repo, cmd.worktreeRemove(dir));
+        const r = await runGit(cmd.worktreeRemove(dir), { cwd: repo });
         if (r.code !== 0) {
           await rm(dir, { recursive: true, force: true });
-          await git(repo, cmd.worktreePrune());
+          await runGit(cmd.worktreePrune(), { cwd: repo });
         }
       },
     };
   },
 
   async readFile(repo, sha, path) {
-    const r = await git(repo, cmd.catFile(sha, path));
+    const r = await runGit(cmd.catFile(sha, path), { cwd: repo });
     return r.code === 0 ? r.stdout : undefined;
   },
 
   readFileUpTo(repo, sha, path, maxBytes) {
     return new Promise((resolve) => {
       // One `git cat-file --batch`: the header gives the type and size, the content follows.
-      const child = spawn('git', [...cmd.LOCAL_ONLY, 'cat-file', '--batch'], { cwd: repo, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['pipe', 'pipe', 'ignore'] });
+      const child = spawnGit(['cat-file', '--batch'], { cwd: repo, stdio: ['pipe', 'pipe', 'ignore'] });
+      const { stdin, stdout } = child;
+      if (stdin === null || stdout === null) return resolve(undefined);
       const chunks: Buffer[] = [];
       let got = 0;
       let size: number | undefined;
@@ -97,7 +79,7 @@ export const createGitVcs = (): Vcs => ({
         if (stop) child.kill('SIGKILL');
         resolve(v);
       };
-      child.stdout.on('data', (c: Buffer) => {
+      stdout.on('data', (c: Buffer) => {
         if (settled) return;
         chunks.push(c);
         got += c.length;
@@ -118,13 +100,13 @@ export const createGitVcs = (): Vcs => ({
       });
       child.on('error', () => finish(undefined));
       child.on('close', () => finish(undefined));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(`${sha}:${path}\n`);
+      stdin.on('error', () => undefined);
+      stdin.end(`${sha}:${path}\n`);
     });
   },
 
   async fileSize(repo, sha, path) {
-    const r = await git(repo, cmd.catFileSize(sha, path));
+    const r = await runGit(cmd.catFileSize(sha, path), { cwd: repo });
     const n = Number(r.stdout.trim());
     return r.code === 0 && Number.isSafeInteger(n) ? n : undefined;
   },
@@ -132,7 +114,7 @@ export const createGitVcs = (): Vcs => ({
   async firstCommitTime(repo, commit, since) {
     // Only full shas: a ref name here would be a way to ask about anything else.
     if (!SHA.test(commit) || !SHA.test(since)) return undefined;
-    const r = await git(repo, cmd.authorTimesBetween(since, commit));
+    const r = await runGit(cmd.authorTimesBetween(since, commit), { cwd: repo });
     if (r.code !== 0) return undefined;
     const times = r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
     return times.length === 0 ? undefined : times.reduce((a, b) => Math.min(a, b)) * 1000;
