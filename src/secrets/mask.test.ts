@@ -185,6 +185,24 @@ describe('createMasker: the encodings apps use', () => {
   });
 });
 
+describe('createMasker: Slipway API tokens, by their form', () => {
+  const token = `slw_${'Ab3-_'.repeat(8)}xyz`;
+  test('a token is masked without being given, anywhere in the text; a longer or shorter run is not a token', () => {
+    assert.equal(token.length, 47);
+    const none = createMasker([]);
+    assert.equal(none.mask(`Authorization: Bearer ${token}\n`), `Authorization: Bearer ${MASK}\n`);
+    assert.equal(none.mask(`"${token}","${token}"`), `"${MASK}","${MASK}"`);
+    assert.equal(none.mask(`${token}a`), `${token}a`);
+    assert.equal(none.mask(token.slice(0, -1)), token.slice(0, -1));
+    assert.equal(none.mask('slw_ is the prefix; slow, slwx'), 'slw_ is the prefix; slow, slwx');
+  });
+  test('a token split at every position across two chunks of a stream', () => {
+    const text = `token=${token} done`;
+    for (let cut = 0; cut <= text.length; cut++) assert.equal(streamed(createMasker(['unrelated-secret']), [text.slice(0, cut), text.slice(cut)]), `token=${MASK} done`, `cut at ${cut}`);
+    assert.equal(streamed(createMasker([]), [text.slice(0, 20)]), text.slice(0, 20), 'a stream that ends inside a would-be token gives it back');
+  });
+});
+
 describe('createMasker: streams', () => {
   const text = `before ${secret} after`;
 

@@ -68,6 +68,25 @@ function matchForm(text: string, i: number, f: string, wrap: boolean): number {
   return j - i;
 }
 
+/**
+ * Slipway's own API tokens, by their form (`slw_` and 43 base64url characters, core/auth/tokens.ts):
+ * masked wherever they appear, whether or not this masker was given their value (it never is: the
+ * store keeps only their hashes). The length matched, NONE, or MORE when the text ends too soon.
+ */
+const API_TOKEN_PREFIX = 'slw_';
+const API_TOKEN_LENGTH = API_TOKEN_PREFIX.length + 43;
+const isTokenChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95;
+function matchApiToken(text: string, i: number, final: boolean): number {
+  for (let k = 0; k <= API_TOKEN_LENGTH; k++) {
+    if (i + k >= text.length) return final ? (k === API_TOKEN_LENGTH ? k : NONE) : MORE;
+    const c = text.charCodeAt(i + k);
+    if (k === API_TOKEN_LENGTH) return isTokenChar(c) ? NONE : k;
+    if (k < API_TOKEN_PREFIX.length ? c !== API_TOKEN_PREFIX.charCodeAt(k) : !isTokenChar(c)) return NONE;
+  }
+  return NONE;
+}
+const S = 's'.charCodeAt(0);
+
 /** `****` for a wrapped match: one per line, keeping the line breaks. */
 const maskedLines = (piece: string): string => piece.replace(/[^\r\n]+/g, MASK);
 
@@ -112,6 +131,14 @@ export function createMasker(values: readonly string[]): Masker {
   /** Length of the longest form at `i`, NONE, or MORE (unless `final`) when the text ends too soon to tell. */
   const matchAt = (text: string, i: number, final: boolean): number => {
     const c0 = text.charCodeAt(i);
+    if (c0 === S) {
+      const t = matchApiToken(text, i, final);
+      if (t === MORE) return MORE;
+      if (t > 0) {
+        formLength = t;
+        return t;
+      }
+    }
     if (i + 1 >= text.length) return !final && byFirst.has(c0) ? MORE : NONE;
     const c1 = text.charCodeAt(i + 1);
     if (filter[((c0 & 0xff) << 8) | (c1 & 0xff)] === 0) return NONE;
@@ -151,7 +178,7 @@ export function createMasker(values: readonly string[]): Masker {
 
   return {
     forms: sorted.length,
-    mask: (text) => (sorted.length === 0 ? text : scan(text, 0, true).out),
+    mask: (text) => scan(text, 0, true).out,
     stream() {
       let context = '';
       let held = '';
@@ -163,7 +190,7 @@ export function createMasker(values: readonly string[]): Masker {
         return r.out;
       };
       return {
-        push: (chunk) => (sorted.length === 0 ? chunk : run(chunk, false)),
+        push: (chunk) => run(chunk, false),
         end() {
           const out = run('', true);
           context = '';

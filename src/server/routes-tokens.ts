@@ -6,7 +6,7 @@ import { parseSpan } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { TokenStore } from '../ports/tokens.js';
-import { Reply, optionalString, type Router } from './http.js';
+import { STREAMED, optionalString, sendJson, type Router } from './http.js';
 
 export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): void => {
   const { store, clock } = engine.ctx;
@@ -14,7 +14,7 @@ export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): v
   r.on(
     'POST',
     '/v1/tokens',
-    async (req) => {
+    async (req, res) => {
       const body = await req.body();
       const name = optionalString(body, 'name');
       if (name === undefined || !TOKEN_NAME_PATTERN.test(name)) throw new SlipwayError('usage', `"name" must be 1–63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit${name === undefined ? '' : `, not "${name.slice(0, 80)}"`}`);
@@ -36,7 +36,10 @@ export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): v
         throw new SlipwayError('conflict', `a token named "${name}" exists or existed (names are never reused, so the audit trail stays unambiguous)`, 'choose another name; `slipway tokens ls` lists them');
       }
       await store.appendEvent({ kind: 'token.created', actor: engine.ctx.actor, subject: name, data: { role, ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) } }, now.toISOString());
-      return new Reply(201, { token: { ...record, value } });
+      // The one answer that carries a token: written here, past the masking of every other answer
+      // (which hides any `slw_` token, secrets/mask.ts).
+      sendJson(res, 201, { token: { ...record, value } });
+      return STREAMED;
     },
     'admin',
   );
