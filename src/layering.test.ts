@@ -85,6 +85,8 @@ describe('the layering lint', () => {
   test('server routes reach adapters only through the composition root', async () => {
     await assertRefused('src/server/routes-probe.ts', "export * from '../adapters/alerts/index.js';\n");
     await assertRefused('src/server/git-http.ts', "export * from '../adapters/vcs/git/canonical.js';\n");
+    await assertRefused('src/server/server.ts', "export * from '../adapters/store/sqlite/store.js';\n");
+    assert.deepEqual(await layeringProblems('src/server/daemon.ts', "export * from '../adapters/store/sqlite/store.js';\n"), []);
     assert.deepEqual(await layeringProblems('src/server/compose-probe.ts', "export * from '../adapters/alerts/index.js';\n"), []);
   });
 
