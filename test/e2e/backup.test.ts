@@ -7,11 +7,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sandboxDirOf } from '../../src/home/paths.js';
-import { killLeftovers, type CliResult, type TempRepo } from './harness.js';
+import { killLeftovers, minimalApp, TempRepo, type CliResult } from './harness.js';
 import { exampleRepo, get } from './deploy-harness.js';
 
 /** Each environment's secret GREETING, which the example app puts in its answers. */
@@ -129,5 +129,115 @@ describe('backup, then restore on another machine', () => {
     assert.deepEqual(await histories(newCli), historyBefore);
     const chain = JSON.parse((await ok(newCli(['events', 'verify', '--json']), 'events verify')).stdout) as { ok: boolean };
     assert.equal(chain.ok, true);
+  });
+});
+
+describe('backup and restore: bad input through the CLI, each refused with nothing written', () => {
+  let repo: TempRepo;
+  let keys: string;
+  let dir: string;
+  let good: string;
+  const PASS = 'a long enough passphrase';
+  const cli = (args: string[], opts: { input?: string; home?: string } = {}): Promise<CliResult> =>
+    repo.cli(args, { input: opts.input ?? '', env: { XDG_CONFIG_HOME: keys, ...(opts.home ? { SLIPWAY_HOME: opts.home } : {}) } });
+  const refused = async (args: string[], code: number, re: RegExp, opts: { input?: string; home?: string } = {}): Promise<void> => {
+    const r = await cli(args, opts);
+    assert.equal(r.code, code, `slipway ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, re);
+  };
+  /** A copy of the good archive, changed by `edit`. */
+  const damaged = (name: string, edit: (b: Buffer) => Buffer): string => {
+    const f = join(dir, name);
+    writeFileSync(f, edit(readFileSync(good)));
+    return f;
+  };
+  let n = 0;
+  const newHome = (): string => join(dir, `home-${++n}`);
+
+  before(async () => {
+    delete process.env.SLIPWAY_MASTER_KEY;
+    keys = mkdtempSync(join(tmpdir(), 'slipway-keys-'));
+    dir = mkdtempSync(join(tmpdir(), 'slipway-backups-'));
+    repo = new TempRepo();
+    repo.outside.push(keys, dir);
+    repo.write(minimalApp()).commit('app');
+    const set = await cli(['secrets', 'set', 'ci', 'NPM_TOKEN'], { input: 'npm-token-value' });
+    assert.equal(set.code, 0, set.stderr);
+    good = join(dir, 'good.backup');
+    const b = await cli(['backup', good, '--include-master-key'], { input: `${PASS}\n` });
+    assert.equal(b.code, 0, b.stderr);
+  });
+  after(() => repo.dispose());
+
+  test('usage: no file, two files, verify without a file, a short passphrase', async () => {
+    await refused(['backup'], 2, /which file/);
+    await refused(['backup', 'a', 'b'], 2, /one FILE only/);
+    await refused(['backup', 'verify'], 2, /which file/);
+    await refused(['restore'], 2, /which backup file/);
+    await refused(['backup', join(dir, 'short.backup'), '--include-master-key'], 2, /at least 12; nothing was written/, { input: 'short\n' });
+    assert.equal(existsSync(join(dir, 'short.backup')), false);
+  });
+
+  test('a backup of a home that does not exist', async () => {
+    await refused(['backup', join(dir, 'none.backup')], 2, /no Slipway home to back up/, { home: join(dir, 'no-such-home') });
+  });
+
+  test('a truncated archive', async () => {
+    const f = damaged('cut.backup', (b) => b.subarray(0, Math.floor(b.length / 2)));
+    await refused(['backup', 'verify', f], 4, /is damaged: .*truncated/);
+    const home = newHome();
+    await refused(['restore', f], 4, /is damaged: .*truncated.*nothing was restored/, { home, input: `${PASS}\n` });
+    assert.equal(existsSync(home), false);
+  });
+
+  test('an altered entry, named', async () => {
+    const f = damaged('altered.backup', (b) => {
+      // The database entry: its SQLite header follows the manifest.
+      const at = b.indexOf('SQLite format 3');
+      b[at + 100] = (b[at + 100] as number) ^ 0xff;
+      return b;
+    });
+    await refused(['backup', 'verify', f], 4, /entry "db\/slipway\.db" failed its digest/);
+    const home = newHome();
+    await refused(['restore', f], 4, /entry "db\/slipway\.db" failed its digest/, { home, input: `${PASS}\n` });
+    assert.equal(existsSync(home), false);
+  });
+
+  test('an archive from a newer format version', async () => {
+    const f = damaged('newer.backup', (b) => {
+      const at = b.indexOf('"formatVersion": 1');
+      b.write('"formatVersion": 7', at, 'latin1');
+      return b;
+    });
+    await refused(['backup', 'verify', f], 4, /backup format 7 .* reads format 1 and older/);
+    const home = newHome();
+    await refused(['restore', f], 4, /backup format 7/, { home, input: `${PASS}\n` });
+    assert.equal(existsSync(home), false);
+  });
+
+  test('a wrong passphrase, then a wrong master key', async () => {
+    const home = newHome();
+    await refused(['restore', good], 4, /wrong passphrase.*nothing was written/, { home, input: 'not the passphrase at all\n' });
+    assert.equal(existsSync(home), false);
+    const other = randomBytes(32).toString('base64');
+    const r = await repo.cli(['restore', good], { env: { XDG_CONFIG_HOME: keys, SLIPWAY_HOME: home, SLIPWAY_MASTER_KEY: other } });
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /holds the master key with key id [0-9a-f]{16}, but the secrets were encrypted with key id/);
+    assert.equal(existsSync(home), false);
+  });
+
+  test('a home that is not empty', async () => {
+    const home = newHome();
+    mkdirSync(home);
+    writeFileSync(join(home, 'notes.txt'), 'mine');
+    await refused(['restore', good], 4, /is not empty \(it holds notes\.txt\).*nothing was written/, { home, input: `${PASS}\n` });
+    assert.deepEqual(readdirSync(home), ['notes.txt']);
+  });
+
+  test('the good archive restores', async () => {
+    const home = newHome();
+    const r = await cli(['restore', good], { home, input: `${PASS}\n` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /from the backup is now the key file/);
   });
 });
