@@ -122,6 +122,7 @@ describe('rollback: manual holds a release that failed its verification', () => 
     const status = JSON.parse((await repo.cli(['status', '--json'])).stdout) as { environments: { env: string; lastDeployment: { status: string } | null }[] };
     assert.equal(status.environments.find((e) => e.env === 'held')?.lastDeployment?.status, 'held');
     assert.equal((await history(repo, 'held'))[0]?.status, 'held');
+    assert.match((await repo.cli(['status'])).stdout, /HELD: `slipway rollback held` or `slipway deploy held --continue`/);
     const text = await repo.cli(['history', 'held']);
     assert.match(text.stdout, /held/);
 

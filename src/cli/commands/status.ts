@@ -1,4 +1,6 @@
 // `slipway status`: the control plane, what is in flight, the last run and the last green build.
+import { continueCommand } from '../../core/deployment/failure.js';
+import type { DeployTrigger } from '../../core/deployment/types.js';
 import type { RunRecord } from '../../core/run.js';
 import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand } from '../args.js';
@@ -18,7 +20,7 @@ interface EnvStatus {
   instances: { id: string; release: string; state: string; port: number; restarts: number }[];
   healthy: number;
   lock: { holder: string; purpose: string } | null;
-  lastDeployment: { id: string; status: string; release: number; reason: string | null } | null;
+  lastDeployment: { id: string; status: string; release: number; reason: string | null; trigger: DeployTrigger } | null;
 }
 
 interface StatusAnswer {
@@ -56,7 +58,9 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     const last = e.lastDeployment ? `${e.lastDeployment.id} v${e.lastDeployment.release} ${e.lastDeployment.status}` : '';
     ctx.out(
       `  ${e.env.padEnd(12)} ${e.current ? `${e.current.release} ${e.current.digest.slice(0, 19)}` : 'no current release'}  ${e.url ?? ''}\n` +
-        `  ${''.padEnd(12)} health ${e.healthy}/${total} healthy · routes ${routes || 'none'} · last ${last}${e.lock ? ` · LOCKED by ${e.lock.holder} (${e.lock.purpose})` : ''}\n`,
+        `  ${''.padEnd(12)} health ${e.healthy}/${total} healthy · routes ${routes || 'none'} · last ${last}${e.lock ? ` · LOCKED by ${e.lock.holder} (${e.lock.purpose})` : ''}\n` +
+        // A held deployment waits for a person (rollback: manual): say what to run.
+        (e.lastDeployment?.status === 'held' ? `  ${''.padEnd(12)} HELD: \`slipway rollback ${e.env}\` or \`${continueCommand({ env: e.env, trigger: e.lastDeployment.trigger })}\`\n` : ''),
     );
   }
   return 0;
