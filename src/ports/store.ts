@@ -23,14 +23,8 @@ export interface ArtifactRecord {
   createdAt: string;
 }
 
-export interface NewRun {
-  app: string;
-  commit: string;
-  ref: string;
-  message: string;
-  author: string;
-  trigger: string;
-  actor: string;
+/** A run as the engine asks for it: what it runs and who asked (RunRecord's fields), and its steps. */
+export interface NewRun extends Pick<RunRecord, 'app' | 'commit' | 'ref' | 'message' | 'author' | 'trigger' | 'actor'> {
   configDigest: string;
   steps: Pick<StepRecord, 'name' | 'kind' | 'needs'>[];
 }

@@ -4,6 +4,13 @@
 
 const SQRT_2PI = 2.5066282746310002;
 
+/** Hart's coefficients, highest power first. */
+const HART_NUM = [3.52624965998911e-2, 0.700383064443688, 6.37396220353165, 33.912866078383, 112.079291497871, 221.213596169931, 220.206867912376];
+const HART_DEN = [8.83883476483184e-2, 1.75566716318264, 16.064177579207, 86.7807322029461, 296.564248779674, 637.333633378831, 793.826512519948, 440.413735824752];
+
+/** The polynomial with `coefficients` (highest power first) at x, by Horner's rule. */
+const horner = (coefficients: readonly number[], x: number): number => coefficients.reduce((acc, c) => acc * x + c, 0);
+
 /**
  * Lower-tail probability of |x| under the standard normal, i.e. Φ(-|x|).
  * Hart's rational approximation (as published by G. West, "Better approximations to cumulative
@@ -14,20 +21,7 @@ function lowerTailOfAbs(x: number): number {
   if (a > 37) return 0;
   const e = Math.exp((-a * a) / 2);
   if (a < 7.07106781186547) {
-    let num = 3.52624965998911e-2 * a + 0.700383064443688;
-    num = num * a + 6.37396220353165;
-    num = num * a + 33.912866078383;
-    num = num * a + 112.079291497871;
-    num = num * a + 221.213596169931;
-    num = num * a + 220.206867912376;
-    let den = 8.83883476483184e-2 * a + 1.75566716318264;
-    den = den * a + 16.064177579207;
-    den = den * a + 86.7807322029461;
-    den = den * a + 296.564248779674;
-    den = den * a + 637.333633378831;
-    den = den * a + 793.826512519948;
-    den = den * a + 440.413735824752;
-    return (e * num) / den;
+    return (e * horner(HART_NUM, a)) / horner(HART_DEN, a);
   }
   let b = a + 0.65;
   b = a + 4 / b;

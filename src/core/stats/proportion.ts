@@ -32,6 +32,13 @@ function check(s: ProportionSample, name: string): void {
   }
 }
 
+/** Checks both samples and returns the alternative asked for (two-sided by default). */
+const checked = (a: ProportionSample, b: ProportionSample, opts: { alternative?: Alternative }): Alternative => {
+  check(a, 'a');
+  check(b, 'b');
+  return opts.alternative ?? 'two-sided';
+};
+
 /**
  * Pooled two-proportion z-test. When both samples have no events (or only events), there is no
  * variance and no evidence: z = 0, p = 1.
@@ -41,9 +48,7 @@ export function twoProportionZTest(
   b: ProportionSample,
   opts: { alternative?: Alternative } = {},
 ): ProportionTestResult {
-  check(a, 'a');
-  check(b, 'b');
-  const alternative = opts.alternative ?? 'two-sided';
+  const alternative = checked(a, b, opts);
   const rateA = a.events / a.trials;
   const rateB = b.events / b.trials;
   const pooled = (a.events + b.events) / (a.trials + b.trials);
@@ -65,9 +70,7 @@ export function fisherExact(
   b: ProportionSample,
   opts: { alternative?: Alternative } = {},
 ): ProportionTestResult {
-  check(a, 'a');
-  check(b, 'b');
-  const alternative = opts.alternative ?? 'two-sided';
+  const alternative = checked(a, b, opts);
   const row1 = a.trials;
   const col1 = a.events + b.events;
   const total = a.trials + b.trials;
