@@ -6,7 +6,16 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent } from 'undici';
+
+/**
+ * undici, loaded at the first call: it is the largest module of the control plane and only this
+ * client needs it, so a control plane that starts (as `slipway up` does) answers sooner and loads
+ * it while the proxy process starts.
+ */
+let undici: Promise<typeof Undici> | undefined;
+const loadUndici = (): Promise<typeof Undici> => (undici ??= import('undici'));
 import { SlipwayError } from '../../core/errors.js';
 import {
   proxyFiles,
@@ -100,7 +109,7 @@ const BUSY_WAIT_MS = 10_000;
 /** The admin API client; implements the proxy port. */
 export class ProxyClient implements ProxyControl {
   private endpoint: Endpoint | undefined;
-  private readonly agent = new Agent({ connections: 4, pipelining: 1 });
+  private agent: Agent | undefined;
 
   constructor(readonly home: string) {}
 
@@ -128,10 +137,18 @@ export class ProxyClient implements ProxyControl {
     return this.expect(await this.call('GET', `/v1/metrics?${q.toString()}`)) as MetricsSnapshot;
   }
 
+  /** undici's request and this client's connection pool. */
+  private async http(): Promise<{ request: (typeof Undici)['request']; agent: Agent }> {
+    const u = await loadUndici();
+    this.agent ??= new u.Agent({ connections: 4, pipelining: 1 });
+    return { request: u.request, agent: this.agent };
+  }
+
   /** The Prometheus exposition, as a scraper would read it. */
   async prometheusText(): Promise<string> {
     const ep = this.resolve();
-    const res = await request(`http://127.0.0.1:${ep.port}/metrics`, { dispatcher: this.agent });
+    const { request, agent } = await this.http();
+    const res = await request(`http://127.0.0.1:${ep.port}/metrics`, { dispatcher: agent });
     return res.body.text();
   }
 
@@ -158,7 +175,7 @@ export class ProxyClient implements ProxyControl {
 
   /** Closes this client's connections (the proxy keeps running). */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent?.close();
   }
 
   async isAlive(): Promise<boolean> {
@@ -171,8 +188,9 @@ export class ProxyClient implements ProxyControl {
     }
     if (!pidAlive(ep.pid)) return false;
     try {
+      const { request, agent } = await this.http();
       const res = await request(`http://127.0.0.1:${ep.port}/v1/health`, {
-        dispatcher: this.agent,
+        dispatcher: agent,
         headers: { authorization: `Bearer ${ep.token}` },
         headersTimeout: 1000,
         bodyTimeout: 1000,
@@ -212,9 +230,10 @@ export class ProxyClient implements ProxyControl {
     for (;;) {
       const ep = this.resolve();
       try {
+        const { request, agent } = await this.http();
         const res = await request(`http://127.0.0.1:${ep.port}${path}`, {
           method: method as 'GET',
-          dispatcher: this.agent,
+          dispatcher: agent,
           headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
