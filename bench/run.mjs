@@ -33,6 +33,7 @@ if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   const { benchProxy } = await import('./proxy.mjs');
   results.proxy = await benchProxy({});
 }
+if (want('backup')) results.backup = await (await import('./backup.mjs')).benchBackup(quick ? { rounds: 1 } : {});
 if (want('proxy-restart')) results.proxyRestart = await (await import('./proxy-restart.mjs')).benchProxyRestart({});
 
 mkdirSync(join(here, 'results'), { recursive: true });
