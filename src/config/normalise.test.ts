@@ -5,6 +5,21 @@ import assert from 'node:assert/strict';
 import { loadConfig } from './load.js';
 import type { SlipwayConfig } from './types.js';
 
+/** The verification an environment gets by default: error rate under 1 % and p99 under `p99Ms`. */
+const defaultVerify = (p99Ms: number) => ({
+  enabled: true,
+  windowMs: 30_000,
+  intervalMs: 1000,
+  failureLimit: 0,
+  minSamples: 20,
+  inconclusive: 'probe',
+  checks: [
+    { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
+    { kind: 'threshold', metric: 'p99_latency', op: '<', value: p99Ms, source: `p99_latency < ${p99Ms}ms` },
+  ],
+  probe: { method: 'GET' },
+});
+
 /** The example of SPEC §4, with the prometheus check in our form (`below:` instead of `< 1`). */
 const SPEC_EXAMPLE = `app: hello
 build:
@@ -83,19 +98,7 @@ void describe('normalise', () => {
       deploy: 'auto',
       approval: 'none',
       strategy: { kind: 'blue-green' },
-      verify: {
-        enabled: true,
-        windowMs: 30_000,
-        intervalMs: 1000,
-        failureLimit: 0,
-        minSamples: 20,
-        inconclusive: 'probe',
-        checks: [
-          { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
-          { kind: 'threshold', metric: 'p99_latency', op: '<', value: 300, source: 'p99_latency < 300ms' },
-        ],
-        probe: { method: 'GET' },
-      },
+      verify: defaultVerify(300),
       rollback: 'auto',
       alerts: { enabled: true, match: [{ label: 'env', kind: 'equal', value: 'staging' }], protectMs: 15 * 60_000 },
     });
@@ -126,19 +129,7 @@ void describe('normalise', () => {
         deploy: 'manual',
         approval: 'none',
         strategy: { kind: 'blue-green' },
-        verify: {
-          enabled: true,
-          windowMs: 30_000,
-          intervalMs: 1000,
-          failureLimit: 0,
-          minSamples: 20,
-          inconclusive: 'probe',
-          checks: [
-            { kind: 'threshold', metric: 'error_rate', op: '<', value: 0.01, source: 'error_rate < 1%' },
-            { kind: 'threshold', metric: 'p99_latency', op: '<', value: 500, source: 'p99_latency < 500ms' },
-          ],
-          probe: { method: 'GET' },
-        },
+        verify: defaultVerify(500),
         rollback: 'auto',
         alerts: { enabled: true, match: [{ label: 'env', kind: 'equal', value: 'staging' }], protectMs: 15 * 60_000 },
       },

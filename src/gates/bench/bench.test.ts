@@ -7,22 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { collectBenchOutput, combineBenchRuns, compareBench, formatBenchComparison, parseBenchOutput, selectBenchText, type BenchMetric } from './index.js';
-
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../core/verification/test-helpers.js';
 
 /** n normal samples (Box–Muller) with the given mean and standard deviation. */
 function normal(seed: number, n: number, mu: number, sigma: number): number[] {
-  const u = rng(seed);
+  const u = prng(seed);
   const out: number[] = [];
   while (out.length < n) {
     const r = Math.sqrt(-2 * Math.log(1 - u()));
