@@ -391,7 +391,9 @@ export class Deployer {
     if (!h) return false;
     const f = failureOf(opts.alert === true ? 'alert' : 'canceled');
     Object.assign(h.deployment, f);
-    void this.ctx.store.updateDeployment(id, f).finally(() => h.cancel(reason));
+    // Canceled even if the store could not take the cause (the failure then records it again).
+    const stop = (): void => h.cancel(reason);
+    void this.ctx.store.updateDeployment(id, f).then(stop, stop);
     return true;
   }
 
