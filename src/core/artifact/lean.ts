@@ -6,7 +6,7 @@ export const KEEP_KINDS = ['source-maps', 'tests'] as const;
 export type KeepKind = (typeof KEEP_KINDS)[number];
 
 /** The rule in words, for logs and docs. */
-export const LEAN_RULE = 'source maps (*.map) and tests (directories test/, tests/, __tests__/; files *.test.* and *.spec.*)';
+export const LEAN_RULE = 'source maps (*.map) and tests (directories test/, tests/, __tests__/; files *.test.js, *.spec.ts and the like)';
 
 const TEST_DIRS = new Set(['test', 'tests', '__tests__']);
 const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
