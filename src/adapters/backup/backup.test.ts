@@ -4,7 +4,7 @@
 // a home that is not empty.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +105,41 @@ describe('backup', () => {
   test('--include-master-key needs a passphrase of 12 characters or more', async () => {
     await refusedWith(createBackup({ home, file: join(dir, 'short.tar'), includeMasterKey: { env: envWith({ SLIPWAY_MASTER_KEY: formatMasterKey(KEY) }), passphrase: () => Promise.resolve(Buffer.from('short')) } }), 'usage', /at least 12/);
     assert.equal(existsSync(join(dir, 'short.tar')), false);
+  });
+});
+
+describe('backup while another process writes', () => {
+  test('each archive is one consistent moment: its chain verifies, and it restores', async () => {
+    const storeModule = new URL('../store/sqlite/store.js', import.meta.url).href;
+    const script = `const { openSqliteStore } = await import(${JSON.stringify(storeModule)});
+      const store = openSqliteStore(${JSON.stringify(join(home, 'slipway.db'))});
+      const end = Date.now() + 4000;
+      let i = 0;
+      while (Date.now() < end) { await store.appendEvent({ kind: 'load', actor: 'w', subject: 's', data: { i: i++ } }, new Date().toISOString()); if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1)); }
+      await store.close();`;
+    const writer = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    writer.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => writer.on('close', r));
+    const counts: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const file = join(dir, `busy-${i}.tar`);
+        const b = await createBackup({ home, file });
+        counts.push(b.manifest.counts.events);
+        const target = fresh();
+        await restoreBackup({ home: target, file, env: envWith({ SLIPWAY_MASTER_KEY: formatMasterKey(KEY) }), passphrase: () => assert.fail('not asked'), actor: 't' });
+        const store = openSqliteStore(join(target, 'slipway.db'), { readonly: true });
+        const events = await store.listEvents({ limit: 1_000_000 });
+        await store.close();
+        assert.equal(verifyChain(events).ok, true);
+        assert.equal(events.length, b.manifest.counts.events + 1, 'the restore event follows the snapshot');
+      }
+    } finally {
+      assert.equal(await exited, 0, stderr);
+    }
+    assert.ok((counts[2] ?? 0) > (counts[0] ?? 0), `the writer wrote during the backups (${counts.join(', ')})`);
   });
 });
 

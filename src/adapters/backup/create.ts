@@ -87,7 +87,9 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRep
     const source = new Database(paths.db, { readonly: true, fileMustExist: true });
     try {
       source.pragma('busy_timeout = 5000');
-      await source.backup(snapshotFile);
+      // Every page in one step, under one read transaction: a snapshot of one moment that writers
+      // cannot make restart (stepwise copies start over whenever another process writes).
+      await source.backup(snapshotFile, { progress: () => 0x7fffffff });
     } finally {
       source.close();
     }
