@@ -40,7 +40,15 @@ describe('backup, then restore on another machine', () => {
     return done;
   };
   const envs = async (cli: typeof oldCli): Promise<Env[]> => (JSON.parse((await ok(cli(['status', '--json']), 'status')).stdout) as { environments: Env[] }).environments.map(({ env, url, port, current }) => ({ env, url, port, current }));
-  const histories = async (cli: typeof oldCli): Promise<unknown[]> => Promise.all(['staging', 'production'].map(async (e) => JSON.parse((await ok(cli(['history', e, '--json']), 'history')).stdout) as unknown));
+  /** The history of both environments, the runs and the merge queue, as the CLI prints them. */
+  const histories = async (cli: typeof oldCli): Promise<unknown[]> =>
+    Promise.all(
+      [['history', 'staging'], ['history', 'production'], ['runs'], ['queue']].map(async (args) => {
+        const out = JSON.parse((await ok(cli([...args, '--json']), args.join(' '))).stdout) as Record<string, unknown>;
+        // The canonical repository is named by its path, which is the new home's.
+        return args[0] === 'queue' ? { ...out, canonical: undefined } : out;
+      }),
+    );
 
   before(() => {
     delete process.env.SLIPWAY_MASTER_KEY;
