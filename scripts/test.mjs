@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Files at a time. The e2e files start real processes (control planes, proxies, apps, git) but
@@ -28,8 +28,15 @@ const CONCURRENCY = (() => {
 })();
 // node 20's --test-timeout bounds each test FILE (its process), not each test inside it: a file
 // that hangs is cancelled and fails instead of stalling the run. The slowest file takes about a
-// minute on an idle 2-core machine; the margin is for a loaded one.
+// minute on an idle 2-core machine; the margin is for a loaded one. Each test inside a file has a
+// timeout of its own too (5 min, SLIPWAY_TEST_TIMEOUT_MS): scripts/per-test-timeout.mjs, preloaded
+// into every file's process, names the test that ran over and fails its file.
 const FILE_TIMEOUT_MS = 10 * 60_000;
+const PER_TEST_TIMEOUT = join(ROOT, 'scripts/per-test-timeout.mjs');
+if (process.env.SLIPWAY_TEST_TIMEOUT_MS !== undefined && !/^[1-9][0-9]*$/.test(process.env.SLIPWAY_TEST_TIMEOUT_MS)) {
+  console.error(`SLIPWAY_TEST_TIMEOUT_MS must be a whole number of milliseconds, not "${process.env.SLIPWAY_TEST_TIMEOUT_MS}"`);
+  process.exit(2);
+}
 
 const system = process.argv.includes('--system');
 const roots = system ? ['dist/test/system'] : ['dist/src', 'dist/test/e2e'];
@@ -97,6 +104,7 @@ const r = spawnSync(
     '--test',
     `--test-concurrency=${CONCURRENCY}`,
     `--test-timeout=${FILE_TIMEOUT_MS}`,
+    `--import=${pathToFileURL(PER_TEST_TIMEOUT).href}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${join(ROOT, 'scripts/test-reporter.mjs')}`,
