@@ -8,6 +8,8 @@
 //   every crash through `onEvent`, and `stop` stops them (SIGTERM, grace, SIGKILL).
 // - `adopt` reattaches to instances started by an earlier control plane (recorded pids/ports), so a
 //   restart of the control plane neither kills nor duplicates them.
+// - `sweep`, called once after `adopt`, stops what an earlier control plane left running but no
+//   record owns (the shims of a start a crash cut off): nothing of it outlives the recovery.
 
 export interface ReleaseRef {
   env: string;
@@ -82,6 +84,16 @@ export interface StartFailure {
   dir?: string;
 }
 
+/** An orphan `sweep` stopped: its instance id and the processes it found alive. */
+export interface SweptInstance {
+  id: string;
+  env: string;
+  /** The processes that were still alive (the shim, the app's process group), before the signals. */
+  pids: number[];
+  /** Whether SIGTERM was not enough. */
+  killed: boolean;
+}
+
 export type StartResult = { ok: true; instances: InstanceInfo[] } | StartFailure;
 
 export interface Runtime {
@@ -95,6 +107,12 @@ export interface Runtime {
   stop(env: string, release: number): Promise<void>;
   /** Reattaches to recorded instances that are still alive; returns the ones it adopted. */
   adopt(recorded: InstanceInfo[], spec: (ref: ReleaseRef) => InstanceSpec | undefined): Promise<InstanceInfo[]>;
+  /**
+   * Stops every instance left by an earlier runtime over the same home that this one does not
+   * supervise (it was not adopted): SIGTERM, grace, SIGKILL. Returns what it stopped. Call it after
+   * `adopt`; instances this runtime started or adopted are never touched.
+   */
+  sweep(): Promise<SweptInstance[]>;
   onEvent(listener: (e: RuntimeEvent) => void): () => void;
   /** Stops supervising (instances keep running unless `stopInstances`). */
   close(opts?: { stopInstances?: boolean }): Promise<void>;

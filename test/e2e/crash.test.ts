@@ -3,10 +3,11 @@
 // is exactly one current release, and no request to the environment fails.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TempRepo } from './harness.js';
+import { sandboxDirOf } from '../../src/home/paths.js';
 import { envStatus, get, history } from './deploy-harness.js';
 import { load } from './proxy-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
@@ -14,7 +15,8 @@ import { waitFor } from '../../src/test-support/wait.js';
 const SERVER_JS = `
 const http = require('node:http');
 const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-type': 'application/json'}); res.end(JSON.stringify({ release: process.env.SLIPWAY_RELEASE })); }); });
-s.listen(Number(process.env.PORT), '127.0.0.1');
+// SLOW_START (ms) keeps a start in flight long enough to kill the control plane in the middle of it.
+setTimeout(() => s.listen(Number(process.env.PORT), '127.0.0.1'), Number(process.env.SLOW_START || 0));
 process.on('SIGTERM', () => { s.close(() => process.exit(0)); s.closeIdleConnections(); });
 `;
 
@@ -96,5 +98,77 @@ describe('crash safety', () => {
     await waitFor(async () => (await get(url)).status === 200, { what: 'the proxy to serve again' });
     assert.notEqual(proxyPid(repo), before);
     assert.equal((await get(url)).status, 200);
+  });
+});
+
+/** Instance ids of the live processes (shims and apps) whose environment names `area`'s data directory. */
+const liveInstances = (area: string): Map<number, string> => {
+  const found = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const vars = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      if (!vars.some((v) => v.startsWith(`SLIPWAY_DATA_DIR=${area}/`))) continue;
+      const id = vars.find((v) => v.startsWith('SLIPWAY_INSTANCE='))?.slice('SLIPWAY_INSTANCE='.length);
+      if (id !== undefined) found.set(Number(name), id);
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+};
+
+describe('crash safety: a start cut off by a crash', () => {
+  let repo: TempRepo;
+  let url = '';
+  before(async () => {
+    repo = repoWithWindow('500ms');
+    assert.equal((await repo.cli(['run'])).code, 0);
+    const first = await repo.cli(['deploy', 'staging']);
+    assert.equal(first.code, 0, first.stderr);
+    url = (await envStatus(repo, 'staging')).url ?? '';
+  });
+  after(() => repo.dispose());
+
+  test('kill -9 of the control plane while instances start: the next one sweeps the orphans, resumes, and nothing is dropped', async () => {
+    const home = join(repo.dir, '.slipway');
+    const area = sandboxDirOf(home);
+    const serving = new Set((await envStatus(repo, 'staging')).instances.map((i) => i.id));
+    // The next release's app takes 3 s to listen: its shim and app are up, not yet recorded.
+    assert.equal((await repo.cli(['config', 'set', 'staging', 'SLOW_START=3000', '--no-deploy'])).code, 0);
+    let stop!: () => void;
+    const until = new Promise<void>((r) => (stop = r));
+    const traffic = load({ url, until, keepAlive: false, concurrency: 2 });
+    const started = await repo.cli(['deploy', 'staging', '--detach', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    const id = (JSON.parse(started.stdout) as { deployment: { id: string } }).deployment.id;
+    const starting = (): string[] => {
+      try {
+        return readdirSync(join(home, 'run', 'staging')).map((f) => f.replace(/\.json$/, '')).filter((i) => !serving.has(i));
+      } catch {
+        return [];
+      }
+    };
+    await waitFor(() => [...liveInstances(area).values()].some((i) => starting().includes(i)), { what: 'a new instance to be starting', interval: 10 });
+    const cutOff = starting();
+    process.kill(serverPid(repo), 'SIGKILL');
+    await sleep(300);
+    // Any command starts a new control plane: it sweeps the cut-off start's shims, then resumes.
+    await waitFor(async () => typeof (await history(repo, 'staging'))[0]?.finished_at === 'string', { what: `${id} to finish`, interval: 200, timeout: 60_000 });
+    stop();
+    const load1 = await traffic;
+    assert.equal(load1.errors + load1.non2xx, 0, `requests failed: ${load1.firstError}`);
+    assert.equal((await history(repo, 'staging'))[0]?.status, 'succeeded');
+
+    const owned = new Set((await envStatus(repo, 'staging')).instances.map((i) => i.id));
+    const live = liveInstances(area);
+    for (const [pid, instance] of live) assert.ok(owned.has(instance), `process ${pid} of ${instance} runs, but no release owns it`);
+    for (const i of cutOff) assert.ok(![...live.values()].includes(i), `${i} of the cut-off start still runs`);
+    const events = JSON.parse((await repo.cli(['events', '--json', '-n', '500'])).stdout) as { kind: string; data: { instances?: { id: string }[] } }[];
+    const swept = events.filter((e) => e.kind === 'runtime.orphans_swept').flatMap((e) => e.data.instances?.map((x) => x.id) ?? []);
+    assert.deepEqual(swept.sort(), [...cutOff].sort(), 'the sweep is in the audit trail');
+    assert.equal((await repo.cli(['events', 'verify'])).code, 0);
   });
 });

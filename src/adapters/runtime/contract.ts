@@ -176,5 +176,28 @@ export function runtimeContract(label: string, makeFixture: () => RuntimeFixture
         await next.close({ stopInstances: true });
       }
     });
+
+    withRuntime('a new control plane sweeps the live instances it did not adopt, and only those', async (f, rt) => {
+      const ref = { env: 'staging', release: 1, digest: f.digest };
+      const r = await rt.start(spec(f, ref, { instances: 2 }));
+      assert.ok(r.ok);
+      await rt.close({ stopInstances: false });
+      const [kept, orphan] = r.instances as [InstanceInfo, InstanceInfo];
+
+      const next = await f.open();
+      try {
+        const adopted = await next.adopt([kept], () => spec(f, ref));
+        assert.deepEqual(adopted.map((i) => i.id), [kept.id]);
+        const swept = await next.sweep();
+        assert.deepEqual(swept.map((s) => [s.id, s.env]), [[orphan.id, 'staging']]);
+        assert.ok((swept[0]?.pids.length ?? 0) > 0, 'the orphan had live processes');
+        await waitFor(async () => (await f.ask(orphan)) === null, { what: `the orphan ${orphan.id} to stop answering` });
+        assert.equal(await f.ask(kept), 'v1', 'the adopted instance still serves');
+        assert.deepEqual(next.list('staging').map((i) => i.id), [kept.id]);
+        assert.deepEqual(await next.sweep(), [], 'a second sweep finds nothing');
+      } finally {
+        await next.close({ stopInstances: true });
+      }
+    });
   });
 }

@@ -3,7 +3,7 @@
 // language, and crashes are injected. It passes the runtime contract (./contract.ts).
 
 import { SlipwayError } from '../../core/errors.js';
-import type { InstanceInfo, InstanceSpec, ReleaseRef, Runtime, RuntimeEvent, StartResult } from '../../ports/runtime.js';
+import type { InstanceInfo, InstanceSpec, ReleaseRef, Runtime, RuntimeEvent, StartResult, SweptInstance } from '../../ports/runtime.js';
 
 /** How a fake app behaves: `exit <code> [line…]` exits at once, `hang` never answers, anything else serves. */
 export type FakeBehaviour = { kind: 'serve' } | { kind: 'exit'; code: number; lines: string[] } | { kind: 'hang' };
@@ -148,6 +148,19 @@ export class FakeRuntime implements Runtime {
       out.push({ ...i.info });
     }
     return Promise.resolve(out);
+  }
+
+  /** Stops the live instances no runtime supervises (their control plane closed or died). */
+  sweep(): Promise<SweptInstance[]> {
+    this.check();
+    const swept: SweptInstance[] = [];
+    for (const i of [...this.world.instances.values()]) {
+      if (!i.alive || i.owner !== null) continue;
+      i.alive = false;
+      this.world.instances.delete(i.info.id);
+      swept.push({ id: i.info.id, env: i.info.env, pids: [i.info.pid], killed: false });
+    }
+    return Promise.resolve(swept);
   }
 
   onEvent(listener: (e: RuntimeEvent) => void): () => void {

@@ -99,6 +99,13 @@ export const recoverDeployments = async (ctx: EngineContext, deployer: Deployer,
   }
   const adopted = await ctx.runtime.adopt(recorded, (ref: ReleaseRef) => specs.get(`${ref.env}/${ref.release}`));
   if (recorded.length > 0) log(`adopted ${adopted.length} of ${recorded.length} recorded instance(s)`);
+  // What runs but was never recorded (a start cut off by the crash) belongs to no release: it
+  // would hold a port and memory for ever. The resumed deployment starts its own instances.
+  const swept = await ctx.runtime.sweep();
+  if (swept.length > 0) {
+    log(`stopped ${swept.length} orphan instance(s) no release owns: ${swept.map((s) => s.id).join(', ')}`);
+    await ctx.store.appendEvent({ kind: 'runtime.orphans_swept', actor: ctx.actor, subject: 'runtime', data: { instances: swept } }, isoNow(ctx));
+  }
   const resumed: string[] = [];
   for (const d of await ctx.store.unfinishedDeployments()) {
     // A held deployment is not in flight: it waits for a person (rollback or --continue).

@@ -21,6 +21,7 @@ import { expectEnvName, isInstanceId, runtimePaths } from './paths.js';
 import { freePort } from './ports.js';
 import { prepareRelease, type ReleaseUnpacker } from './releases.js';
 import { isShimProcess, readShimState, signal } from './shims.js';
+import { sweepOrphans } from './sweep.js';
 import { DEFAULT_INHERITED_ENV, startInstance, type StartContext } from './start.js';
 import { Supervisor, type Tracked } from './supervisor.js';
 
@@ -160,6 +161,11 @@ export function createProcessRuntime(options: ProcessRuntimeOptions): Runtime {
         }),
       );
       return adopted;
+    },
+
+    sweep() {
+      open();
+      return sweepOrphans(paths, (id) => supervisor.instances.has(id), options.shimPath);
     },
 
     onEvent: (listener) => supervisor.onEvent(listener),

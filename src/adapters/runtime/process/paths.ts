@@ -27,6 +27,8 @@ export const releaseName = (ref: ReleaseRef): string => `v${ref.release}-${ref.d
 export interface RuntimePaths {
   releases(env: string): string;
   releaseDir(ref: ReleaseRef): string;
+  /** Where every environment's shim state directory lies. */
+  runRoot: string;
   runDir(env: string): string;
   stateFile(env: string, id: string): string;
   logDir(env: string): string;
@@ -47,6 +49,7 @@ export function runtimePaths(home: string, area: string): RuntimePaths {
   return {
     releases: (env) => join(a, 'releases', env),
     releaseDir: (ref) => join(a, 'releases', ref.env, releaseName(ref)),
+    runRoot: join(h, 'run'),
     runDir: (env) => join(h, 'run', env),
     stateFile: (env, id) => join(h, 'run', env, `${id}.json`),
     logDir: (env) => join(h, 'logs', env),
