@@ -1,0 +1,4 @@
+// OCI images of artifacts: built without `docker build` (deterministic layers), pushed by digest.
+export { buildImage, blobPath, ANNOTATION_ARTIFACT, IMAGE_PATH, type BuiltImage, type BuildImageInput, type ArtifactUnpacker } from './build.js';
+export { pushImage, fetchManifest, registryProblem, type RegistryTarget } from './registry.js';
+export { baseRootFiles, parseLdd, type RootFile } from './base-root.js';
