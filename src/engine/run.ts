@@ -3,7 +3,7 @@
 // this file runs each step's command, records every transition durably and streams output
 // (run/output.ts); the build step lives in run/build-step.ts.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import { BUILD_STEP, checkDag, planSteps, type PlannedStep } from '../core/pipeline/plan.js';
 import type { RunRecord, StepStatus } from '../core/run.js';
@@ -229,6 +229,8 @@ class RunExecution {
       SLIPWAY_COMMIT: this.run.commit,
       SLIPWAY_STEP: step.name,
       SOURCE_DATE_EPOCH: String(this.pipeline.commit.time),
+      // The work tree has no .git: git in a step must not find a repository above it either.
+      ...(this.checkout ? { GIT_CEILING_DIRECTORIES: dirname(this.checkout.dir) } : {}),
       ...step.env,
     };
   }

@@ -1,5 +1,6 @@
-// The git adapter of the VCS port. Checkouts are `git worktree`s: they share the object store, so
-// a checkout of a commit costs the files it writes and nothing more.
+// The git adapter of the VCS port. A checkout is the commit's tree written into a new directory by
+// one `git read-tree -u` through a throw-away index: it reads the repository's object store, so it
+// costs the files it writes and nothing more, and leaves no trace in the repository.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -40,8 +41,19 @@ export const createGitVcs = (): Vcs => ({
 
   async checkout(repo, commit, parent): Promise<Checkout> {
     await mkdir(parent, { recursive: true });
-    const dir = join(parent, `${commit.sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    await gitOk(cmd.worktreeAdd(dir, commit.sha), { cwd: repo });
+    const name = `${commit.sha.slice(0, 12)}-${randomBytes(4).toString('hex')}`;
+    const dir = join(parent, name);
+    // The index lives beside the tree, never in it, and only while git writes the tree.
+    const index = join(parent, `${name}.index`);
+    await mkdir(dir);
+    try {
+      await gitOk(cmd.checkoutTree(dir, commit.sha), { cwd: repo, env: { GIT_INDEX_FILE: index } });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    } finally {
+      await rm(index, { force: true });
+    }
     let disposed = false;
     return {
       dir,
@@ -49,11 +61,7 @@ export const createGitVcs = (): Vcs => ({
       async dispose() {
         if (disposed) return;
         disposed = true;
-        const r = await runGit(cmd.worktreeRemove(dir), { cwd: repo });
-        if (r.code !== 0) {
-          await rm(dir, { recursive: true, force: true });
-          await runGit(cmd.worktreePrune(), { cwd: repo });
-        }
+        await rm(dir, { recursive: true, force: true });
       },
     };
   },
