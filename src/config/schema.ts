@@ -292,9 +292,9 @@ export const configSchema = z
           .array(z.enum(KEEP_KINDS))
           .optional()
           .meta({
-            title: 'list of source-maps, tests',
+            title: 'list of source-maps, tests, native-build-files',
             description:
-              'What the artifact keeps of what it leaves out by default, inside a listed directory: source maps (`*.map`) and tests (directories `test/`, `tests/`, `__tests__/`, but not a package of that name directly in `node_modules/`; files `*.test.js`, `*.spec.ts` and the like, for js, mjs, cjs, jsx, ts, tsx). A path listed in `artifact` itself is always packed.',
+              'What the artifact keeps of what it leaves out by default, inside a listed directory: source maps (`*.map`), tests (directories `test/`, `tests/`, `__tests__/`, but not a package of that name directly in `node_modules/`; files `*.test.js`, `*.spec.ts` and the like, for js, mjs, cjs, jsx, ts, tsx) and node-gyp\'s intermediate build files (`Makefile`, `config.gypi`, `*.mk` in a package\'s `build/` in `node_modules/`, and its `build/Release/obj.target/`, `.deps/`; the compiled `build/Release/*.node` stays). A path listed in `artifact` itself is always packed.',
           }),
       })
       .describe('The build, run once per commit; its artifact is what every environment runs.'),

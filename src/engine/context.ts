@@ -15,6 +15,7 @@ import type { NotificationEvent, NotificationSpec } from '../config/types.js';
 import type { Deployment } from '../core/deployment/types.js';
 import type { MeasureFactory } from './deploy/verify.js';
 import type { EnvConfig } from '../ports/env-config.js';
+import type { DependencyCache } from '../ports/dependency-cache.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -48,6 +49,8 @@ export interface EngineContext {
   gates: BuiltinGates;
   /** How steps and apps are confined; work trees are made in its area, outside the home. */
   sandbox: Sandbox;
+  /** node_modules trees of earlier installs, by key: a build's `npm ci` taken from it when it may. */
+  dependencies: DependencyCache;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

@@ -42,4 +42,6 @@ export interface Vcs {
    * (a larger one is never read into memory); undefined when the commit has no such file.
    */
   readFileUpTo(repo: string, sha: string, path: string, maxBytes: number): Promise<{ size: number; text?: string } | undefined>;
+  /** Whether `sha` (a full sha) is the tip of `branch` or one of its ancestors; false when either is unknown. */
+  onBranch(repo: string, sha: string, branch: string): Promise<boolean>;
 }

@@ -18,6 +18,7 @@ import { EnvConfig } from '../adapters/envconfig/env-config.js';
 import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
 import { homePaths, sandboxDirOf } from '../home/paths.js';
 import { createSandbox, SANDBOX_VAR } from '../adapters/sandbox/index.js';
+import { createDependencyCache } from '../adapters/dependency-cache/index.js';
 import { keyFilePath } from '../secrets/master-key.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,8 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
     baseEnv,
     envConfig,
     sandbox,
+    // In the sandbox area but the control plane's alone (0700, never bound into a step): no step can write an entry.
+    dependencies: createDependencyCache({ dir: join(sandboxDirOf(opts.home), 'deps'), env: sandbox.env(baseEnv) }),
     machine: createLocalMachine({ home: opts.home, repo: opts.repo }),
     gates: builtinGates,
   });

@@ -164,7 +164,8 @@ void describe('the npm cache is kept between runs', () => {
     const cache = join(sandboxDirOf(join(repo.dir, '.slipway')), 'cache', 'npm');
     assert.ok(readdirSync(cache).includes('_cacache'), `npm's cache has content: ${readdirSync(cache).join(' ')}`);
 
-    repo.write({ 'README.md': 'a second commit, same lockfile\n' }).commit('two');
+    // package.json changes (so the dependency cache, keyed by it, has no entry), the lockfile does not.
+    repo.write({ 'package.json': JSON.stringify({ name: 'cached', version: '1.0.0', private: true, description: 'two', dependencies: { 'tiny-dep': '1.0.0' } }, null, 2) }).commit('two');
     const two = await repo.cli(['run'], { env });
     assert.equal(two.code, 0, `${two.stdout}\n${two.stderr}`);
     assert.match(two.stdout, /added 1 package/);

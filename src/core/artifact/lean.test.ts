@@ -28,4 +28,31 @@ void describe('the lean rule', () => {
     assert.equal(leftOutBy('dist/testing', 'dir', []), null);
     assert.equal(leftOutBy('dist/map', 'dir', []), null);
   });
+  void test("node-gyp's intermediate build files of a package are left out unless kept; the compiled module stays", () => {
+    for (const [p, type] of [
+      ['node_modules/a/build/Makefile', 'file'],
+      ['node_modules/a/build/config.gypi', 'file'],
+      ['node_modules/a/build/binding.Makefile', 'file'],
+      ['node_modules/a/build/a.target.mk', 'file'],
+      ['node_modules/@s/a/build/Makefile', 'file'],
+      ['node_modules/a/node_modules/b/build/Release/obj.target', 'dir'],
+      ['node_modules/a/build/Release/.deps', 'dir'],
+      ['node_modules/a/build/Debug/obj.target', 'dir'],
+    ] as const) {
+      assert.equal(leftOutBy(p, type, []), 'native-build-files', p);
+      assert.equal(leftOutBy(p, type, ['native-build-files']), null, p);
+    }
+    for (const [p, type] of [
+      ['node_modules/a/build/Release/a.node', 'file'],
+      ['node_modules/a/build/index.js', 'file'],
+      ['node_modules/a/Makefile', 'file'],
+      ['build/Makefile', 'file'],
+      ['dist/build/config.gypi', 'file'],
+      ['node_modules/a/lib/build/Makefile', 'file'],
+      ['node_modules/a/build/Release', 'dir'],
+      ['node_modules/a/build/obj.target', 'dir'],
+    ] as const) {
+      assert.equal(leftOutBy(p, type, []), null, p);
+    }
+  });
 });

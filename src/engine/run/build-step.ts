@@ -1,6 +1,7 @@
 // The build step: runs the build command in the checkout, refuses an artifact that holds a secret
 // it was given, then packs, signs and records the artifact. Build once: a commit built before
-// (with the same build definition) has its verified artifact unpacked instead.
+// (with the same build definition) has its verified artifact unpacked instead; a leading `npm ci`
+// goes through the dependency cache (./dependencies.ts).
 import { LEAN_RULE } from '../../core/artifact/lean.js';
 import { runtimeMismatch, type BuildRuntime } from '../../core/artifact/provenance.js';
 import type { PlannedStep } from '../../core/pipeline/plan.js';
@@ -9,6 +10,7 @@ import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
 import type { LoadedPipeline } from './pipeline.js';
 import { entryProblem, explainBuildFailure } from './entry-check.js';
+import { runBuildCommand } from './dependencies.js';
 
 export type StepResult = { ok: true } | { ok: false; reason: string; exitCode?: number };
 
@@ -62,7 +64,7 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
   }
   const started = isoNow(ctx);
   if (step.run !== undefined) {
-    const r = await deps.command(step, dir, step.run);
+    const r = await runBuildCommand(step, dir, step.run, deps);
     if (!r.ok) return { ...r, reason: explainBuildFailure(ctx.machine, dir, r.reason, deps.tail()) };
   }
   const entry = entryProblem(ctx.machine, pipeline.config, dir);

@@ -25,3 +25,5 @@ export const catFile = (sha: string, path: string): string[] => ['cat-file', 'bl
 /** Author times (seconds) of the commits of `commit` not in `since`, one a line; the two must be shas. */
 export const authorTimesBetween = (since: string, commit: string): string[] => ['log', '--format=%at', '--end-of-options', commit, `^${since}`, '--'];
 export const catFileSize = (sha: string, path: string): string[] => ['cat-file', '-s', '--end-of-options', `${sha}:${path}`];
+/** Exits 0 when `sha` is `ref` or an ancestor of it. */
+export const isAncestor = (sha: string, ref: string): string[] => ['merge-base', '--is-ancestor', '--end-of-options', sha, ref];

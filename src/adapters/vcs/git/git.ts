@@ -127,6 +127,11 @@ export const createGitVcs = (): Vcs => ({
     const times = r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
     return times.length === 0 ? undefined : times.reduce((a, b) => Math.min(a, b)) * 1000;
   },
+
+  async onBranch(repo, sha, branch) {
+    if (!SHA.test(sha) || !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(branch)) return false;
+    return (await runGit(cmd.isAncestor(sha, `refs/heads/${branch}`), { cwd: repo })).code === 0;
+  },
 });
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
