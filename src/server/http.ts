@@ -1,6 +1,8 @@
-// Small HTTP helpers for the control plane's API: JSON bodies with a size limit, a route table,
-// and the one error boundary that maps Slipway's errors to HTTP statuses.
+// Small HTTP helpers for the control plane's API: JSON bodies with a size limit, a route table
+// whose entries carry their own documentation and body schema (the OpenAPI document is built from
+// it: server/openapi.ts), and the one error boundary that maps Slipway's errors to HTTP statuses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type * as z from 'zod';
 import type { Role } from '../core/auth/tokens.js';
 import { SlipwayError, httpStatusOf, isSlipwayError } from '../core/errors.js';
 
@@ -17,6 +19,31 @@ export interface Request {
 
 export type Handler = (req: Request, res: ServerResponse) => Promise<unknown>;
 
+/**
+ * What a route says about itself: the one place its request body schema lives, used both to
+ * validate the body (400 naming the field) and to write the OpenAPI document (GET /v1/openapi.json).
+ */
+export interface RouteSpec {
+  /** One line: what the route does. */
+  summary: string;
+  /** More, when one line is not enough (markdown). */
+  description?: string;
+  /** The least role that may call it; by default `read` for GET and `deploy` for the rest. */
+  role?: Role;
+  /** The JSON body it reads: `req.body()` answers the parsed value, or 400 naming the field. */
+  body?: z.ZodType;
+  /** The JSON of a successful answer, where it is practical to say. */
+  response?: z.ZodType;
+  /** The status of a successful answer (200 by default). */
+  status?: number;
+  /** Query parameters it reads, each with what it means. */
+  query?: Record<string, string>;
+  /** An answer that is a stream rather than one JSON value (both: chosen by the Accept header). */
+  stream?: 'sse' | 'ndjson' | 'sse-or-ndjson';
+  /** Where it is grouped in the document (the second path segment by default: runs, deployments…). */
+  tag?: string;
+}
+
 interface Route {
   method: string;
   parts: string[];
@@ -25,6 +52,7 @@ interface Route {
   own: boolean;
   /** The least role that may call it (API routes). */
   role: Role;
+  spec?: RouteSpec;
 }
 
 /** A route as listed for tests and docs: method, pattern and the least role that may call it. */
@@ -34,7 +62,60 @@ export interface RouteInfo {
   role: Role;
   /** True for hooks, which check their own credentials instead of the API token. */
   hook: boolean;
+  /** Its documentation and schemas; undefined for a route nobody documented (a test refuses that). */
+  spec?: RouteSpec;
 }
+
+const article = (t: string): string => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+
+/** zod's issues phrased to follow a field's name: `"env" must be a string`. */
+const issueText = (i: z.core.$ZodRawIssue): string | undefined => {
+  switch (i.code) {
+    case 'invalid_type':
+      if (i.input === undefined) return 'is required';
+      return `must be ${i.expected === 'int' ? 'a whole number' : article(i.expected)}`;
+    case 'too_small':
+      if (i.origin === 'string' && Number(i.minimum) === 1) return 'must be a non-empty string';
+      return i.origin === 'string' ? `must be at least ${String(i.minimum)} characters long` : i.origin === 'array' ? `must have at least ${String(i.minimum)} items` : `must be at least ${String(i.minimum)}`;
+    case 'too_big':
+      return i.origin === 'string' ? `must be at most ${String(i.maximum)} characters long` : i.origin === 'array' ? `must have at most ${String(i.maximum)} items` : `must be at most ${String(i.maximum)}`;
+    case 'invalid_value':
+      return `must be one of ${i.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return i.format === 'regex' ? `does not have the expected form (${String((i as { pattern?: unknown }).pattern)})` : `must be ${article(i.format)}`;
+    default:
+      return undefined;
+  }
+};
+
+/** A zod failure as one line naming each field: `"env" must be a string; "extra" is not accepted`. */
+export const describeZodError = (error: z.ZodError, schema?: z.ZodType, where = 'request body'): string => {
+  const known = schema && 'shape' in schema && typeof schema.shape === 'object' && schema.shape !== null ? Object.keys(schema.shape) : undefined;
+  return error.issues
+    .slice(0, 5)
+    .map((i) => {
+      const path = i.path.map(String).join('.');
+      const field = path ? `"${path}"` : where;
+      if (i.code === 'unrecognized_keys') {
+        const fields = i.keys.map((k) => `"${path ? `${path}.` : ''}${k}"`).join(', ');
+        return `${fields} ${i.keys.length > 1 ? 'are' : 'is'} not accepted (unknown field${!path && known ? `; the fields are ${known.map((k) => `"${k}"`).join(', ') || 'none'}` : ''})`;
+      }
+      return `${field} ${i.message}`;
+    })
+    .join('; ');
+};
+
+/** Wraps a handler so that `req.body()` reads the body once and answers it checked against `schema`. */
+const validating = (schema: z.ZodType, handler: Handler): Handler => (req, res) => {
+  let parsed: Promise<unknown> | undefined;
+  const body = (): Promise<unknown> =>
+    (parsed ??= req.body().then((raw) => {
+      const r = schema.safeParse(raw, { error: issueText });
+      if (!r.success) throw new HttpError(400, describeZodError(r.error, schema));
+      return r.data;
+    }));
+  return handler({ ...req, body }, res);
+};
 
 export class Router {
   private readonly routes: Route[] = [];
@@ -42,17 +123,22 @@ export class Router {
   mask: <T>(value: T) => T = (v) => v;
 
   /**
-   * An API route. Who may call it: `role`, by default `read` for GET and `deploy` for the rest;
-   * routes that change tokens, secrets, config, settings or the server itself say `admin`.
+   * An API route. Who may call it: the spec's `role` (or a bare role), by default `read` for GET
+   * and `deploy` for the rest; routes that change tokens, secrets, config, settings or the server
+   * itself say `admin`. Every route is documented with a spec (src/server/openapi.test.ts checks):
+   * `r.on('POST', '/v1/things', handler, { summary: 'Create a thing', body: z.strictObject({…}) })`.
    */
-  on(method: string, pattern: string, handler: Handler, role: Role = method === 'GET' ? 'read' : 'deploy'): this {
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: false, role });
+  on(method: string, pattern: string, handler: Handler, spec?: Role | RouteSpec): this {
+    const s = typeof spec === 'string' ? undefined : spec;
+    const role = (typeof spec === 'string' ? spec : spec?.role) ?? (method === 'GET' ? 'read' : 'deploy');
+    const h = s?.body ? validating(s.body, handler) : handler;
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler: h, own: false, role, ...(s ? { spec: s } : {}) });
     return this;
   }
 
   /** Every route, in the order they were added. */
   list(): RouteInfo[] {
-    return this.routes.map((r) => ({ method: r.method, pattern: `/${r.parts.join('/')}`, role: r.role, hook: r.own }));
+    return this.routes.map((r) => ({ method: r.method, pattern: `/${r.parts.join('/')}`, role: r.role, hook: r.own, ...(r.spec ? { spec: r.spec } : {}) }));
   }
 
   /**
@@ -60,9 +146,9 @@ export class Router {
    * HMAC signature), instead of with the API token. Its pattern is a fixed path, so that the
    * server can tell a hook from the rest by string equality, before anything is authenticated.
    */
-  hook(method: string, pattern: string, handler: Handler): this {
+  hook(method: string, pattern: string, handler: Handler, spec?: Omit<RouteSpec, 'role'>): this {
     if (pattern.includes(':')) throw new Error(`a hook has a fixed path, not a pattern: ${pattern}`);
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: true, role: 'admin' });
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, own: true, role: 'admin', ...(spec ? { spec } : {}) });
     return this;
   }
 

@@ -79,5 +79,10 @@ export const addAlertRoutes = (r: Router, engine: Engine): void => {
       }
     }
     return { received: payload.value.alerts.length, unmatched: routing.unmatched.length, actions };
+  }, {
+    summary: 'Receive Alertmanager alerts (webhook payload version 4)',
+    description:
+      "Authenticated by the receiver's bearer token or an HMAC signature named in slipway.yaml `alertmanager`, not by the API token. A firing alert within an environment's protection window after a deploy rolls it back; others are recorded.",
+    tag: 'hooks',
   });
 };

@@ -5,6 +5,7 @@ import type { ConfigChange } from '../core/secrets/config-versions.js';
 import type { Engine } from '../engine/engine.js';
 import { changeConfig, changeSettings, listConfig, redeploy, showSettings } from '../engine/envconfig/changes.js';
 import { listSecrets, removeSecret, rotateMasterKey, setSecret } from '../engine/envconfig/secrets.js';
+import * as z from 'zod';
 import { Reply, optionalBoolean, optionalString, type Router } from './http.js';
 
 const objectBody = (body: unknown): Record<string, unknown> => {
@@ -46,30 +47,56 @@ export const parseSecretBody = (raw: unknown): { value: Buffer; exact: boolean; 
   return { value: Buffer.from(b64, 'base64'), exact: optionalBoolean(body, 'exact'), allowUnsafe: optionalBoolean(body, 'allow_unsafe') };
 };
 
+const changes = {
+  set: z.record(z.string(), z.string()).optional().describe('KEY: "value" pairs to set'),
+  unset: z.array(z.string()).optional().describe('Keys to remove'),
+};
+const allowUnsafe = z.boolean().optional().describe('Accept a value that looks like a secret (it is still masked)');
+
 export const addConfigRoutes = (r: Router, engine: Engine): void => {
   const { ctx } = engine;
   const param = (p: Record<string, string>, k: string): string => p[k] ?? '';
 
-  r.on('GET', '/v1/config/:env', async (req) => listConfig(ctx, param(req.params, 'env')));
+  r.on('GET', '/v1/config/:env', async (req) => listConfig(ctx, param(req.params, 'env')), { summary: "An environment's config values and versions" });
   r.on('POST', '/v1/config/:env', async (req) => {
     const body = await req.body();
     const changes = parseChanges(body, ['allow_unsafe']);
     return { change: await changeConfig(ctx, param(req.params, 'env'), changes, { allowUnsafe: optionalBoolean(body, 'allow_unsafe') }) };
-  }, 'admin');
+  }, {
+    summary: "Change an environment's config (a new config version)",
+    role: 'admin',
+    body: z.strictObject({ ...changes, allow_unsafe: allowUnsafe }),
+  });
 
-  r.on('GET', '/v1/settings/:env', async (req) => showSettings(ctx, param(req.params, 'env')));
-  r.on('POST', '/v1/settings/:env', async (req) => ({ change: await changeSettings(ctx, param(req.params, 'env'), parseChanges(await req.body())) }), 'admin');
+  r.on('GET', '/v1/settings/:env', async (req) => showSettings(ctx, param(req.params, 'env')), { summary: "An environment's infrastructure settings in effect" });
+  r.on('POST', '/v1/settings/:env', async (req) => ({ change: await changeSettings(ctx, param(req.params, 'env'), parseChanges(await req.body())) }), {
+    summary: "Change an environment's infrastructure settings",
+    role: 'admin',
+    body: z.strictObject(changes),
+  });
 
-  r.on('GET', '/v1/secrets/:env', async (req) => listSecrets(ctx, param(req.params, 'env')), 'admin');
+  r.on('GET', '/v1/secrets/:env', async (req) => listSecrets(ctx, param(req.params, 'env')), { summary: "An environment's secrets: names and versions, never values", role: 'admin' });
   r.on('PUT', '/v1/secrets/:env/:name', async (req) => {
     const { value, exact, allowUnsafe } = parseSecretBody(await req.body());
     return { change: await setSecret(ctx, param(req.params, 'env'), param(req.params, 'name'), value, { exact, allowUnsafe }) };
-  }, 'admin');
-  r.on('DELETE', '/v1/secrets/:env/:name', async (req) => ({ change: await removeSecret(ctx, param(req.params, 'env'), param(req.params, 'name')) }), 'admin');
-  r.on('POST', '/v1/master-key/rotate', async (req) => ({ rotation: await rotateMasterKey(ctx, { keyOut: optionalString(await req.body(), 'key_out') }) }), 'admin');
+  }, {
+    summary: 'Set a secret (encrypted at rest; the value is never in any answer)',
+    role: 'admin',
+    body: z.strictObject({
+      value_base64: z.string().describe('The exact bytes of the value, in base64'),
+      exact: z.boolean().optional().describe('Keep a trailing newline'),
+      allow_unsafe: allowUnsafe,
+    }),
+  });
+  r.on('DELETE', '/v1/secrets/:env/:name', async (req) => ({ change: await removeSecret(ctx, param(req.params, 'env'), param(req.params, 'name')) }), { summary: 'Remove a secret', role: 'admin' });
+  r.on('POST', '/v1/master-key/rotate', async (req) => ({ rotation: await rotateMasterKey(ctx, { keyOut: optionalString(await req.body(), 'key_out') }) }), {
+    summary: 'Encrypt every secret again under a new master key',
+    role: 'admin',
+    body: z.strictObject({ key_out: z.string().min(1).optional().describe('Where to write the new key (needed when the key comes from SLIPWAY_MASTER_KEY)') }),
+  });
 
   r.on('POST', '/v1/environments/:env/redeploy', async (req) => {
     const out = await redeploy(ctx, engine.deployer, param(req.params, 'env'));
     return out.deployment ? new Reply(202, { deployment: out.deployment }) : { deployment: null, reason: out.reason };
-  });
+  }, { summary: "Deploy an environment's current release again with its newest config, settings and secrets", status: 202 });
 };

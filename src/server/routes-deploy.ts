@@ -6,6 +6,7 @@ import { deploymentJson } from '../core/deployment/wire.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { StoredDeployment } from '../ports/store.js';
+import * as z from 'zod';
 import { Reply, STREAMED, optionalBoolean, optionalString, type Router } from './http.js';
 
 const objectBody = (body: unknown): Record<string, unknown> => {
@@ -18,6 +19,8 @@ const requiredString = (body: unknown, key: string): string => {
   if (v === undefined) throw new SlipwayError('usage', `"${key}" is required`);
   return v;
 };
+
+const envName = z.string().min(1).describe('An environment of slipway.yaml');
 
 /** The fields of SPEC §6 for `slipway history --json`. */
 export const historyEntry = deploymentJson;
@@ -34,12 +37,26 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     // Nothing to do is an answer, not an error: the environment already serves it.
     if ('noop' in r) return new Reply(200, { deployment: null, noop: r.noop, release: r.release });
     return new Reply(202, { deployment: r.deployment, ...(r.note === undefined ? {} : { note: r.note }) });
+  }, {
+    summary: 'Deploy an artifact to an environment',
+    description: '202 with the deployment, which goes on after the answer (follow it with `/v1/deployments/{id}/stream` or `/v1/deployments/{id}/events`); 200 with `noop` when the environment already serves that digest.',
+    status: 202,
+    body: z.strictObject({
+      env: envName,
+      digest: z.string().min(1).optional().describe("The artifact's digest or a unique prefix (the last green run's by default)"),
+      strategy: z.enum(['blue-green', 'canary']).optional().describe("The environment's strategy by default"),
+      force: z.boolean().optional().describe('Deploy even what a policy refuses (recorded as forced)'),
+    }),
   });
 
   r.on('POST', '/v1/promotions', async (req) => {
     const body = objectBody(await req.body());
     const h = await deployer.promote(requiredString(body, 'from'), requiredString(body, 'to'), { force: optionalBoolean(body, 'force') });
     return new Reply(202, { deployment: h.deployment });
+  }, {
+    summary: 'Promote the digest serving one environment to the next',
+    status: 202,
+    body: z.strictObject({ from: envName, to: envName, force: z.boolean().optional().describe('Promote even what a policy refuses (recorded as forced)') }),
   });
 
   r.on('POST', '/v1/rollbacks', async (req) => {
@@ -48,6 +65,10 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new SlipwayError('usage', '"to" must be a release number (1 for v1)');
     const h = await deployer.rollback(requiredString(body, 'env'), { to: to });
     return new Reply(202, { deployment: h.deployment });
+  }, {
+    summary: 'Roll an environment back to its previous release (or to a given one)',
+    status: 202,
+    body: z.strictObject({ env: envName, to: z.int().min(1).optional().describe('The release number to go back to (1 for v1)') }),
   });
 
   // The held deployment of an environment (rollback: manual) carries on past its failed verification.
@@ -55,6 +76,10 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     const body = objectBody(await req.body());
     const h = await deployer.continueHeld(requiredString(body, 'env'));
     return new Reply(202, { deployment: h.deployment });
+  }, {
+    summary: "Carry a held deployment on past its failed verification (environments with rollback: manual)",
+    status: 202,
+    body: z.strictObject({ env: envName }),
   });
 
   r.on('GET', '/v1/deployments', async (req) => {
@@ -63,26 +88,34 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     const env = req.query.get('env') ?? undefined;
     if (env !== undefined) await knownEnv(engine, env);
     return { deployments: (await store.listDeployments(env, limit)).map(historyEntry) };
+  }, {
+    summary: 'The deployments (history), newest first',
+    query: { env: 'Only this environment', limit: 'How many (1–10000, 20 by default)' },
   });
 
   r.on('GET', '/v1/deployments/:id', async (req) => {
     const d = await mustGet(engine, req.params.id ?? '');
     return { deployment: d, events: await store.listEvents({ subject: d.id, limit: 10_000 }) };
-  });
+  }, { summary: 'A deployment (id d7 or 7) and its events' });
 
   r.on('POST', '/v1/deployments/:id/cancel', async (req) => {
     const d = await mustGet(engine, req.params.id ?? '');
     if (!deployer.cancel(d.id, 'canceled by the user')) throw new SlipwayError('conflict', `${d.id} is not in flight`);
     return { deployment: await deployer.waitFor(d.id) };
+  }, { summary: 'Cancel a deployment in flight and wait for it to stop' });
+
+  r.on('GET', '/v1/deployments/:id/stream', async (req, res) => streamDeployment(engine, await mustGet(engine, req.params.id ?? ''), res), {
+    summary: 'Follow a deployment as NDJSON: a snapshot, its events, live events, then the end (what the CLI reads)',
+    stream: 'ndjson',
   });
 
-  r.on('GET', '/v1/deployments/:id/stream', async (req, res) => streamDeployment(engine, await mustGet(engine, req.params.id ?? ''), res));
+  r.on('POST', '/v1/up', async () => ({ up: await engine.up() }), { summary: "Start every environment's current release again (after a reboot)" });
 
-  r.on('POST', '/v1/up', async () => ({ up: await engine.up() }));
+  r.on('POST', '/v1/down', async () => ({ down: await engine.down() }), { summary: 'Stop every running instance', role: 'admin' });
 
-  r.on('POST', '/v1/down', async () => ({ down: await engine.down() }), 'admin');
-
-  r.on('GET', '/v1/environments', async () => ({ environments: await environments(engine) }));
+  r.on('GET', '/v1/environments', async () => ({ environments: await environments(engine) }), {
+    summary: 'Every environment: current release and digest, routes, instances, health, lock and last deployment',
+  });
 };
 
 const mustGet = async (engine: Engine, id: string): Promise<StoredDeployment> => {

@@ -45,5 +45,8 @@ export const addDoraRoutes = (r: Router, engine: Engine): void => {
       out.push(doraFigures(e, oldestFirst, first, window));
     }
     return { since: new Date(since).toISOString(), until: new Date(now).toISOString(), environments: out };
+  }, {
+    summary: 'The DORA figures of each environment over a window (docs/dora.md)',
+    query: { env: 'Only this environment', since: 'How far back: 12h, 30d, 2w or a date such as 2026-11-01 (30d by default)' },
   });
 };

@@ -5,6 +5,7 @@ import { normaliseItemId } from '../core/queue/plan.js';
 import type { Engine } from '../engine/engine.js';
 import { queueOf } from '../engine/queue/index.js';
 import { currentPrincipal } from './auth.js';
+import * as z from 'zod';
 import { Reply, optionalString, type Request, type Router } from './http.js';
 
 const requiredString = (body: unknown, key: string): string => {
@@ -35,6 +36,9 @@ const limitOf = (req: Request): number => {
   return n;
 };
 
+const commitId = z.string().describe('A full commit id (40 hex digits)');
+const actor = z.string().min(1).optional().describe('Who the change comes from; only the home’s own token may name someone else (the receive hook does)');
+
 export const addQueueRoutes = (r: Router, engine: Engine): void => {
   // Who queued a change: the home's own token speaks for others (the receive hook passes the user
   // a push came from); a named token is always itself, whatever its body says.
@@ -48,23 +52,36 @@ export const addQueueRoutes = (r: Router, engine: Engine): void => {
     }
     const out = await queueOf(engine).enqueueBranch({ branch: branchName(requiredString(body, 'branch')), sha: sha(body), actor: claimedActor(body) });
     return new Reply(out.existing ? 200 : 201, out);
+  }, {
+    summary: "Queue a branch of the control plane's repository for the merge queue",
+    description: '201 with the new item; 200 with the existing one when that commit is already queued. The branch is always read from the repository this control plane serves.',
+    status: 201,
+    body: z.strictObject({ branch: z.string().min(1).describe('A local branch name, as `git branch` lists it'), sha: commitId, actor }),
   });
 
   r.on('POST', '/v1/queue/accept-main', async (req) => {
     const body = await req.body();
     return queueOf(engine).acceptMain({ sha: sha(body), actor: claimedActor(body) });
-  }, 'admin');
+  }, {
+    summary: "Accept a commit as the canonical repository's main without the queue (a deliberate override)",
+    role: 'admin',
+    body: z.strictObject({ sha: commitId, actor }),
+  });
 
   r.on('POST', '/v1/queue/pushes', async (req) => {
     const body = await req.body();
     const out = await queueOf(engine).enqueuePush({ sha: sha(body), actor: claimedActor(body) });
     return new Reply(out.existing ? 200 : 201, out);
+  }, {
+    summary: 'Queue a commit pushed to the canonical repository (what its receive hook calls)',
+    status: 201,
+    body: z.strictObject({ sha: commitId, actor }),
   });
 
   r.on('GET', '/v1/queue', async (req) => {
     const q = queueOf(engine);
     return { ...(await q.list(limitOf(req))), canonical: q.path };
-  });
+  }, { summary: 'The merge queue: its items, batches and main', query: { limit: 'How many items (1–10000, 50 by default)' } });
 
   r.on('GET', '/v1/queue/:id', async (req) => {
     const raw = req.params.id ?? '';
@@ -73,14 +90,14 @@ export const addQueueRoutes = (r: Router, engine: Engine): void => {
     const { item, batch } = await queueOf(engine).get(id);
     const runs = await Promise.all(item.runIds.map((rid) => engine.ctx.store.getRun(rid)));
     return { item, batch, runs: runs.filter((x) => x !== undefined) };
-  });
+  }, { summary: 'A queue item (q3) with its batch, runs and report' });
 
-  r.on('POST', '/v1/remote', async () => ({ path: await queueOf(engine).canonical() }), 'admin');
+  r.on('POST', '/v1/remote', async () => ({ path: await queueOf(engine).canonical() }), { summary: 'Create the canonical repository (once)', role: 'admin' });
 
   r.on('GET', '/v1/remote', async () => {
     const q = queueOf(engine);
     const { main } = await q.list(1);
     const app = await q.appName();
     return { path: await q.canonical(), main: main ?? null, app: app ?? null, httpPath: app ? `/git/${app}.git` : null };
-  });
+  }, { summary: 'Where the canonical repository is: its path, main, app and git HTTP path' });
 };

@@ -6,6 +6,7 @@ import { parseSpan } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { TokenStore } from '../ports/tokens.js';
+import * as z from 'zod';
 import { STREAMED, optionalString, sendJson, type Router } from './http.js';
 
 export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): void => {
@@ -41,10 +42,19 @@ export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): v
       sendJson(res, 201, { token: { ...record, value } });
       return STREAMED;
     },
-    'admin',
+    {
+      summary: 'Create a named token; its value is in this answer only',
+      role: 'admin',
+      status: 201,
+      body: z.strictObject({
+        name: z.string().regex(TOKEN_NAME_PATTERN, { error: 'must be 1–63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit' }).describe('What the audit trail records as the actor'),
+        role: z.enum(ROLES).describe('read: see; deploy: run, deploy, promote, roll back; admin: tokens, secrets, config, settings'),
+        expires: z.string().optional().describe('A lifetime such as 12h, 90d or 2w (none by default)'),
+      }),
+    },
   );
 
-  r.on('GET', '/v1/tokens', async () => ({ tokens: await tokens.list() }), 'admin');
+  r.on('GET', '/v1/tokens', async () => ({ tokens: await tokens.list() }), { summary: 'The named tokens (never their values)', role: 'admin' });
 
   r.on(
     'DELETE',
@@ -60,6 +70,6 @@ export const addTokenRoutes = (r: Router, engine: Engine, tokens: TokenStore): v
       await store.appendEvent({ kind: 'token.revoked', actor: engine.ctx.actor, subject: name, data: {} }, at);
       return { revoked: name, at };
     },
-    'admin',
+    { summary: 'Revoke a named token', role: 'admin' },
   );
 };

@@ -5,6 +5,7 @@ import { isRunFinished } from '../core/run.js';
 import type { Engine } from '../engine/engine.js';
 import { normaliseRunId } from '../engine/engine.js';
 import type { EngineNotice } from '../engine/bus.js';
+import * as z from 'zod';
 import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
 import { addDeployRoutes, environments } from './routes-deploy.js';
 import { addAlertRoutes } from './routes-alerts.js';
@@ -16,6 +17,7 @@ import type { TokenStore } from '../ports/tokens.js';
 import { maskDeep } from '../engine/envconfig/masking.js';
 import { autoDeployNote } from '../core/deployment/policy.js';
 import { configAt } from '../engine/deploy/spec.js';
+import { openApiDocument } from './openapi.js';
 
 export interface ServerInfo {
   pid: number;
@@ -39,23 +41,42 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   // The last line of defence: no answer carries a known secret value, in any form.
   r.mask = (v) => maskDeep(v, engine.ctx.envConfig.masker());
 
-  r.on('GET', '/v1/health', () => Promise.resolve({ ok: true, ...info, activeRuns: engine.activeRuns }));
+  // The document of this very router, so it lists exactly the routes served (read role: like every
+  // route, it tells nothing to a client without a token).
+  r.on('GET', '/v1/openapi.json', () => Promise.resolve(openApiDocument(r.list())), {
+    summary: 'This API as an OpenAPI 3.1 document',
+    description: 'Built from the routes the server registers, with the same schemas that validate request bodies.',
+  });
+
+  r.on('GET', '/v1/health', () => Promise.resolve({ ok: true, ...info, activeRuns: engine.activeRuns }), {
+    summary: 'Whether the control plane is up: its pid, version, repository, home and active runs',
+  });
 
   r.on('POST', '/v1/shutdown', () => {
     setImmediate(shutdown);
     return Promise.resolve({ ok: true, stopping: true });
-  }, 'admin');
+  }, { summary: 'Stop the control plane (after this answer)', role: 'admin' });
 
   r.on('POST', '/v1/runs', async (req) => {
     const body = await req.body();
     const ref = optionalString(body, 'ref');
     const run = await engine.startRun({ ref, trigger: optionalString(body, 'trigger') ?? 'cli' });
     return new Reply(201, { run });
+  }, {
+    summary: 'Start a pipeline run of a commit',
+    body: z.strictObject({
+      ref: z.string().min(1).optional().describe('The branch, tag or commit to run (HEAD by default)'),
+      trigger: z.string().min(1).optional().describe('What started the run, recorded with it (cli by default)'),
+    }),
+    status: 201,
   });
 
-  r.on('GET', '/v1/runs', async (req) => ({ runs: await store.listRuns(limitOf(req, 20)) }));
+  r.on('GET', '/v1/runs', async (req) => ({ runs: await store.listRuns(limitOf(req, 20)) }), {
+    summary: 'The latest runs, newest first',
+    query: { limit: 'How many (1–10000, 20 by default); `n` is the same' },
+  });
 
-  r.on('GET', '/v1/runs/:id', (req) => engine.getRun(req.params.id ?? ''));
+  r.on('GET', '/v1/runs/:id', (req) => engine.getRun(req.params.id ?? ''), { summary: 'A run and its steps (id r12 or 12)' });
 
   // Whether a run set off a deployment (`slipway run` says so after a run passed).
   r.on('GET', '/v1/runs/:id/auto-deploy', async (req) => {
@@ -63,13 +84,13 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
     const config = run.status === 'passed' ? await configAt(engine.ctx, run.commit) : undefined;
     const auto = (config?.environments ?? []).filter((e) => e.deploy === 'auto' && e.promoteFrom === undefined).map((e) => e.name);
     return { triggered: false, environments: auto, note: autoDeployNote(run, auto) ?? null };
-  });
+  }, { summary: 'Whether a run set off automatic deployments, and to which environments' });
 
   r.on('GET', '/v1/runs/:id/logs', async (req) => {
     const { run } = await engine.getRun(req.params.id ?? '');
     const after = Number(req.query.get('after') ?? 0);
     return { run, logs: await store.readLogs(run.id, Number.isFinite(after) ? after : 0) };
-  });
+  }, { summary: "A run's log lines", query: { after: 'Only the lines after this sequence number' } });
 
   r.on('POST', '/v1/runs/:id/cancel', async (req) => {
     const { run } = await engine.getRun(req.params.id ?? '');
@@ -78,9 +99,15 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
     if (!canceled && !isRunFinished(run.status)) throw new SlipwayError('conflict', `run ${run.id} is not in flight in this control plane`);
     const final = await engine.waitFor(run.id);
     return { canceled, run: final };
+  }, {
+    summary: 'Cancel a run in flight and wait for it to stop',
+    body: z.strictObject({ reason: z.string().min(1).optional().describe('Recorded with the run') }),
   });
 
-  r.on('GET', '/v1/runs/:id/stream', (req, res) => streamRun(engine, normaliseRunId(req.params.id ?? ''), res));
+  r.on('GET', '/v1/runs/:id/stream', (req, res) => streamRun(engine, normaliseRunId(req.params.id ?? ''), res), {
+    summary: 'Follow a run as NDJSON: a snapshot, its log lines, live notices, then the end (what the CLI reads)',
+    stream: 'ndjson',
+  });
 
   r.on('POST', '/v1/builds', async (req) => {
     const body = await req.body();
@@ -88,27 +115,40 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
     if (optionalBoolean(body, 'checkReproducible')) return { reproducibility: await engine.checkReproducible(ref) };
     const result = await engine.build(ref);
     return new Reply(result.run ? 201 : 200, result);
+  }, {
+    summary: 'Build the artifact of a commit (or find the one already built), or check that its build is reproducible',
+    description: '201 with the run when a build was started; 200 with the existing artifact when one was already built.',
+    body: z.strictObject({
+      ref: z.string().min(1).optional().describe('The branch, tag or commit (HEAD by default)'),
+      checkReproducible: z.boolean().optional().describe('Build twice and compare instead'),
+    }),
   });
 
-  r.on('GET', '/v1/artifacts', async (req) => ({ artifacts: await store.listArtifacts(limitOf(req, 50)) }));
+  r.on('GET', '/v1/artifacts', async (req) => ({ artifacts: await store.listArtifacts(limitOf(req, 50)) }), {
+    summary: 'The stored artifacts, newest first',
+    query: { limit: 'How many (1–10000, 50 by default)' },
+  });
 
   r.on('GET', '/v1/artifacts/:digest', async (req) => {
     const digest = await resolveDigest(engine, req.params.digest ?? '');
     return { artifact: await store.getArtifact(digest), details: await artifacts.inspect(digest) };
-  });
+  }, { summary: 'An artifact by digest (or a unique prefix of it), with its manifest and provenance' });
 
   // A check that changes nothing: reading is enough.
   r.on('POST', '/v1/artifacts/:digest/verify', async (req) => {
     const digest = await resolveDigest(engine, req.params.digest ?? '');
     return { check: await artifacts.verify(digest) };
-  }, 'read');
+  }, { summary: "Check an artifact's bytes against its digest and signature (changes nothing)", role: 'read' });
 
   r.on('GET', '/v1/events', async (req) => {
     const after = Number(req.query.get('after') ?? 0);
     return { events: await store.listEvents({ subject: req.query.get('subject') ?? undefined, afterSeq: after, limit: limitOf(req, 200) }) };
+  }, {
+    summary: 'The event log (the audit trail), oldest first',
+    query: { after: 'Only the events after this sequence number', subject: 'Only the events of this subject (a run, a deployment, an environment, a token…)', limit: 'How many (1–10000, 200 by default)' },
   });
 
-  r.on('GET', '/v1/events/verify', async () => ({ chain: await store.verifyEvents() }));
+  r.on('GET', '/v1/events/verify', async () => ({ chain: await store.verifyEvents() }), { summary: "Check the event log's hash chain" });
 
   r.on('GET', '/v1/status', async () => {
     const runs = await store.listRuns(10);
@@ -120,7 +160,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
       lastGreen: runs.find((x) => x.status === 'passed'),
       environments: await environments(engine),
     };
-  });
+  }, { summary: 'The control plane, the runs in flight, the last run and the last green one, and every environment' });
 
   addDeployRoutes(r, engine);
   addAlertRoutes(r, engine);
