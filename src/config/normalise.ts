@@ -89,6 +89,7 @@ function normaliseEnvironment(name: string, env: FriendlyEnvironment): Environme
   return {
     name,
     ...(env.port === undefined ? {} : { port: env.port }),
+    ...(env.domains === undefined ? {} : { domains: env.domains }),
     deploy: env.deploy ?? DEFAULTS.environment.deploy,
     ...(env.promote_from === undefined ? {} : { promoteFrom: env.promote_from }),
     approval: env.approval ?? DEFAULTS.environment.approval,

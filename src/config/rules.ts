@@ -127,6 +127,7 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
   const out: RuleIssue[] = [];
   const names = envs.map((e) => e.name);
   const byPort = new Map<number, string>();
+  const byDomain = new Map<string, string>();
   for (const env of envs) {
     const at = (...rest: (string | number)[]) => ['environments', env.name, ...rest];
     if (env.name === PIPELINE_ENV) {
@@ -161,6 +162,12 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
       if (other !== undefined) out.push(error(at('port'), `port ${env.port} is already used by environment "${other}"`));
       else byPort.set(env.port, env.name);
     }
+    (env.domains ?? []).forEach((d, i) => {
+      const other = byDomain.get(d);
+      if (other === env.name) out.push(error(at('domains', i), `domain ${d} is listed twice`));
+      else if (other !== undefined) out.push(error(at('domains', i), `domain ${d} is claimed by both environment "${other}" and environment "${env.name}"`, { hint: 'a domain belongs to one environment: remove it from one of them' }));
+      else byDomain.set(d, env.name);
+    });
     if (env.strategy.kind === 'canary') out.push(...canaryRules(env.strategy.steps, at('strategy', 'canary')));
     if (env.verify.enabled && env.verify.windowMs < env.verify.intervalMs) {
       out.push(error(at('verify', 'window'), 'the verification window is shorter than its interval', { hint: 'make window at least interval' }));

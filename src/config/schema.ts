@@ -21,6 +21,7 @@ import { QUERY_PLACEHOLDERS, unknownPlaceholders } from '../core/verification/pr
 import { SECRET_NAME_PATTERN } from '../core/secrets/names.js';
 import { ENV_NAME_EXPECTED, ENV_NAME_PATTERN, MAX_ENV_NAME } from '../core/env-name.js';
 import { KEEP_KINDS } from '../core/artifact/lean.js';
+import { checkDomain, DOMAIN_EXPECTED } from '../core/edge/domain.js';
 
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
 // message itself ("unknown key", "expected list, got string") and shows this text under it.
@@ -239,6 +240,22 @@ const strategySchema = z.union(
 const environmentSchema = z
   .strictObject({
     port: z.int().min(1).max(65535).optional().describe('Port of the environment on the edge proxy.'),
+    domains: z
+      .array(
+        z
+          .string()
+          .superRefine((d, ctx) => {
+            const r = checkDomain(d);
+            if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message, params: { expected: DOMAIN_EXPECTED } });
+          })
+          .meta({ title: 'domain' }),
+      )
+      .optional()
+      .meta({
+        title: 'list of domains',
+        description:
+          'Host names this environment answers on the proxy\'s shared listeners (`slipway proxy --http/--https`), e.g. `[shop.example.com, "*.shop.example.com"]`: lower-case DNS names, a wildcard only as the leftmost label (it covers every name below its parent; an exact name wins over a wildcard, a longer wildcard over a shorter one). A domain belongs to one environment only. Requests for a host no environment claims are answered 421 and routed nowhere. The environment keeps its own port as well.',
+      }),
     deploy: z
       .enum(['auto', 'manual'])
       .optional()

@@ -36,6 +36,12 @@ export interface EnvRoutes {
    * a loopback address (a public listener), off on loopback (behind another proxy of yours).
    */
   edge?: boolean;
+  /**
+   * Host names routed to this environment on the proxy's shared listeners (`*.x` covers every name
+   * below x; the exact name wins, then the longest wildcard). A domain belongs to one environment:
+   * a claim of another's is refused (`domain_taken`). The environment keeps its own port too.
+   */
+  domains?: string[];
   backends: ProxyBackend[];
 }
 
@@ -99,12 +105,26 @@ export interface ProxyHealth {
   startedAt: string;
   adminPort: number;
   envs: number;
+  /** The shared listeners routed by Host (absent from an older proxy; empty when none is configured). */
+  listeners?: SharedListenerStatus[];
+  /** Requests on a shared listener for a host no environment claims (answered 421, routed nowhere). */
+  misdirected?: number;
+}
+
+/** One shared listener of the proxy (`slipway proxy --http/--https`). */
+export interface SharedListenerStatus {
+  name: 'http' | 'https';
+  /** `host:port` as configured. */
+  address: string;
+  listening: boolean;
+  error?: string;
 }
 
 /** Expected failures of the proxy's control calls, as values. */
 export type ProxyFailure =
   | { ok: false; reason: 'invalid'; message: string }
   | { ok: false; reason: 'port_taken'; message: string }
+  | { ok: false; reason: 'domain_taken'; message: string }
   | { ok: false; reason: 'not_found'; message: string }
   | { ok: false; reason: 'busy'; message: string }
   | { ok: false; reason: 'failed'; message: string };
@@ -151,6 +171,8 @@ export const proxyFiles = (home: string) => {
     /** Held by the one running daemon: its pid. */
     lock: `${dir}/proxy.lock`,
     log: `${dir}/proxy.log`,
+    /** The shared listeners and TLS settings (`slipway proxy --http/--https`), read at start. */
+    edge: `${dir}/edge.json`,
   };
 };
 

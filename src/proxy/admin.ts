@@ -32,6 +32,7 @@ export interface AdminOps {
 const STATUS: Record<ProxyFailure['reason'], number> = {
   invalid: 400,
   port_taken: 409,
+  domain_taken: 409,
   not_found: 404,
   busy: 409,
   failed: 500,

@@ -4,11 +4,14 @@
 
 import type http from 'node:http';
 import type net from 'node:net';
-import { edgeModeOf, type EnvRouteStatus, type EnvRoutes, type MetricsSnapshot, type ProxyResult } from '../ports/proxy.js';
+import { domainClash } from '../core/edge/domain.js';
+import { edgeModeOf, type EnvRouteStatus, type EnvRoutes, type MetricsSnapshot, type ProxyResult, type SharedListenerStatus } from '../ports/proxy.js';
+import type { EdgeSettings } from './edge-settings.js';
 import { saveRoutes } from './files.js';
 import { handleRequest, type EnvRuntime, type ListenerState } from './forward.js';
 import { createListener, listenOn, listenOnHandle, retire, retireQuietly, type ListenResult } from './listener.js';
 import { EnvStats, ReleaseStats, type ExportedStats } from './metrics.js';
+import { SharedListener } from './shared.js';
 import { EMPTY_TABLE, UpstreamRegistry, buildTable, relayTable, releaseTable } from './table.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -29,6 +32,9 @@ interface EnvEntry {
   error?: string;
 }
 
+/** The key of the misdirected-request count among the exported stats (not an environment name). */
+const MISDIRECTED_KEY = ':misdirected';
+
 /** Metrics carried over to a successor process at an upgrade. */
 export type ExportedEnvStats = Record<string, { unrouted: number; rejected?: number; releases: ExportedStats[] }>;
 
@@ -37,6 +43,9 @@ export class EnvRegistry {
   private readonly upstreams = new UpstreamRegistry();
   private imported: ExportedEnvStats = {};
   private prepared = false;
+  /** The shared listeners routed by Host, with their servers (not listening until listenRest). */
+  private readonly shared: { listener: SharedListener; server: http.Server; pending: boolean }[] = [];
+  private misdirectedBefore = 0;
 
   constructor(
     private readonly home: string,
@@ -49,10 +58,11 @@ export class EnvRegistry {
   }
 
   /**
-   * Creates the persisted environments with their tables and servers, not listening yet (at an
-   * upgrade, so that a handed-over socket can be served the moment it arrives). Once only.
+   * Creates the persisted environments with their tables and servers, and the shared listeners of
+   * `edge`, not listening yet (at an upgrade, so that a handed-over socket can be served the moment
+   * it arrives). Once only. `serverOf` makes the server of a shared listener.
    */
-  prepare(routes: ReadonlyMap<string, EnvRoutes>): void {
+  prepare(routes: ReadonlyMap<string, EnvRoutes>, edge: EdgeSettings = {}, serverOf: (l: SharedListener) => http.Server = (l) => createListener(l.handler)): void {
     if (this.prepared) return;
     this.prepared = true;
     for (const [name, r] of routes) {
@@ -61,10 +71,34 @@ export class EnvRegistry {
       entry.runtime.table = buildTable(entry.routes, this.upstreams, entry.runtime.stats);
       this.envs.set(name, entry);
     }
+    for (const name of ['http', 'https'] as const) {
+      const address = edge[name];
+      if (!address) continue;
+      const listener = new SharedListener(name, address);
+      this.shared.push({ listener, server: serverOf(listener), pending: true });
+    }
+    this.refreshHosts();
   }
 
-  /** Serves a prepared environment on its predecessor's socket; bound before this returns. */
+  /** The shared listeners (for the TLS side to attach to). */
+  sharedListeners(): readonly SharedListener[] {
+    return this.shared.map((s) => s.listener);
+  }
+
+  /** Serves a prepared environment (or shared listener, `:http`/`:https`) on its predecessor's socket. */
   adopt(env: string, handle: net.Server): Promise<void> {
+    if (env.startsWith(':')) {
+      const s = this.shared.find((x) => `:${x.listener.name}` === env && x.pending);
+      const bound = handle.address();
+      // Listening elsewhere than now configured (`slipway proxy listen` changed it): opened afresh.
+      const same = s !== undefined && typeof bound === 'object' && bound !== null && bound.port === s.listener.address.port && bound.address === s.listener.address.host;
+      if (!s || !same) {
+        handle.close();
+        return Promise.resolve();
+      }
+      s.pending = false;
+      return listenOnHandle(s.server, handle).then((r) => this.settleShared(s.listener, r));
+    }
     const entry = this.envs.get(env);
     const l = entry?.pending;
     if (!entry || !l) {
@@ -83,6 +117,33 @@ export class EnvRegistry {
       entry.pending = undefined;
       this.settle(entry, l, await listenOn(l.server, entry.routes.port, entry.routes.host));
     }
+    for (const s of this.shared) {
+      if (!s.pending) continue;
+      s.pending = false;
+      this.settleShared(s.listener, await listenOn(s.server, s.listener.address.port, s.listener.address.host));
+    }
+  }
+
+  private settleShared(l: SharedListener, r: ListenResult): void {
+    l.listening = r.ok;
+    l.error = r.ok ? undefined : r.message;
+  }
+
+  /** The shared listeners' state, for the health answer. */
+  sharedStatus(): SharedListenerStatus[] {
+    return this.shared.map((s) => s.listener.status());
+  }
+
+  /** Requests for hosts no environment claims, on every shared listener (carried over upgrades). */
+  get misdirected(): number {
+    return this.shared.reduce((n, s) => n + s.listener.misdirected, this.misdirectedBefore);
+  }
+
+  /** Gives every shared listener the domains of every environment. */
+  private refreshHosts(): void {
+    const routes: [string, EnvRuntime][] = [];
+    for (const e of this.envs.values()) for (const d of e.routes.domains ?? []) routes.push([d, e.runtime]);
+    for (const s of this.shared) s.listener.setRoutes(routes);
   }
 
   /** Sets up and opens the persisted environments (a normal start). */
@@ -101,6 +162,8 @@ export class EnvRegistry {
     const routes = { ...input, host: input.host ?? DEFAULT_HOST };
     const clash = this.portClash(env, routes.port, routes.host);
     if (clash) return { ok: false, reason: 'port_taken', message: clash };
+    const claimed = domainClash(env, routes.domains ?? [], this.domainClaims());
+    if (claimed) return { ok: false, reason: 'domain_taken', message: claimed };
     const existing = this.envs.get(env);
     const entry = existing ?? this.createEntry(env, routes);
     let opened: Listener | null = null;
@@ -133,6 +196,7 @@ export class EnvRegistry {
       if (previous) void this.retireListener(previous);
     }
     this.envs.set(env, entry);
+    this.refreshHosts();
     entry.runtime.stats.prune(new Set(routes.backends.map((b) => b.release)));
     return { ok: true, value: this.statusOf(env, entry) };
   }
@@ -149,6 +213,7 @@ export class EnvRegistry {
       return { ok: false, reason: 'failed', message: `could not save routes: ${(err as Error).message}` };
     }
     this.envs.delete(env);
+    this.refreshHosts();
     const old = entry.runtime.table;
     entry.runtime.table = EMPTY_TABLE;
     releaseTable(old, this.upstreams);
@@ -186,11 +251,12 @@ export class EnvRegistry {
   servers(): Map<string, http.Server> {
     const out = new Map<string, http.Server>();
     for (const [name, e] of this.envs) if (e.listener?.server.listening) out.set(name, e.listener.server);
+    for (const s of this.shared) if (s.server.listening) out.set(`:${s.listener.name}`, s.server);
     return out;
   }
 
   exportStats(): ExportedEnvStats {
-    const out: ExportedEnvStats = {};
+    const out: ExportedEnvStats = { [MISDIRECTED_KEY]: { unrouted: this.misdirected, releases: [] } };
     for (const [name, e] of this.envs) {
       out[name] = { unrouted: e.runtime.stats.unrouted, rejected: e.runtime.stats.rejected, releases: [...e.runtime.stats.releases.values()].map((s) => s.export()) };
     }
@@ -200,12 +266,14 @@ export class EnvRegistry {
   /** Stats from a predecessor, picked up by `open` for the environments it creates. */
   importStats(stats: ExportedEnvStats): void {
     this.imported = stats;
+    this.misdirectedBefore = stats[MISDIRECTED_KEY]?.unrouted ?? 0;
   }
 
   /** Retires every listener (draining), then closes the upstream pools. */
   async retireAll(idleGraceMs?: number): Promise<void> {
     const listeners = [...this.envs.values()].flatMap((e) => (e.listener ? [e.listener] : []));
-    await Promise.all(listeners.map((l) => this.retireListener(l, idleGraceMs)));
+    for (const s of this.shared) s.listener.drain();
+    await Promise.all([...listeners.map((l) => this.retireListener(l, idleGraceMs)), ...this.shared.map((s) => retire(s.server, idleGraceMs))]);
     await this.upstreams.closeAll();
   }
 
@@ -230,6 +298,8 @@ export class EnvRegistry {
       const state = e.listener.state;
       waits.push(retireQuietly(e.listener.server, () => (state.draining = true)));
     }
+    // The shared listeners route to the same runtimes, whose tables now relay to the successor.
+    for (const s of this.shared) if (s.server.listening) waits.push(retireQuietly(s.server, () => s.listener.drain()));
     await Promise.all(waits);
     await Promise.all([...relays.map((p) => p.close().catch(() => undefined)), this.upstreams.closeAll()]);
   }
@@ -266,12 +336,19 @@ export class EnvRegistry {
     return undefined;
   }
 
+  private domainClaims(): Map<string, string> {
+    const claims = new Map<string, string>();
+    for (const [name, e] of this.envs) for (const d of e.routes.domains ?? []) claims.set(d, name);
+    return claims;
+  }
+
   private routesMap(): Map<string, EnvRoutes> {
     return new Map([...this.envs].map(([name, e]) => [name, e.routes]));
   }
 
   private statusOf(env: string, e: EnvEntry): EnvRouteStatus {
     const s: EnvRouteStatus = { env, port: e.routes.port, host: e.routes.host, edge: e.runtime.edge, backends: e.routes.backends, listening: e.listener !== null };
+    if (e.routes.domains !== undefined) s.domains = e.routes.domains;
     if (e.error !== undefined) s.error = e.error;
     return s;
   }

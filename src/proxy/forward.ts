@@ -21,10 +21,17 @@ export interface EnvRuntime {
   edge: boolean;
 }
 
-/** One listening server of an environment. `draining` asks clients to reconnect (to a successor). */
+/**
+ * One listening server of an environment, or an environment's view of a shared listener (routed
+ * by Host). `draining` asks clients to reconnect (to a successor).
+ */
 export interface ListenerState {
   readonly env: EnvRuntime;
   draining: boolean;
+  /** The scheme clients used, told to the app in `X-Forwarded-Proto`; `http` when absent. */
+  readonly proto?: 'http' | 'https';
+  /** Edge mode of a shared listener; when absent, the environment's own (`env.edge`). */
+  readonly edge?: boolean;
 }
 
 const kExchange = Symbol('slipway.exchange');
@@ -95,7 +102,7 @@ function pinnedBackend(table: RouteTable, header: string | string[] | undefined)
 export function handleRequest(ls: ListenerState, req: IncomingMessage, res: ServerResponse): void {
   const start = performance.now();
   const headers: string[] = [];
-  const flags = copyHeaders(ls.env.edge, req, headers);
+  const flags = copyHeaders(ls.edge ?? ls.env.edge, ls.proto ?? 'http', req, headers);
   if ((flags & TWO_HOSTS) !== 0) {
     badRequest(ls, res, 'two Host headers');
     return;
@@ -139,7 +146,7 @@ function badRequest(ls: ListenerState, res: ServerResponse, why: string): void {
  * Builds the upstream headers of a request into `out`; returns HAS_BODY and TWO_HOSTS flags. Every
  * `Connection` header's tokens are hop-by-hop; the probe header never reaches the app.
  */
-function copyHeaders(edge: boolean, req: IncomingMessage, out: string[]): number {
+function copyHeaders(edge: boolean, proto: string, req: IncomingMessage, out: string[]): number {
   const raw = req.rawHeaders;
   let flags = 0;
   let forwardedFor: string | undefined;
@@ -183,7 +190,7 @@ function copyHeaders(edge: boolean, req: IncomingMessage, out: string[]): number
   if (connection !== undefined && !PLAIN_CONNECTION.test(connection)) dropListed(out, connection);
   const client = req.socket.remoteAddress ?? '';
   out.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`);
-  out.push('x-forwarded-proto', 'http');
+  out.push('x-forwarded-proto', proto);
   if (host !== undefined) out.push('x-forwarded-host', host);
   return flags;
 }

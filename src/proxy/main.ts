@@ -10,6 +10,7 @@ import { adminHandler, type AdminOps } from './admin.js';
 import { EnvRegistry } from './envs.js';
 import { renderPrometheus } from './exposition.js';
 import { ensureToken } from '../home/token.js';
+import { loadEdgeSettings } from './edge-settings.js';
 import { claimLock, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
 import { handOver, receiveHandover, tell } from './handover.js';
 import { createListener, listenOn, listenOnHandle, retire, type ListenResult } from './listener.js';
@@ -57,6 +58,12 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     if (!opts.handover) releaseFiles(home);
     throw new SlipwayError('corrupt', routes.message, 'restore the file from a backup, or delete it and deploy again');
   }
+  const edge = loadEdgeSettings(home);
+  if (!edge.ok) {
+    if (!opts.handover) releaseFiles(home);
+    throw new SlipwayError('corrupt', edge.message, `fix it, or set the listeners again: slipway proxy --http ADDR:PORT --https ADDR:PORT`);
+  }
+  const prepare = () => envs.prepare(routes.value, edge.value);
   let adminPort = 0;
   const envs = new EnvRegistry(home, () => adminPort);
   const startedAt = new Date().toISOString();
@@ -83,7 +90,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   };
 
   const ops: AdminOps = {
-    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size }),
+    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size, listeners: envs.sharedStatus(), misdirected: envs.misdirected }),
     routes: () => envs.status(),
     setRoutes: (env, r) => serial(() => envs.set(env, r)),
     removeEnv: (env) => serial(() => envs.remove(env)),
@@ -107,10 +114,10 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     await receiveHandover({
       stats: (stats) => {
         envs.importStats(stats);
-        envs.prepare(routes.value);
+        prepare();
       },
       listener: (env, handle) => {
-        envs.prepare(routes.value);
+        prepare();
         if (env === null) adminListening = listenOnHandle(admin, handle);
         else adopted.push(envs.adopt(env, handle));
       },
@@ -125,9 +132,10 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const address = admin.address();
   adminPort = typeof address === 'object' && address !== null ? address.port : 0;
 
-  envs.prepare(routes.value);
+  prepare();
   await envs.listenRest();
   for (const s of envs.status()) if (!s.listening) log(`environment ${s.env}: ${s.error ?? 'not listening'}`);
+  for (const s of envs.sharedStatus()) log(`${s.name} listener on ${s.address}: ${s.listening ? 'serving by Host' : (s.error ?? 'not listening')}`);
   if (opts.handover) claimLock(home);
   writeState(home, { pid: process.pid, adminPort, startedAt });
   tell({ type: 'ready', pid: process.pid });

@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net';
 import { checkEnvName } from '../core/env-name.js';
+import { checkDomain } from '../core/edge/domain.js';
 import type { EnvRoutes, ProxyBackend, ProxyInstance } from '../ports/proxy.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -25,9 +26,11 @@ export function checkRouteEnv(name: string): Checked<string> {
 export function checkEnvRoutes(body: unknown): Checked<EnvRoutes> {
   if (!isRecord(body)) return fail('body must be a JSON object {port, backends}');
   for (const key of Object.keys(body)) {
-    if (key !== 'port' && key !== 'host' && key !== 'edge' && key !== 'backends') return fail(`unknown field ${JSON.stringify(key)}`);
+    if (key !== 'port' && key !== 'host' && key !== 'edge' && key !== 'domains' && key !== 'backends') return fail(`unknown field ${JSON.stringify(key)}`);
   }
-  const { port, host, edge, backends } = body;
+  const { port, host, edge, domains, backends } = body;
+  const checkedDomains = checkDomains(domains);
+  if (!checkedDomains.ok) return checkedDomains;
   if (edge !== undefined && typeof edge !== 'boolean') return fail('edge must be true or false');
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     return fail('port must be an integer from 1 to 65535');
@@ -53,7 +56,26 @@ export function checkEnvRoutes(body: unknown): Checked<EnvRoutes> {
   const value: EnvRoutes = { port, backends: checked };
   if (host !== undefined) value.host = host;
   if (edge !== undefined) value.edge = edge;
+  if (checkedDomains.value.length > 0) value.domains = checkedDomains.value;
   return { ok: true, value };
+}
+
+/** At most this many domains per environment. */
+const MAX_DOMAINS = 100;
+
+function checkDomains(raw: unknown): Checked<string[]> {
+  if (raw === undefined) return { ok: true, value: [] };
+  if (!Array.isArray(raw) || raw.length > MAX_DOMAINS) return fail(`domains must be an array of at most ${MAX_DOMAINS} host names`);
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i++) {
+    const d: unknown = raw[i];
+    if (typeof d !== 'string') return fail(`domains[${i}] must be a string`);
+    const r = checkDomain(d);
+    if (!r.ok) return fail(`domains[${i}]: ${r.message}`);
+    if (seen.has(d)) return fail(`domains[${i}]: ${d} appears twice`);
+    seen.add(d);
+  }
+  return { ok: true, value: [...seen] };
 }
 
 function checkBackend(raw: unknown, at: string): Checked<ProxyBackend> {

@@ -196,6 +196,8 @@ export async function load(opts: {
   keepAlive: boolean;
   method?: string;
   body?: Buffer;
+  /** Extra request headers, e.g. the Host of a shared listener. */
+  headers?: http.OutgoingHttpHeaders;
 }): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: opts.keepAlive, maxSockets: opts.concurrency ?? 8 });
   const result: LoadResult = { total: 0, non2xx: 0, errors: 0, byUpstream: new Map() };
@@ -208,7 +210,7 @@ export async function load(opts: {
   };
   const one = () =>
     new Promise<void>((resolve) => {
-      const headers: http.OutgoingHttpHeaders = opts.body ? { 'content-length': opts.body.length } : {};
+      const headers: http.OutgoingHttpHeaders = { ...opts.headers, ...(opts.body ? { 'content-length': opts.body.length } : {}) };
       const req = http.request(opts.url, { method: opts.method ?? 'GET', agent, headers, timeout: 10_000 }, (res) => {
         res.resume();
         res.on('end', () => {

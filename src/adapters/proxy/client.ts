@@ -261,7 +261,7 @@ export class ProxyClient implements ProxyControl {
   private result<T>(a: Answer): ProxyResult<T> {
     if (a.status >= 200 && a.status < 300) return { ok: true, value: a.body as T };
     const e = (a.body as { error?: { reason?: string; message?: string } } | null)?.error;
-    const reason = (['invalid', 'port_taken', 'not_found', 'busy', 'failed'] as const).find((r) => r === e?.reason) ?? 'failed';
+    const reason = (['invalid', 'port_taken', 'domain_taken', 'not_found', 'busy', 'failed'] as const).find((r) => r === e?.reason) ?? 'failed';
     const failure: ProxyFailure = { ok: false, reason, message: e?.message ?? `proxy answered ${a.status}` };
     return failure;
   }

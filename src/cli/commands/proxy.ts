@@ -2,24 +2,31 @@
 // this runs it in the foreground, or reports on, upgrades or stops the one of this Slipway home.
 import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
-import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt, type OptionValues } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'proxy',
-  usage: 'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop',
-  options: { 'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' } },
+  usage: 'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off]',
+  options: {
+    'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' },
+    http: { type: 'string', description: '`listen`: the shared plain-HTTP listener routed by Host, e.g. 0.0.0.0:80 (`off` removes it)' },
+    https: { type: 'string', description: '`listen`: the shared TLS listener routed by SNI and Host, e.g. 0.0.0.0:443 (`off` removes it)' },
+  },
   details:
     'The proxy is separate from the control plane, so that neither a deploy nor a restart of the\n' +
     'control plane drops traffic. `upgrade` replaces the proxy process without closing its ports\n' +
     '(in-flight and keep-alive requests are served to the end). Its routes live in <home>/proxy/routes.json\n' +
-    'and survive its restart; `GET /metrics` on the admin port is Prometheus text (no token needed).',
+    'and survive its restart; `GET /metrics` on the admin port is Prometheus text (no token needed).\n' +
+    '`listen` sets the shared listeners, kept in <home>/proxy/edge.json (none by default: each environment\n' +
+    'on its own loopback port only); they serve every environment by the Host it claims in\n' +
+    '`environments.<env>.domains`. A running proxy is upgraded to take them at once.',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
-  if (sub !== undefined && sub !== 'status' && sub !== 'upgrade' && sub !== 'stop') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+  if (sub !== undefined && sub !== 'status' && sub !== 'upgrade' && sub !== 'stop' && sub !== 'listen') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   noExtraPositionals(spec, positionals, 1);
   const home = await ctx.home();
   const { ProxyClient, ensureProxy } = await import('../../adapters/proxy/client.js');
@@ -32,6 +39,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     else for (const r of routes) ctx.out(`${r.env.padEnd(12)} ${r.host}:${r.port} ${r.listening ? '' : `NOT LISTENING: ${r.error ?? ''} `}${r.backends.map((b) => `${b.release} ${Math.round(b.weight * 100)}% (${b.instances.length})`).join(', ')}\n`);
     return 0;
   }
+  if (sub === 'listen') return listen(ctx, home, values);
+  if (values.http !== undefined || values.https !== undefined) throw new SlipwayError('usage', '--http and --https go with `slipway proxy listen`', `usage: ${spec.usage}`);
   if (sub === 'upgrade') {
     const r = await (await ensureProxy(home)).upgrade();
     if (!r.ok) throw new SlipwayError('failed', `the upgrade failed: ${r.message}`);
@@ -51,3 +60,35 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   await serveProxy({ home, adminPort });
   return 0;
 };
+
+/** `slipway proxy listen`: saves the shared listeners; a running proxy takes them by an upgrade. */
+async function listen(ctx: CliContext, home: string, values: OptionValues): Promise<number> {
+  const { loadEdgeSettings, parseListenAddress, saveEdgeSettings, checkEdgeSettings, formatAddress } = await import('../../proxy/edge-settings.js');
+  const current = loadEdgeSettings(home);
+  const next = current.ok ? { ...current.value } : {};
+  for (const name of ['http', 'https'] as const) {
+    const raw = stringOpt(values, name);
+    if (raw === undefined) continue;
+    if (raw === 'off') {
+      delete next[name];
+      continue;
+    }
+    const a = parseListenAddress(raw);
+    if (!a.ok) throw new SlipwayError('usage', `--${name}: ${a.message}`);
+    next[name] = a.value;
+  }
+  const checked = checkEdgeSettings(Object.fromEntries(Object.entries(next).map(([k, v]) => [k, formatAddress(v)])));
+  if (!checked.ok) throw new SlipwayError('usage', checked.message);
+  saveEdgeSettings(home, checked.value);
+  const shown = (['http', 'https'] as const).map((n) => `${n} ${checked.value[n] ? formatAddress(checked.value[n]) : 'off'}`).join(', ');
+  const { ProxyClient } = await import('../../adapters/proxy/client.js');
+  const c = new ProxyClient(home);
+  if (!(await c.isAlive())) {
+    ctx.out(`saved (${shown}); the proxy opens them when it starts\n`);
+    return 0;
+  }
+  const r = await c.upgrade();
+  if (!r.ok) throw new SlipwayError('failed', `saved (${shown}), but the running proxy could not be replaced: ${r.message}`, 'run `slipway proxy upgrade` again, or stop and start it');
+  ctx.out(`listening: ${shown} (the proxy is now pid ${r.value.pid})\n`);
+  return 0;
+}

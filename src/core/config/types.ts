@@ -119,6 +119,8 @@ export type VerifySpec =
 export interface EnvironmentSpec {
   name: string;
   port?: number;
+  /** Host names served on the proxy's shared listeners (`*.x` covers every name below x); none when absent. */
+  domains?: string[];
   deploy: 'auto' | 'manual';
   promoteFrom?: string;
   approval: 'none' | 'required';

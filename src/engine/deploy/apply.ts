@@ -67,8 +67,23 @@ export const applyRoutes = async (ctx: EngineContext, env: string, port: number,
   ctx.machine.clearDown();
   await ctx.store.putEnvState({ env, port, currentRelease, routes: weights, updatedAt: isoNow(ctx) });
   const proxy = await ctx.proxy();
-  const r = await proxy.setRoutes(env, { port, backends: await backendsFor(ctx, env, weights) });
-  if (!r.ok) throw new SlipwayError(r.reason === 'port_taken' ? 'conflict' : 'failed', `the proxy refused the routes of ${env}: ${r.message}`, r.reason === 'port_taken' ? `free port ${port}, or set another one for ${env}` : undefined);
+  const domains = await domainsOf(ctx, env, weights);
+  const r = await proxy.setRoutes(env, { port, ...(domains.length > 0 ? { domains } : {}), backends: await backendsFor(ctx, env, weights) });
+  if (r.ok) return;
+  if (r.reason === 'domain_taken') throw new SlipwayError('conflict', `the proxy refused the routes of ${env}: ${r.message}`, 'a domain belongs to one environment: remove it from the other one first');
+  throw new SlipwayError(r.reason === 'port_taken' ? 'conflict' : 'failed', `the proxy refused the routes of ${env}: ${r.message}`, r.reason === 'port_taken' ? `free port ${port}, or set another one for ${env}` : undefined);
+};
+
+/**
+ * The domains an environment answers on the shared listeners: those of the release that takes the
+ * largest share of traffic (the newer one on a tie), from the config it was released with, so a
+ * rollback restores the domains with the release.
+ */
+const domainsOf = async (ctx: EngineContext, env: string, weights: Weight[]): Promise<string[]> => {
+  const lead = [...weights].sort((a, b) => b.weight - a.weight || b.release - a.release)[0];
+  const release = lead === undefined ? undefined : await ctx.store.getRelease(env, lead.release);
+  if (!release) return [];
+  return environmentOf(await releaseConfig(ctx, release), env).domains ?? [];
 };
 
 /** Waits until the proxy has no request of `release` in flight (bounded), then stops it. */
