@@ -16,6 +16,7 @@ export interface CommandSpec {
 export const GLOBAL_OPTIONS: CommandSpec['options'] = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
   json: { type: 'boolean', description: 'print machine-readable JSON' },
+  app: { type: 'string', description: 'the app of the server this CLI logged in to (default: slipway.yaml’s `app`); local mode has one app' },
 };
 
 export type OptionValues = Record<string, string | boolean | undefined>;

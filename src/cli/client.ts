@@ -1,11 +1,11 @@
 // The CLI's side of the control plane: find the server of this Slipway home, start it in the
 // background when it is not running, and call its API with the home's token.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError, type ErrorCode } from '../core/errors.js';
-import { homePaths } from '../home/paths.js';
+import { appMarkerOf, homePaths } from '../home/paths.js';
 import { readToken } from '../home/token.js';
 import { pidAlive } from '../home/pid.js';
 
@@ -14,6 +14,10 @@ interface ServerFile {
   port: number;
   repo: string;
   version: string;
+  /** Where the server listens, as seen from this machine (server mode; local mode: 127.0.0.1). */
+  host?: string;
+  /** Server mode: the API prefix of this app (`/v1/apps/<app>`). */
+  prefix?: string;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -25,7 +29,14 @@ export class Client {
     readonly server: ServerFile,
     /** The control plane's log in this Slipway home: where a hint sends the user. */
     readonly logPath: string,
+    /** Server mode: every `/v1/…` path is sent as `<prefix>/…` (`/v1/apps/<app>/…`). */
+    readonly prefix = '',
   ) {}
+
+  /** The path on the server of an API path (`/v1/status` → `/v1/apps/shop/status` for an app of a server). */
+  pathOf(path: string): string {
+    return this.prefix === '' ? path : path.replace(/^\/v1\//, `${this.prefix}/`);
+  }
 
   async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const res = await this.send(method, path, body, signal);
@@ -73,7 +84,7 @@ export class Client {
   private send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
-      const req = httpRequest(`${this.base}${path}`, {
+      const req = httpRequest(`${this.base}${this.pathOf(path)}`, {
         method,
         agent,
         signal,
@@ -82,7 +93,7 @@ export class Client {
       req.on('response', resolve);
       req.on('error', (e) => {
         if (signal?.aborted) reject(e);
-        else reject(new SlipwayError('unavailable', `cannot reach the control plane at ${this.base}: ${e.message}`, `check \`slipway server status\`; the log is ${this.logPath}`));
+        else reject(new SlipwayError('unavailable', `cannot reach the control plane at ${this.base}: ${e.message}`, this.logPath === '' ? 'check the URL (`slipway login URL`) and that the server runs' : `check \`slipway server status\`; the log is ${this.logPath}`));
       });
       req.end(payload);
     });
@@ -120,7 +131,7 @@ const healthy = async (home: string, trustLivePid = false): Promise<Client | und
   const info = readServerFile(paths.serverInfo);
   const token = readToken(paths.token);
   if (!info || !token) return undefined;
-  const client = new Client(`http://127.0.0.1:${info.port}`, token, info, paths.serverLog);
+  const client = new Client(`http://${hostForUrl(info.host ?? '127.0.0.1')}:${info.port}`, token, info, paths.serverLog, info.prefix ?? '');
   // A live pid behind server.json is as good as a health check for starting work: a request that
   // then fails still says clearly that the control plane cannot be reached.
   if (trustLivePid && pidAlive(info.pid)) return client;
@@ -132,6 +143,8 @@ const healthy = async (home: string, trustLivePid = false): Promise<Client | und
   }
 };
 
+const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
 /** The client of a running control plane, or undefined when none runs for this home. */
 export const findServer = (home: string): Promise<Client | undefined> => healthy(home);
 
@@ -140,6 +153,8 @@ export const connect = async (repo: string, home: string): Promise<Client> => {
   const existing = await healthy(home, true);
   if (existing) return existing;
   const paths = homePaths(home);
+  // An app of a server with many apps is served by that server, never by a control plane of its own.
+  if (existsSync(appMarkerOf(home))) throw new SlipwayError('unavailable', `the Slipway server that serves ${home} is not running`, 'start it: `slipway server --home DIR` (docs/server.md)');
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const logFd = openSync(paths.serverLog, 'a', 0o600);
   const bin = fileURLToPath(new URL('../../../bin/slipway.js', import.meta.url));

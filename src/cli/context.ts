@@ -4,7 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
 import { resolveHome } from '../home/paths.js';
-import { connect, type Client } from './client.js';
+import { connect, Client } from './client.js';
+import { remoteServer, type RemoteServer } from './remote-config.js';
+import { appNameProblem } from '../core/app-name.js';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 
 export interface CliContext {
   cwd: string;
@@ -15,8 +19,34 @@ export interface CliContext {
   /** The repository's top-level directory; throws a usage error outside a repository. */
   repo(): Promise<string>;
   home(): Promise<string>;
+  /** The control plane of this app: local mode's own (started on demand), or the app's API on the server this CLI logged in to. */
   client(): Promise<Client>;
+  /** `--app NAME`, given to any command: the app of a remote server to act on (default: slipway.yaml's `app`). */
+  app?: string;
+  /** The server this CLI drives (`slipway login`, SLIPWAY_SERVER), or undefined in local mode. */
+  remote(): RemoteServer | undefined;
+  /** The server's own API (apps, tokens), outside any app; a usage error in local mode. */
+  serverClient(): Client;
 }
+
+/** The `app:` of slipway.yaml in the work tree, if it names one (the server checks the rest). */
+const appOfWorkTree = (repo: string): string | undefined => {
+  let text: string;
+  try {
+    text = readFileSync(join(repo, 'slipway.yaml'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const doc = parseYaml(text) as { app?: unknown } | null;
+    return typeof doc?.app === 'string' ? doc.app : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A client of a remote server; `prefix` is an app's API (`/v1/apps/<app>`) or '' for the server's own. */
+const remoteClient = (r: RemoteServer, prefix: string): Client => new Client(r.url, r.token, { pid: 0, port: 0, repo: '', version: '' }, '', prefix);
 
 /**
  * The work tree's top directory, found by looking for `.git` upwards (a directory, or the file of
@@ -48,7 +78,29 @@ export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContex
         return r;
       })()),
     home: async () => resolveHome(await ctx.repo(), env),
-    client: () => (client ??= (async () => connect(await ctx.repo(), await ctx.home()))()),
+    remote: () => remoteServer(env),
+    serverClient: () => {
+      const r = ctx.remote();
+      if (!r) throw new SlipwayError('usage', 'this command is for a Slipway server with many apps, and this CLI is in local mode', 'log in to the server first: `slipway login URL` (the token on stdin), or set SLIPWAY_SERVER and SLIPWAY_TOKEN');
+      return remoteClient(r, '');
+    },
+    client: () =>
+      (client ??= (async () => {
+        const r = ctx.remote();
+        if (!r) {
+          if (ctx.app !== undefined) throw new SlipwayError('usage', '--app names an app of a Slipway server, and this CLI is in local mode (one app, this repository)', 'log in to a server first: `slipway login URL`');
+          return connect(await ctx.repo(), await ctx.home());
+        }
+        let app = ctx.app;
+        if (app === undefined) {
+          const repo = findRepoRoot(cwd);
+          app = repo === undefined ? undefined : appOfWorkTree(repo);
+        }
+        if (app === undefined) throw new SlipwayError('usage', `which app of ${r.url}? none is named by --app or by slipway.yaml's \`app:\` here`, 'run the command in a clone of the app, or pass --app NAME (`slipway apps ls` lists them)');
+        const problem = appNameProblem(app);
+        if (problem) throw new SlipwayError('usage', problem, 'the app comes from --app or slipway.yaml’s `app:`');
+        return remoteClient(r, `/v1/apps/${app}`);
+      })()),
   };
   return ctx;
 };

@@ -25,6 +25,14 @@ const sandbox = () => {
     repo: touch('repo'),
     home: touch('home'),
     client: touch('client'),
+    remote: () => {
+      reached.push('remote');
+      throw new Error('remote was reached');
+    },
+    serverClient: () => {
+      reached.push('serverClient');
+      throw new Error('serverClient was reached');
+    },
   };
   return { ctx, out: () => out.join(''), err: () => err.join(''), reached };
 };

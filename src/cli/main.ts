@@ -1,6 +1,6 @@
 // The `slipway` command line: dispatch to one module per command, and the one error boundary that
 // turns Slipway's errors into messages with a next step and the exit codes of SPEC §6.
-import { exitCodeOf, isSlipwayError } from '../core/errors.js';
+import { SlipwayError, exitCodeOf, isSlipwayError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { helpText } from './args.js';
 import { COMMANDS } from './command-table.js';
@@ -25,8 +25,32 @@ const usage = (): string =>
     '',
   ].join('\n');
 
+/**
+ * Takes `--app NAME` (or `--app=NAME`), which every command accepts, out of the words before `--`:
+ * the app of a remote server to act on. Undefined app when absent; a usage error when it has no value.
+ */
+const takeAppOption = (words: string[]): { app?: string; rest: string[] } => {
+  const rest: string[] = [];
+  let app: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? '';
+    if (w === '--') {
+      rest.push(...words.slice(i));
+      break;
+    }
+    if (w === '--app' || w.startsWith('--app=')) {
+      const v = w === '--app' ? words[++i] : w.slice('--app='.length);
+      if (v === undefined || v === '' || (w === '--app' && v.startsWith('-'))) throw new SlipwayError('usage', '--app needs a value: the name of an app of the server', 'e.g. --app shop (`slipway apps ls` lists them)');
+      app = v;
+      continue;
+    }
+    rest.push(w);
+  }
+  return app === undefined ? { rest } : { app, rest };
+};
+
 export const main = async (argv: string[], ctx: CliContext = createCliContext(process.cwd(), process.env)): Promise<number> => {
-  const [name, ...rest] = argv;
+  const [name, ...given] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     ctx.out(usage());
     return name === undefined ? 2 : 0;
@@ -39,6 +63,15 @@ export const main = async (argv: string[], ctx: CliContext = createCliContext(pr
   if (!entry) {
     const close = didYouMean(name, Object.keys(COMMANDS));
     ctx.err(`slipway: unknown command "${name}"${close ? ` — did you mean "${close}"?` : ''}\nRun \`slipway --help\` for the list.\n`);
+    return 2;
+  }
+  let rest: string[];
+  try {
+    const taken = takeAppOption(given);
+    rest = taken.rest;
+    if (taken.app !== undefined) ctx.app = taken.app;
+  } catch (e) {
+    ctx.err(`slipway ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
   const cmd = await entry.load();

@@ -38,3 +38,19 @@ export function sandboxDirOf(home: string, env: NodeJS.ProcessEnv = process.env,
   const state = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
   return join(state, 'slipway', 'sandbox', homeIdOf(home));
 }
+
+/**
+ * The home of a Slipway server with many apps (`slipway server --home DIR`): its own token (admin
+ * of every app), database (named tokens, the server's audit trail), lock and log, and one
+ * directory per app under `apps/`, each laid out like a local mode's home.
+ */
+export const serverHomePaths = (home: string) => ({
+  ...homePaths(home),
+  apps: join(home, 'apps'),
+  /** Present in the home of a server with many apps: what `slipway server` without --home looks for. */
+  marker: join(home, 'server-mode.json'),
+  appHome: (app: string) => join(home, 'apps', app),
+});
+
+/** The file that marks an app's home inside a server's home (its name, when and by whom it was made). */
+export const appMarkerOf = (appHome: string): string => join(appHome, 'app.json');

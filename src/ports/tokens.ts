@@ -9,6 +9,8 @@ export interface ApiTokenRecord {
   expiresAt?: string;
   revokedAt?: string;
   lastUsedAt?: string;
+  /** The one app of a Slipway server this token may touch; absent: every app and the server. */
+  app?: string;
 }
 
 export interface TokenStore {

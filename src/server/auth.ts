@@ -12,11 +12,16 @@ export type Authenticate = (presented: string | undefined) => Promise<{ ok: true
 
 const WRONG = 'missing or wrong token: the CLI reads the home’s token from the Slipway home; others use a token from `slipway tokens create`';
 
-export const createAuthenticator = (opts: { homeToken: string; owner: string; tokens: TokenStore; now?: () => number }): Authenticate => {
+/**
+ * `appTokens` (server mode): the token of each app's own home, which that app's receive hooks
+ * present; it acts as the owner, admin of that one app.
+ */
+export const createAuthenticator = (opts: { homeToken: string; owner: string; tokens: TokenStore; now?: () => number; appTokens?: () => Iterable<[app: string, token: string]> }): Authenticate => {
   const now = opts.now ?? Date.now;
   return async (presented) => {
     if (presented === undefined || presented === '') return { ok: false, message: WRONG };
     if (tokenMatches(presented, opts.homeToken)) return { ok: true, principal: { name: opts.owner, role: 'admin', home: true } };
+    for (const [app, token] of opts.appTokens?.() ?? []) if (tokenMatches(presented, token)) return { ok: true, principal: { name: opts.owner, role: 'admin', home: true, app } };
     if (!API_TOKEN_PATTERN.test(presented)) return { ok: false, message: WRONG };
     const t = await opts.tokens.findByHash(hashApiToken(presented));
     if (t === undefined) return { ok: false, message: WRONG };
@@ -24,7 +29,7 @@ export const createAuthenticator = (opts: { homeToken: string; owner: string; to
     const at = now();
     if (t.expiresAt !== undefined && Date.parse(t.expiresAt) <= at) return { ok: false, message: `the token "${t.name}" expired at ${t.expiresAt}` };
     await opts.tokens.touch(t.name, new Date(at).toISOString()).catch(() => undefined);
-    return { ok: true, principal: { name: t.name, role: t.role } };
+    return { ok: true, principal: { name: t.name, role: t.role, ...(t.app === undefined ? {} : { app: t.app }) } };
   };
 };
 

@@ -45,14 +45,26 @@ const nodeGypEnv = (npmCache: string): Record<string, string> => {
   return existsSync(join(prefix, 'include', 'node', 'node.h')) ? { npm_config_nodedir: prefix } : { npm_config_devdir: join(npmCache, '_node-gyp') };
 };
 
-export const composeEngine = async (opts: { repo: string; home: string; log?: (line: string) => void }): Promise<Engine> => {
+export interface ComposeOptions {
+  repo: string;
+  home: string;
+  log?: (line: string) => void;
+  /**
+   * Server mode: the app's own sandbox area and what else its steps and instances must not see
+   * (the server's home with every other app, the other apps' sandbox areas).
+   */
+  sandbox?: { dir: string; hideDirs: readonly string[] };
+}
+
+export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
   const log = opts.log ?? ((line: string) => void process.stderr.write(`slipway server: ${line}\n`));
   const paths = homePaths(opts.home);
   // npm's cache outlives the run's work tree and the step's private HOME: it lives in the sandbox
   // area, which the executor lets every step write (adapters/executor/process). Cached tarballs are
   // used without asking the registry again (each is checked against the lockfile's integrity
   // hash). Inherited values win.
-  const npmCache = join(sandboxDirOf(opts.home), 'cache', 'npm');
+  const sandboxDir = opts.sandbox?.dir ?? sandboxDirOf(opts.home);
+  const npmCache = join(sandboxDir, 'cache', 'npm');
   const baseEnv: Record<string, string> = { npm_config_cache: npmCache, npm_config_prefer_offline: 'true', ...nodeGypEnv(npmCache) };
   for (const k of INHERITED_ENV) {
     const v = process.env[k];
@@ -62,7 +74,7 @@ export const composeEngine = async (opts: { repo: string; home: string; log?: (l
   // (nor, by default, the other keys beside it).
   const keyFile = keyFilePath(opts.home, process.env);
   const defaultKeyDir = dirname(keyFilePath(opts.home, { ...process.env, SLIPWAY_MASTER_KEY_FILE: '' }));
-  const sandbox = createSandbox({ dir: sandboxDirOf(opts.home), hideDirs: [opts.home, defaultKeyDir], hideFiles: [keyFile], mode: process.env[SANDBOX_VAR] });
+  const sandbox = createSandbox({ dir: sandboxDir, hideDirs: [opts.home, defaultKeyDir, ...(opts.sandbox?.hideDirs ?? [])], hideFiles: [keyFile], mode: process.env[SANDBOX_VAR] });
   if (sandbox.warning !== null) log(`WARNING: ${sandbox.warning}`);
   const service = await createArtifactService({ home: opts.home });
   const store = openSqliteStore(paths.db);

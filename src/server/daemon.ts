@@ -34,7 +34,7 @@ export interface RunningServer {
 
 
 /** Takes the home's server lock; returns false when a live server already holds it. */
-const acquireLock = (file: string): boolean => {
+export const acquireLock = (file: string): boolean => {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
@@ -66,7 +66,7 @@ const PROXY_WATCH_MS = 250;
  * Restarts the edge proxy, with its persisted routes, when it dies while environments are
  * serving (a `kill -9`, an out-of-memory kill): back within a second.
  */
-const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngine>>, log: (line: string) => void): NodeJS.Timeout => {
+export const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngine>>, log: (line: string) => void): NodeJS.Timeout => {
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;

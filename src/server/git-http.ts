@@ -13,8 +13,11 @@ import type { Authenticate } from './auth.js';
 
 export interface GitHttpOptions {
   authenticate: Authenticate;
-  /** The canonical repository (created on first use) and the app name it is served under. */
-  repository: () => Promise<{ path: string; app: string | undefined }>;
+  /**
+   * The canonical repository of the app a request names (created on first use) and the app name it
+   * is served under; undefined when a server with many apps has no such app.
+   */
+  repository: (app: string) => Promise<{ path: string; app: string | undefined } | undefined>;
   /** Starts git's side of the protocol on the repository (adapters/vcs/git/http-backend.ts, given by the composition root). */
   gitService: (command: 'upload-pack' | 'receive-pack', repo: string, env: Record<string, string>, opts: { advertise: boolean }) => ChildProcess;
 }
@@ -112,7 +115,16 @@ const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, opts: 
   }
   // The home's own token pushes as the user name git sent; a named token as its name.
   const actor = creds !== undefined && !API_TOKEN_PATTERN.test(creds.secret) ? creds.user : who.principal.name;
-  const repo = await opts.repository();
+  if (who.principal.app !== undefined && who.principal.app !== route.app) {
+    req.resume();
+    res.setHeader('connection', 'close');
+    return text(res, 403, `slipway: the token "${who.principal.name}" is scoped to the app "${who.principal.app}", not "${route.app}"`);
+  }
+  const repo = await opts.repository(route.app);
+  if (repo === undefined) {
+    req.resume();
+    return text(res, 404, `slipway: no app "${route.app}" on this server: create it with \`slipway apps create ${route.app}\` (see them with \`slipway apps ls\`)`);
+  }
   if (repo.app !== undefined && route.app !== repo.app) {
     req.resume();
     return text(res, 404, `slipway: no repository "${route.app}.git" here; this app's is /git/${repo.app}.git`);

@@ -35,7 +35,11 @@ const limitOf = (req: Request, dflt: number): number => {
   return n;
 };
 
-export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => void, tokens: TokenStore): Router => {
+/**
+ * The routes of one app's engine. `shutdown` and `tokens` are the local mode's: a server with many
+ * apps serves them once for all apps (server/apps.ts).
+ */
+export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => void) | undefined, tokens: TokenStore | undefined): Router => {
   const { store, artifacts } = engine.ctx;
   const r = new Router();
   // The last line of defence: no answer carries a known secret value, in any form.
@@ -52,10 +56,12 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
     summary: 'Whether the control plane is up: its pid, version, repository, home and active runs',
   });
 
-  r.on('POST', '/v1/shutdown', () => {
-    setImmediate(shutdown);
-    return Promise.resolve({ ok: true, stopping: true });
-  }, { summary: 'Stop the control plane (after this answer)', role: 'admin' });
+  if (shutdown) {
+    r.on('POST', '/v1/shutdown', () => {
+      setImmediate(shutdown);
+      return Promise.resolve({ ok: true, stopping: true });
+    }, { summary: 'Stop the control plane (after this answer)', role: 'admin' });
+  }
 
   r.on('POST', '/v1/runs', async (req) => {
     const body = await req.body();
@@ -167,7 +173,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: () => vo
   addConfigRoutes(r, engine);
   addQueueRoutes(r, engine);
   addDoraRoutes(r, engine);
-  addTokenRoutes(r, engine, tokens);
+  if (tokens) addTokenRoutes(r, engine.ctx, tokens);
   return r;
 };
 

@@ -13,8 +13,15 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const startApiServer = async (router: Router, authenticate: Authenticate, host = '127.0.0.1', port = 0, git?: GitHttpOptions): Promise<ApiServer> => {
+/** Server mode: the router of the app a path names (`/v1/apps/<app>/…`), with the path it sees (`/v1/…`). */
+export type Mount = (path: string) => { router: Router | undefined; path: string; app: string } | undefined;
+
+/** What a token scoped to one app may call outside that app: who it is, and the list of apps. */
+const SCOPED_ELSEWHERE = new Set(['GET /v1/health', 'GET /v1/apps']);
+
+export const startApiServer = async (root: Router, authenticate: Authenticate, host = '127.0.0.1', port = 0, git?: GitHttpOptions, mount?: Mount): Promise<ApiServer> => {
   const server = createServer((raw, res) => {
+    let router = root;
     // git's smart HTTP (/git/<app>.git/…) checks its own credentials (HTTP Basic, git's credential
     // flow) before it reads anything or runs git.
     if (git && handleGitHttp(raw, res, git)) return;
@@ -28,17 +35,30 @@ export const startApiServer = async (router: Router, authenticate: Authenticate,
       const url = requestUrl(raw);
       // Authentication comes first: a request without the token learns nothing (not even which
       // routes exist) and has no body read. Hooks, found by their exact path, check their own.
-      const hook = router.hookAt(method, url.pathname);
+      const mounted = mount?.(url.pathname);
+      const hook = mounted ? mounted.router?.hookAt(method, mounted.path) : router.hookAt(method, url.pathname);
       const bearer = /^Bearer (.+)$/i.exec(raw.headers.authorization ?? '')?.[1];
-      if (hook) return answer(await hook({ method, path: url.pathname, params: {}, query: url.searchParams, raw, body: () => readJsonBody(raw) }, res));
+      if (hook) {
+        if (mounted?.router) router = mounted.router;
+        return answer(await hook({ method, path: url.pathname, params: {}, query: url.searchParams, raw, body: () => readJsonBody(raw) }, res));
+      }
       const who = await authenticate(bearer);
       if (!who.ok) throw new HttpError(401, who.message);
-      const m = router.match(method, url.pathname);
+      let path = url.pathname;
+      if (mounted) {
+        if (who.principal.app !== undefined && who.principal.app !== mounted.app) throw new HttpError(403, `the token "${who.principal.name}" is scoped to the app "${who.principal.app}", not "${mounted.app}"`);
+        if (!mounted.router) throw new HttpError(404, `no app "${mounted.app.slice(0, 80)}" on this server: create it with \`slipway apps create NAME\`; \`slipway apps ls\` lists them`);
+        router = mounted.router;
+        path = mounted.path;
+      } else if (who.principal.app !== undefined && !SCOPED_ELSEWHERE.has(`${method} ${path}`)) {
+        throw new HttpError(403, `the token "${who.principal.name}" is scoped to the app "${who.principal.app}": ${method} ${path} is the server's`);
+      }
+      const m = router.match(method, path);
       if (m === undefined) throw new HttpError(404, `no route ${method} ${url.pathname}`);
       if (m === 'method') throw new HttpError(405, `${method} is not allowed on ${url.pathname}`);
       // The role is checked before the body is read or anything is looked up.
       if (!roleAllows(who.principal.role, m.role)) throw new HttpError(403, `${method} ${url.pathname} needs the ${m.role} role; the token "${who.principal.name}" has ${who.principal.role}`);
-      const out = await runAs(who.principal, () => m.handler({ method, path: url.pathname, params: m.params, query: url.searchParams, raw, body: () => readJsonBody(raw) }, res));
+      const out = await runAs(who.principal, () => m.handler({ method, path, params: m.params, query: url.searchParams, raw, body: () => readJsonBody(raw) }, res));
       answer(out);
     };
     handle().catch((e: unknown) => {

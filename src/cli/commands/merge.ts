@@ -39,6 +39,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const branch = positionals[0];
   if (!branch) throw new SlipwayError('usage', 'which branch?', 'give a local branch, e.g. `slipway merge my-feature`');
   const json = values.json === true;
+  const remote = ctx.remote();
+  if (remote) throw new SlipwayError('usage', `on a server, a change reaches the queue by a push: \`slipway merge\` queues a branch of the server's own repository`, `push it: \`git push ${remote.url}/git/APP.git ${branch}:refs/for/main\` (the password is your token), then follow it with \`slipway queue\``);
   const repo = await ctx.repo();
   const sha = branch.startsWith('-') ? undefined : await resolveBranch(repo, branch);
   if (!sha) throw new SlipwayError('not_found', `no branch "${branch}" in ${repo}`, 'list the branches with `git branch`; to queue another commit, push it: `git push <remote> COMMIT:refs/for/main`');

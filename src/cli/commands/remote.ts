@@ -33,7 +33,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   if (sub === 'init') await client.request('POST', '/v1/remote');
   const info = await client.request<RemoteInfo>('GET', '/v1/remote');
   const url = info.httpPath ? `${client.base}${info.httpPath}` : null;
-  const token = join(await ctx.home(), 'token');
+  const token = ctx.remote() ? 'the token you logged in with' : join(await ctx.home(), 'token');
   if (values.json) {
     ctx.out(`${JSON.stringify({ ...info, url, tokenFile: token }, null, 2)}\n`);
     return 0;

@@ -21,7 +21,8 @@ export const spec: CommandSpec = {
 
 /** Tells the user when the working tree has changes that the run will not see. */
 export const warnIfDirty = async (ctx: CliContext, ref: string): Promise<void> => {
-  if (ref !== 'HEAD') return;
+  // On a server the run is of the server's commit (its main for HEAD), never of this work tree.
+  if (ref !== 'HEAD' || ctx.remote()) return;
   const dirty = await createGitVcs().dirtyPaths(await ctx.repo());
   if (dirty.length > 0) {
     const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, … (${dirty.length} in all)` : '');

@@ -5,17 +5,41 @@ import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import { findServer } from '../client.js';
 import type { CliContext } from '../context.js';
+import { resolve } from 'node:path';
+
+const DEFAULT_LISTEN = '127.0.0.1:7400';
+
+/** Loopback addresses: the only ones the API is served on until it speaks TLS. */
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+
+/** `ADDR:PORT` (`[::1]:7400` for IPv6). */
+export const parseListen = (text: string): { host: string; port: number } => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  const host = m?.[1] ?? m?.[2];
+  if (!m || host === undefined || !Number.isInteger(port) || port > 65535) throw new SlipwayError('usage', `--listen must be ADDR:PORT such as 127.0.0.1:7400, not "${text.slice(0, 80)}"`);
+  if (!isLoopback(host)) {
+    throw new SlipwayError('usage', `--listen ${text}: the API and the git endpoint would carry tokens in clear text; only loopback addresses are served until the control plane speaks TLS`, 'listen on 127.0.0.1 and put a TLS-terminating proxy in front (docs/server.md)');
+  }
+  return { host, port };
+};
 
 export const spec: CommandSpec = {
   name: 'server',
-  usage: 'slipway server [--port N] | slipway server status | slipway server stop',
+  usage: 'slipway server [--port N] | slipway server --home DIR [--listen ADDR:PORT] | slipway server status|stop [--home DIR]',
   options: {
     port: { type: 'string', description: 'loopback port to listen on (default: any free port)' },
+    home: { type: 'string', description: 'server mode: the server’s home, with one directory per app (`slipway apps create`)' },
+    listen: { type: 'string', description: 'server mode: the address and port to listen on (default 127.0.0.1:7400); a non-loopback address is refused until the API is served over TLS' },
     foreground: { type: 'boolean', description: 'accepted for compatibility; the server always runs in the foreground' },
   },
   details:
-    'Other commands start the server in the background when it is not running; it listens on\n' +
-    '127.0.0.1 only and accepts requests that carry the token kept in the Slipway home (mode 0600).',
+    'Local mode (the default): other commands start the server in the background when it is not\n' +
+    'running; it listens on 127.0.0.1 only and accepts requests that carry the token kept in the\n' +
+    'Slipway home (mode 0600).\n' +
+    'Server mode (--home DIR): one control plane for many apps, each under DIR/apps/<app>/, its API\n' +
+    'under /v1/apps/<app>/ and its repository at /git/<app>.git. The admin token is DIR/token: use it\n' +
+    'with `slipway login URL` (see docs/server.md).',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -23,7 +47,10 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const sub = positionals[0];
   if (sub !== undefined && sub !== 'status' && sub !== 'stop') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   noExtraPositionals(spec, positionals, 1);
-  const home = await ctx.home();
+  const serverHome = stringOpt(values, 'home');
+  if (serverHome === undefined && values.listen !== undefined) throw new SlipwayError('usage', '--listen is for server mode: give the server’s home with --home DIR', `usage: ${spec.usage}`);
+  if (serverHome !== undefined && values.port !== undefined) throw new SlipwayError('usage', 'in server mode say where to listen with --listen ADDR:PORT, not --port', `usage: ${spec.usage}`);
+  const home = serverHome === undefined ? await ctx.home() : resolve(ctx.cwd, serverHome);
   if (sub === 'status') {
     const c = await findServer(home);
     if (values.json) ctx.out(`${JSON.stringify(c ? { running: true, ...c.server } : { running: false })}\n`);
@@ -42,13 +69,24 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     ctx.out(`stopped (pid ${c.server.pid})\n`);
     return 0;
   }
+  const log = (line: string): void => ctx.err(`${new Date().toISOString()} ${line}\n`);
+  if (serverHome !== undefined) {
+    const { host, port } = parseListen(stringOpt(values, 'listen') ?? DEFAULT_LISTEN);
+    const { startAppsServer } = await import('../../server/compose-apps.js');
+    const server = await startAppsServer({ home, host, port, log });
+    if (!server) return 0;
+    return waitForStop(server);
+  }
   const portRaw = stringOpt(values, 'port');
   const port = portRaw === undefined ? undefined : Number(portRaw);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new SlipwayError('usage', `--port must be a port number, not "${portRaw}"`);
-  const log = (line: string): void => ctx.err(`${new Date().toISOString()} ${line}\n`);
   const { startServer } = await import('../../server/daemon.js');
   const server = await startServer({ repo: await ctx.repo(), home, port, log });
   if (!server) return 0;
+  return waitForStop(server);
+};
+
+const waitForStop = async (server: { stop(reason: string): Promise<void>; stopped: Promise<void> }): Promise<number> => {
   const onSignal = (sig: NodeJS.Signals): void => void server.stop(`received ${sig}`);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

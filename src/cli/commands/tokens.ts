@@ -9,7 +9,7 @@ import { table } from '../table.js';
 
 export const spec: CommandSpec = {
   name: 'tokens',
-  usage: 'slipway tokens create --name NAME --role read|deploy|admin [--expires 90d] | tokens ls | tokens revoke NAME  [--json]',
+  usage: 'slipway tokens create --name NAME --role read|deploy|admin [--expires 90d] [--app APP] | tokens ls | tokens revoke NAME  [--json]',
   options: {
     name: { type: 'string', description: 'the token’s name: the actor the audit trail records for everything it does (never reused)' },
     role: { type: 'string', description: 'read: see; deploy: run, deploy, promote, roll back, queue, push; admin: also tokens, secrets, config, settings, stopping the server' },
@@ -18,7 +18,8 @@ export const spec: CommandSpec = {
   details:
     'The token is printed once, on stdout, at creation: keep it in your CI’s secret store. Use it as\n' +
     '`Authorization: Bearer slw_…` on the API, or as the password of git’s HTTP pushes. A revoked or\n' +
-    'expired token is refused with 401; a route its role does not allow, with 403.',
+    'expired token is refused with 401; a route its role does not allow, with 403. On a server with\n' +
+    'many apps, `--app APP` scopes the token to that one app: any other app refuses it with 403.',
 };
 
 interface Created extends ApiTokenRecord {
@@ -29,18 +30,19 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
   const json = values.json === true;
-  const client = await ctx.client();
+  // On a server with many apps, tokens are the server's (--app scopes one to an app).
+  const client = ctx.remote() ? ctx.serverClient() : await ctx.client();
   if (sub === 'create') {
     noExtraPositionals(spec, positionals, 1);
     const name = stringOpt(values, 'name');
     const role = stringOpt(values, 'role');
     if (name === undefined || role === undefined) throw new SlipwayError('usage', '`tokens create` needs --name and --role', 'e.g. `slipway tokens create --name ci --role deploy --expires 90d`');
     const expires = stringOpt(values, 'expires');
-    const { token } = await client.request<{ token: Created }>('POST', '/v1/tokens', { name, role, ...(expires === undefined ? {} : { expires }) });
+    const { token } = await client.request<{ token: Created }>('POST', '/v1/tokens', { name, role, ...(expires === undefined ? {} : { expires }), ...(ctx.app === undefined ? {} : { app: ctx.app }) });
     if (json) ctx.out(`${JSON.stringify(token, null, 2)}\n`);
     else {
       ctx.out(`${token.value}\n`);
-      ctx.err(`token "${token.name}" (${token.role}${token.expiresAt ? `, expires ${token.expiresAt}` : ', no expiry'}) created: it is shown this once; keep it in a secret store\n`);
+      ctx.err(`token "${token.name}" (${token.role}${token.app ? ` of the app ${token.app} only` : ''}${token.expiresAt ? `, expires ${token.expiresAt}` : ', no expiry'}) created: it is shown this once; keep it in a secret store\n`);
     }
     return 0;
   }
@@ -53,7 +55,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     else {
       const now = Date.now();
       const state = (t: ApiTokenRecord): string => (t.revokedAt ? `revoked ${t.revokedAt.slice(0, 16)}` : t.expiresAt && Date.parse(t.expiresAt) <= now ? 'expired' : 'active');
-      ctx.out(table(['NAME', 'ROLE', 'STATE', 'EXPIRES', 'LAST USED', 'CREATED BY'], tokens.map((t) => [t.name, t.role, state(t), t.expiresAt?.slice(0, 16) ?? '-', t.lastUsedAt?.slice(0, 16) ?? '-', t.createdBy])));
+      ctx.out(table(['NAME', 'ROLE', 'APP', 'STATE', 'EXPIRES', 'LAST USED', 'CREATED BY'], tokens.map((t) => [t.name, t.role, t.app ?? '*', state(t), t.expiresAt?.slice(0, 16) ?? '-', t.lastUsedAt?.slice(0, 16) ?? '-', t.createdBy])));
     }
     return 0;
   }

@@ -28,4 +28,6 @@ export interface Principal {
   role: Role;
   /** The home's own token (the local CLI and the receive hooks), which may name another actor. */
   home?: boolean;
+  /** The one app of a Slipway server it may touch (a token scoped with `tokens create --app`); absent: any. */
+  app?: string;
 }

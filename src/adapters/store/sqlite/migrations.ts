@@ -300,4 +300,12 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'a named API token may be scoped to one app of a server',
+    sql: `
+      -- NULL: every app (and the server itself); else the one app of a Slipway server it may touch.
+      ALTER TABLE api_tokens ADD COLUMN app TEXT;
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-// The SQLite adapter of the API token store (migration 10): names, roles and hashes, never values.
+// The SQLite adapter of the API token store (migrations 10 and 11): names, roles and hashes, never values.
 import type Database from 'better-sqlite3';
 import { isRole } from '../../../core/auth/tokens.js';
 import type { ApiTokenRecord, TokenStore } from '../../../ports/tokens.js';
@@ -17,6 +17,8 @@ const rowToToken = (r: Row): ApiTokenRecord => {
   if (expiresAt !== undefined) out.expiresAt = expiresAt;
   if (revokedAt !== undefined) out.revokedAt = revokedAt;
   if (lastUsedAt !== undefined) out.lastUsedAt = lastUsedAt;
+  const app = opt(r.app);
+  if (app !== undefined) out.app = app;
   return out;
 };
 
@@ -30,8 +32,8 @@ export const sqliteTokenStore = (db: Database.Database): TokenStore => ({
   create: (t, hash) =>
     attempt(() => {
       const r = db
-        .prepare('INSERT OR IGNORE INTO api_tokens (name, role, hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(t.name, t.role, hash, t.createdAt, t.createdBy, t.expiresAt ?? null);
+        .prepare('INSERT OR IGNORE INTO api_tokens (name, role, hash, created_at, created_by, expires_at, app) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(t.name, t.role, hash, t.createdAt, t.createdBy, t.expiresAt ?? null, t.app ?? null);
       return r.changes === 1;
     }),
   findByHash: (hash) =>

@@ -1,0 +1,296 @@
+// `slipway server --home DIR`: one control plane for many apps. Each app has a home of its own
+// under DIR/apps/<app>/ (laid out like a local mode's: database, canonical repository, artifacts,
+// releases, config, encrypted secrets, history, queue) and an engine of its own in this process;
+// its API is served under /v1/apps/<app>/… and its repository at /git/<app>.git. The server's own
+// token and its named tokens (optionally scoped to one app) live in DIR.
+import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appNameProblem } from '../core/app-name.js';
+import { SlipwayError } from '../core/errors.js';
+import { isRunFinished } from '../core/run.js';
+import { openTokenStore } from '../adapters/store/sqlite/tokens.js';
+import { openSqliteStore } from '../adapters/store/sqlite/store.js';
+import { spawnGitService } from '../adapters/vcs/git/http-backend.js';
+import { writeFileAtomic } from '../adapters/fs/files.js';
+import { appMarkerOf, homePaths, sandboxDirOf, serverHomePaths } from '../home/paths.js';
+import { ensurePrivateHome } from '../home/private.js';
+import { ensureToken } from '../home/token.js';
+import { systemClock } from '../ports/clock.js';
+import type { Engine } from '../engine/engine.js';
+import { queueOf } from '../engine/queue/index.js';
+import { VERSION } from '../version.js';
+import { currentPrincipal, createAuthenticator } from './auth.js';
+import { composeEngine, ownerName } from './compose.js';
+import { startQueue, type QueueHandle } from './compose-queue.js';
+import { acquireLock, startProxyWatchdog, type RunningServer } from './daemon.js';
+import { HttpError, Reply, Router, optionalString } from './http.js';
+import { buildRoutes, type ServerInfo } from './routes.js';
+import { addTokenRoutes } from './routes-tokens.js';
+import { startApiServer, type Mount } from './server.js';
+
+export interface AppsServerOptions {
+  home: string;
+  host: string;
+  port: number;
+  log?: (line: string) => void;
+}
+
+interface AppHost {
+  name: string;
+  home: string;
+  createdAt: string;
+  engine: Engine;
+  router: Router;
+  /** The token of the app's own home: its receive hooks present it (admin of this app only). */
+  token: string;
+  stop(reason?: string): Promise<void>;
+}
+
+interface AppMarker {
+  name: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+const readMarker = (home: string): AppMarker | undefined => {
+  try {
+    return JSON.parse(readFileSync(appMarkerOf(home), 'utf8')) as AppMarker;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The address a process on this machine reaches the server at (an unspecified address means loopback). */
+export const localAddressOf = (host: string): string => (host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host);
+
+export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningServer | undefined> => {
+  const log = opts.log ?? (() => undefined);
+  const paths = serverHomePaths(opts.home);
+  const corrected = ensurePrivateHome(opts.home);
+  if (corrected !== null) log(corrected);
+  if (!acquireLock(paths.serverLock)) {
+    log('another control plane already runs for this home');
+    return undefined;
+  }
+  if (!existsSync(paths.marker)) writeFileAtomic(paths.marker, `${JSON.stringify({ mode: 'server', createdAt: new Date().toISOString() })}\n`, 0o600);
+  ensurePrivateHome(paths.apps);
+  const token = ensureToken(paths.token);
+  const store = openSqliteStore(paths.db);
+  const tokens = openTokenStore(paths.db);
+  const owner = ownerName();
+  const startedAt = new Date().toISOString();
+  const apps = new Map<string, AppHost>();
+  /** Names being created or removed right now: a second request for one of them is a conflict. */
+  const changing = new Set<string>();
+  // Every app's sandbox area is under one directory that every app's steps have hidden.
+  const sandboxRoot = sandboxDirOf(opts.home);
+  let port = 0;
+
+  const serverFileOf = (app: string): object => ({ pid: process.pid, port, host: localAddressOf(opts.host), prefix: `/v1/apps/${app}`, repo: homePaths(paths.appHome(app)).canonicalRepo, version: VERSION });
+
+  const openApp = async (name: string, marker: AppMarker): Promise<AppHost> => {
+    const home = paths.appHome(name);
+    const appPaths = homePaths(home);
+    const appLog = (line: string): void => log(`[${name}] ${line}`);
+    const appToken = ensureToken(appPaths.token);
+    const engine = await composeEngine({
+      repo: appPaths.canonicalRepo,
+      home,
+      log: appLog,
+      sandbox: { dir: join(sandboxRoot, 'apps', name), hideDirs: [opts.home, sandboxRoot] },
+    });
+    const recovered = await engine.recover();
+    if (recovered.length > 0) appLog(`marked ${recovered.length} unfinished run(s) as failed: ${recovered.join(', ')}`);
+    const resumed = await engine.recoverDeployments(appLog);
+    if (resumed.length > 0) appLog(`resumed deployment(s) ${resumed.join(', ')}`);
+    const queue: QueueHandle = await startQueue(engine, appLog);
+    // The canonical repository exists from the start: the first push needs it.
+    await queueOf(engine).canonical();
+    const watchdog = startProxyWatchdog(engine, appLog);
+    const info: ServerInfo = { pid: process.pid, version: VERSION, repo: appPaths.canonicalRepo, home, startedAt };
+    const router = buildRoutes(engine, info, undefined, undefined);
+    if (port !== 0) writeFileAtomic(appPaths.serverInfo, JSON.stringify(serverFileOf(name), null, 2), 0o600);
+    let stopping: Promise<void> | undefined;
+    return {
+      name,
+      home,
+      createdAt: marker.createdAt,
+      engine,
+      router,
+      token: appToken,
+      stop: (reason = 'the server stopped') =>
+        (stopping ??= (async () => {
+          clearInterval(watchdog);
+          const queueStopped = queue.stop();
+          await engine.shutdown(`the control plane stopped (${reason})`);
+          await queueStopped;
+          await engine.ctx.store.close();
+          try {
+            unlinkSync(appPaths.serverInfo);
+          } catch {
+            // Already gone.
+          }
+        })()),
+    };
+  };
+
+  for (const name of existsSync(paths.apps) ? readdirSync(paths.apps).sort() : []) {
+    const marker = readMarker(paths.appHome(name));
+    if (appNameProblem(name) !== undefined || marker === undefined) continue;
+    try {
+      apps.set(name, await openApp(name, marker));
+      log(`app ${name} ready`);
+    } catch (e) {
+      log(`app ${name} could not start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  const busyWith = async (host: AppHost): Promise<string[]> => {
+    const busy = [...host.engine.activeRuns, ...host.engine.deployer.activeDeployments];
+    try {
+      const { items } = await queueOf(host.engine).list(1000);
+      for (const i of items) if (i.state === 'queued' || i.state === 'testing') busy.push(i.id);
+    } catch {
+      // No queue: nothing waits in it.
+    }
+    return busy;
+  };
+
+  const summary = async (host: AppHost) => {
+    const envs = await host.engine.ctx.store.listEnvStates();
+    const runs = await host.engine.ctx.store.listRuns(1);
+    return {
+      name: host.name,
+      createdAt: host.createdAt,
+      git: `/git/${host.name}.git`,
+      environments: envs.filter((e) => e.currentRelease !== undefined).map((e) => e.env),
+      lastRun: runs[0] ? { id: runs[0].id, status: runs[0].status, finished: isRunFinished(runs[0].status) } : null,
+      inFlight: await busyWith(host),
+    };
+  };
+
+  const event = (kind: string, subject: string, data: Record<string, unknown>): Promise<unknown> =>
+    store.appendEvent({ kind, actor: currentPrincipal()?.name ?? owner, subject, data }, new Date().toISOString());
+
+  const root = new Router();
+  root.on('GET', '/v1/health', () => Promise.resolve({ ok: true, mode: 'server', pid: process.pid, version: VERSION, home: opts.home, startedAt, apps: apps.size }));
+  root.on('POST', '/v1/shutdown', () => {
+    setImmediate(() => void stop('asked to stop'));
+    return Promise.resolve({ ok: true, stopping: true });
+  }, 'admin');
+  root.on('GET', '/v1/apps', async () => {
+    const scope = currentPrincipal()?.app;
+    const hosts = [...apps.values()].filter((h) => scope === undefined || h.name === scope).sort((a, b) => a.name.localeCompare(b.name));
+    return { apps: await Promise.all(hosts.map(summary)) };
+  });
+  root.on('POST', '/v1/apps', async (req) => {
+    const name = optionalString(await req.body(), 'name');
+    if (name === undefined) throw new SlipwayError('usage', '"name" is required: the app’s name, a DNS label such as "shop"');
+    const problem = appNameProblem(name);
+    if (problem) throw new SlipwayError('usage', problem, 'e.g. `slipway apps create shop`');
+    if (apps.has(name) || changing.has(name)) throw new SlipwayError('conflict', `the app "${name}" exists already`, 'see them with `slipway apps ls`');
+    const home = paths.appHome(name);
+    if (existsSync(home)) throw new SlipwayError('conflict', `${home} exists but is not a working app of this server`, 'move it away, then create the app again');
+    changing.add(name);
+    try {
+      ensurePrivateHome(home);
+      const marker: AppMarker = { name, createdAt: new Date().toISOString(), createdBy: currentPrincipal()?.name ?? owner };
+      writeFileSync(appMarkerOf(home), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o600 });
+      let host: AppHost;
+      try {
+        host = await openApp(name, marker);
+      } catch (e) {
+        rmSync(home, { recursive: true, force: true });
+        throw e;
+      }
+      apps.set(name, host);
+      await event('app.created', name, {});
+      log(`app ${name} created`);
+      return new Reply(201, { app: await summary(host) });
+    } finally {
+      changing.delete(name);
+    }
+  }, 'admin');
+  root.on('DELETE', '/v1/apps/:name', async (req) => {
+    const name = req.params.name ?? '';
+    const host = apps.get(name);
+    if (!host || changing.has(name)) throw new SlipwayError('not_found', `no app "${name.slice(0, 80)}" on this server`, 'see them with `slipway apps ls`');
+    const busy = await busyWith(host);
+    if (busy.length > 0) throw new SlipwayError('conflict', `the app "${name}" has work in flight: ${busy.join(', ')}`, 'wait for it to finish (or cancel it), then remove the app');
+    changing.add(name);
+    try {
+      // Its instances and its proxy stop, then everything it kept goes.
+      await host.engine.down();
+      apps.delete(name);
+      await host.stop();
+      rmSync(host.home, { recursive: true, force: true });
+      rmSync(join(sandboxRoot, 'apps', name), { recursive: true, force: true });
+      await event('app.removed', name, {});
+      log(`app ${name} removed`);
+      return { removed: name };
+    } finally {
+      changing.delete(name);
+    }
+  }, 'admin');
+  addTokenRoutes(
+    root,
+    {
+      store,
+      clock: systemClock,
+      get actor() {
+        return currentPrincipal()?.name ?? owner;
+      },
+      appExists: (name) => apps.has(name),
+    },
+    tokens,
+  );
+
+  const mount: Mount = (path) => {
+    const m = /^\/v1\/apps\/([^/]+)(\/.+)$/.exec(path);
+    if (!m) return undefined;
+    let app: string;
+    try {
+      app = decodeURIComponent(m[1] ?? '');
+    } catch {
+      throw new HttpError(400, 'the app name in the path is not valid percent-encoding');
+    }
+    return { app, path: `/v1${m[2] ?? ''}`, router: apps.get(app)?.router };
+  };
+  const authenticate = createAuthenticator({ homeToken: token, owner, tokens, appTokens: () => [...apps.values()].map((h) => [h.name, h.token] as [string, string]) });
+  const api = await startApiServer(root, authenticate, opts.host, opts.port, {
+    authenticate,
+    repository: async (app) => {
+      const host = apps.get(app);
+      return host ? { path: await queueOf(host.engine).canonical(), app } : undefined;
+    },
+    gitService: spawnGitService,
+  }, mount);
+  port = api.port;
+  for (const name of apps.keys()) writeFileAtomic(homePaths(paths.appHome(name)).serverInfo, JSON.stringify(serverFileOf(name), null, 2), 0o600);
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log(`stopping: ${reason}`);
+      await Promise.allSettled([...apps.values()].map((h) => h.stop()));
+      await api.close();
+      await store.close();
+      tokens.close();
+      for (const f of [paths.serverInfo, paths.serverLock]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // Already gone.
+        }
+      }
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  const info = { pid: process.pid, version: VERSION, repo: '', home: opts.home, startedAt, port: api.port };
+  writeFileAtomic(paths.serverInfo, JSON.stringify({ ...info, host: localAddressOf(opts.host), mode: 'server' }, null, 2), 0o600);
+  log(`listening on ${opts.host}:${api.port} for ${apps.size} app(s) in ${opts.home}`);
+  return { info, stopped, stop };
+};
