@@ -26,6 +26,8 @@ import { acquireLock, startProxyWatchdog, type RunningServer } from './daemon.js
 import { HttpError, Reply, Router, optionalString } from './http.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { addTokenRoutes } from './routes-tokens.js';
+import { openApiDocument } from './openapi.js';
+import * as z from 'zod';
 import { startApiServer, type Mount } from './server.js';
 
 export interface AppsServerOptions {
@@ -173,16 +175,21 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
     store.appendEvent({ kind, actor: currentPrincipal()?.name ?? owner, subject, data }, new Date().toISOString());
 
   const root = new Router();
-  root.on('GET', '/v1/health', () => Promise.resolve({ ok: true, mode: 'server', pid: process.pid, version: VERSION, home: opts.home, startedAt, apps: apps.size }));
+  root.on('GET', '/v1/openapi.json', () => Promise.resolve(openApiDocument(root.list())), {
+    summary: 'The server’s own API (apps, tokens) as an OpenAPI 3.1 document; each app’s is at /v1/apps/<app>/openapi.json',
+  });
+  root.on('GET', '/v1/health', () => Promise.resolve({ ok: true, mode: 'server', pid: process.pid, version: VERSION, home: opts.home, startedAt, apps: apps.size }), {
+    summary: 'Whether the server is up: mode "server", pid, version, home and the number of apps',
+  });
   root.on('POST', '/v1/shutdown', () => {
     setImmediate(() => void stop('asked to stop'));
     return Promise.resolve({ ok: true, stopping: true });
-  }, 'admin');
+  }, { summary: 'Stop the server and every app’s engine (after this answer)', role: 'admin' });
   root.on('GET', '/v1/apps', async () => {
     const scope = currentPrincipal()?.app;
     const hosts = [...apps.values()].filter((h) => scope === undefined || h.name === scope).sort((a, b) => a.name.localeCompare(b.name));
     return { apps: await Promise.all(hosts.map(summary)) };
-  });
+  }, { summary: 'The apps of this server (a token scoped to one app sees that one)' });
   root.on('POST', '/v1/apps', async (req) => {
     const name = optionalString(await req.body(), 'name');
     if (name === undefined) throw new SlipwayError('usage', '"name" is required: the app’s name, a DNS label such as "shop"');
@@ -210,7 +217,12 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
     } finally {
       changing.delete(name);
     }
-  }, 'admin');
+  }, {
+    summary: 'Create an app: its home, engine and canonical repository (/git/<app>.git)',
+    role: 'admin',
+    status: 201,
+    body: z.strictObject({ name: z.string().describe('A DNS label: 1–63 lower-case letters, digits and -, starting and ending with a letter or digit') }),
+  });
   root.on('DELETE', '/v1/apps/:name', async (req) => {
     const name = req.params.name ?? '';
     const host = apps.get(name);
@@ -231,7 +243,7 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
     } finally {
       changing.delete(name);
     }
-  }, 'admin');
+  }, { summary: 'Remove an app: its instances stop and everything it kept is deleted; refused while anything of it is in flight', role: 'admin' });
   addTokenRoutes(
     root,
     {
