@@ -38,10 +38,11 @@ export interface Vcs {
    */
   firstCommitTime(repo: string, commit: string, since: string): Promise<number | undefined>;
   /**
-   * A file at a commit with its size, in one read: its text only when it is at most `maxBytes`
-   * (a larger one is never read into memory); undefined when the commit has no such file.
+   * Resolves a ref and reads a file of that exact commit, with its size, in one read: the file's
+   * text only when it is at most `maxBytes` (a larger one is never read into memory); `file`
+   * undefined when the commit has no such file; undefined when the ref names no commit.
    */
-  readFileUpTo(repo: string, sha: string, path: string, maxBytes: number): Promise<{ size: number; text?: string } | undefined>;
+  readFileAtRef(repo: string, ref: string, path: string, maxBytes: number): Promise<{ commit: CommitInfo; file?: { size: number; text?: string } } | undefined>;
   /** Whether `sha` (a full sha) is the tip of `branch` or one of its ancestors; false when either is unknown. */
   onBranch(repo: string, sha: string, branch: string): Promise<boolean>;
 }

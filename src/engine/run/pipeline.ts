@@ -20,12 +20,12 @@ export interface LoadedPipeline {
 
 /** Resolves a ref and loads the slipway.yaml of that exact commit. Throws on any problem, changing nothing. */
 export const loadPipelineAt = async (ctx: Pick<EngineContext, 'vcs' | 'repo'>, ref: string): Promise<LoadedPipeline> => {
-  const commit = await ctx.vcs.resolve(ctx.repo, checkRef(ref));
-  if (!commit) {
+  // The commit and its file in one read; a huge file is refused with its size, never read into memory.
+  const found = await ctx.vcs.readFileAtRef(ctx.repo, checkRef(ref), 'slipway.yaml', MAX_CONFIG_BYTES);
+  if (!found) {
     throw new SlipwayError('not_found', `ref "${ref}" does not name a commit in ${ctx.repo}`, 'check the name with `git log --oneline` or `git branch -a`');
   }
-  // A huge file is refused with its size, never read into memory.
-  const file = await ctx.vcs.readFileUpTo(ctx.repo, commit.sha, 'slipway.yaml', MAX_CONFIG_BYTES);
+  const { commit, file } = found;
   if (file !== undefined && file.text === undefined) {
     const issue = sizeIssue(file.size);
     throw new SlipwayError('config', `slipway.yaml at ${commit.sha.slice(0, 12)} is not valid: ${issue.message}`, issue.hint);

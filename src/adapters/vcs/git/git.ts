@@ -6,10 +6,19 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Checkout, CommitInfo, Vcs } from '../../../ports/vcs.js';
 import * as cmd from './commands.js';
-import { gitOk, runGit, spawnGit } from './run.js';
+import { gitOk, runGit } from './run.js';
+import { readFileAtRef } from './batch.js';
 
 /** Paths Slipway itself writes inside a repository; never reported as uncommitted changes. */
 const OWN_PATHS = ['.slipway/'];
+
+const resolve = async (repo: string, ref: string): Promise<CommitInfo | undefined> => {
+  const r = await runGit(cmd.showCommit(ref), { cwd: repo });
+  if (r.code !== 0) return undefined;
+  const [sha, time, author, subject] = r.stdout.trimEnd().split('\0');
+  if (!sha || !time) return undefined;
+  return { sha, time: Number(time), author: author ?? '', subject: subject ?? '' };
+};
 
 export const createGitVcs = (): Vcs => ({
   async root(dir) {
@@ -17,13 +26,7 @@ export const createGitVcs = (): Vcs => ({
     return r.code === 0 ? r.stdout.trim() : undefined;
   },
 
-  async resolve(repo, ref) {
-    const r = await runGit(cmd.showCommit(ref), { cwd: repo });
-    if (r.code !== 0) return undefined;
-    const [sha, time, author, subject] = r.stdout.trimEnd().split('\0');
-    if (!sha || !time) return undefined;
-    return { sha, time: Number(time), author: author ?? '', subject: subject ?? '' } satisfies CommitInfo;
-  },
+  resolve,
 
   async dirtyPaths(repo) {
     const out = await gitOk(cmd.statusPorcelain(), { cwd: repo });
@@ -71,46 +74,8 @@ export const createGitVcs = (): Vcs => ({
     return r.code === 0 ? r.stdout : undefined;
   },
 
-  readFileUpTo(repo, sha, path, maxBytes) {
-    return new Promise((resolve) => {
-      // One `git cat-file --batch`: the header gives the type and size, the content follows.
-      const child = spawnGit(['cat-file', '--batch'], { cwd: repo, stdio: ['pipe', 'pipe', 'ignore'] });
-      const { stdin, stdout } = child;
-      if (stdin === null || stdout === null) return resolve(undefined);
-      const chunks: Buffer[] = [];
-      let got = 0;
-      let size: number | undefined;
-      let settled = false;
-      const finish = (v: { size: number; text?: string } | undefined, stop = false): void => {
-        if (settled) return;
-        settled = true;
-        if (stop) child.kill('SIGKILL');
-        resolve(v);
-      };
-      stdout.on('data', (c: Buffer) => {
-        if (settled) return;
-        chunks.push(c);
-        got += c.length;
-        if (size === undefined) {
-          const all = Buffer.concat(chunks);
-          const nl = all.indexOf(10);
-          if (nl < 0) return;
-          // `<oid> blob <size>`, or `<name> missing` / another type: no such file.
-          const m = /^[0-9a-f]+ blob (\d+)$/.exec(all.subarray(0, nl).toString('utf8'));
-          if (m === null) return finish(undefined, true);
-          size = Number(m[1]);
-          if (size > maxBytes) return finish({ size }, true);
-          chunks.length = 0;
-          chunks.push(all.subarray(nl + 1));
-          got = all.length - nl - 1;
-        }
-        if (got >= size) finish({ size, text: Buffer.concat(chunks).subarray(0, size).toString('utf8') });
-      });
-      child.on('error', () => finish(undefined));
-      child.on('close', () => finish(undefined));
-      stdin.on('error', () => undefined);
-      stdin.end(`${sha}:${path}\n`);
-    });
+  readFileAtRef(repo, ref, path, maxBytes) {
+    return readFileAtRef(repo, ref, path, maxBytes, (sha) => resolve(repo, sha));
   },
 
   async fileSize(repo, sha, path) {

@@ -42,6 +42,7 @@ describe('git argument injection', () => {
     for (const p of injectionPayloads(dir)) {
       assert.equal(await vcs.resolve(repo, p), undefined, p);
       assert.equal(await vcs.readFile(repo, p, 'slipway.yaml'), undefined, p);
+      assert.equal(await vcs.readFileAtRef(repo, p, 'slipway.yaml', 1000), undefined, p);
     }
     assert.equal((await vcs.resolve(repo, 'HEAD'))?.sha, sha, 'a plain ref still resolves');
     assert.deepEqual(pwned(), []);

@@ -1,0 +1,170 @@
+// One `git cat-file --batch` process asked several questions in turn: a run resolves its ref and
+// reads the slipway.yaml of that exact commit through one git process instead of two (each git
+// process is a fork and exec on the path from trigger to first step). The commit object is parsed
+// here into what `git show -s --format=%H%x00%ct%x00%an%x00%s` prints.
+import type { ChildProcess } from 'node:child_process';
+import type { CommitInfo } from '../../../ports/vcs.js';
+import { spawnGit } from './run.js';
+
+/** One answer of `cat-file --batch`: the object's type and size, and its content when it was read. */
+export type BatchAnswer = { oid: string; type: string; size: number; content?: Buffer } | undefined;
+
+/** The largest commit object read (a commit is a few hundred bytes; a larger one is not parsed here). */
+const MAX_COMMIT_BYTES = 1024 * 1024;
+
+/**
+ * A `git cat-file --batch` in `repo`. `ask` sends one object name and resolves with its answer:
+ * undefined when the object is missing; the content only when it is at most `maxBytes` (a larger
+ * object ends the process, never read into memory). Call `close` when done.
+ */
+export class CatFileBatch {
+  private readonly child: ChildProcess;
+  private buf: Buffer = Buffer.alloc(0);
+  private pending: { maxBytes: number; resolve: (a: BatchAnswer) => void } | undefined;
+  private header: { oid: string; type: string; size: number } | undefined;
+  private ended = false;
+
+  constructor(repo: string) {
+    this.child = spawnGit(['cat-file', '--batch'], { cwd: repo, stdio: ['pipe', 'pipe', 'ignore'] });
+    this.child.stdout?.on('data', (c: Buffer) => {
+      this.buf = this.buf.length === 0 ? c : Buffer.concat([this.buf, c]);
+      this.drain();
+    });
+    const end = (): void => {
+      this.ended = true;
+      this.settle(undefined);
+    };
+    this.child.on('error', end);
+    this.child.on('close', end);
+    this.child.stdin?.on('error', () => undefined);
+  }
+
+  /** The answer for one object name (no newline in it: the caller checks). */
+  ask(name: string, maxBytes: number): Promise<BatchAnswer> {
+    if (this.pending) throw new Error('one question at a time');
+    if (this.ended || /[\n\r]/.test(name)) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.pending = { maxBytes, resolve };
+      this.child.stdin?.write(`${name}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin?.end();
+    if (!this.ended) this.child.kill('SIGKILL');
+  }
+
+  private settle(a: BatchAnswer): void {
+    const p = this.pending;
+    this.pending = undefined;
+    this.header = undefined;
+    p?.resolve(a);
+  }
+
+  private drain(): void {
+    if (!this.pending) return;
+    if (this.header === undefined) {
+      const nl = this.buf.indexOf(10);
+      if (nl < 0) return;
+      const line = this.buf.subarray(0, nl).toString('utf8');
+      this.buf = this.buf.subarray(nl + 1);
+      // `<oid> <type> <size>`, or `<name> missing` / `<name> ambiguous`.
+      const m = /^([0-9a-f]+) ([a-z]+) (\d+)$/.exec(line);
+      if (m === null) return this.settle(undefined);
+      const oid = m[1] ?? '';
+      const type = m[2] ?? '';
+      const size = Number(m[3]);
+      if (size > this.pending.maxBytes) {
+        this.settle({ oid, type, size });
+        // What is left of this answer is never read: the process ends here.
+        this.ended = true;
+        this.child.kill('SIGKILL');
+        return;
+      }
+      this.header = { oid, type, size };
+    }
+    const { oid, type, size } = this.header;
+    // The content, then one newline.
+    if (this.buf.length < size + 1) return;
+    const content = Buffer.from(this.buf.subarray(0, size));
+    this.buf = this.buf.subarray(size + 1);
+    this.settle({ oid, type, size, content });
+  }
+}
+
+/**
+ * Resolves `ref` to a commit and reads `path` of that exact commit in one git process. Undefined
+ * when the ref names no commit; `file` undefined when the commit has no such file (or it is not a
+ * file); a file larger than `maxBytes` comes with its size only. A commit whose message is not in
+ * UTF-8 (an `encoding` header) is described by `fallback` from its sha (git show reencodes it).
+ */
+export const readFileAtRef = async (
+  repo: string,
+  ref: string,
+  path: string,
+  maxBytes: number,
+  fallback: (sha: string) => Promise<CommitInfo | undefined>,
+): Promise<{ commit: CommitInfo; file?: { size: number; text?: string } } | undefined> => {
+  const batch = new CatFileBatch(repo);
+  try {
+    const c = await batch.ask(`${ref}^{commit}`, MAX_COMMIT_BYTES);
+    if (c === undefined || c.type !== 'commit' || c.content === undefined) return undefined;
+    let commit = parseCommit(c.oid, c.content);
+    if (commit === undefined) {
+      commit = await fallback(c.oid);
+      if (commit === undefined) return undefined;
+    }
+    const f = await batch.ask(`${commit.sha}:${path}`, maxBytes);
+    if (f === undefined || f.type !== 'blob') return { commit };
+    return { commit, file: f.content === undefined ? { size: f.size } : { size: f.size, text: f.content.toString('utf8') } };
+  } finally {
+    batch.close();
+  }
+};
+
+/**
+ * A commit object's sha, committer time, author name and subject, as `git show` prints them with
+ * %H %ct %an %s; undefined when its message has another encoding than UTF-8 (or it is malformed).
+ */
+export const parseCommit = (sha: string, content: Buffer): CommitInfo | undefined => {
+  const text = content.toString('utf8');
+  const split = text.indexOf('\n\n');
+  const head = split < 0 ? text : text.slice(0, split);
+  const message = split < 0 ? '' : text.slice(split + 2);
+  let author: string | undefined;
+  let time: number | undefined;
+  for (const line of head.split('\n')) {
+    if (line.startsWith('author ')) author = identName(line.slice(7));
+    else if (line.startsWith('committer ')) time = identTime(line.slice(10));
+    else if (line.startsWith('encoding ') && !/^utf-?8$/i.test(line.slice(9).trim())) return undefined;
+  }
+  if (author === undefined || time === undefined) return undefined;
+  return { sha, time, author, subject: subjectOf(message) };
+};
+
+/** `Name <email> 1700000000 +0000` → `Name` (what %an prints). */
+const identName = (ident: string): string => {
+  const lt = ident.indexOf('<');
+  return (lt < 0 ? ident : ident.slice(0, lt)).trim();
+};
+
+/** `Name <email> 1700000000 +0000` → 1700000000. */
+const identTime = (ident: string): number | undefined => {
+  const gt = ident.lastIndexOf('>');
+  const m = /^\s*(\d+)/.exec(ident.slice(gt + 1));
+  return m ? Number(m[1]) : undefined;
+};
+
+/** The first paragraph of a message on one line, as %s prints it. */
+export const subjectOf = (message: string): string => {
+  const lines = message.split('\n');
+  let i = 0;
+  while (i < lines.length && (lines[i] ?? '').trim() === '') i++;
+  const out: string[] = [];
+  for (; i < lines.length; i++) {
+    const l = (lines[i] ?? '').replace(/\s+$/, '');
+    if (l === '') break;
+    out.push(l);
+  }
+  return out.join(' ');
+};
