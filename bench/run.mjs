@@ -34,6 +34,8 @@ if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   results.proxy = await benchProxy({});
 }
 if (want('backup')) results.backup = await (await import('./backup.mjs')).benchBackup(quick ? { rounds: 1 } : {});
+// Only when named: it needs the npm registry and compiles SQLite three times (minutes).
+if (only.includes('native')) results.native = await (await import('./native.mjs')).benchNative({});
 if (want('proxy-restart')) results.proxyRestart = await (await import('./proxy-restart.mjs')).benchProxyRestart({});
 
 mkdirSync(join(here, 'results'), { recursive: true });
