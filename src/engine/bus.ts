@@ -21,6 +21,11 @@ export class Bus {
     this.emitter.emit('notice', n);
   }
 
+  /** How many subscribers there are now (a stream that ended must have left none behind). */
+  listenerCount(): number {
+    return this.emitter.listenerCount('notice');
+  }
+
   /** Subscribes to every notice; returns the function that unsubscribes. */
   subscribe(fn: (n: EngineNotice) => void): () => void {
     this.emitter.on('notice', fn);

@@ -8,6 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import type { StoredDeployment } from '../ports/store.js';
 import * as z from 'zod';
 import { Reply, STREAMED, optionalBoolean, optionalString, type Router } from './http.js';
+import { deploymentSource, serveSse, startAfter, wantsSse } from './sse.js';
 
 const objectBody = (body: unknown): Record<string, unknown> => {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SlipwayError('usage', 'request body must be a JSON object');
@@ -104,9 +105,17 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     return { deployment: await deployer.waitFor(d.id) };
   }, { summary: 'Cancel a deployment in flight and wait for it to stop' });
 
-  r.on('GET', '/v1/deployments/:id/stream', async (req, res) => streamDeployment(engine, await mustGet(engine, req.params.id ?? ''), res), {
-    summary: 'Follow a deployment as NDJSON: a snapshot, its events, live events, then the end (what the CLI reads)',
-    stream: 'ndjson',
+  r.on('GET', '/v1/deployments/:id/stream', async (req, res) => {
+    const sse = wantsSse(req);
+    const after = sse ? startAfter(req, 0) : 0;
+    const d = await mustGet(engine, req.params.id ?? '');
+    return sse ? serveSse(res, deploymentSource(store, engine.ctx.bus, d.id), { after, mask: r.mask }) : streamDeployment(engine, d, res);
+  }, {
+    summary: "Follow a deployment's progress: Server-Sent Events (Accept: text/event-stream), else NDJSON",
+    description:
+      'As Server-Sent Events: each of its events is an `event` event whose id is its sequence number; when the deployment is finished an `end` event carries it and the stream closes (a held deployment is not finished). Resume with `Last-Event-ID` (or `?lastEventId=`). Without that Accept header: NDJSON, a snapshot, its events, live events, then the end (what the CLI reads; it ends at a hold too).',
+    stream: 'sse-or-ndjson',
+    query: { lastEventId: 'Resume after this id (Server-Sent Events only; the `Last-Event-ID` header wins when both are given)' },
   });
 
   r.on('POST', '/v1/up', async () => ({ up: await engine.up() }), { summary: "Start every environment's current release again (after a reboot)" });

@@ -18,6 +18,7 @@ import { maskDeep } from '../engine/envconfig/masking.js';
 import { autoDeployNote } from '../core/deployment/policy.js';
 import { configAt } from '../engine/deploy/spec.js';
 import { openApiDocument } from './openapi.js';
+import { eventSource, openStreams, runLogSource, serveSse, startAfter } from './sse.js';
 
 export interface ServerInfo {
   pid: number;
@@ -52,8 +53,8 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => v
     description: 'Built from the routes the server registers, with the same schemas that validate request bodies.',
   });
 
-  r.on('GET', '/v1/health', () => Promise.resolve({ ok: true, ...info, activeRuns: engine.activeRuns }), {
-    summary: 'Whether the control plane is up: its pid, version, repository, home and active runs',
+  r.on('GET', '/v1/health', () => Promise.resolve({ ok: true, ...info, activeRuns: engine.activeRuns, streams: openStreams(), busListeners: engine.ctx.bus.listenerCount() }), {
+    summary: 'Whether the control plane is up: its pid, version, repository, home, active runs and open event streams',
   });
 
   if (shutdown) {
@@ -115,6 +116,17 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => v
     stream: 'ndjson',
   });
 
+  r.on('GET', '/v1/runs/:id/logs/stream', async (req, res) => {
+    const after = startAfter(req, 0);
+    const { run } = await engine.getRun(req.params.id ?? '');
+    return serveSse(res, runLogSource(store, engine.ctx.bus, run.id), { after, mask: r.mask });
+  }, {
+    summary: "Follow a run's log as Server-Sent Events",
+    description: 'Each line is a `log` event whose id is its number in the run; when the run is finished, an `end` event carries the run and its steps and the stream closes. Resume with `Last-Event-ID` (or `?lastEventId=`). Secret values are masked.',
+    stream: 'sse',
+    query: { lastEventId: 'Resume after this id (the `Last-Event-ID` header wins when both are given)' },
+  });
+
   r.on('POST', '/v1/builds', async (req) => {
     const body = await req.body();
     const ref = optionalString(body, 'ref');
@@ -152,6 +164,13 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => v
   }, {
     summary: 'The event log (the audit trail), oldest first',
     query: { after: 'Only the events after this sequence number', subject: 'Only the events of this subject (a run, a deployment, an environment, a token…)', limit: 'How many (1–10000, 200 by default)' },
+  });
+
+  r.on('GET', '/v1/events/stream', (req, res) => serveSse(res, eventSource(store, engine.ctx.bus, req.query.get('subject') ?? undefined), { after: startAfter(req, 0), mask: r.mask }), {
+    summary: 'Follow the event log (the audit trail) as Server-Sent Events',
+    description: 'Each event is an `event` event whose id is its sequence number, from the first (or after `Last-Event-ID` / `?lastEventId=`) and then live; the stream does not end by itself.',
+    stream: 'sse',
+    query: { subject: 'Only the events of this subject', lastEventId: 'Resume after this id (the `Last-Event-ID` header wins when both are given)' },
   });
 
   r.on('GET', '/v1/events/verify', async () => ({ chain: await store.verifyEvents() }), { summary: "Check the event log's hash chain" });
