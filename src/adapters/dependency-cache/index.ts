@@ -86,6 +86,8 @@ export function createDependencyCache(options: DependencyCacheOptions): Dependen
     async restore(key, target): Promise<Restored> {
       const record = await readRecord(key);
       if (record === undefined) return { ok: false, reason: 'missing' };
+      // As `npm ci` would: whatever node_modules the commit holds is replaced.
+      await rm(target, { recursive: true, force: true });
       await copyTree(join(entry(key), 'node_modules'), target);
       const copy = await treeDigest(target);
       if (copy.digest !== record.digest) {

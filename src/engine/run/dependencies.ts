@@ -36,17 +36,24 @@ export const runBuildCommand = async (step: PlannedStep, dir: string, command: s
   });
   const short = key.slice(0, 12);
   const target = join(dir, 'node_modules');
-  const restored = await ctx.dependencies.restore(key, target);
+  // The cache only saves time: a cache that cannot be read or written never fails the build.
+  const restored = await ctx.dependencies.restore(key, target).catch((e: unknown) => {
+    deps.log(`dependency cache could not be read (${e instanceof Error ? e.message : String(e)}); running \`${split.install}\``);
+    return { ok: false, reason: 'unreadable' } as const;
+  });
   if (restored.ok) {
     await ctx.sandbox.own(target);
     deps.log(`restored node_modules from the dependency cache (key ${short}, ${restored.files} files, stored by ${restored.storedBy}): not running \`${split.install}\``);
   } else {
     if (restored.reason === 'tampered') deps.log(`dependency cache entry ${short} was changed after it was stored (${restored.message}): removed, not used`);
-    else deps.log(`dependency cache: no entry for key ${short}; running \`${split.install}\``);
+    else if (restored.reason === 'missing') deps.log(`dependency cache: no entry for key ${short}; running \`${split.install}\``);
     const r = await deps.command(step, dir, split.install);
     if (!r.ok) return r;
     if (await ctx.vcs.onBranch(ctx.repo, run.commit, TRUSTED_BRANCH)) {
-      const s = await ctx.dependencies.store(key, target, `run ${run.id} (commit ${run.commit.slice(0, 12)})`);
+      const s = await ctx.dependencies.store(key, target, `run ${run.id} (commit ${run.commit.slice(0, 12)})`).catch((e: unknown) => {
+        deps.log(`dependency cache: node_modules could not be stored (${e instanceof Error ? e.message : String(e)})`);
+        return { stored: false, files: 0, bytes: 0, evicted: 0 };
+      });
       if (s.stored) deps.log(`stored node_modules in the dependency cache (key ${short}, ${s.files} files, ${s.bytes} bytes${s.evicted > 0 ? `; dropped ${s.evicted} older` : ''})`);
     } else {
       deps.log(`node_modules not stored in the dependency cache: commit ${run.commit.slice(0, 12)} is not on ${TRUSTED_BRANCH} (only main's installs are shared)`);
