@@ -132,18 +132,31 @@ const healthy = async (home: string, trustLivePid = false): Promise<Client | und
   const token = readToken(paths.token);
   if (!info || !token) return undefined;
   const client = new Client(`http://${hostForUrl(info.host ?? '127.0.0.1')}:${info.port}`, token, info, paths.serverLog, info.prefix ?? '');
+  // SLIPWAY_TOKEN: the CLI acts as that named token (a second person approving a deployment, a
+  // narrower role) instead of as the home's owner; the control plane is found with the home's own.
+  const named = process.env[TOKEN_VAR];
+  const acting = named === undefined || named === '' ? client : new Client(client.base, named, info, paths.serverLog, info.prefix ?? '');
   // A live pid behind server.json is as good as a health check for starting work: a request that
   // then fails still says clearly that the control plane cannot be reached.
-  if (trustLivePid && pidAlive(info.pid)) return client;
+  if (trustLivePid && pidAlive(info.pid)) return acting;
   try {
     await client.request('GET', '/v1/health', undefined, AbortSignal.timeout(2000));
-    return client;
+    return acting;
   } catch {
     return undefined;
   }
 };
 
 const hostForUrl = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+/** The variable that names the API token the CLI acts as (`slipway tokens create`). */
+export const TOKEN_VAR = 'SLIPWAY_TOKEN';
+
+const withoutToken = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+  const { [TOKEN_VAR]: _token, ...rest } = env;
+  void _token;
+  return rest;
+};
 
 /** The client of a running control plane, or undefined when none runs for this home. */
 export const findServer = (home: string): Promise<Client | undefined> => healthy(home);
@@ -160,7 +173,7 @@ export const connect = async (repo: string, home: string): Promise<Client> => {
   const bin = fileURLToPath(new URL('../../../bin/slipway.js', import.meta.url));
   const child = spawn(process.execPath, [bin, 'server', '--foreground'], {
     cwd: repo,
-    env: { ...process.env, SLIPWAY_HOME: home },
+    env: { ...withoutToken(process.env), SLIPWAY_HOME: home },
     detached: true,
     stdio: ['ignore', logFd, logFd],
   });

@@ -66,8 +66,20 @@ export const describeEvent = (e: StoredEvent): string => {
       return `→ ${str(x.phase)}${x.reason ? `: ${str(x.reason)}` : ''}`;
     case 'deployment.held':
       return `HELD (rollback: manual): ${str(x.release)} keeps serving as it was — ${(x.routes as { release: string; weight: number }[]).map((w) => `${w.release} ${Math.round(w.weight * 100)}%`).join(', ')}`;
+    case 'deployment.awaiting_approval':
+      return `AWAITING APPROVAL: ${str(x.release)} starts once someone other than ${str(x.requester)} runs \`slipway approve ${e.subject}\` (or \`reject\`)${x.deadline ? `; rejected at ${str(x.deadline)} if nobody decides (approval_timeout ${str(x.timeout)})` : ''}`;
     case 'deployment.decided':
-      return x.decision === 'continue' ? `continued by ${str(x.by)}${x.skipped ? ` past the failed verification (${str(x.skipped)})` : ''}` : `rollback asked for by ${str(x.by)}${x.cause ? `: ${str(x.cause)}` : ''}`;
+      switch (x.decision) {
+        case 'continue':
+          return `continued by ${str(x.by)}${x.skipped ? ` past the failed verification (${str(x.skipped)})` : ''}`;
+        case 'approve':
+        case 'reject':
+          return `${x.decision === 'approve' ? 'approved' : 'rejected'} by ${str(x.by)}${x.comment ? `: ${str(x.comment)}` : ''}`;
+        case 'withdraw':
+          return `withdrawn by ${str(x.by)}`;
+        default:
+          return `rollback asked for by ${str(x.by)}${x.cause ? `: ${str(x.cause)}` : ''}`;
+      }
     case 'deployment.digest_marked_bad':
       return `digest ${short(x.digest)} marked bad: it is not deployed again without --force`;
     case 'deployment.resumed':

@@ -56,7 +56,8 @@ environments:
   production:
     port: 8080
     promote_from: staging         # only digests verified in staging
-    approval: none                # required: not available yet (refused)
+    approval: none                # required: waits for \`slipway approve dN\` by someone else
+    # approval_timeout: 2h        # with required: rejected if nobody decided within 2h
     strategy: { canary: [10%, 50%, 100%], pause: 30s }
     instances: 2
     verify:

@@ -169,7 +169,7 @@ export function renderInitConfig(pkg: PackageJson, options: InitOptions): string
     '  production:',
     c(`    port: ${plan.ports.production}`, 'free on this machine and not used by another Slipway app'),
     c('    promote_from: staging', 'only digests verified in staging'),
-    c('    approval: none', 'required: not available yet'),
+    c('    approval: none', 'required: each deployment waits for `slipway approve` by a second person'),
     c(`    strategy: { canary: [${PRODUCTION_CANARY.join(', ')}] }`, `traffic steps; each below 100% is watched ${DEFAULTS.canary.pause} (pause)`),
     ...productionCost().map((l) => `    # ${l}`),
     '    verify:',

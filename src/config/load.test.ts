@@ -291,10 +291,19 @@ void describe('loadConfig: schema', () => {
 });
 
 void describe('loadConfig: rules', () => {
-  void test('approval: required is refused as not available yet (it would be accepted and do nothing); none is fine', () => {
-    const e = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: required'));
-    at(e, 8, 15, 'environments.production.approval');
-    assert.match(e.message, /^approval: required is not available yet/);
+  void test('approval: required with an optional approval_timeout; a timeout without required (it would do nothing) or of 0 is refused', () => {
+    const ok = loadConfig('slipway.yaml', yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: required', '    approval_timeout: 2h'));
+    assert.deepEqual(ok.errors, []);
+    const env = ok.config?.environments.find((x) => x.name === 'production');
+    assert.deepEqual([env?.approval, env?.approvalTimeoutMs], ['required', 7_200_000]);
+    const stub = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval_timeout: 2h'));
+    at(stub, 8, 23, 'environments.production.approval_timeout');
+    assert.match(stub.message, /^approval_timeout does nothing without approval: required/);
+    const zero = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: required', '    approval_timeout: 0s'));
+    assert.match(zero.message, /^approval_timeout: 0 would reject every deployment at once/);
+    const soon = only(yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: required', '    approval_timeout: soon'));
+    assert.equal(soon.message, 'invalid value "soon"');
+    assert.equal(soon.path, 'environments.production.approval_timeout');
     assert.deepEqual(loadConfig('slipway.yaml', yaml(...HEAD, 'run:', '  command: node x', 'environments:', '  production:', '    approval: none')).errors, []);
   });
 

@@ -93,6 +93,7 @@ function normaliseEnvironment(name: string, env: FriendlyEnvironment): Environme
     deploy: env.deploy ?? DEFAULTS.environment.deploy,
     ...(env.promote_from === undefined ? {} : { promoteFrom: env.promote_from }),
     approval: env.approval ?? DEFAULTS.environment.approval,
+    ...(env.approval_timeout === undefined ? {} : { approvalTimeoutMs: ms(env.approval_timeout) }),
     strategy: normaliseStrategy(env.strategy),
     verify: normaliseVerify(env.verify),
     rollback: env.rollback ?? DEFAULTS.environment.rollback,

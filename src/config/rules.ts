@@ -133,9 +133,11 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
     if (env.name === PIPELINE_ENV) {
       out.push(error(at(), `"${PIPELINE_ENV}" is reserved: it holds the secrets that pipeline steps declare`, { at: 'key', hint: 'name this environment differently, e.g. "testing"' }));
     }
-    // Parsed, documented, but nothing enforces it yet: refused rather than silently ignored.
-    if (env.approval === 'required') {
-      out.push(error(at('approval'), 'approval: required is not available yet: no deployment would wait for an approval', { hint: 'remove it (or write approval: none); promote_from keeps a person in the loop today' }));
+    // A timeout of an approval nobody waits for would be accepted and do nothing.
+    if (env.approvalTimeoutMs !== undefined && env.approval !== 'required') {
+      out.push(error(at('approval_timeout'), 'approval_timeout does nothing without approval: required', { hint: 'add `approval: required` to this environment, or remove approval_timeout' }));
+    } else if (env.approvalTimeoutMs === 0) {
+      out.push(error(at('approval_timeout'), 'approval_timeout: 0 would reject every deployment at once', { expected: 'a duration such as 30m or 2h, or no approval_timeout to wait until someone decides' }));
     }
     if (env.promoteFrom !== undefined) {
       if (env.promoteFrom === env.name) {

@@ -266,7 +266,12 @@ const environmentSchema = z
     approval: z
       .enum(['none', 'required'])
       .optional()
-      .meta({ description: 'Whether a person must approve each deployment. `required` is not available yet: it is refused until approvals exist.', default: DEFAULTS.environment.approval }),
+      .meta({
+        description:
+          '`required`: each deployment (a deploy, a promotion, an automatic deploy, a config change; not a rollback) waits in `awaiting_approval`, with nothing started, until a person with the deploy role other than its requester runs `slipway approve dN` or `slipway reject dN`. Other deploys to the environment are refused meanwhile; the requester may withdraw it (cancel).',
+        default: DEFAULTS.environment.approval,
+      }),
+    approval_timeout: duration('With `approval: required`: a deployment nobody decided on within this time is rejected (recorded, by `slipway`). Unset: it waits until someone decides.').optional(),
     strategy: strategySchema.optional().meta({ description: 'How traffic moves to the new release.', default: DEFAULTS.environment.strategy }),
     verify: verifySchema.optional().describe('Verification after cutover; `false` turns it off. Defaults are listed below.'),
     rollback: z

@@ -65,6 +65,8 @@ export interface DeploymentPatch {
   rolledBackTo?: number;
   step?: number;
   plan?: DeployAction[];
+  /** Set again when an approved deployment starts: its time counts from the approval. */
+  startedAt?: string;
 }
 
 /** Desired state of an environment (what should run), apart from observed state (instances). */

@@ -105,6 +105,24 @@ const registerPorts = async (engine: Awaited<ReturnType<typeof composeEngine>>, 
   recordHome(opts.home, { repo: opts.repo, ...(app ? { app } : {}), ports, by: 'control-plane' });
 };
 
+/** How often the control plane rejects the deployments that waited past their approval_timeout. */
+const APPROVAL_CHECK_MS = 1000;
+
+const startApprovalTimer = (engine: Awaited<ReturnType<typeof composeEngine>>, log: (line: string) => void): NodeJS.Timeout => {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void engine.deployer
+      .expireApprovals()
+      .then((ids) => ids.forEach((id) => log(`${id}: nobody approved it within its approval_timeout: rejected`)))
+      .catch((e: unknown) => log(`approval timeouts: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => (busy = false));
+  }, APPROVAL_CHECK_MS);
+  timer.unref();
+  return timer;
+};
+
 export const startServer = async (opts: ServerOptions): Promise<RunningServer | undefined> => {
   const paths = homePaths(opts.home);
   const log = opts.log ?? (() => undefined);
@@ -126,6 +144,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   // The merge queue resumes what it was testing, then works through what waits.
   const queue = await startQueue(engine, log);
   const watchdog = startProxyWatchdog(engine, log);
+  const approvals = startApprovalTimer(engine, log);
   const registerLogged = () => registerPorts(engine, opts).catch((e: unknown) => log(`could not record the ports in the per-user registry: ${e instanceof Error ? e.message : String(e)}`));
   void registerLogged();
   const unsubscribe = engine.ctx.bus.subscribe((n) => {
@@ -139,6 +158,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
     stopping ??= (async () => {
       log(`stopping: ${reason}`);
       clearInterval(watchdog);
+      clearInterval(approvals);
       unsubscribe();
       const queueStopped = queue.stop();
       await engine.shutdown(`the control plane stopped (${reason})`);

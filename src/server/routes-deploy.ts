@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { releaseLabel } from '../core/deployment/types.js';
 import { deploymentJson } from '../core/deployment/wire.js';
+import { checkComment, MAX_COMMENT } from '../core/deployment/approval.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { StoredDeployment } from '../ports/store.js';
@@ -101,9 +102,11 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
 
   r.on('POST', '/v1/deployments/:id/cancel', async (req) => {
     const d = await mustGet(engine, req.params.id ?? '');
+    // Awaiting approval: withdrawn before anything started.
+    if (d.phase === 'awaiting_approval') return { deployment: await deployer.withdraw(d) };
     if (!deployer.cancel(d.id, 'canceled by the user')) throw new SlipwayError('conflict', `${d.id} is not in flight`);
     return { deployment: await deployer.waitFor(d.id) };
-  }, { summary: 'Cancel a deployment in flight and wait for it to stop' });
+  }, { summary: 'Cancel a deployment in flight and wait for it to stop; one awaiting approval is withdrawn (it never starts)' });
 
   r.on('GET', '/v1/deployments/:id/stream', async (req, res) => {
     const sse = wantsSse(req);
@@ -117,6 +120,22 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     stream: 'sse-or-ndjson',
     query: { lastEventId: 'Resume after this id (Server-Sent Events only; the `Last-Event-ID` header wins when both are given)' },
   });
+
+  // A deployment awaiting approval (approval: required): someone other than its requester decides.
+  for (const verdict of ['approve', 'reject'] as const) {
+    r.on('POST', `/v1/deployments/:id/${verdict}`, async (req) => {
+      const d = await mustGet(engine, req.params.id ?? '');
+      const comment = checkComment(objectBody(await req.body()).comment);
+      if (!comment.ok) throw new SlipwayError('usage', comment.message);
+      const decided = await deployer.decide(d.id, verdict, comment.comment);
+      return new Reply(verdict === 'approve' ? 202 : 200, { deployment: decided });
+    }, {
+      summary: verdict === 'approve' ? 'Approve a deployment awaiting approval: it starts (not by its requester)' : 'Reject a deployment awaiting approval: it never starts (not by its requester)',
+      description: 'Recorded as `deployment.decided` with the actor and the comment. 403 `refused` for the requester; 409 `conflict` when it no longer waits (naming its phase) or another decision holds the lock; 404 for an unknown id.',
+      status: verdict === 'approve' ? 202 : 200,
+      body: z.strictObject({ comment: z.string().max(MAX_COMMENT).optional().describe('Why; recorded with the decision (no control characters)') }),
+    });
+  }
 
   r.on('POST', '/v1/up', async () => ({ up: await engine.up() }), { summary: "Start every environment's current release again (after a reboot)" });
 

@@ -7,7 +7,7 @@ import { normaliseRunId } from '../engine/engine.js';
 import type { EngineNotice } from '../engine/bus.js';
 import * as z from 'zod';
 import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
-import { addDeployRoutes, environments } from './routes-deploy.js';
+import { addDeployRoutes, environments, historyEntry } from './routes-deploy.js';
 import { addAlertRoutes } from './routes-alerts.js';
 import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
@@ -184,6 +184,8 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => v
       lastRun: runs[0],
       lastGreen: runs.find((x) => x.status === 'passed'),
       environments: await environments(engine),
+      // Every deployment waiting for a person's approval, oldest first.
+      awaitingApproval: (await store.unfinishedDeployments()).filter((d) => d.phase === 'awaiting_approval').map((d) => ({ ...historyEntry(d), approval_deadline: d.approvalDeadline ?? null })),
     };
   }, { summary: 'The control plane, the runs in flight, the last run and the last green one, and every environment' });
 

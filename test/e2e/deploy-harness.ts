@@ -62,6 +62,7 @@ export interface HistoryEntry {
   commit: string;
   author: string;
   trigger: string;
+  actor: string;
   status: string;
   started_at: string;
   finished_at: string | null;

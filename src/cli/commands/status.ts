@@ -30,6 +30,7 @@ interface StatusAnswer {
   lastRun?: RunRecord;
   lastGreen?: RunRecord;
   environments: EnvStatus[];
+  awaitingApproval?: { id: string; env: string; release: number; actor: string; approval_deadline: string | null }[];
 }
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -62,6 +63,10 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
         // A held deployment waits for a person (rollback: manual): say what to run.
         (e.lastDeployment?.status === 'held' ? `  ${''.padEnd(12)} HELD: \`slipway rollback ${e.env}\` or \`${continueCommand({ env: e.env, trigger: e.lastDeployment.trigger })}\`\n` : ''),
     );
+  }
+  // Deployments waiting for a person's approval (also into an environment that serves nothing yet).
+  for (const d of s.awaitingApproval ?? []) {
+    ctx.out(`  ${d.env.padEnd(12)} AWAITING APPROVAL ${d.id} v${d.release} asked for by ${d.actor}${d.approval_deadline ? ` (rejected at ${d.approval_deadline} if nobody decides)` : ''}: \`slipway approve ${d.id}\` or \`slipway reject ${d.id}\`, by someone else\n`);
   }
   return 0;
 };

@@ -124,6 +124,8 @@ export interface EnvironmentSpec {
   deploy: 'auto' | 'manual';
   promoteFrom?: string;
   approval: 'none' | 'required';
+  /** With `approval: required`: how long a deployment waits before it is rejected; absent: until decided. */
+  approvalTimeoutMs?: number;
   strategy: Strategy;
   verify: VerifySpec;
   rollback: 'auto' | 'manual';

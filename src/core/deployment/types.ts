@@ -1,16 +1,22 @@
 // Releases and deployments: the domain records and their closed sets of phases (SPEC §3).
 
 /**
+ * `awaiting_approval`: the environment says `approval: required`; nothing has started, and nothing
+ * does until a person other than the requester approves (→ `pending`) or rejects it (→ `rejected`,
+ * final), its requester withdraws it (→ `canceled`), or its `approval_timeout` passes (→ `rejected`).
+ *
  * `held`: the verification failed in an environment with `rollback: manual`; the release keeps
  * serving at its current step until a person rolls it back or carries on (`--continue`).
  */
-export type DeploymentPhase = 'pending' | 'starting' | 'verifying' | 'held' | 'succeeded' | 'failed' | 'rolling_back' | 'rolled_back' | 'canceled';
+export type DeploymentPhase = 'awaiting_approval' | 'pending' | 'starting' | 'verifying' | 'held' | 'succeeded' | 'failed' | 'rolling_back' | 'rolled_back' | 'canceled' | 'rejected';
 
-export const TERMINAL_PHASES: readonly DeploymentPhase[] = ['succeeded', 'failed', 'rolled_back', 'canceled'];
+export const TERMINAL_PHASES: readonly DeploymentPhase[] = ['succeeded', 'failed', 'rolled_back', 'canceled', 'rejected'];
 export const isTerminal = (p: DeploymentPhase): boolean => TERMINAL_PHASES.includes(p);
 
 /** The phases a deployment may move to from each phase; anything else is a bug. */
 const NEXT: Record<DeploymentPhase, readonly DeploymentPhase[]> = {
+  // Approved: it starts as any deployment; rejected (by a person or the timeout) or withdrawn: it never starts.
+  awaiting_approval: ['pending', 'rejected', 'canceled'],
   // A rollback to a warm release starts nothing: pending → verifying → succeeded.
   pending: ['starting', 'verifying', 'failed', 'canceled'],
   starting: ['verifying', 'failed', 'canceled'],
@@ -23,6 +29,7 @@ const NEXT: Record<DeploymentPhase, readonly DeploymentPhase[]> = {
   rolling_back: ['rolled_back', 'failed'],
   rolled_back: [],
   canceled: [],
+  rejected: [],
 };
 
 export const canMove = (from: DeploymentPhase, to: DeploymentPhase): boolean => NEXT[from].includes(to);
@@ -99,6 +106,8 @@ export interface Deployment {
   cause?: FailureCause;
   /** The release itself is to blame for the failure: its digest is marked bad (unless a config change). */
   blame?: boolean;
+  /** Awaiting approval with an `approval_timeout`: when it is rejected if nobody decided. */
+  approvalDeadline?: string;
 }
 
 export const releaseLabel = (n: number): string => `v${n}`;

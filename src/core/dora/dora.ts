@@ -90,7 +90,7 @@ export function deliveredChanges(oldestFirst: readonly Deployment[]): Delivered[
  */
 export function doraFigures(env: string, oldestFirst: readonly Deployment[], firstCommitAt: ReadonlyMap<string, number>, w: DoraWindow): DoraFigures {
   const byNumber = oldestFirst.filter((d) => d.env === env);
-  const ended = byNumber.filter((d) => isChange(d) && inWindow(d, w) && isTerminal(d.phase) && d.phase !== 'canceled');
+  const ended = byNumber.filter((d) => isChange(d) && inWindow(d, w) && isTerminal(d.phase) && d.phase !== 'canceled' && d.phase !== 'rejected');
   const live = ended.filter((d) => wentLive(d, byNumber));
   const failed = ended.filter((d) => d.phase === 'rolled_back' || d.phase === 'failed');
 

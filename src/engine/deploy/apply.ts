@@ -34,7 +34,7 @@ export const record = async (ctx: EngineContext, d: Pick<StoredDeployment, 'id'>
  */
 export const setPhase = async (ctx: EngineContext, d: StoredDeployment, phase: DeploymentPhase, extra: { reason?: string; rolledBackTo?: number; final?: boolean } = {}): Promise<void> => {
   assertMove(d.id, d.phase, phase); // the store checks it again against the stored phase
-  const final = phase === 'succeeded' || phase === 'rolled_back' || phase === 'canceled' || (phase === 'failed' && extra.final === true);
+  const final = phase === 'succeeded' || phase === 'rolled_back' || phase === 'canceled' || phase === 'rejected' || (phase === 'failed' && extra.final === true);
   const finishedAt = final ? isoNow(ctx) : undefined;
   await ctx.store.updateDeployment(d.id, { phase, finishedAt, reason: extra.reason, rolledBackTo: extra.rolledBackTo });
   d.phase = phase;

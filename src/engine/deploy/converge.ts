@@ -108,8 +108,8 @@ export const recoverDeployments = async (ctx: EngineContext, deployer: Deployer,
   }
   const resumed: string[] = [];
   for (const d of await ctx.store.unfinishedDeployments()) {
-    // A held deployment is not in flight: it waits for a person (rollback or --continue).
-    if (d.phase === 'held') continue;
+    // A held deployment, or one awaiting approval, is not in flight: it waits for a person.
+    if (d.phase === 'held' || d.phase === 'awaiting_approval') continue;
     const holder = `resume-${randomUUID().slice(0, 8)}`;
     // The lease of the killed control plane expires by itself; take it over now, it was ours.
     await ctx.store.releaseLease(d.env, (await ctx.store.getLease(d.env))?.holder ?? '');

@@ -18,7 +18,12 @@ import { withSettings } from '../../core/settings/settings.js';
 import { releaseConfig, sameSnapshot } from '../envconfig/release.js';
 import type { EnvironmentSpec, SlipwayConfig } from '../../config/types.js';
 import { checkEnvPort } from './port-check.js';
+import { lockOrThrow } from './lock.js';
+import { decideOn, expireApprovals, withdraw } from './approve.js';
+import type { Verdict } from '../../core/deployment/approval.js';
 import { configAt, environmentOf } from './spec.js';
+import { approvalDeadline, needsApproval } from '../../core/deployment/approval.js';
+import { formatMs } from '../../core/duration.js';
 
 export interface DeployRequest {
   env: string;
@@ -35,14 +40,6 @@ export interface DeployHandle {
   done: Promise<StoredDeployment>;
   cancel(reason: string): void;
 }
-
-const lockOrThrow = async (ctx: EngineContext, env: string, holder: string, purpose: string): Promise<void> => {
-  const d = await ctx.store.acquireLease({ env, holder, purpose }, Date.now(), LEASE_MS);
-  if (!d.ok) {
-    const since = new Date(d.heldBy.acquiredAt).toISOString();
-    throw new SlipwayError('conflict', `${env} is locked by ${d.heldBy.holder} (${d.heldBy.purpose}) since ${since}`, 'wait for it to finish (slipway deploy waits unless --no-wait), or follow it with `slipway status`', { holder: d.heldBy.holder, purpose: d.heldBy.purpose, since, expiresAt: d.heldBy.expiresAt });
-  }
-};
 
 /** What a deploy request resolved to, before anything is locked or written. */
 interface Prepared {
@@ -163,7 +160,8 @@ export class Deployer {
       const verifyWindowMs = envSpec.verify.enabled ? envSpec.verify.windowMs : 0;
       const plan = planDeployment({ release: release.number, instances: environmentOf(runs, req.env).instances ?? runs.run.instances, strategy, previous, running: this.runningReleases(req.env), verifyWindowMs });
       void holder;
-      return { release, previous, plan, strategy: strategy.kind };
+      const approval = needsApproval(envSpec, trigger) ? { timeoutMs: envSpec.approvalTimeoutMs } : undefined;
+      return { release, previous, plan, strategy: strategy.kind, ...(approval === undefined ? {} : { approval }) };
     });
   }
 
@@ -209,8 +207,21 @@ export class Deployer {
     return (await this.ctx.store.listDeployments(env, 20)).find((d) => d.phase === 'held');
   }
 
-  /** A held deployment waits for a person: nothing else deploys to its environment meanwhile. */
+  /**
+   * A held deployment, or one awaiting approval, waits for a person: nothing else deploys to its
+   * environment meanwhile (an approval that timed out is rejected first, so it never blocks).
+   */
   private async refuseWhileHeld(env: string): Promise<void> {
+    await this.expireApprovals(env);
+    const waiting = (await this.ctx.store.listDeployments(env, 20)).find((d) => d.phase === 'awaiting_approval');
+    if (waiting) {
+      throw new SlipwayError(
+        'refused',
+        `${env} has a deployment awaiting approval, ${waiting.id}: ${releaseLabel(waiting.release)} asked for by ${waiting.actor}${waiting.approvalDeadline ? ` (rejected at ${waiting.approvalDeadline} if nobody decides)` : ''}`,
+        `someone other than ${waiting.actor} decides first: \`slipway approve ${waiting.id}\` or \`slipway reject ${waiting.id}\`; or withdraw it (POST /v1/deployments/${waiting.id}/cancel)`,
+        { awaitingApproval: waiting.id },
+      );
+    }
     const held = await this.heldIn(env);
     if (!held) return;
     throw new SlipwayError(
@@ -270,6 +281,21 @@ export class Deployer {
     return this.execute(held, holder);
   }
 
+  /** `slipway approve dN` / `reject dN` (engine/deploy/approve.ts). */
+  decide(id: string, verdict: Verdict, comment: string | undefined): Promise<StoredDeployment> {
+    return decideOn(this.ctx, (d, holder) => this.execute(d, holder), id, verdict, comment);
+  }
+
+  /** Rejects the deployments (of `env`, or all) that waited past their approval_timeout. */
+  expireApprovals(env?: string): Promise<string[]> {
+    return expireApprovals(this.ctx, env);
+  }
+
+  /** A cancel of a deployment awaiting approval: it is withdrawn and never starts. */
+  withdraw(d: StoredDeployment): Promise<StoredDeployment> {
+    return withdraw(this.ctx, d);
+  }
+
   private runningReleases(env: string): number[] {
     return [...new Set(this.ctx.runtime.list(env).filter((i) => i.state !== 'stopped').map((i) => i.release))];
   }
@@ -280,17 +306,21 @@ export class Deployer {
     trigger: DeployTrigger,
     forced: boolean,
     forcedReasons: string[],
-    prepare: (holder: string) => Promise<{ release: Release; previous: number | undefined; plan: DeployAction[]; strategy: 'blue-green' | 'canary'; cause?: FailureCause; reason?: string }>,
+    prepare: (holder: string) => Promise<{ release: Release; previous: number | undefined; plan: DeployAction[]; strategy: 'blue-green' | 'canary'; cause?: FailureCause; reason?: string; approval?: { timeoutMs: number | undefined } }>,
   ): Promise<DeployHandle> {
     const { ctx } = this;
     const holder = `lease-${randomUUID().slice(0, 8)}`;
     await lockOrThrow(ctx, env, holder, `${trigger} by ${ctx.actor}`);
     let d: StoredDeployment;
+    let awaiting = false;
     try {
       // Checked again under the lock: a deployment in flight may have been held meanwhile.
       if (trigger !== 'rollback') await this.refuseWhileHeld(env);
       const p = await prepare(holder);
       const run = (await ctx.store.listRuns(200)).find((r) => r.commit === p.release.commit);
+      awaiting = p.approval !== undefined;
+      const startedAt = isoNow(ctx);
+      const deadline = approvalDeadline(startedAt, p.approval?.timeoutMs);
       d = await ctx.store.createDeployment({
         env,
         release: p.release.number,
@@ -300,9 +330,11 @@ export class Deployer {
         trigger,
         actor: ctx.actor,
         strategy: p.strategy,
-        phase: 'pending',
+        // With `approval: required`, nothing starts until someone other than the requester approves.
+        phase: awaiting ? 'awaiting_approval' : 'pending',
         previousRelease: p.previous,
-        startedAt: isoNow(ctx),
+        startedAt,
+        ...(deadline === undefined ? {} : { approvalDeadline: deadline }),
         forced,
         plan: p.plan,
         step: 0,
@@ -310,9 +342,18 @@ export class Deployer {
       });
       await ctx.store.acquireLease({ env, holder, purpose: `${d.id}: ${trigger} ${releaseLabel(d.release)} by ${ctx.actor}` }, Date.now(), LEASE_MS);
       await record(ctx, d, 'deployment.created', { env, release: releaseLabel(d.release), digest: d.digest, commit: d.commit, trigger, previous: p.previous === undefined ? null : releaseLabel(p.previous), plan: p.plan, forced: forcedReasons.length ? forcedReasons : null });
+      if (awaiting) {
+        const timeoutMs = p.approval?.timeoutMs;
+        await record(ctx, d, 'deployment.awaiting_approval', { release: releaseLabel(d.release), requester: ctx.actor, deadline: deadline ?? null, timeout: timeoutMs === undefined ? null : formatMs(timeoutMs) });
+      }
     } catch (e) {
       await ctx.store.releaseLease(env, holder);
       throw e;
+    }
+    // Waiting for a person holds no lease: nothing runs, and a rollback stays possible meanwhile.
+    if (awaiting) {
+      await ctx.store.releaseLease(env, holder);
+      return { deployment: d, done: Promise.resolve(d), cancel: () => undefined };
     }
     return this.execute(d, holder);
   }

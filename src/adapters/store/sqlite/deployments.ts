@@ -40,6 +40,7 @@ const rowToDeployment = (r: Row): StoredDeployment => ({
   forced: Number(r.forced) === 1,
   cause: opt(r.cause, (x) => String(x) as FailureCause),
   blame: opt(r.blame, (x) => Number(x) === 1),
+  approvalDeadline: opt(r.approval_deadline, String),
   plan: JSON.parse(String(r.plan)) as StoredDeployment['plan'],
   step: Number(r.step),
 });
@@ -76,9 +77,9 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
         const { n } = db.prepare('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM deployments').get() as { n: number };
         const id = `d${n}`;
         db.prepare(
-          `INSERT INTO deployments (id, number, env, release, digest, commit_sha, author, trigger, actor, strategy, phase, previous_release, started_at, forced, plan, step, reason, cause, blame)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(id, n, d.env, d.release, d.digest, d.commit, d.author, d.trigger, d.actor, d.strategy, d.phase, d.previousRelease ?? null, d.startedAt, d.forced ? 1 : 0, JSON.stringify(d.plan), d.step, d.reason ?? null, d.cause ?? null, d.blame === undefined ? null : d.blame ? 1 : 0);
+          `INSERT INTO deployments (id, number, env, release, digest, commit_sha, author, trigger, actor, strategy, phase, previous_release, started_at, forced, plan, step, reason, cause, blame, approval_deadline)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(id, n, d.env, d.release, d.digest, d.commit, d.author, d.trigger, d.actor, d.strategy, d.phase, d.previousRelease ?? null, d.startedAt, d.forced ? 1 : 0, JSON.stringify(d.plan), d.step, d.reason ?? null, d.cause ?? null, d.blame === undefined ? null : d.blame ? 1 : 0, d.approvalDeadline ?? null);
         return id;
       })(),
     );
@@ -92,6 +93,7 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
         ['reason', patch.reason],
         ['rolled_back_to', patch.rolledBackTo],
         ['step', patch.step],
+        ['started_at', patch.startedAt],
         ['plan', patch.plan === undefined ? undefined : JSON.stringify(patch.plan)],
         ['cause', patch.cause],
         ['blame', patch.blame === undefined ? undefined : patch.blame ? 1 : 0],

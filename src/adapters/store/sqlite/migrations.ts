@@ -308,4 +308,13 @@ export const migrations: Migration[] = [
       ALTER TABLE api_tokens ADD COLUMN app TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'approvals: when a deployment awaiting approval is rejected if nobody decided',
+    sql: `
+      -- An ISO time (approval_timeout after the request); NULL: no timeout, or no approval needed.
+      -- Who decided, and their comment, are in the event log (deployment.decided).
+      ALTER TABLE deployments ADD COLUMN approval_deadline TEXT;
+    `,
+  },
 ];
