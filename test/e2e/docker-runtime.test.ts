@@ -1,13 +1,14 @@
 // The docker runtime beyond the contract: secrets reach the app as environment but never a label,
 // the image or the masked log; an engine too old for the API version is refused clearly.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
-import { buildImage, pushImage } from '../../src/adapters/image/index.js';
+import { buildImage, createImageResolver, pushImage, recordImage } from '../../src/adapters/image/index.js';
+import { ed25519Verifier, loadOrCreateSigner } from '../../src/adapters/signing/ed25519.js';
 import { connectEngine, createDockerRuntime } from '../../src/adapters/runtime/docker/index.js';
 import { SlipwayError } from '../../src/core/errors.js';
 import { dockerUnavailable, startDockerEngine, type DockerEngine } from '../../src/test-support/docker-engine.js';
@@ -98,6 +99,39 @@ describe('docker runtime', { skip: dockerUnavailable() ?? false }, () => {
       const docker = new Docker({ socketPath: engine.socket });
       const left = await docker.listContainers({ all: true });
       assert.deepEqual(left.map((c) => c.Labels['dev.slipway.release']), ['1'], 'the failed releases left no container');
+    } finally {
+      await rt.close({ stopInstances: true });
+    }
+  });
+
+  test('given an image whose recorded reference does not match its signed provenance, when a release is prepared, then it is refused', async () => {
+    const signer = await loadOrCreateSigner(app.home);
+    const run = { builderId: 'https://slipway.dev/builder/test', invocationId: 'run-1', startedOn: '2024-05-01T10:00:00Z', finishedOn: '2024-05-01T10:00:05Z' };
+    const built = await buildImage({ home: app.home, artifacts: app.artifacts, artifact: app.digest, created: 0 });
+    recordImage(app.home, signer, built, image, run);
+    const images = createImageResolver({ home: app.home, verifier: ed25519Verifier, trustedKeys: [signer.publicKeyPem], scheme: 'http' });
+    assert.equal(await images.imageOf(app.digest), image, 'a matching image is accepted');
+    assert.equal(await images.imageOf(`sha256:${'0'.repeat(64)}`), null);
+    const rt = await createDockerRuntime({ home: app.home, socketPath: engine.socket, images });
+    try {
+      assert.ok((await rt.prepare(app.ref(1))).dir);
+      // Another image of the same artifact (another creation time) swapped into the record.
+      const other = await buildImage({ home: app.home, artifacts: app.artifacts, artifact: app.digest, created: 1 });
+      const otherRef = await pushImage({ host: engine.registry, repository: 'slipway/app', scheme: 'http' }, app.home, other);
+      const file = join(app.home, 'images', 'by-artifact', `${app.digest.slice(7)}.json`);
+      const record = JSON.parse(readFileSync(file, 'utf8')) as { image: string };
+      writeFileSync(file, JSON.stringify({ ...record, image: otherRef }));
+      await assert.rejects(rt.prepare(app.ref(2)), (e: unknown) => {
+        assert.ok(e instanceof SlipwayError);
+        assert.equal(e.code, 'refused');
+        assert.match(e.message, /does not match the image/);
+        return true;
+      });
+      // Signed by a key that is not trusted.
+      recordImage(app.home, signer, other, otherRef, run);
+      const strict = createImageResolver({ home: app.home, verifier: ed25519Verifier, trustedKeys: [], scheme: 'http' });
+      await assert.rejects(strict.imageOf(app.digest), /provenance does not verify/);
+      assert.deepEqual(rt.list('staging'), []);
     } finally {
       await rt.close({ stopInstances: true });
     }
