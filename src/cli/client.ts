@@ -113,7 +113,7 @@ const readAll = async (res: IncomingMessage): Promise<Buffer> => {
 const errorOf = (parsed: unknown, status: number | undefined): SlipwayError => {
   const err = (parsed as { error?: { code?: string; message?: string; hint?: string; details?: unknown } }).error;
   // The API's own codes outside the CLI's set (`unauthorized`, …) exit like a refusal.
-  const code: ErrorCode = err?.code === undefined ? 'failed' : KNOWN_CODES.has(err.code) ? (err.code as ErrorCode) : status === 401 ? 'refused' : 'failed';
+  const code: ErrorCode = err?.code === undefined ? 'failed' : KNOWN_CODES.has(err.code) ? (err.code as ErrorCode) : status === 401 || status === 403 ? 'refused' : 'failed';
   return new SlipwayError(code, err?.message ?? `HTTP ${status ?? '?'}`, err?.hint, err?.details);
 };
 
