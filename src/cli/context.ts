@@ -8,7 +8,6 @@ import { connect, Client } from './client.js';
 import { remoteServer, type RemoteServer } from './remote-config.js';
 import { appNameProblem } from '../core/app-name.js';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 
 export interface CliContext {
   cwd: string;
@@ -29,14 +28,19 @@ export interface CliContext {
   serverClient(): Client;
 }
 
-/** The `app:` of slipway.yaml in the work tree, if it names one (the server checks the rest). */
-const appOfWorkTree = (repo: string): string | undefined => {
+/**
+ * The `app:` of slipway.yaml in the work tree, if it names one (the server checks the rest). The
+ * YAML parser is loaded here, in remote mode only: it is the largest module a local command would
+ * otherwise load before its first request.
+ */
+const appOfWorkTree = async (repo: string): Promise<string | undefined> => {
   let text: string;
   try {
     text = readFileSync(join(repo, 'slipway.yaml'), 'utf8');
   } catch {
     return undefined;
   }
+  const { parse: parseYaml } = await import('yaml');
   try {
     const doc = parseYaml(text) as { app?: unknown } | null;
     return typeof doc?.app === 'string' ? doc.app : undefined;
@@ -94,7 +98,7 @@ export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContex
         let app = ctx.app;
         if (app === undefined) {
           const repo = findRepoRoot(cwd);
-          app = repo === undefined ? undefined : appOfWorkTree(repo);
+          app = repo === undefined ? undefined : await appOfWorkTree(repo);
         }
         if (app === undefined) throw new SlipwayError('usage', `which app of ${r.url}? none is named by --app or by slipway.yaml's \`app:\` here`, 'run the command in a clone of the app, or pass --app NAME (`slipway apps ls` lists them)');
         const problem = appNameProblem(app);
