@@ -2,7 +2,9 @@
 // and the time per step, for a 5-step no-op pipeline, against the same commands run by plain `sh`
 // and a bare Node process start, measured in the same run. The trigger path is split where the
 // time goes: Node's own start, loading the CLI modules `slipway run` needs, and the rest (the
-// request to the control plane, the clean checkout, scheduling, spawning the step's shell).
+// request to the control plane, the clean checkout, scheduling, spawning the step's shell), and,
+// from the timing marks the CLI and the control plane print with SLIPWAY_TRACE_TIMING=1
+// (adapters/timing), phase by phase.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,8 +42,54 @@ const run = (cmd, args, opts) =>
     const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
     let err = '';
     c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+    c.on('close', (code) => (code === 0 ? resolve(err) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
   });
+
+/** The timing marks (`slipway-timing <µs> <who>: <phase>`) in a text, as { phase: µs } (first of each). */
+const timingMarks = (text) => {
+  const out = {};
+  for (const l of text.split('\n')) {
+    const m = /^slipway-timing (\d+) (.+)$/.exec(l);
+    if (m && out[m[2]] === undefined) out[m[2]] = Number(m[1]);
+  }
+  return out;
+};
+
+/** From the marks of one run and its steps' own marks: ms spent in each phase on the way to the first step and per step. */
+const phasesOf = (t0, marks, stepMarks) => {
+  const at = (k) => marks[k];
+  const s = Object.fromEntries(stepMarks.map((m) => [m.name, m.us]));
+  const first = [
+    ['node start and the CLI modules', t0, at('cli: started')],
+    ['the run command loaded', at('cli: started'), at('cli: run loaded')],
+    ['home, token and server file read', at('cli: run loaded'), at('cli: connected')],
+    ['request reaches the control plane', at('cli: connected'), at('control plane: run requested')],
+    ['ref resolved, slipway.yaml read (one git process)', at('control plane: run requested'), at('control plane: ref resolved, slipway.yaml read and parsed')],
+    ['run and event recorded', at('control plane: ref resolved, slipway.yaml read and parsed'), at('control plane: run recorded')],
+    ['clean checkout (git read-tree)', at('control plane: run recorded'), at('control plane: checked out')],
+    ['work tree chowned to the sandbox user', at('control plane: checked out'), at('control plane: work tree owned by the sandbox user')],
+    ['first step scheduled and recorded as running', at('control plane: work tree owned by the sandbox user'), at('control plane: step s1: scheduled')],
+    ['first step spawned (private dir, sandbox argv, fork)', at('control plane: step s1: scheduled'), at('control plane: step s1: spawned')],
+    ['sandbox up, shell runs the command', at('control plane: step s1: spawned'), s.s1],
+  ];
+  const perStep = [
+    ['command done → step exits (sandbox torn down)', 'exited'],
+    ['exit → step recorded', 'recorded'],
+    ['recorded → next step scheduled', 'next scheduled'],
+    ['scheduled → spawned', 'next spawned'],
+    ['spawned → its command runs (sandbox up)', 'next prints'],
+  ].map(([label], i) => {
+    const xs = [];
+    for (let k = 1; k <= 4; k++) {
+      const a = `s${k}`;
+      const b = `s${k + 1}`;
+      const pts = [s[a], at(`control plane: step ${a}: exited`), at(`control plane: step ${a}: recorded`), at(`control plane: step ${b}: scheduled`), at(`control plane: step ${b}: spawned`), s[b]];
+      xs.push((pts[i + 1] - pts[i]) / 1000);
+    }
+    return [label, xs.reduce((x, y) => x + y, 0) / xs.length];
+  });
+  return { first: first.map(([label, a, b]) => [label, (b - a) / 1000]), perStep };
+};
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -51,7 +99,7 @@ const pct = (xs, p) => {
 export async function benchOrchestrator({ iterations = 15, log = console.log } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   const marks = join(dir, 'marks.txt');
-  const env = { ...process.env, CI: 'true', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  const env = { ...process.env, CI: 'true', SLIPWAY_TRACE_TIMING: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
   const steps = ['s1', 's2', 's3', 's4', 's5'];
   const yaml = [
     'app: bench',
@@ -101,12 +149,16 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
           else reject(new Error(`the sandboxed baseline exited ${code}: ${out}`));
         });
       });
+    const serverLog = join(dir, '.slipway', 'server.log');
+    const phases = [];
     for (let i = 0; i < iterations; i++) {
+      const logFrom = readFileSync(serverLog).length;
       let t0 = nowUs();
-      await run(process.execPath, [BIN, 'run'], { cwd: dir, env });
+      const cliErr = await run(process.execPath, [BIN, 'run'], { cwd: dir, env });
       let m = await stepMarks(client);
       slipway.first.push((m[0].us - t0) / 1000);
       slipway.perStep.push((m[4].us - m[0].us) / 4 / 1000);
+      phases.push(phasesOf(t0, timingMarks(cliErr + readFileSync(serverLog).subarray(logFrom).toString('utf8')), m));
 
       rmSync(marks, { force: true });
       t0 = nowUs();
@@ -152,6 +204,8 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
       sandbox: sandboxed.mode,
       sandboxedShPerStepMs: { p50: pct(sandboxed.perStep, 50), p90: pct(sandboxed.perStep, 90) },
     };
+    const medianOf = (key) => phases[0][key].map(([label], j) => [label, pct(phases.map((p) => p[key][j][1]).filter(Number.isFinite), 50)]);
+    r.phases = { toFirstStepMs: Object.fromEntries(medianOf('first')), perStepMs: Object.fromEntries(medianOf('perStep')) };
     r.where = {
       nodeStartMs: pct(nodeStart.first, 50),
       cliModulesMs: pct(cliLoaded.first, 50) - pct(nodeStart.first, 50),
@@ -178,12 +232,16 @@ export async function benchOrchestrator({ iterations = 15, log = console.log } =
     log(`  bare node start → command p50 ${f(r.nodeProcessStartMs.p50)} ms   (baseline, same run)`);
     log(`    where it goes: node start ${f(r.where.nodeStartMs)} ms · CLI modules ${f(r.where.cliModulesMs)} ms · request, checkout, scheduling, spawn ${f(r.where.requestCheckoutScheduleMs)} ms`);
     log(`  beyond node start         p50 ${f(r.beyondProcessStartMs.p50)} ms = ${r.ratios.beyondVsNodeStart.toFixed(2)}× node start   goal ≤ 0.4×   ${verdict(r.goals['trigger → first step beyond a bare node start ≤ 0.4× that start (p50)'])}`);
+    log('    phase by phase (p50 of each, from the timing marks):');
+    for (const [label, ms] of Object.entries(r.phases.toFirstStepMs)) log(`      ${f(ms).padStart(7)} ms  ${label}`);
     if (sandboxed.mode === 'none') {
       log(`  per step                  p50 ${f(r.perStepMs.p50)} ms   plain sh ${f(r.shPerStepMs.p50)} ms   = ${r.ratios.perStepVsSh.toFixed(2)}× sh   goal ≤ 1.5×   ${verdict(r.goals[perStepGoal])}`);
     } else {
       log(`  per step                  p50 ${f(r.perStepMs.p50)} ms   sh in the step sandbox (${sandboxed.mode}) ${f(r.sandboxedShPerStepMs.p50)} ms   = ${r.ratios.perStepVsSandboxedSh.toFixed(2)}× sandboxed sh   goal ≤ 1.5×   ${verdict(r.goals[perStepGoal])}`);
       log(`    against plain sh ${f(r.shPerStepMs.p50)} ms: ${r.ratios.perStepVsSh.toFixed(2)}× (the sandbox alone is ${r.ratios.sandboxedShVsSh.toFixed(2)}× sh, so 1.5× plain sh is out of reach for a sandboxed step; the goal is judged against sh in the same sandbox)`);
     }
+    log('    per step, phase by phase (p50 of each, from the timing marks):');
+    for (const [label, ms] of Object.entries(r.phases.perStepMs)) log(`      ${f(ms).padStart(7)} ms  ${label}`);
     if (r.bareBubblewrapPerStepMs) log(`    where it goes: sh in a bare bubblewrap sandbox ${f(r.bareBubblewrapPerStepMs.p50)} ms per step (${(r.bareBubblewrapPerStepMs.p50 / r.shPerStepMs.p50).toFixed(2)}× sh) before Slipway's own bookkeeping`);
     return r;
   } finally {

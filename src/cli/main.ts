@@ -6,6 +6,7 @@ import { helpText } from './args.js';
 import { COMMANDS } from './command-table.js';
 import { didYouMean } from '../config/suggest.js';
 import { createCliContext, type CliContext } from './context.js';
+import { timingFromEnv } from '../adapters/timing/stderr.js';
 
 export { COMMANDS, type CommandModule } from './command-table.js';
 
@@ -50,6 +51,8 @@ const takeAppOption = (words: string[]): { app?: string; rest: string[] } => {
 };
 
 export const main = async (argv: string[], ctx: CliContext = createCliContext(process.cwd(), process.env)): Promise<number> => {
+  const timing = timingFromEnv('cli', ctx.env);
+  timing.mark('started');
   const [name, ...given] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     ctx.out(usage());
@@ -75,6 +78,7 @@ export const main = async (argv: string[], ctx: CliContext = createCliContext(pr
     return 2;
   }
   const cmd = await entry.load();
+  timing.mark(`${name} loaded`);
   if (rest.includes('--help') || rest.includes('-h')) {
     ctx.out(`${helpText(cmd.spec, entry.summary)}\n`);
     return 0;

@@ -16,6 +16,7 @@ import type { Deployment } from '../core/deployment/types.js';
 import type { MeasureFactory } from './deploy/verify.js';
 import type { EnvConfig } from '../ports/env-config.js';
 import type { DependencyCache } from '../ports/dependency-cache.js';
+import type { Timing } from '../ports/timing.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -51,6 +52,8 @@ export interface EngineContext {
   sandbox: Sandbox;
   /** node_modules trees of earlier installs, by key: a build's `npm ci` taken from it when it may. */
   dependencies: DependencyCache;
+  /** Marks of the phases from trigger to first step and of each step (SLIPWAY_TRACE_TIMING=1); none when absent. */
+  timing?: Timing;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

@@ -37,7 +37,9 @@ export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions):
   // Everything the run reads (pipeline file, checkout, provenance) comes from the repository holding the commit.
   const ctx = opts.repo === undefined ? engineCtx : { ...engineCtx, repo: opts.repo };
   const ref = opts.ref ?? 'HEAD';
+  ctx.timing?.mark('run requested');
   const pipeline = await loadPipelineAt(ctx, ref);
+  ctx.timing?.mark('ref resolved, slipway.yaml read and parsed');
   const all = planSteps(pipeline.config);
   const steps = opts.buildOnly ? all.filter((s) => s.name === BUILD_STEP) : all;
   const problems = checkDag(steps);
@@ -60,6 +62,7 @@ export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions):
   );
   await ctx.store.appendEvent({ kind: 'run.created', actor: ctx.actor, subject: run.id, data: { commit: run.commit, ref, trigger: opts.trigger, sandbox: ctx.sandbox.mode, sandboxWarning: ctx.sandbox.warning } }, at);
   ctx.bus.publish({ type: 'run', runId: run.id, status: 'queued' });
+  ctx.timing?.mark('run recorded');
   const exec = new RunExecution(ctx, run, pipeline, steps);
   return { run, done: exec.execute(), cancel: (reason) => exec.cancel(reason) };
 };
@@ -97,7 +100,9 @@ class RunExecution {
     ctx.bus.publish({ type: 'run', runId: run.id, status: 'running' });
     try {
       this.checkout = await ctx.vcs.checkout(ctx.repo, this.pipeline.commit, join(ctx.sandbox.dir, 'work'));
+      ctx.timing?.mark('checked out');
       await ctx.sandbox.own(this.checkout.dir);
+      ctx.timing?.mark('work tree owned by the sandbox user');
       this.log(BUILD_STEP, 'system', `checked out ${run.commit.slice(0, 12)} (${this.pipeline.commit.subject}) into a clean work tree`);
       if (ctx.sandbox.warning !== null) this.log(BUILD_STEP, 'system', `WARNING: ${ctx.sandbox.warning}`);
       await this.schedule();
@@ -115,6 +120,7 @@ class RunExecution {
     await ctx.store.updateRun(run.id, { status: final, finishedAt, reason, digest: this.digest });
     await ctx.store.appendEvent({ kind: `run.${final}`, actor: ctx.actor, subject: run.id, data: { commit: run.commit, digest: this.digest ?? null, reason: reason ?? null } }, finishedAt);
     ctx.bus.publish({ type: 'run', runId: run.id, status: final, digest: this.digest, reason });
+    ctx.timing?.mark('run finished');
     const after = await ctx.store.getRun(run.id);
     if (!after) throw new Error(`run ${run.id} disappeared from the store`);
     return after;
@@ -133,11 +139,13 @@ class RunExecution {
 
   private async runStep(step: PlannedStep): Promise<void> {
     const startedAt = isoNow(this.ctx);
+    this.ctx.timing?.mark(`step ${step.name}: scheduled`);
     await this.setStep(step.name, 'running', { startedAt, attempts: 1 });
     try {
       const result = await this.perform(step).finally(() => this.output.flush(step.name));
       if (result.ok) await this.setStep(step.name, 'passed', { finishedAt: isoNow(this.ctx), exitCode: 0 });
       else await this.failStep(step, result.reason, result.exitCode);
+      this.ctx.timing?.mark(`step ${step.name}: recorded`);
     } catch (e) {
       await this.failStep(step, e instanceof SlipwayError ? e.message : `internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     }
@@ -210,8 +218,10 @@ class RunExecution {
           if (stream === 'stdout') onStdout?.(line);
         },
       });
+      this.ctx.timing?.mark(`step ${step.name}: spawned`);
       this.running.set(step.name, running);
       last = await running.done;
+      this.ctx.timing?.mark(`step ${step.name}: exited`);
       this.running.delete(step.name);
       this.output.flush(step.name);
       if (last.ok) return { ok: true };

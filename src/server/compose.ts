@@ -7,6 +7,7 @@ import { createArtifactService } from '../adapters/artifacts/service.js';
 import { ensureProxy } from '../adapters/proxy/client.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { createProcessExecutor } from '../adapters/executor/process/executor.js';
+import { timingFromEnv } from '../adapters/timing/stderr.js';
 import { openConfigTables } from '../adapters/store/sqlite/env-config.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
@@ -120,6 +121,7 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
     dependencies: createDependencyCache({ dir: join(sandboxDirOf(opts.home), 'deps'), env: sandbox.env(baseEnv) }),
     machine: createLocalMachine({ home: opts.home, repo: opts.repo }),
     gates: builtinGates,
+    timing: timingFromEnv('control plane'),
   });
 };
 

@@ -4,6 +4,7 @@ import type { RunRecord } from '../../core/run.js';
 import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import type { CliContext } from '../context.js';
+import { timingFromEnv } from '../../adapters/timing/stderr.js';
 import { followRun, runExitCode, summarise } from '../follow.js';
 
 export const spec: CommandSpec = {
@@ -35,8 +36,11 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   noExtraPositionals(spec, positionals, 0);
   const ref = stringOpt(values, 'ref') ?? 'HEAD';
   const json = values.json === true;
+  const timing = timingFromEnv('cli', ctx.env);
   const client = await ctx.client();
+  timing.mark('connected');
   const [{ run: started }] = await Promise.all([client.request<{ run: RunRecord }>('POST', '/v1/runs', { ref, trigger: 'cli' }), warnIfDirty(ctx, ref)]);
+  timing.mark('run created');
   if (values.detach) {
     ctx.out(json ? `${JSON.stringify({ run: started })}\n` : `${started.id}\n`);
     return 0;
