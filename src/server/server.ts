@@ -1,6 +1,7 @@
 // The control plane's HTTP server: loopback only, every request authenticated (the home's token, or
 // a named API token whose role must allow the route: server/auth.ts).
-import { createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { roleAllows } from '../core/auth/tokens.js';
 import { runAs, type Authenticate } from './auth.js';
@@ -67,6 +68,7 @@ export const startApiServer = async (root: Router, authenticate: Authenticate, h
       sendError(res, e, router.mask);
     });
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,4 +84,21 @@ export const startApiServer = async (root: Router, authenticate: Authenticate, h
         server.closeAllConnections();
       }),
   };
+};
+
+/**
+ * A request Node cannot parse (a malformed request line or header, headers too large, too slow)
+ * gets the API's JSON error too, instead of Node's bare status line.
+ */
+const answerClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (err.code === 'ECONNRESET' || !socket.writable || answering) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const code = status === 431 ? 'too_large' : status === 408 ? 'timeout' : 'usage';
+  const message = status === 431 ? 'the request headers are too large' : status === 408 ? 'the request was not received in time' : 'the request is not valid HTTP';
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
 };
