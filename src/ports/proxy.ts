@@ -109,6 +109,8 @@ export interface ProxyHealth {
   listeners?: SharedListenerStatus[];
   /** Requests on a shared listener for a host no environment claims (answered 421, routed nowhere). */
   misdirected?: number;
+  /** The HTTPS listener's certificates: names, expiry, and why the files on disk are refused, if they are. */
+  certificates?: { cert: string; names: string[]; notAfter?: string; error?: string; source: 'file' | 'acme' }[];
 }
 
 /** One shared listener of the proxy (`slipway proxy --http/--https`). */

@@ -4,8 +4,10 @@
 
 import fs from 'node:fs';
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { writeFileAtomic } from '../adapters/fs/files.js';
 import { proxyFiles } from '../ports/proxy.js';
+import type { CertFiles } from './tls/certs.js';
 import type { Checked } from './validate.js';
 
 export interface ListenAddress {
@@ -18,6 +20,8 @@ export interface EdgeSettings {
   http?: ListenAddress;
   /** TLS, routed by SNI and Host. */
   https?: ListenAddress;
+  /** PEM certificate chains and their keys served on `https` (each for the names it carries). */
+  certificates?: CertFiles[];
 }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -45,6 +49,12 @@ export function checkEdgeSettings(raw: unknown): Checked<EdgeSettings> {
   const out: EdgeSettings = {};
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'version') continue;
+    if (key === 'certificates') {
+      const c = checkCertificates(value);
+      if (!c.ok) return c;
+      if (c.value.length > 0) out.certificates = c.value;
+      continue;
+    }
     if (key !== 'http' && key !== 'https') return fail(`unknown field ${JSON.stringify(key)}`);
     if (typeof value !== 'string') return fail(`${key} must be a string ADDR:PORT`);
     const a = parseListenAddress(value);
@@ -53,6 +63,22 @@ export function checkEdgeSettings(raw: unknown): Checked<EdgeSettings> {
   }
   if (out.http && out.https && out.http.port === out.https.port && (out.http.host === out.https.host || out.http.host === '0.0.0.0' || out.https.host === '0.0.0.0')) {
     return fail(`http and https cannot share port ${out.http.port}`);
+  }
+  if (out.https && !out.certificates) return fail('https needs certificates: slipway proxy certs add --cert FILE --key FILE');
+  return { ok: true, value: out };
+}
+
+function checkCertificates(raw: unknown): Checked<CertFiles[]> {
+  if (!Array.isArray(raw)) return fail('certificates must be an array of {cert, key}');
+  const out: CertFiles[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c: unknown = raw[i];
+    if (typeof c !== 'object' || c === null) return fail(`certificates[${i}] must be an object {cert, key}`);
+    const { cert, key, ...rest } = c as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) return fail(`certificates[${i}]: unknown field ${JSON.stringify(Object.keys(rest)[0])}`);
+    if (typeof cert !== 'string' || !path.isAbsolute(cert)) return fail(`certificates[${i}].cert must be an absolute path to a PEM certificate chain`);
+    if (typeof key !== 'string' || !path.isAbsolute(key)) return fail(`certificates[${i}].key must be an absolute path to a PEM private key`);
+    out.push({ cert, key });
   }
   return { ok: true, value: out };
 }
@@ -81,6 +107,7 @@ export function saveEdgeSettings(home: string, settings: EdgeSettings): void {
   const body: Record<string, unknown> = { version: 1 };
   if (settings.http) body.http = formatAddress(settings.http);
   if (settings.https) body.https = formatAddress(settings.https);
+  if (settings.certificates) body.certificates = settings.certificates;
   fs.mkdirSync(proxyFiles(home).dir, { recursive: true, mode: 0o700 });
   writeFileAtomic(proxyFiles(home).edge, `${JSON.stringify(body, null, 2)}\n`);
 }

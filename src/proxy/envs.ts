@@ -32,6 +32,20 @@ interface EnvEntry {
   error?: string;
 }
 
+/** The server of a shared listener and how it stops (plain HTTP here; HTTPS in tls/server.ts). */
+export interface SharedServer {
+  server: net.Server;
+  /** Stops accepting and closes connections once idle (after `idleGraceMs`). */
+  retire(idleGraceMs?: number): Promise<void>;
+  /** After a hand-over: stops accepting, lets busy connections finish; `onDeadline` asks them to close. */
+  retireQuietly(onDeadline: () => void): Promise<void>;
+}
+
+const plainShared = (l: SharedListener): SharedServer => {
+  const server = createListener(l.handler);
+  return { server, retire: (ms) => retire(server, ms), retireQuietly: (onDeadline) => retireQuietly(server, onDeadline) };
+};
+
 /** The key of the misdirected-request count among the exported stats (not an environment name). */
 const MISDIRECTED_KEY = ':misdirected';
 
@@ -44,7 +58,7 @@ export class EnvRegistry {
   private imported: ExportedEnvStats = {};
   private prepared = false;
   /** The shared listeners routed by Host, with their servers (not listening until listenRest). */
-  private readonly shared: { listener: SharedListener; server: http.Server; pending: boolean }[] = [];
+  private readonly shared: (SharedServer & { listener: SharedListener; pending: boolean })[] = [];
   private misdirectedBefore = 0;
 
   constructor(
@@ -62,7 +76,7 @@ export class EnvRegistry {
    * `edge`, not listening yet (at an upgrade, so that a handed-over socket can be served the moment
    * it arrives). Once only. `serverOf` makes the server of a shared listener.
    */
-  prepare(routes: ReadonlyMap<string, EnvRoutes>, edge: EdgeSettings = {}, serverOf: (l: SharedListener) => http.Server = (l) => createListener(l.handler)): void {
+  prepare(routes: ReadonlyMap<string, EnvRoutes>, edge: EdgeSettings = {}, serverOf: (l: SharedListener) => SharedServer = plainShared): void {
     if (this.prepared) return;
     this.prepared = true;
     for (const [name, r] of routes) {
@@ -75,7 +89,7 @@ export class EnvRegistry {
       const address = edge[name];
       if (!address) continue;
       const listener = new SharedListener(name, address);
-      this.shared.push({ listener, server: serverOf(listener), pending: true });
+      this.shared.push({ ...serverOf(listener), listener, pending: true });
     }
     this.refreshHosts();
   }
@@ -248,8 +262,8 @@ export class EnvRegistry {
   }
 
   /** The listening servers to hand to a successor, by environment. */
-  servers(): Map<string, http.Server> {
-    const out = new Map<string, http.Server>();
+  servers(): Map<string, net.Server> {
+    const out = new Map<string, net.Server>();
     for (const [name, e] of this.envs) if (e.listener?.server.listening) out.set(name, e.listener.server);
     for (const s of this.shared) if (s.server.listening) out.set(`:${s.listener.name}`, s.server);
     return out;
@@ -273,7 +287,7 @@ export class EnvRegistry {
   async retireAll(idleGraceMs?: number): Promise<void> {
     const listeners = [...this.envs.values()].flatMap((e) => (e.listener ? [e.listener] : []));
     for (const s of this.shared) s.listener.drain();
-    await Promise.all([...listeners.map((l) => this.retireListener(l, idleGraceMs)), ...this.shared.map((s) => retire(s.server, idleGraceMs))]);
+    await Promise.all([...listeners.map((l) => this.retireListener(l, idleGraceMs)), ...this.shared.map((s) => s.retire(idleGraceMs))]);
     await this.upstreams.closeAll();
   }
 
@@ -299,7 +313,7 @@ export class EnvRegistry {
       waits.push(retireQuietly(e.listener.server, () => (state.draining = true)));
     }
     // The shared listeners route to the same runtimes, whose tables now relay to the successor.
-    for (const s of this.shared) if (s.server.listening) waits.push(retireQuietly(s.server, () => s.listener.drain()));
+    for (const s of this.shared) if (s.server.listening) waits.push(s.retireQuietly(() => s.listener.drain()));
     await Promise.all(waits);
     await Promise.all([...relays.map((p) => p.close().catch(() => undefined)), this.upstreams.closeAll()]);
   }

@@ -119,6 +119,9 @@ export function handleRequest(ls: ListenerState, req: IncomingMessage, res: Serv
   ex.send(pickInstance(backend));
 }
 
+/** Whether to ask the client to reconnect: only HTTP/1 has `Connection` (HTTP/2 refuses the header). */
+const closeAfter = (ls: ListenerState, res: ServerResponse): boolean => ls.draining && res.req.httpVersionMajor === 1;
+
 function noBackend(ls: ListenerState, res: ServerResponse): void {
   ls.env.stats.unrouted++;
   const body = `slipway proxy: no release is routed to environment "${ls.env.name}" yet\n`;
@@ -126,7 +129,7 @@ function noBackend(ls: ListenerState, res: ServerResponse): void {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'retry-after': '1',
-    ...(ls.draining ? { connection: 'close' } : {}),
+    ...(closeAfter(ls, res) ? { connection: 'close' } : {}),
   });
   res.end(body);
 }
@@ -138,7 +141,7 @@ function noBackend(ls: ListenerState, res: ServerResponse): void {
 function badRequest(ls: ListenerState, res: ServerResponse, why: string): void {
   ls.env.stats.rejected++;
   const body = `slipway proxy: bad request (${why})\n`;
-  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...(res.req.httpVersionMajor === 1 ? { connection: 'close' } : {}) });
   res.end(body);
 }
 
@@ -153,8 +156,13 @@ function copyHeaders(edge: boolean, proto: string, req: IncomingMessage, out: st
   let host: string | undefined;
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
+    let name = raw[i]!;
     const value = raw[i + 1]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      // HTTP/2 pseudo-headers: `:authority` is the Host of HTTP/1.1; the others are in req already.
+      if (name !== ':authority') continue;
+      name = 'host';
+    }
     if (name.length <= 19) {
       const lower = name.toLowerCase();
       if (DROP_REQUEST.has(lower)) {
@@ -253,7 +261,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (name.length <= 17 && DROP_RESPONSE.has(name.toLowerCase())) continue;
       out.push(name, rawHeaders[i + 1]!.toString('latin1'));
     }
-    if (this.ls.draining) out.push('connection', 'close');
+    if (closeAfter(this.ls, this.res)) out.push('connection', 'close');
     // Before the state changes: a header Node refuses to send makes this throw, and the request
     // then ends as a 502 (undici turns the throw into onError) rather than a cut connection.
     this.res.writeHead(statusCode, out);
@@ -304,7 +312,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.res.writeHead(502, {
         'content-type': 'text/plain; charset=utf-8',
         'content-length': Buffer.byteLength(body),
-        ...(this.ls.draining ? { connection: 'close' } : {}),
+        ...(closeAfter(this.ls, this.res) ? { connection: 'close' } : {}),
       });
       this.res.end(body);
     }

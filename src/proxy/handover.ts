@@ -24,7 +24,7 @@ export interface HandoverSource {
   daemonScript: string;
   home: string;
   stats: () => ExportedEnvStats;
-  servers: () => Map<string, http.Server>;
+  servers: () => Map<string, net.Server>;
   admin: http.Server;
 }
 

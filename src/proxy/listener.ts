@@ -55,7 +55,7 @@ export function createListener(handler: RequestHandler, limits: ListenerLimits =
 export type ListenResult = { ok: true } | { ok: false; taken: boolean; message: string };
 
 /** Listens on `port`; a port already taken is an expected failure with a message naming it. */
-export function listenOn(server: http.Server, port: number, host: string): Promise<ListenResult> {
+export function listenOn(server: net.Server, port: number, host: string): Promise<ListenResult> {
   return new Promise((resolve) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
@@ -78,7 +78,7 @@ export function listenOn(server: http.Server, port: number, host: string): Promi
 }
 
 /** Listens on a listening socket handed over by the previous proxy process. */
-export function listenOnHandle(server: http.Server, handle: net.Server): Promise<ListenResult> {
+export function listenOnHandle(server: net.Server, handle: net.Server): Promise<ListenResult> {
   return new Promise((resolve) => {
     server.once('error', (err) => resolve({ ok: false, taken: false, message: `cannot take over a listening socket: ${err.message}` }));
     server.listen(handle, () => resolve({ ok: true }));

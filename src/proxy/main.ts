@@ -10,10 +10,14 @@ import { adminHandler, type AdminOps } from './admin.js';
 import { EnvRegistry } from './envs.js';
 import { renderPrometheus } from './exposition.js';
 import { ensureToken } from '../home/token.js';
-import { loadEdgeSettings } from './edge-settings.js';
+import { loadEdgeSettings, type EdgeSettings } from './edge-settings.js';
+import type { SharedServer } from './envs.js';
+import type { SharedListener } from './shared.js';
+import { CertStore } from './tls/certs.js';
+import { createHttpsServer } from './tls/server.js';
 import { claimLock, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
 import { handOver, receiveHandover, tell } from './handover.js';
-import { createListener, listenOn, listenOnHandle, retire, type ListenResult } from './listener.js';
+import { createListener, listenOn, listenOnHandle, retire, retireQuietly, type ListenResult } from './listener.js';
 import { setProbeKey } from './forward.js';
 
 export interface ProxyOptions {
@@ -63,7 +67,11 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     if (!opts.handover) releaseFiles(home);
     throw new SlipwayError('corrupt', edge.message, `fix it, or set the listeners again: slipway proxy --http ADDR:PORT --https ADDR:PORT`);
   }
-  const prepare = () => envs.prepare(routes.value, edge.value);
+  const certs = new CertStore(log);
+  for (const files of edge.value.certificates ?? []) certs.add(files, 'file');
+  const recheck = setInterval(() => certs.recheck(), CERT_RECHECK_MS);
+  recheck.unref();
+  const prepare = () => envs.prepare(routes.value, edge.value, (l) => sharedServer(l, certs, edge.value));
   let adminPort = 0;
   const envs = new EnvRegistry(home, () => adminPort);
   const startedAt = new Date().toISOString();
@@ -83,6 +91,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   /** Drains and finishes: relaying to a successor, or (stopping) letting idle clients go quickly. */
   const drainAndExit = async (why: string, how: 'relay' | 'stop') => {
     log(`${why}: draining`);
+    clearInterval(recheck);
     await Promise.all([how === 'relay' ? envs.relayAll() : envs.retireAll(250), retire(admin, 0)]);
     releaseFiles(home);
     log('drained; exiting');
@@ -90,7 +99,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   };
 
   const ops: AdminOps = {
-    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size, listeners: envs.sharedStatus(), misdirected: envs.misdirected }),
+    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size, listeners: envs.sharedStatus(), misdirected: envs.misdirected, certificates: certs.status() }),
     routes: () => envs.status(),
     setRoutes: (env, r) => serial(() => envs.set(env, r)),
     removeEnv: (env) => serial(() => envs.remove(env)),
@@ -197,4 +206,33 @@ export async function serveProxy(opts: ProxyOptions): Promise<void> {
     process.off('SIGUSR2', upgrade);
     process.off('disconnect', ignore);
   }
+}
+
+/** How often certificate files are checked for a change (a stat of each; a changed pair is re-read). */
+const CERT_RECHECK_MS = 1000;
+
+/** The ACME HTTP-01 path, never redirected. */
+const ACME_PATH = '/.well-known/acme-challenge/';
+
+/**
+ * The server of a shared listener: HTTPS with the certificates, or plain HTTP that, when an HTTPS
+ * listener exists too, redirects every known host there (308, method and body kept).
+ */
+function sharedServer(l: SharedListener, certs: CertStore, edge: EdgeSettings): SharedServer {
+  if (l.name === 'https') {
+    const https = createHttpsServer(l.handler, certs);
+    return { server: https.server, retire: (ms) => https.retire(ms), retireQuietly: (onDeadline) => (onDeadline(), https.retire()) };
+  }
+  const httpsPort = edge.https?.port;
+  if (httpsPort !== undefined) {
+    l.intercept = (req, res, host, known) => {
+      if (!known || host === undefined || (req.url ?? '').startsWith(ACME_PATH)) return false;
+      const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`;
+      res.writeHead(308, { location, 'content-length': 0 });
+      res.end();
+      return true;
+    };
+  }
+  const server = createListener(l.handler);
+  return { server, retire: (ms) => retire(server, ms), retireQuietly: (onDeadline) => retireQuietly(server, onDeadline) };
 }

@@ -10,7 +10,7 @@ import { handleRequest, type EnvRuntime, type ListenerState } from './forward.js
 import type { RequestHandler } from './listener.js';
 
 /** What a shared listener does before routing: answer (true) or let the request through (false). */
-export type Intercept = (req: http.IncomingMessage, res: http.ServerResponse, host: string | undefined) => boolean;
+export type Intercept = (req: http.IncomingMessage, res: http.ServerResponse, host: string | undefined, known: boolean) => boolean;
 
 export class SharedListener {
   /** Requests for a host no environment claims. */
@@ -21,7 +21,7 @@ export class SharedListener {
   private readonly edge: boolean;
   private states = new Map<EnvRuntime, ListenerState>();
   private hosts = new HostTable<ListenerState>([]);
-  /** Set by the HTTPS side: redirects, ACME challenges (see tls/). */
+  /** Answers some requests before routing (on plain HTTP beside HTTPS: the redirect). */
   intercept: Intercept | undefined;
 
   constructor(
@@ -50,8 +50,8 @@ export class SharedListener {
   /** The request handler of this listener's server. */
   readonly handler: RequestHandler = (req, res) => {
     const host = hostOf(req.headers.host ?? (req.headers[':authority'] as string | undefined));
-    if (this.intercept?.(req, res, host)) return;
     const ls = host === undefined ? undefined : this.hosts.lookup(host);
+    if (this.intercept?.(req, res, host, ls !== undefined)) return;
     if (ls === undefined) return this.misdirect(res, host);
     handleRequest(ls, req, res);
   };

@@ -24,6 +24,7 @@ import {
   type MetricsSnapshot,
   type ProxyControl,
   type ProxyFailure,
+  type ProxyHealth,
   type ProxyResult,
   type ProxyStateFile,
 } from '../../ports/proxy.js';
@@ -176,6 +177,13 @@ export class ProxyClient implements ProxyControl {
   /** Closes this client's connections (the proxy keeps running). */
   async close(): Promise<void> {
     await this.agent?.close();
+  }
+
+  /** The proxy's health answer: pid, shared listeners, certificates (not part of the port). */
+  async health(): Promise<ProxyHealth> {
+    const a = await this.call('GET', '/v1/health');
+    if (a.status !== 200) throw new SlipwayError('unavailable', `the proxy answered ${a.status} to its health check`);
+    return a.body as ProxyHealth;
   }
 
   async isAlive(): Promise<boolean> {

@@ -7,11 +7,14 @@ import type { CliContext } from '../context.js';
 
 export const spec: CommandSpec = {
   name: 'proxy',
-  usage: 'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off]',
+  usage:
+    'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] | slipway proxy certs add|rm --cert FILE [--key FILE]',
   options: {
     'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' },
     http: { type: 'string', description: '`listen`: the shared plain-HTTP listener routed by Host, e.g. 0.0.0.0:80 (`off` removes it)' },
     https: { type: 'string', description: '`listen`: the shared TLS listener routed by SNI and Host, e.g. 0.0.0.0:443 (`off` removes it)' },
+    cert: { type: 'string', description: '`certs`: a PEM certificate chain (absolute path); it serves the names in its subjectAltName' },
+    key: { type: 'string', description: '`certs add`: the PEM private key of --cert (absolute path; keep it 0600)' },
   },
   details:
     'The proxy is separate from the control plane, so that neither a deploy nor a restart of the\n' +
@@ -20,26 +23,34 @@ export const spec: CommandSpec = {
     'and survive its restart; `GET /metrics` on the admin port is Prometheus text (no token needed).\n' +
     '`listen` sets the shared listeners, kept in <home>/proxy/edge.json (none by default: each environment\n' +
     'on its own loopback port only); they serve every environment by the Host it claims in\n' +
-    '`environments.<env>.domains`. A running proxy is upgraded to take them at once.',
+    '`environments.<env>.domains`. A running proxy is upgraded to take them at once.\n' +
+    '`certs add` names a certificate/key pair for the HTTPS listener (checked first: a key that does not\n' +
+    'match is refused); the proxy re-reads the files when they change, without a restart.',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
   const sub = positionals[0];
-  if (sub !== undefined && sub !== 'status' && sub !== 'upgrade' && sub !== 'stop' && sub !== 'listen') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
-  noExtraPositionals(spec, positionals, 1);
+  if (sub !== undefined && sub !== 'status' && sub !== 'upgrade' && sub !== 'stop' && sub !== 'listen' && sub !== 'certs') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
+  noExtraPositionals(spec, positionals, sub === 'certs' ? 2 : 1);
   const home = await ctx.home();
   const { ProxyClient, ensureProxy } = await import('../../adapters/proxy/client.js');
   if (sub === 'status') {
     const c = new ProxyClient(home);
     const alive = await c.isAlive();
     const routes = alive ? await c.getRoutes() : [];
-    if (values.json) ctx.out(`${JSON.stringify({ running: alive, routes }, null, 2)}\n`);
+    const h = alive ? await c.health() : undefined;
+    if (values.json) ctx.out(`${JSON.stringify({ running: alive, routes, listeners: h?.listeners ?? [], certificates: h?.certificates ?? [] }, null, 2)}\n`);
     else if (!alive) ctx.out('not running (deployments start it)\n');
-    else for (const r of routes) ctx.out(`${r.env.padEnd(12)} ${r.host}:${r.port} ${r.listening ? '' : `NOT LISTENING: ${r.error ?? ''} `}${r.backends.map((b) => `${b.release} ${Math.round(b.weight * 100)}% (${b.instances.length})`).join(', ')}\n`);
+    else {
+      for (const l of h?.listeners ?? []) ctx.out(`${l.name.padEnd(12)} ${l.address} ${l.listening ? 'shared, by Host' : `NOT LISTENING: ${l.error ?? ''}`}\n`);
+      for (const c of h?.certificates ?? []) ctx.out(`certificate  ${c.names.join(', ') || c.cert}${c.notAfter ? ` until ${c.notAfter}` : ''}${c.error ? ` — REFUSED: ${c.error}` : ''}\n`);
+    }
+    if (!values.json && alive) for (const r of routes) ctx.out(`${r.env.padEnd(12)} ${r.host}:${r.port} ${r.listening ? '' : `NOT LISTENING: ${r.error ?? ''} `}${r.backends.map((b) => `${b.release} ${Math.round(b.weight * 100)}% (${b.instances.length})`).join(', ')}${r.domains ? ` — ${r.domains.join(', ')}` : ''}\n`);
     return 0;
   }
-  if (sub === 'listen') return listen(ctx, home, values);
+  if (sub === 'listen') return listen(ctx, home, values, undefined);
+  if (sub === 'certs') return listen(ctx, home, values, positionals[1]);
   if (values.http !== undefined || values.https !== undefined) throw new SlipwayError('usage', '--http and --https go with `slipway proxy listen`', `usage: ${spec.usage}`);
   if (sub === 'upgrade') {
     const r = await (await ensureProxy(home)).upgrade();
@@ -62,10 +73,26 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
 };
 
 /** `slipway proxy listen`: saves the shared listeners; a running proxy takes them by an upgrade. */
-async function listen(ctx: CliContext, home: string, values: OptionValues): Promise<number> {
+async function listen(ctx: CliContext, home: string, values: OptionValues, certs: string | undefined): Promise<number> {
   const { loadEdgeSettings, parseListenAddress, saveEdgeSettings, checkEdgeSettings, formatAddress } = await import('../../proxy/edge-settings.js');
   const current = loadEdgeSettings(home);
   const next = current.ok ? { ...current.value } : {};
+  if (certs !== undefined) {
+    if (certs !== 'add' && certs !== 'rm') throw new SlipwayError('usage', `unknown subcommand "certs ${certs}"`, `usage: ${spec.usage}`);
+    const path = await import('node:path');
+    const cert = stringOpt(values, 'cert');
+    const key = stringOpt(values, 'key');
+    if (cert === undefined || (certs === 'add' && key === undefined)) throw new SlipwayError('usage', `certs ${certs} needs --cert FILE${certs === 'add' ? ' --key FILE' : ''}`);
+    const files = { cert: path.resolve(cert), key: path.resolve(key ?? '') };
+    const kept = (next.certificates ?? []).filter((c) => c.cert !== files.cert);
+    if (certs === 'add') {
+      const { loadPair } = await import('../../proxy/tls/certs.js');
+      const loaded = loadPair(files);
+      if (!loaded.ok) throw new SlipwayError('usage', loaded.message, 'give the key that belongs to this certificate');
+      kept.push(files);
+    } else if (kept.length === (next.certificates ?? []).length) throw new SlipwayError('not_found', `${files.cert} is not among the proxy's certificates`);
+    next.certificates = kept.length > 0 ? kept : undefined;
+  }
   for (const name of ['http', 'https'] as const) {
     const raw = stringOpt(values, name);
     if (raw === undefined) continue;
@@ -77,7 +104,11 @@ async function listen(ctx: CliContext, home: string, values: OptionValues): Prom
     if (!a.ok) throw new SlipwayError('usage', `--${name}: ${a.message}`);
     next[name] = a.value;
   }
-  const checked = checkEdgeSettings(Object.fromEntries(Object.entries(next).map(([k, v]) => [k, formatAddress(v)])));
+  const checked = checkEdgeSettings({
+    ...(next.http ? { http: formatAddress(next.http) } : {}),
+    ...(next.https ? { https: formatAddress(next.https) } : {}),
+    ...(next.certificates ? { certificates: next.certificates } : {}),
+  });
   if (!checked.ok) throw new SlipwayError('usage', checked.message);
   saveEdgeSettings(home, checked.value);
   const shown = (['http', 'https'] as const).map((n) => `${n} ${checked.value[n] ? formatAddress(checked.value[n]) : 'off'}`).join(', ');
