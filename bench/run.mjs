@@ -36,6 +36,8 @@ if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
 if (want('backup')) results.backup = await (await import('./backup.mjs')).benchBackup(quick ? { rounds: 1 } : {});
 // Only when named: it needs the npm registry and compiles SQLite three times (minutes).
 if (only.includes('native')) results.native = await (await import('./native.mjs')).benchNative({});
+// Only when named: it starts its own Docker Engine and registry (root, docker.io, docker-registry).
+if (only.includes('containers')) results.containers = await (await import('./containers.mjs')).benchContainers(quick ? { rounds: 3 } : {});
 if (want('proxy-restart')) results.proxyRestart = await (await import('./proxy-restart.mjs')).benchProxyRestart({});
 
 mkdirSync(join(here, 'results'), { recursive: true });
