@@ -27,6 +27,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   dora: { summary: 'the DORA figures of each environment: deployment frequency, lead time, change failure rate, time to restore', load: () => import('./commands/dora.js') },
   up: { summary: 'converge every environment to its recorded release (rebuild from scratch)', load: () => import('./commands/up.js') },
   down: { summary: 'stop every instance and the proxy, keeping the recorded state (`slipway up` restores it)', load: () => import('./commands/down.js') },
+  gc: { summary: 'apply the retention policy: remove artifacts and directories no kept release, deployment or run references', load: () => import('./commands/gc.js') },
   backup: { summary: 'write one consistent archive of the home (database, artifacts, repository; secrets encrypted); `backup verify` checks one', load: () => import('./commands/backup.js') },
   restore: { summary: 'restore a backup into an empty home; then `slipway up` brings every environment back', load: () => import('./commands/restore.js') },
   runs: { summary: 'the last pipeline runs, newest first', load: () => import('./commands/runs.js') },

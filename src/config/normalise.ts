@@ -39,6 +39,11 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
     notifications: normaliseNotifications(input.notifications),
     prometheus: normalisePrometheus(input.prometheus),
     alertmanager: normaliseAlertmanager(input.alertmanager),
+    retention: {
+      keepReleases: input.retention?.releases ?? DEFAULTS.retention.releases,
+      pinned: [...new Set(input.retention?.pin ?? [])],
+      gcEveryMs: ms(input.retention?.gc_every ?? DEFAULTS.retention.gc_every),
+    },
   };
 }
 

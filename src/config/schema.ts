@@ -342,6 +342,22 @@ export const configSchema = z
     prometheus: prometheusSchema.optional(),
     alertmanager: alertmanagerSchema.optional(),
     notifications: notificationsSchema.optional(),
+    retention: z
+      .strictObject({
+        releases: z
+          .int()
+          .min(1, 'a whole number of at least 1')
+          .max(10_000, 'a whole number of at most 10000')
+          .optional()
+          .meta({ description: 'Releases kept per environment, newest first, with the artifacts they run; the current, the previous and any in-flight release are kept besides. Older releases stay in the history, but their artifact and unpacked directory are removed by `slipway gc`, so that they can no longer be rolled back to.', default: DEFAULTS.retention.releases }),
+        pin: z
+          .array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a full artifact digest, sha256:<64 hex>'))
+          .optional()
+          .meta({ title: 'list of digests', description: 'Artifacts `slipway gc` never removes, by full digest.' }),
+        gc_every: duration('How often the control plane runs `slipway gc` on its own; 0 turns it off.', DEFAULTS.retention.gc_every).optional(),
+      })
+      .optional()
+      .describe('What `slipway gc` keeps (docs/operations.md); the control plane reads it from slipway.yaml at HEAD.'),
   })
   .describe('slipway.yaml');
 

@@ -17,6 +17,7 @@ import type { MeasureFactory } from './deploy/verify.js';
 import type { EnvConfig } from '../ports/env-config.js';
 import type { DependencyCache } from '../ports/dependency-cache.js';
 import type { Timing } from '../ports/timing.js';
+import type { RetentionDisk } from '../ports/retention.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -54,6 +55,8 @@ export interface EngineContext {
   dependencies: DependencyCache;
   /** Marks of the phases from trigger to first step and of each step (SLIPWAY_TRACE_TIMING=1); none when absent. */
   timing?: Timing;
+  /** What `slipway gc` scans and removes; without it gc refuses. */
+  retention?: RetentionDisk;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

@@ -9,6 +9,8 @@ import { loadPipelineAt } from './run/pipeline.js';
 import { reusableArtifact } from './run/build-step.js';
 import { Deployer } from './deploy/deploy.js';
 import { down, recoverDeployments, up, type UpReport } from './deploy/converge.js';
+import { collectGarbage, type GcReport } from './retention.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../core/retention/plan.js';
 
 export interface BuildResult {
   /** The artifact, when it already existed for this commit (no run was started). */
@@ -32,6 +34,19 @@ export class Engine {
 
   up(): Promise<UpReport> {
     return up(this.ctx);
+  }
+
+  /** The retention policy of slipway.yaml at HEAD (the defaults when there is none yet), with the gc period. */
+  async retentionPolicy(): Promise<RetentionPolicy & { gcEveryMs: number }> {
+    const r = await loadPipelineAt(this.ctx, 'HEAD').then(({ config }) => config.retention).catch(() => undefined);
+    return { ...DEFAULT_RETENTION, ...(r ? { keepReleases: r.keepReleases, pinned: r.pinned } : {}), gcEveryMs: r?.gcEveryMs ?? 3_600_000 };
+  }
+
+  /** Applies the retention policy (`slipway gc`); what runs or deploys meanwhile is skipped. */
+  async gc(opts: { dryRun: boolean }): Promise<GcReport> {
+    const disk = this.ctx.retention;
+    if (disk === undefined) throw new SlipwayError('usage', 'this control plane has no retention disk to collect');
+    return collectGarbage(this.ctx, disk, await this.retentionPolicy(), { dryRun: opts.dryRun, activeRuns: this.activeRuns });
   }
 
   down(): Promise<{ stopped: number; ms: number }> {

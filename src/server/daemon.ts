@@ -87,6 +87,40 @@ export const startProxyWatchdog = (engine: Awaited<ReturnType<typeof composeEngi
   return timer;
 };
 
+/** When `retention.gc_every` is 0 (off), how soon slipway.yaml is read again for a change. */
+const GC_RECHECK_MS = 60_000;
+
+/**
+ * Runs `slipway gc` every `retention.gc_every` of slipway.yaml at HEAD (read again before each
+ * wait, so a change applies without a restart); each run is recorded as a `gc` event.
+ */
+const startGcSchedule = (engine: Awaited<ReturnType<typeof composeEngine>>, log: (line: string) => void): { stop: () => void } => {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const next = async (): Promise<void> => {
+    const { gcEveryMs } = await engine.retentionPolicy();
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void (async () => {
+        if (gcEveryMs > 0) {
+          const r = await engine.gc({ dryRun: false });
+          if (r.removed.length > 0) log(`gc: removed ${r.removed.length} item(s), freed ${r.bytes} bytes`);
+        }
+      })()
+        .catch((e: unknown) => log(`gc: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => void next());
+    }, gcEveryMs > 0 ? gcEveryMs : GC_RECHECK_MS);
+    timer.unref();
+  };
+  void next().catch((e: unknown) => log(`gc schedule: ${e instanceof Error ? e.message : String(e)}`));
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+};
+
 /**
  * Records this home's ports in the per-user registry (home/registry.ts) so that `slipway init` in
  * another app does not pick them: the ports served, and those slipway.yaml at HEAD declares.
@@ -145,6 +179,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
   const queue = await startQueue(engine, log);
   const watchdog = startProxyWatchdog(engine, log);
   const approvals = startApprovalTimer(engine, log);
+  const gcSchedule = startGcSchedule(engine, log);
   const registerLogged = () => registerPorts(engine, opts).catch((e: unknown) => log(`could not record the ports in the per-user registry: ${e instanceof Error ? e.message : String(e)}`));
   void registerLogged();
   const unsubscribe = engine.ctx.bus.subscribe((n) => {
@@ -159,6 +194,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
       log(`stopping: ${reason}`);
       clearInterval(watchdog);
       clearInterval(approvals);
+      gcSchedule.stop();
       unsubscribe();
       const queueStopped = queue.stop();
       await engine.shutdown(`the control plane stopped (${reason})`);

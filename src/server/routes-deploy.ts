@@ -141,6 +141,11 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
 
   r.on('POST', '/v1/down', async () => ({ down: await engine.down() }), { summary: 'Stop every running instance', role: 'admin' });
 
+  r.on('POST', '/v1/gc', async (req) => {
+    const body = objectBody(await req.body());
+    return { gc: await engine.gc({ dryRun: optionalBoolean(body, 'dry_run') }) };
+  }, { summary: 'Apply the retention policy (body: {"dry_run": true} lists and removes nothing)', role: 'admin' });
+
   r.on('GET', '/v1/environments', async () => ({ environments: await environments(engine) }), {
     summary: 'Every environment: current release and digest, routes, instances, health, lock and last deployment',
   });

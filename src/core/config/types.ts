@@ -16,6 +16,17 @@ export interface SlipwayConfig {
   prometheus?: PrometheusSpec;
   /** How the Alertmanager receiver authenticates payloads. */
   alertmanager?: AlertmanagerSpec;
+  /** What `slipway gc` keeps (always set by normalise; absent in hand-built configs: the defaults). */
+  retention?: RetentionSpec;
+}
+
+export interface RetentionSpec {
+  /** Releases kept per environment, newest first. */
+  keepReleases: number;
+  /** Digests never removed. */
+  pinned: string[];
+  /** Period of the control plane's own gc, in ms; 0: off. */
+  gcEveryMs: number;
 }
 
 export interface PipelineSpec {
