@@ -55,7 +55,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     else {
       const now = Date.now();
       const state = (t: ApiTokenRecord): string => (t.revokedAt ? `revoked ${t.revokedAt.slice(0, 16)}` : t.expiresAt && Date.parse(t.expiresAt) <= now ? 'expired' : 'active');
-      ctx.out(table(['NAME', 'ROLE', 'APP', 'STATE', 'EXPIRES', 'LAST USED', 'CREATED BY'], tokens.map((t) => [t.name, t.role, t.app ?? '*', state(t), t.expiresAt?.slice(0, 16) ?? '-', t.lastUsedAt?.slice(0, 16) ?? '-', t.createdBy])));
+      const scoped = tokens.some((t) => t.app !== undefined); // the APP column only on a server with scoped tokens
+      ctx.out(table(['NAME', 'ROLE', ...(scoped ? ['APP'] : []), 'STATE', 'EXPIRES', 'LAST USED', 'CREATED BY'], tokens.map((t) => [t.name, t.role, ...(scoped ? [t.app ?? '*'] : []), state(t), t.expiresAt?.slice(0, 16) ?? '-', t.lastUsedAt?.slice(0, 16) ?? '-', t.createdBy])));
     }
     return 0;
   }
