@@ -137,7 +137,7 @@ describe('tokens and roles', () => {
     assert.equal(a.status, 401);
     assert.match(a.json.error?.message ?? '', /the token "read-bot" was revoked/);
     const listed = (await ok(['tokens', 'ls'])).stdout;
-    assert.match(listed, /read-bot\s+read\s+\*\s+revoked/); // NAME ROLE APP (* = every app) STATE
+    assert.match(listed, /read-bot\s+read\s+(\*\s+)?revoked/); // NAME ROLE [APP, shown once a token is scoped to an app] STATE
     // Only hashes are stored: the values, in any encoding, appear in no file of the home.
     const files: string[] = [];
     const walk = (d: string): void => {
