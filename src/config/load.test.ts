@@ -112,7 +112,7 @@ void describe('loadConfig: schema', () => {
     at(e, 4, 1, '');
     assert.equal(e.message, 'unknown key "enviroments"');
     assert.equal(e.hint, 'did you mean "environments"?');
-    assert.match(e.expected ?? '', /^one of app, pipeline, build, gates, run, environments, prometheus, alertmanager, notifications$/);
+    assert.match(e.expected ?? '', /^one of app, pipeline, build, gates, run, environments, prometheus, alertmanager, notifications, retention$/);
   });
 
   void test('an unknown key inside a strategy names the union and the closest key', () => {

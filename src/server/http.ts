@@ -222,8 +222,14 @@ export const readJsonBody = async (req: IncomingMessage): Promise<unknown> => {
   const text = (await readRawBody(req)).toString('utf8');
   if (text.trim() === '') return {};
   try {
-    return JSON.parse(text) as unknown;
+    // JSON.parse keeps "__proto__" as an own key, but a schema's parse copies objects by assignment,
+    // which would turn it into the copy's prototype and drop it unseen: refused here, by name.
+    return JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') throw new HttpError(400, '__proto__ is a JavaScript object key and cannot be a key of a request body');
+      return value;
+    }) as unknown;
   } catch (e) {
+    if (e instanceof HttpError) throw e;
     throw new HttpError(400, `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
 };

@@ -52,7 +52,9 @@ describe('hostile configuration is refused and changes nothing', () => {
 
   test('given JavaScript object keys, then they are refused even with --allow-unsafe, and env set knows no such setting', async () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) refused(await cli(['config', 'set', 'staging', `${key}=x`, '--allow-unsafe']), new RegExp(`${key} is a JavaScript object key`));
-    for (const key of ['__proto__', 'constructor', 'toString']) refused(await cli(['env', 'set', 'staging', `${key}=1`]), new RegExp(`unknown setting "${key}"`));
+    // __proto__ never reaches a route: the API's JSON body reader refuses it by name.
+    refused(await cli(['env', 'set', 'staging', '__proto__=1']), /__proto__ is a JavaScript object key/);
+    for (const key of ['constructor', 'toString']) refused(await cli(['env', 'set', 'staging', `${key}=1`]), new RegExp(`unknown setting "${key}"`));
     assert.deepEqual(await configValues(), {});
   });
 
