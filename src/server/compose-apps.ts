@@ -11,7 +11,7 @@ import { isRunFinished } from '../core/run.js';
 import { openTokenStore } from '../adapters/store/sqlite/tokens.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
 import { spawnGitService } from '../adapters/vcs/git/http-backend.js';
-import { writeFileAtomic } from '../adapters/fs/files.js';
+import { removeFiles, writeFileAtomic } from '../adapters/fs/files.js';
 import { appMarkerOf, homePaths, sandboxDirOf, serverHomePaths } from '../home/paths.js';
 import { ensurePrivateHome } from '../home/private.js';
 import { ensureToken } from '../home/token.js';
@@ -290,13 +290,7 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
       await api.close();
       await store.close();
       tokens.close();
-      for (const f of [paths.serverInfo, paths.serverLock]) {
-        try {
-          unlinkSync(f);
-        } catch {
-          // Already gone.
-        }
-      }
+      removeFiles([paths.serverInfo, paths.serverLock]);
       resolveStopped();
     })();
     return stopping;

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, w
 import { dirname, join, relative } from 'node:path';
 import { homePaths } from '../home/paths.js';
 import { ensureToken } from '../home/token.js';
-import { writeFileAtomic } from '../adapters/fs/files.js';
+import { removeFiles, writeFileAtomic } from '../adapters/fs/files.js';
 import { ensurePrivateHome } from '../home/private.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { startApiServer } from './server.js';
@@ -202,13 +202,7 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
       await api.close();
       await engine.ctx.store.close();
       tokens.close();
-      for (const f of [paths.serverInfo, paths.serverLock]) {
-        try {
-          unlinkSync(f);
-        } catch {
-          // Already gone.
-        }
-      }
+      removeFiles([paths.serverInfo, paths.serverLock]);
       resolveStopped();
     })();
     return stopping;

@@ -93,3 +93,8 @@ export function createFileOnce(file: string, data: string | Buffer, mode = 0o600
   fsyncDir(dirname(file));
   return true;
 }
+
+/** Removes each file that exists; one already gone is what was wanted (a server's info and lock files at its stop). */
+export function removeFiles(files: readonly string[]): void {
+  for (const f of files) rmSync(f, { force: true });
+}
