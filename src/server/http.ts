@@ -204,19 +204,63 @@ export const requestUrl = (raw: IncomingMessage): URL => {
   }
 };
 
+/**
+ * What is left of a refused (oversize) body is read and dropped up to this many bytes and for this
+ * long, so that a client still sending it reads the 413 instead of a connection reset under it;
+ * beyond either bound the connection is simply closed after the answer.
+ */
+const DRAIN_BYTES = 8 * 1024 * 1024;
+const DRAIN_MS = 5000;
+
 /** The raw body, up to the limit (413 beyond), for routes that check a signature over it. */
-export const readRawBody = async (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> => {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
-};
+export const readRawBody = (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> =>
+  new Promise<Buffer>((resolve, reject) => {
+    const tooLarge = (): HttpError => new HttpError(413, `request body is larger than ${limit} bytes`);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > DRAIN_BYTES) return reject(tooLarge());
+    if (req.readableEnded) return resolve(Buffer.alloc(0)); // already read: 'end' will not come again
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const refuse = (): void => {
+      cleanup();
+      reject(tooLarge());
+    };
+    const startDraining = (): void => {
+      over = true;
+      chunks.length = 0;
+      timer = setTimeout(refuse, DRAIN_MS);
+    };
+    function onData(c: Buffer): void {
+      size += c.length;
+      if (!over && size > limit) startDraining();
+      if (over) {
+        if (size > DRAIN_BYTES) refuse();
+        return;
+      }
+      chunks.push(c);
+    }
+    function onEnd(): void {
+      if (over) return refuse();
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    }
+    function onError(e: Error): void {
+      cleanup();
+      reject(e);
+    }
+    if (declared > limit) startDraining();
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 
 export const readJsonBody = async (req: IncomingMessage): Promise<unknown> => {
   const text = (await readRawBody(req)).toString('utf8');

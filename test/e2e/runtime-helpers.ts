@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArtifactService, type ArtifactService } from '../../src/adapters/artifacts/index.js';
+import { isAlive } from '../../src/adapters/runtime/process/shims.js';
 import { createSandbox } from '../../src/adapters/sandbox/index.js';
 import type { InstanceSpec, ReleaseRef } from '../../src/ports/runtime.js';
 import type { Sandbox } from '../../src/ports/sandbox.js';
@@ -143,11 +144,5 @@ export function getJson(port: number, path = '/'): Promise<Record<string, unknow
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Whether the process runs: a zombie not yet reaped (its parent gone, init slow under load) does not. */
+export const alive = (pid: number): boolean => isAlive(pid);

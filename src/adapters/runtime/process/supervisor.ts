@@ -220,7 +220,9 @@ export class Supervisor {
       // The shim was gone (or died while stopping): stop its app ourselves.
       signal(-appPid, 'SIGTERM');
       if (!(await pollUntil(() => !groupAlive(appPid), t.graceMs))) signal(-appPid, 'SIGKILL');
-      await pollUntil(() => !groupAlive(appPid), 1000);
+      // Orphaned by its shim, the app is reaped by init, which may lag on a loaded machine: wait
+      // until it no longer runs (a zombie does not), not until its pid is gone.
+      await pollUntil(() => !isAlive(appPid), KILL_WAIT_MS);
     }
     t.info.state = 'stopped';
     this.untrack(t);
@@ -239,6 +241,9 @@ export class Supervisor {
 }
 
 /** One log record without its time and stream prefix (the shim's notes as `slipway: …`). */
+/** How long a SIGKILLed app may take to stop running (a loaded machine schedules it late). */
+const KILL_WAIT_MS = 5000;
+
 const bare = (l: string): string => l.replace(/^\S+ (out|err) /, '').replace(/^\S+ slipway /, 'slipway: ');
 
 /**
