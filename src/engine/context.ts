@@ -18,6 +18,7 @@ import type { EnvConfig } from '../ports/env-config.js';
 import type { DependencyCache } from '../ports/dependency-cache.js';
 import type { Timing } from '../ports/timing.js';
 import type { RetentionDisk } from '../ports/retention.js';
+import type { CrashPoints } from '../ports/crash.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -57,6 +58,8 @@ export interface EngineContext {
   timing?: Timing;
   /** What `slipway gc` scans and removes; without it gc refuses. */
   retention?: RetentionDisk;
+  /** The named crash points (core/crash-points.ts), armed only by the crash tests; none when absent. */
+  crash?: CrashPoints;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

@@ -63,6 +63,7 @@ export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions):
   await ctx.store.appendEvent({ kind: 'run.created', actor: ctx.actor, subject: run.id, data: { commit: run.commit, ref, trigger: opts.trigger, sandbox: ctx.sandbox.mode, sandboxWarning: ctx.sandbox.warning } }, at);
   ctx.bus.publish({ type: 'run', runId: run.id, status: 'queued' });
   ctx.timing?.mark('run recorded');
+  ctx.crash?.at('run.recorded');
   const exec = new RunExecution(ctx, run, pipeline, steps);
   return { run, done: exec.execute(), cancel: (reason) => exec.cancel(reason) };
 };
@@ -103,6 +104,7 @@ class RunExecution {
       ctx.timing?.mark('checked out');
       await ctx.sandbox.own(this.checkout.dir);
       ctx.timing?.mark('work tree owned by the sandbox user');
+      ctx.crash?.at('run.checked-out');
       this.log(BUILD_STEP, 'system', `checked out ${run.commit.slice(0, 12)} (${this.pipeline.commit.subject}) into a clean work tree`);
       if (ctx.sandbox.warning !== null) this.log(BUILD_STEP, 'system', `WARNING: ${ctx.sandbox.warning}`);
       await this.schedule();
@@ -119,6 +121,7 @@ class RunExecution {
     const finishedAt = isoNow(ctx);
     await ctx.store.updateRun(run.id, { status: final, finishedAt, reason, digest: this.digest });
     await ctx.store.appendEvent({ kind: `run.${final}`, actor: ctx.actor, subject: run.id, data: { commit: run.commit, digest: this.digest ?? null, reason: reason ?? null } }, finishedAt);
+    ctx.crash?.at('run.finished');
     ctx.bus.publish({ type: 'run', runId: run.id, status: final, digest: this.digest, reason });
     ctx.timing?.mark('run finished');
     const after = await ctx.store.getRun(run.id);
@@ -141,11 +144,13 @@ class RunExecution {
     const startedAt = isoNow(this.ctx);
     this.ctx.timing?.mark(`step ${step.name}: scheduled`);
     await this.setStep(step.name, 'running', { startedAt, attempts: 1 });
+    this.ctx.crash?.at('run.step-started');
     try {
       const result = await this.perform(step).finally(() => this.output.flush(step.name));
       if (result.ok) await this.setStep(step.name, 'passed', { finishedAt: isoNow(this.ctx), exitCode: 0 });
       else await this.failStep(step, result.reason, result.exitCode);
       this.ctx.timing?.mark(`step ${step.name}: recorded`);
+      this.ctx.crash?.at('run.step-recorded');
     } catch (e) {
       await this.failStep(step, e instanceof SlipwayError ? e.message : `internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     }

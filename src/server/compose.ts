@@ -8,6 +8,7 @@ import { ensureProxy } from '../adapters/proxy/client.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { createProcessExecutor } from '../adapters/executor/process/executor.js';
 import { timingFromEnv } from '../adapters/timing/stderr.js';
+import { crashPointsFromEnv } from '../adapters/crash/kill.js';
 import { openConfigTables } from '../adapters/store/sqlite/env-config.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
 import { createGitVcs } from '../adapters/vcs/git/git.js';
@@ -124,6 +125,7 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
     machine: createLocalMachine({ home: opts.home, repo: opts.repo }),
     gates: builtinGates,
     timing: timingFromEnv('control plane'),
+    crash: crashPointsFromEnv(),
   });
 };
 

@@ -66,6 +66,7 @@ export const backendsFor = async (ctx: EngineContext, env: string, weights: Weig
 export const applyRoutes = async (ctx: EngineContext, env: string, port: number, weights: Weight[], currentRelease: number | undefined): Promise<void> => {
   ctx.machine.clearDown();
   await ctx.store.putEnvState({ env, port, currentRelease, routes: weights, updatedAt: isoNow(ctx) });
+  ctx.crash?.at('deploy.routes-desired');
   const proxy = await ctx.proxy();
   const domains = await domainsOf(ctx, env, weights);
   const r = await proxy.setRoutes(env, { port, ...(domains.length > 0 ? { domains } : {}), backends: await backendsFor(ctx, env, weights) });
@@ -118,6 +119,7 @@ export const applyPlan = async (ctx: EngineContext, d: StoredDeployment, holder:
       if (action.kind === 'route') routed = true;
       d.step = i + 1;
       await ctx.store.updateDeployment(d.id, { step: d.step });
+      ctx.crash?.at('deploy.step-done');
     }
     return { ok: true };
   } catch (e) {
@@ -147,10 +149,12 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
         break;
       case 'roll_back':
         await setPhase(ctx, d, 'rolling_back', { reason });
+        ctx.crash?.at('rollback.rolling-back');
         break;
       case 'restore':
         await applyRoutes(ctx, d.env, port, [{ release: a.to, weight: 1 }, { release: a.from, weight: 0 }], a.to);
         await record(ctx, d, 'deployment.restored', { to: releaseLabel(a.to), msFromVerdict: Date.now() - verdictAt });
+        ctx.crash?.at('rollback.restored');
         break;
       case 'unroute':
         await (await ctx.proxy()).removeEnv(d.env);
@@ -167,9 +171,11 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
       case 'mark_bad':
         await ctx.store.markBadDigest(a.digest, d.env, reason ?? 'the deployment failed', isoNow(ctx));
         await record(ctx, d, 'deployment.digest_marked_bad', { digest: a.digest });
+        ctx.crash?.at('rollback.digest-marked-bad');
         break;
       case 'rolled_back':
         await setPhase(ctx, d, 'rolled_back', { reason, ...(a.to === undefined ? {} : { rolledBackTo: a.to }) });
+        ctx.crash?.at('rollback.finished');
         break;
       case 'hold': {
         // The routes it keeps are recorded first: a follower's stream ends with the phase.
@@ -216,8 +222,10 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       await ctx.runtime.prepare({ env: d.env, release: a.release, digest: release.digest });
       const started = await ctx.runtime.start({ ...spec, instances: a.instances });
       if (!started.ok) return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${startFailureReport({ ...started, env: d.env, command: spec.command, healthPath: spec.health.path })}`, cause: 'start' };
+      ctx.crash?.at('deploy.instances-started');
       await ctx.store.putInstances(d.env, a.release, started.instances);
       await record(ctx, d, 'deployment.healthy', { release: a.release, instances: started.instances.map((x) => ({ id: x.id, port: x.port, pid: x.pid })) });
+      ctx.crash?.at('deploy.instances-recorded');
       return { ok: true };
     }
     case 'route': {
@@ -225,6 +233,7 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       const t0 = performance.now();
       await applyRoutes(ctx, d.env, ac.port, a.weights, state?.currentRelease);
       await record(ctx, d, 'deployment.routed', { label: a.label, weights: a.weights.map((w) => ({ release: releaseLabel(w.release), weight: w.weight })), port: ac.port, switchMs: Math.round((performance.now() - t0) * 100) / 100 });
+      ctx.crash?.at('deploy.routed');
       return { ok: true };
     }
     case 'verify': {
@@ -246,6 +255,7 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
     }
     case 'retire': {
       for (const r of a.releases) await retire(ctx, d.env, r);
+      ctx.crash?.at('deploy.retired');
       await record(ctx, d, 'deployment.retired', { releases: a.releases.map(releaseLabel) });
       return { ok: true };
     }
@@ -254,6 +264,7 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       const state = await ctx.store.getEnvState(d.env);
       await ctx.store.putEnvState({ env: d.env, port: ac.port, currentRelease: d.release, routes: state?.routes ?? [{ release: d.release, weight: 1 }], updatedAt: isoNow(ctx) });
       await setPhase(ctx, d, 'succeeded');
+      ctx.crash?.at('deploy.succeeded');
       return { ok: true };
     }
   }

@@ -157,6 +157,7 @@ export class Deployer {
       const port = environmentOf(runs, req.env).port ?? (await ctx.store.getEnvState(req.env))?.port;
       if (port !== undefined) await checkEnvPort(ctx, req.env, port, runs);
       await ctx.store.createRelease(release);
+      ctx.crash?.at('deploy.release-created');
       const verifyWindowMs = envSpec.verify.enabled ? envSpec.verify.windowMs : 0;
       const plan = planDeployment({ release: release.number, instances: environmentOf(runs, req.env).instances ?? runs.run.instances, strategy, previous, running: this.runningReleases(req.env), verifyWindowMs });
       void holder;
@@ -311,6 +312,7 @@ export class Deployer {
     const { ctx } = this;
     const holder = `lease-${randomUUID().slice(0, 8)}`;
     await lockOrThrow(ctx, env, holder, `${trigger} by ${ctx.actor}`);
+    ctx.crash?.at('deploy.locked');
     let d: StoredDeployment;
     let awaiting = false;
     try {
@@ -342,6 +344,7 @@ export class Deployer {
       });
       await ctx.store.acquireLease({ env, holder, purpose: `${d.id}: ${trigger} ${releaseLabel(d.release)} by ${ctx.actor}` }, Date.now(), LEASE_MS);
       await record(ctx, d, 'deployment.created', { env, release: releaseLabel(d.release), digest: d.digest, commit: d.commit, trigger, previous: p.previous === undefined ? null : releaseLabel(p.previous), plan: p.plan, forced: forcedReasons.length ? forcedReasons : null });
+      ctx.crash?.at('deploy.intent-recorded');
       if (awaiting) {
         const timeoutMs = p.approval?.timeoutMs;
         await record(ctx, d, 'deployment.awaiting_approval', { release: releaseLabel(d.release), requester: ctx.actor, deadline: deadline ?? null, timeout: timeoutMs === undefined ? null : formatMs(timeoutMs) });

@@ -76,6 +76,7 @@ export const verifyRelease = async (
   const saved = (await ctx.store.getVerification(d.id, action)) as Persisted | undefined;
   const rec: Persisted = saved ?? { windowStart: ctx.clock.now().getTime(), state: initialState(), cursors: {} };
   if (!saved) await record(ctx, d, 'deployment.verifying', { release: releaseLabel(opts.release), label: opts.label, windowMs: spec.windowMs, checks: spec.checks.map((c) => c.source), minSamples: spec.minSamples });
+  if (!saved) ctx.crash?.at('verify.started');
   const measurer = ctx.measure({ env: d.env, release: opts.release, digest: d.digest, baseline: opts.baseline, since: rec.windowStart, spec, cursors: rec.cursors, prometheus: opts.prometheus, probe: opts.probe });
   let lastProbe = 0;
   try {
@@ -87,12 +88,15 @@ export const verifyRelease = async (
       rec.report = r.report;
       rec.cursors = measurer.cursors();
       await ctx.store.putVerification(d.id, action, rec);
+      ctx.crash?.at('verify.interval-saved');
       if (isTerminal(r.decision)) {
         if (r.decision.kind === 'pass') {
           await record(ctx, d, 'deployment.verified', { release: releaseLabel(opts.release), label: opts.label, report: r.report });
+          ctx.crash?.at('verify.decided');
           return { ok: true, report: r.report };
         }
         await record(ctx, d, 'deployment.verification_failed', { release: releaseLabel(opts.release), label: opts.label, reason: r.decision.reason, check: r.decision.check ?? null, report: r.report });
+        ctx.crash?.at('verify.decided');
         return { ok: false, reason: `verification failed (${opts.label}): ${r.decision.message}`, report: r.report, cause: r.decision.reason === 'check' ? 'check' : 'inconclusive' };
       }
       const probes = r.decision.probe ?? 0;

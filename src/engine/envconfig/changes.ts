@@ -88,11 +88,13 @@ export const changeConfig = async (ctx: EngineContext, env: string, changes: Con
     if (!r.changed) return { env, version: latest?.version ?? 0, changed: false, changedKeys: [], current: await currentOf(ctx, env) };
     const put = await ctx.envConfig.store.putConfig(env, r.version);
     if (!put.ok) continue;
+    ctx.crash?.at('config.version-recorded');
     const unsafeKeys = changes.flatMap((c) => (c.op === 'set' && unsafeKey(c.key) ? [c.key] : []));
     await ctx.store.appendEvent(
       { kind: 'config.changed', actor: ctx.actor, subject: env, data: { env, version: r.version.version, changedKeys: r.version.changedKeys, ...(unsafeKeys.length > 0 ? { allowedUnsafe: unsafeKeys } : {}) } },
       r.version.at,
     );
+    ctx.crash?.at('config.changed');
     return { env, version: r.version.version, changed: true, changedKeys: r.version.changedKeys, current: await currentOf(ctx, env) };
   }
   throw new SlipwayError('conflict', `the config of ${env} is being changed by someone else`, 'try again');

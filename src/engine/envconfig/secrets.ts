@@ -31,6 +31,7 @@ export const setSecret = async (ctx: EngineContext, env: string, name: string, v
   const checked = checkSecretValue(value, opts);
   if (!checked.ok) throw new SlipwayError('usage', checked.message, checked.hint);
   const { meta, createdKeyFile } = await ctx.envConfig.setSecret(env, name, value, opts);
+  ctx.crash?.at('secret.version-recorded');
   await ctx.store.appendEvent({ kind: 'secret.set', actor: ctx.actor, subject: env, data: { env, name, version: meta.version, keyId: meta.keyId, ...(unsafe ? { allowedUnsafe: [name] } : {}) } }, meta.updatedAt);
   return {
     env, name, version: meta.version, keyId: meta.keyId, changed: true, changedKeys: [name], current: await currentOf(ctx, env),

@@ -128,6 +128,7 @@ export const settleBatch = async (d: QueueDeps, batch: QueueBatch, outcome: RunR
   if (run.status === 'passed') {
     const cas = await d.engine.ctx.canonical.casRef(MAIN_REF, batch.tip, batch.base, `slipway queue: ${batch.items.join(', ')} (run ${run.id})`);
     if (cas.ok) {
+      d.engine.ctx.crash?.at('merge.main-moved');
       await d.markMain(batch.tip);
       return d.merged(batch, run);
     }

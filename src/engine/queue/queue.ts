@@ -125,6 +125,7 @@ export class MergeQueue {
     const item = await this.store.createItem({ source: req.source, branch: req.branch, sha: req.sha, subject: commit.subject, author: commit.author, actor: req.actor }, isoNow(this.engine.ctx));
     await host.setRef(queueRef(item.id), req.sha, `slipway queue: ${item.id}`);
     await this.deps.event('queue.enqueued', item.id, { source: req.source, branch: req.branch, commit: req.sha, subject: commit.subject });
+    this.engine.ctx.crash?.at('merge.enqueued');
     this.opts.log(`${item.id} queued: ${req.branch} at ${req.sha.slice(0, 12)} (${commit.subject})`);
     this.poke();
     return { item, existing: false };
@@ -275,6 +276,7 @@ export class MergeQueue {
     const at = isoNow(this.engine.ctx);
     const batch = await this.store.createBatch({ items: built.included.map((i) => i.id), base, tip: built.tip, state: 'testing', createdAt: at });
     for (const i of built.included) await this.store.updateItem(i.id, { state: 'testing', batchId: batch.id }, at);
+    this.engine.ctx.crash?.at('merge.batch-created');
     // Stopping: the batch stays "testing" without a run, and the next control plane tests it.
     if (this.stopping) return true;
     const outcome = await runBatch(this.deps, batch);
@@ -295,6 +297,7 @@ export class MergeQueue {
       await this.deps.event('queue.merged', id, { batch: batch.id, main: batch.tip, previous: batch.base ?? null, run: run.id, digest: run.digest ?? null });
     }
     await this.store.updateBatch(batch.id, { state: 'merged', finishedAt: at });
+    this.engine.ctx.crash?.at('merge.merged');
     this.opts.log(`main → ${batch.tip.slice(0, 12)}: merged ${batch.items.join(', ')} (run ${run.id}, artifact ${run.digest ?? 'none'})`);
     await this.release(batch, run);
   }
@@ -304,6 +307,7 @@ export class MergeQueue {
     const published = await this.engine.ctx.canonical.publishMainTo(this.engine.ctx.repo);
     if (!published.ok) this.opts.log(`could not record the new main in ${this.engine.ctx.repo} as slipway/main: ${published.message}`);
     await this.store.updateBatch(batch.id, { deployed: true });
+    this.engine.ctx.crash?.at('merge.released');
     if (!run.digest) return;
     try {
       const { config } = await loadPipelineAt({ ...this.engine.ctx, repo: this.deps.canonical }, batch.tip);

@@ -93,6 +93,7 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
   await ctx.store.putArtifact({ digest: stored.digest, commit: run.commit, runId: run.id, buildKey: pipeline.buildKey, size: stored.size, files: stored.files, createdAt: isoNow(ctx) });
   await ctx.store.updateRun(run.id, { digest: stored.digest });
   await ctx.store.appendEvent({ kind: 'artifact.built', actor: ctx.actor, subject: run.id, data: { digest: stored.digest, commit: run.commit, size: stored.size, files: stored.files } }, isoNow(ctx));
+  ctx.crash?.at('run.artifact-stored');
   if (stored.leftOut > 0) deps.log(`left out ${stored.leftOut} ${stored.leftOut === 1 ? 'entry' : 'entries'}: ${LEAN_RULE} (build.keep brings them back)`);
   deps.log(`artifact ${stored.digest} (${stored.files} files, ${stored.size} bytes)${stored.existed ? ', identical to one already stored' : ''}, signed`);
   return { ok: true };
