@@ -4,7 +4,7 @@
 import { DEFAULTS } from './defaults.js';
 import type { FriendlyCheck, FriendlyConfig, FriendlyEnvironment, FriendlyGate } from './schema.js';
 import type { CheckSpec, EnvironmentSpec, GateSpec, RunSpec, Strategy, VerifySpec, SlipwayConfig } from './types.js';
-import { parseCheckExpression, parseDuration, parsePercent, type Parsed } from './values.js';
+import { parseCheckExpression, parseDuration, parsePercent, parseSize, type Parsed } from './values.js';
 import { normaliseAlertmanager, normaliseAlerts, normaliseNotifications, normalisePrometheus } from './normalise-monitoring.js';
 
 /** A value the schema has already accepted; failing here is a bug, not a user error. */
@@ -43,6 +43,8 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
       keepReleases: input.retention?.releases ?? DEFAULTS.retention.releases,
       pinned: [...new Set(input.retention?.pin ?? [])],
       gcEveryMs: ms(input.retention?.gc_every ?? DEFAULTS.retention.gc_every),
+      logsDays: input.retention?.logs_days ?? DEFAULTS.retention.logs_days,
+      logMaxBytes: sure(parseSize(input.retention?.log_max_bytes ?? DEFAULTS.retention.log_max_bytes)),
     },
   };
 }

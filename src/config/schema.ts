@@ -11,9 +11,12 @@ import {
   NAME_PATTERN,
   PERCENT_EXPECTED,
   PERCENT_PATTERN,
+  SIZE_EXPECTED,
+  SIZE_PATTERN,
   STEP_NAME_PATTERN,
   parseCheckExpression,
   parsePercent,
+  parseSize,
 } from './values.js';
 import { gateRefinement } from './gate-rules.js';
 import { alertmanagerSchema, alertsSchema, notificationsSchema, prometheusSchema } from './schema-monitoring.js';
@@ -51,6 +54,19 @@ const percent = (description: string, def?: string) =>
       { error: PERCENT_EXPECTED },
     )
     .meta({ title: 'percentage', description, ...(def === undefined ? {} : { default: def }) });
+
+/** Smallest and largest `retention.log_max_bytes`: a log rotated every few lines helps nobody. */
+export const LOG_MAX_BYTES = { min: 1024, max: 1024 ** 4 } as const;
+const SIZE_RANGE = `${SIZE_EXPECTED}; between 1KiB and 1TiB`;
+const size = (description: string, def?: string) =>
+  z
+    .union([z.string().regex(SIZE_PATTERN, SIZE_EXPECTED), z.int().min(0, SIZE_EXPECTED)], { error: SIZE_EXPECTED })
+    .refine((v) => {
+      // A value that is not a size at all is the union's error; this one says only the range.
+      const r = parseSize(v);
+      return !r.ok || (r.value >= LOG_MAX_BYTES.min && r.value <= LOG_MAX_BYTES.max);
+    }, { message: 'out of range', params: { expected: SIZE_RANGE } })
+    .meta({ title: 'size', description, ...(def === undefined ? {} : { default: def }) });
 
 const envName = z.string().regex(ENV_KEY_PATTERN, 'a variable name: letters, digits and _, not starting with a digit');
 const envMap = (description: string) =>
@@ -355,6 +371,13 @@ export const configSchema = z
           .optional()
           .meta({ title: 'list of digests', description: 'Artifacts `slipway gc` never removes, by full digest.' }),
         gc_every: duration('How often the control plane runs `slipway gc` on its own; 0 turns it off.', DEFAULTS.retention.gc_every).optional(),
+        logs_days: z
+          .int()
+          .min(1, 'a whole number of days, at least 1')
+          .max(3650, 'a whole number of days, at most 3650')
+          .optional()
+          .meta({ description: 'Days a log is kept after its last line: `slipway gc` removes older rotated logs, the logs of instances that no longer run, and the step output of runs that finished before (their run stays in the history, with a line saying the output expired). Nothing in flight loses its log.', default: DEFAULTS.retention.logs_days }),
+        log_max_bytes: size('Size at which a log file is rotated (to `FILE.1`, the older ones shifted to `.2`, `.3`…): instance logs by the runtime as they are written, the control plane\'s and the proxy\'s logs by gc. `slipway logs ENV` reads the rotated files too.', DEFAULTS.retention.log_max_bytes).optional(),
       })
       .optional()
       .describe('What `slipway gc` keeps (docs/operations.md); the control plane reads it from slipway.yaml at HEAD.'),

@@ -5,7 +5,7 @@ import type { CheckSpec, MetricName } from './types.js';
 import { DURATION_EXPECTED, parseDuration, type Parsed } from '../core/config/values.js';
 import { didYouMean } from './suggest.js';
 
-export { DURATION_EXPECTED, DURATION_PATTERN, ENV_KEY_PATTERN, NAME_PATTERN, STEP_NAME_PATTERN, parseDuration, type Parsed } from '../core/config/values.js';
+export { DURATION_EXPECTED, DURATION_PATTERN, ENV_KEY_PATTERN, NAME_PATTERN, SIZE_EXPECTED, SIZE_PATTERN, STEP_NAME_PATTERN, parseDuration, parseSize, type Parsed } from '../core/config/values.js';
 export const PERCENT_PATTERN = /^(\d+(?:\.\d+)?)%$/;
 export const PERCENT_EXPECTED = 'a percentage such as 10% or 0.5%, or a fraction between 0 and 1';
 export const CHECK_EXPECTED = '`<metric> <op> <value>`, e.g. `error_rate < 1%`';

@@ -17,7 +17,7 @@ import type { MeasureFactory } from './deploy/verify.js';
 import type { EnvConfig } from '../ports/env-config.js';
 import type { DependencyCache } from '../ports/dependency-cache.js';
 import type { Timing } from '../ports/timing.js';
-import type { RetentionDisk } from '../ports/retention.js';
+import type { LogDisk, RetentionDisk } from '../ports/retention.js';
 import type { CrashPoints } from '../ports/crash.js';
 
 export interface EngineContext {
@@ -60,6 +60,8 @@ export interface EngineContext {
   retention?: RetentionDisk;
   /** The named crash points (core/crash-points.ts), armed only by the crash tests; none when absent. */
   crash?: CrashPoints;
+  /** The log files gc rotates and expires; without it gc leaves logs alone. */
+  logs?: LogDisk;
 }
 
 export const isoNow = (ctx: Pick<EngineContext, 'clock'>): string => ctx.clock.now().toISOString();

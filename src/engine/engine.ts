@@ -11,6 +11,7 @@ import { Deployer } from './deploy/deploy.js';
 import { down, recoverDeployments, up, type UpReport } from './deploy/converge.js';
 import { collectGarbage, type GcReport } from './retention.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../core/retention/plan.js';
+import { DEFAULT_LOG_POLICY, type LogPolicy } from '../core/retention/logs.js';
 
 export interface BuildResult {
   /** The artifact, when it already existed for this commit (no run was started). */
@@ -37,16 +38,33 @@ export class Engine {
   }
 
   /** The retention policy of slipway.yaml at HEAD (the defaults when there is none yet), with the gc period. */
-  async retentionPolicy(): Promise<RetentionPolicy & { gcEveryMs: number }> {
+  async retentionPolicy(): Promise<RetentionPolicy & LogPolicy & { gcEveryMs: number }> {
     const r = await loadPipelineAt(this.ctx, 'HEAD').then(({ config }) => config.retention).catch(() => undefined);
-    return { ...DEFAULT_RETENTION, ...(r ? { keepReleases: r.keepReleases, pinned: r.pinned } : {}), gcEveryMs: r?.gcEveryMs ?? 3_600_000 };
+    return {
+      ...DEFAULT_RETENTION,
+      ...DEFAULT_LOG_POLICY,
+      ...(r ? { keepReleases: r.keepReleases, pinned: r.pinned, logsDays: r.logsDays, logMaxBytes: r.logMaxBytes } : {}),
+      gcEveryMs: r?.gcEveryMs ?? 3_600_000,
+    };
   }
 
   /** Applies the retention policy (`slipway gc`); what runs or deploys meanwhile is skipped. */
   async gc(opts: { dryRun: boolean }): Promise<GcReport> {
     const disk = this.ctx.retention;
     if (disk === undefined) throw new SlipwayError('usage', 'this control plane has no retention disk to collect');
-    return collectGarbage(this.ctx, disk, await this.retentionPolicy(), { dryRun: opts.dryRun, activeRuns: this.activeRuns });
+    return collectGarbage(this.ctx, disk, await this.retentionPolicy(), { dryRun: opts.dryRun, activeRuns: this.activeRuns, ...(this.ctx.logs ? { logs: this.ctx.logs } : {}) });
+  }
+
+  /**
+   * The last `lines` lines of output of each instance of `env` that runs, rotated files included
+   * (masked by the instance's shim when written).
+   */
+  async instanceLogs(env: string, lines: number): Promise<{ id: string; release: number; state: string; lines: string[] }[]> {
+    const disk = this.ctx.logs;
+    if (disk === undefined) throw new SlipwayError('usage', 'this control plane keeps no instance logs');
+    const out = [];
+    for (const i of this.ctx.runtime.list(env)) out.push({ id: i.id, release: i.release, state: i.state, lines: await disk.tail(i.log, lines) });
+    return out;
   }
 
   down(): Promise<{ stopped: number; ms: number }> {

@@ -28,6 +28,8 @@ export interface InstanceSpec extends ReleaseRef {
   stopGraceMs: number;
   /** Values masked in the instance logs. */
   secretValues?: string[];
+  /** Size at which an instance log is rotated as it is written (`retention.log_max_bytes`); never when absent. */
+  logMaxBytes?: number;
 }
 
 export interface InstanceInfo {

@@ -131,6 +131,13 @@ export interface Store extends DeploymentStore {
   flushLogs(): Promise<void>;
   /** Log lines of a run after `afterSeq`, in order. */
   readLogs(runId: string, afterSeq?: number, limit?: number): Promise<LogLine[]>;
+  /**
+   * Retention: replaces the output of every run that finished (passed, failed, canceled) before
+   * `finishedBefore` (ISO) by one `slipway` line, `note`; a run whose output is already that line is
+   * left alone, a run not finished is never touched. Answers how many runs and bytes of text went
+   * (with `dryRun`, would go; nothing changes).
+   */
+  expireRunLogs(finishedBefore: string, note: string, at: string, opts?: { dryRun?: boolean }): Promise<{ runs: number; bytes: number }>;
 
   putArtifact(a: ArtifactRecord): Promise<void>;
   getArtifact(digest: string): Promise<ArtifactRecord | undefined>;

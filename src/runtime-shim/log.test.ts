@@ -55,3 +55,47 @@ void test('instance log keeps only the last lines for crash reports', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('instance log: rotated at maxBytes to FILE.1, FILE.2…, no line lost or split, read back in order', async () => {
+  const { logFilesInOrder } = await import('../adapters/retention/rotate.js');
+  const { createFsLogDisk } = await import('../adapters/retention/logs.js');
+  const home = mkdtempSync(join(tmpdir(), 'slipway-'));
+  try {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(home, 'logs', 'staging'), { recursive: true });
+    const file = join(home, 'logs', 'staging', 'i.log');
+    const log = openInstanceLog(file, createMasker([]), { maxBytes: 2000 });
+    const out = log.sink('out');
+    for (let i = 0; i < 300; i++) out.push(Buffer.from(`line ${i}\n`));
+    log.close();
+    const files = logFilesInOrder(file);
+    assert.ok(files.length >= 3, `rotated more than once: ${files.join(', ')}`);
+    assert.deepEqual(files.slice(-2), [`${file}.1`, file]);
+    const all = files.flatMap((f) => readFileSync(f, 'utf8').trimEnd().split('\n').filter((l) => l !== ''));
+    assert.deepEqual(all.map((l) => l.replace(/^\S+ out /, '')), Array.from({ length: 300 }, (_, i) => `line ${i}`));
+    for (const f of files.slice(0, -1)) assert.ok(readFileSync(f).length >= 2000 && readFileSync(f).length < 2100, `${f} was rotated at the size`);
+    const tail = await createFsLogDisk({ home }).tail(file, 120);
+    assert.deepEqual(tail.map((l) => l.replace(/^\S+ out /, '')), Array.from({ length: 120 }, (_, i) => `line ${180 + i}`), 'the tail spans the rotated files');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+void test('a daemon log rotated by copy: the writer keeps appending at the start of the emptied file', async () => {
+  const { rotateByCopy, logFilesInOrder } = await import('../adapters/retention/rotate.js');
+  const { openSync, writeSync, closeSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-'));
+  try {
+    const file = join(dir, 'server.log');
+    const fd = openSync(file, 'a');
+    writeSync(fd, 'one\n');
+    rotateByCopy(file);
+    writeSync(fd, 'two\n');
+    rotateByCopy(file);
+    writeSync(fd, 'three\n');
+    closeSync(fd);
+    assert.deepEqual(logFilesInOrder(file).map((f) => readFileSync(f, 'utf8')), ['one\n', 'two\n', 'three\n']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

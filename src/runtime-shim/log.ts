@@ -1,7 +1,8 @@
 // The instance log: the app's output, masked, one line per record prefixed with an ISO time and its
 // stream (`out`, `err`, or `slipway` for the shim's own notes), appended to the instance's log file.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { rotateByRename } from '../adapters/retention/rotate.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Masker } from './mask.js';
 
@@ -27,10 +28,24 @@ export interface InstanceLog {
 
 /**
  * Opens `file` for appending (created 0600: logs may hold what the app printed). Writes are
- * synchronous so that a crash's last lines are on disk before the crash is recorded.
+ * synchronous so that a crash's last lines are on disk before the crash is recorded. With
+ * `maxBytes`, a write that takes the file to that size or beyond is followed by a rotation
+ * (`file` → `file.1`, older ones shifted: adapters/retention/rotate.ts) and a new `file`.
  */
-export function openInstanceLog(file: string, masker: Masker): InstanceLog {
-  const fd = openSync(file, 'a', 0o600);
+export function openInstanceLog(file: string, masker: Masker, opts: { maxBytes?: number } = {}): InstanceLog {
+  let fd = openSync(file, 'a', 0o600);
+  let size = fstatSync(fd).size;
+  const rotate = (): void => {
+    try {
+      rotateByRename(file);
+      const next = openSync(file, 'a', 0o600);
+      closeSync(fd);
+      fd = next;
+      size = 0;
+    } catch {
+      // Not rotated (a full disk, a file moved away): the lines keep going to the file as it is.
+    }
+  };
   const last: string[] = [];
   const write = (name: string, lines: string[]): void => {
     if (lines.length === 0) return;
@@ -40,10 +55,11 @@ export function openInstanceLog(file: string, masker: Masker): InstanceLog {
       if (last.length > LAST_LINES) last.shift();
     }
     try {
-      writeSync(fd, lines.map((l) => `${at} ${name} ${l}\n`).join(''));
+      size += writeSync(fd, lines.map((l) => `${at} ${name} ${l}\n`).join(''));
     } catch {
       // A full disk must not take the app down with it: the lines are lost, the app keeps running.
     }
+    if (opts.maxBytes !== undefined && size >= opts.maxBytes) rotate();
   };
   return {
     sink(name) {

@@ -21,7 +21,7 @@ const appEnv = Object.create(null) as Record<string, string>;
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined) appEnv[k] = v;
 const maskNames = (appEnv[MASK_VARS_VAR] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 const masker = createMasker([...config.maskValues, ...maskNames.flatMap((n) => (appEnv[n] === undefined ? [] : [appEnv[n]]))]);
-const log: InstanceLog = openInstanceLog(config.logFile, masker);
+const log: InstanceLog = openInstanceLog(config.logFile, masker, config.logMaxBytes === undefined ? {} : { maxBytes: config.logMaxBytes });
 
 const now = (): string => new Date().toISOString();
 let state: ShimState = {

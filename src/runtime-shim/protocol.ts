@@ -37,6 +37,8 @@ export interface ShimConfig {
   backoff: BackoffPolicy;
   /** Secret values to mask in the log, besides those named by SLIPWAY_MASK_VARS. */
   maskValues: string[];
+  /** Size at which the shim rotates the log (`retention.log_max_bytes`); never when absent. */
+  logMaxBytes?: number;
 }
 
 export interface Launch {
@@ -137,6 +139,7 @@ export function parseShimConfig(text: string | undefined): ShimConfig | string {
     return 'backoff must be {initialMs > 0, maxMs >= initialMs, resetAfterMs}';
   }
   if (!Array.isArray(v.maskValues) || !v.maskValues.every(isStr)) return 'maskValues must be a list of strings';
+  if (v.logMaxBytes !== undefined && (!isInt(v.logMaxBytes) || v.logMaxBytes <= 0)) return 'logMaxBytes must be a positive integer';
   const l = v.launch;
   if (!isObj(l) || !isStr(l.file) || l.file === '' || !Array.isArray(l.args) || !l.args.every(isStr)) return 'launch must be {file, args: [string]}';
   if ((l.uid !== undefined && !isInt(l.uid)) || (l.gid !== undefined && !isInt(l.gid))) return 'launch.uid and launch.gid must be integers';
@@ -145,6 +148,7 @@ export function parseShimConfig(text: string | undefined): ShimConfig | string {
     id: v.id as string, command: v.command as string, launch, cwd: v.cwd as string, logFile: v.logFile as string,
     stateFile: v.stateFile as string, port: v.port, graceMs: v.graceMs,
     backoff: { initialMs: b.initialMs, maxMs: b.maxMs, resetAfterMs: b.resetAfterMs }, maskValues: v.maskValues,
+    ...(v.logMaxBytes === undefined ? {} : { logMaxBytes: v.logMaxBytes }),
   };
 }
 

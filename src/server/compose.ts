@@ -19,6 +19,7 @@ import { Engine } from '../engine/engine.js';
 import { EnvConfig } from '../adapters/envconfig/env-config.js';
 import { MaskingBus, maskingStore } from '../engine/envconfig/masking.js';
 import { createFsRetentionDisk } from '../adapters/retention/fs.js';
+import { createFsLogDisk } from '../adapters/retention/logs.js';
 import { homePaths, sandboxDirOf } from '../home/paths.js';
 import { createSandbox, SANDBOX_VAR } from '../adapters/sandbox/index.js';
 import { createDependencyCache } from '../adapters/dependency-cache/index.js';
@@ -122,6 +123,7 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
     // In the sandbox area but the control plane's alone (0700, never bound into a step): no step can write an entry.
     dependencies: createDependencyCache({ dir: join(sandboxDirOf(opts.home), 'deps'), env: sandbox.env(baseEnv) }),
     retention: createFsRetentionDisk({ home: opts.home, area: sandbox.dir }),
+    logs: createFsLogDisk({ home: opts.home }),
     machine: createLocalMachine({ home: opts.home, repo: opts.repo }),
     gates: builtinGates,
     timing: timingFromEnv('control plane'),

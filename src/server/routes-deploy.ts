@@ -5,6 +5,7 @@ import { releaseLabel } from '../core/deployment/types.js';
 import { deploymentJson } from '../core/deployment/wire.js';
 import { checkComment, MAX_COMMENT } from '../core/deployment/approval.js';
 import { SlipwayError } from '../core/errors.js';
+import { checkEnvName } from '../core/env-name.js';
 import type { Engine } from '../engine/engine.js';
 import type { StoredDeployment } from '../ports/store.js';
 import * as z from 'zod';
@@ -145,6 +146,16 @@ export const addDeployRoutes = (r: Router, engine: Engine): void => {
     const body = objectBody(await req.body());
     return { gc: await engine.gc({ dryRun: optionalBoolean(body, 'dry_run') }) };
   }, { summary: 'Apply the retention policy (body: {"dry_run": true} lists and removes nothing)', role: 'admin' });
+
+  r.on('GET', '/v1/environments/:env/logs', async (req) => {
+    const env = req.params.env ?? '';
+    const name = checkEnvName(env);
+    if (!name.ok) throw new SlipwayError('usage', name.message);
+    const raw = req.query.get('lines');
+    const lines = raw === null ? 100 : Number(raw);
+    if (!Number.isInteger(lines) || lines < 1 || lines > 100_000) throw new SlipwayError('usage', `lines must be a whole number from 1 to 100000, not "${raw ?? ''}"`);
+    return { env, instances: await engine.instanceLogs(env, lines) };
+  }, { summary: "The last lines of output of an environment's running instances, rotated log files included", query: { lines: 'How many per instance (1–100000, 100 by default)' } });
 
   r.on('GET', '/v1/environments', async () => ({ environments: await environments(engine) }), {
     summary: 'Every environment: current release and digest, routes, instances, health, lock and last deployment',

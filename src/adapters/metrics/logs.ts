@@ -81,8 +81,12 @@ export function logErrorsProvider(opts: LogErrorsOptions): EventCounter<LogCurso
     }
     try {
       const { size } = await handle.stat();
-      // A file shorter than what was read was replaced: start it again (its counts stay).
-      if (size < fc.offset) fc.offset = 0;
+      // A file shorter than what was read was rotated (retention.log_max_bytes): what was written
+      // after the last read is at the end of `FILE.1`; then the new file is read from its start.
+      if (size < fc.offset) {
+        await readRest(`${path}.1`, fc);
+        fc.offset = 0;
+      }
       const length = Math.min(size - fc.offset, MAX_READ);
       if (length <= 0) return;
       const buf = Buffer.alloc(length);
@@ -97,6 +101,22 @@ export function logErrorsProvider(opts: LogErrorsOptions): EventCounter<LogCurso
       }
       countLines(buf.subarray(0, end).toString('utf8'), fc);
       fc.offset += end + 1;
+    } finally {
+      await handle.close();
+    }
+  };
+
+  /** The lines of a rotated file after the offset read in it before its rotation. */
+  const readRest = async (rotated: string, fc: FileCursor): Promise<void> => {
+    const handle = await open(rotated, 'r').catch(() => null);
+    if (handle === null) return;
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size - fc.offset, MAX_READ);
+      if (length <= 0) return;
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buf, 0, length, fc.offset);
+      countLines(buf.subarray(0, bytesRead).toString('utf8'), fc);
     } finally {
       await handle.close();
     }

@@ -17,7 +17,11 @@ export const spec: CommandSpec = {
     'run, a recent build or `retention.pin` references. Removes the other artifacts (with their',
     'manifest and provenance), unpacked release directories, and work directories of finished runs.',
     'Nothing younger than an hour is removed. The history keeps every release; a release whose',
-    'artifact is gone can no longer be rolled back to. The control plane also runs gc every',
+    'artifact is gone can no longer be rolled back to. Logs: rotates the control plane\'s and the',
+    'proxy\'s logs past `retention.log_max_bytes` (instances rotate their own as they write), removes',
+    'log files last written more than `retention.logs_days` (default 14) days ago that no running',
+    'instance writes and no deployment in flight reads, and replaces the step output of runs that',
+    'finished before then with one line saying so. The control plane also runs gc every',
     '`retention.gc_every` (default 1h; 0 turns it off) and records each run as a `gc` event.',
   ].join('\n'),
 };
@@ -34,6 +38,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     return 0;
   }
   for (const e of gc.removed) ctx.out(`${dryRun ? 'would remove' : 'removed'} ${e.kind} ${e.what} (${mib(e.bytes)}): ${e.why}\n`);
+  for (const e of gc.rotated) ctx.out(`${dryRun ? 'would rotate' : 'rotated'} ${e.what} (${mib(e.bytes)}): ${e.why}\n`);
   for (const e of gc.skipped) ctx.out(`skipped ${e.kind} ${e.what}: ${e.why}\n`);
   const kept = Object.entries(gc.keptReleases).map(([env, ns]) => `${env} ${ns.map((n) => `v${n}`).join(' ')}`).join('; ');
   ctx.out(`${dryRun ? 'would free' : 'freed'} ${mib(gc.bytes)} (${gc.removed.length} item(s)); kept ${gc.kept.length} item(s)${kept ? `, releases ${kept}` : ''}\n`);

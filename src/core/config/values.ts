@@ -24,3 +24,19 @@ export function parseDuration(input: string | number): Parsed<number> {
   const unit = m[2] as keyof typeof UNIT_MS;
   return { ok: true, value: Math.round(Number(m[1]) * UNIT_MS[unit]) };
 }
+
+export const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s?(B|KB|KiB|MB|MiB|GB|GiB)$/;
+export const SIZE_EXPECTED = 'a size such as 512KiB, 10MB or 1GiB (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024), or a whole number of bytes';
+
+const UNIT_BYTES = { B: 1, KB: 1e3, KiB: 1024, MB: 1e6, MiB: 1024 ** 2, GB: 1e9, GiB: 1024 ** 3 } as const;
+
+/** `10MB` → 10000000, `1KiB` → 1024; a number is already bytes. */
+export function parseSize(input: string | number): Parsed<number> {
+  if (typeof input === 'number') {
+    return Number.isSafeInteger(input) && input >= 0 ? { ok: true, value: input } : { ok: false, message: `invalid size ${input}`, expected: SIZE_EXPECTED };
+  }
+  const m = SIZE_PATTERN.exec(input.trim());
+  if (!m) return { ok: false, message: `invalid size "${input}"`, expected: SIZE_EXPECTED };
+  const value = Math.round(Number(m[1]) * UNIT_BYTES[m[2] as keyof typeof UNIT_BYTES]);
+  return Number.isSafeInteger(value) ? { ok: true, value } : { ok: false, message: `size "${input}" is too large`, expected: SIZE_EXPECTED };
+}

@@ -46,5 +46,6 @@ export const instanceSpec = (config: SlipwayConfig, release: Release, vars: Reco
     vars,
     health: config.run.health,
     stopGraceMs: config.run.stopGraceMs,
+    ...(config.retention === undefined ? {} : { logMaxBytes: config.retention.logMaxBytes }),
   };
 };

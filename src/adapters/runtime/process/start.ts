@@ -80,6 +80,7 @@ async function tryPort(ctx: StartContext, spec: InstanceSpec, dir: string, index
   const config: ShimConfig = {
     id, command: spec.command, launch, cwd: dir, logFile: paths.logFile(spec.env, id), stateFile: paths.stateFile(spec.env, id), port,
     graceMs: spec.stopGraceMs, backoff: ctx.backoff ?? DEFAULT_BACKOFF, maskValues: (spec.secretValues ?? []).filter((v) => v !== ''),
+    ...(spec.logMaxBytes === undefined ? {} : { logMaxBytes: spec.logMaxBytes }),
   };
   const t0 = performance.now();
   const child = spawnShim(config, ctx.sandbox.env(appEnv), ctx.shimPath);

@@ -12,6 +12,27 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const newRun = { app: 'a', commit: 'c'.repeat(40), ref: 'HEAD', message: 'm', author: 'x', trigger: 'cli', actor: 'me', configDigest: 'sha256:1', steps: [{ name: 'build', kind: 'build' as const, needs: [] }, { name: 'test', kind: 'command' as const, needs: ['build'] }] };
 
 describe('sqlite store', () => {
+  test('expireRunLogs replaces the output of runs finished before the cutoff by one note, never a run in flight', async () => {
+    const s = openSqliteStore(join(dir, 'expire.db'));
+    const old = await s.createRun(newRun, '2026-01-01T00:00:00.000Z');
+    const fresh = await s.createRun(newRun, '2026-01-01T00:00:00.000Z');
+    const running = await s.createRun(newRun, '2026-01-01T00:00:00.000Z');
+    await s.updateRun(old.id, { status: 'passed', finishedAt: '2026-01-02T00:00:00.000Z' });
+    await s.updateRun(fresh.id, { status: 'failed', finishedAt: '2026-01-20T00:00:00.000Z' });
+    await s.updateRun(running.id, { status: 'running' });
+    for (const r of [old, fresh, running]) for (const line of ['é one', 'two']) s.appendLog({ runId: r.id, step: 'build', at: '2026-01-01T00:00:00.000Z', stream: 'stdout', line });
+    const note = 'the output of this run expired';
+    assert.deepEqual(await s.expireRunLogs('2026-01-10T00:00:00.000Z', note, '2026-01-30T00:00:00.000Z', { dryRun: true }), { runs: 1, bytes: 9 });
+    assert.equal((await s.readLogs(old.id)).length, 2, 'a dry run changes nothing');
+    assert.deepEqual(await s.expireRunLogs('2026-01-10T00:00:00.000Z', note, '2026-01-30T00:00:00.000Z'), { runs: 1, bytes: 9 });
+    assert.deepEqual((await s.readLogs(old.id)).map((l) => [l.seq, l.step, l.stream, l.line]), [[3, 'slipway', 'system', note]], 'numbered after the last line');
+    assert.equal((await s.readLogs(fresh.id)).length, 2);
+    assert.equal((await s.readLogs(running.id)).length, 2);
+    assert.deepEqual(await s.expireRunLogs('2026-01-10T00:00:00.000Z', note, '2026-01-30T00:00:00.000Z'), { runs: 0, bytes: 0 }, 'an expired run is not expired again');
+    assert.deepEqual(await s.expireRunLogs('2027-01-01T00:00:00.000Z', note, '2027-01-02T00:00:00.000Z'), { runs: 1, bytes: 9 }, 'still never the running one');
+    await s.close();
+  });
+
   test('migrates once, in WAL mode, and survives reopening', async () => {
     const file = join(dir, 'a.db');
     const latest = Math.max(...migrations.map((m) => m.version));

@@ -233,6 +233,32 @@ export class SqliteStore implements Omit<Store, keyof DeploymentStore> {
     );
   }
 
+  expireRunLogs(finishedBefore: string, note: string, at: string, opts: { dryRun?: boolean } = {}): Promise<{ runs: number; bytes: number }> {
+    this.writeLogs();
+    const rows = this.db
+      .prepare(
+        `SELECT l.run_id AS id, SUM(LENGTH(CAST(l.line AS BLOB))) AS bytes, COUNT(*) AS n, MAX(l.seq) AS last, MAX(l.step = 'slipway' AND l.line = ?) AS noted
+         FROM step_logs l JOIN runs r ON r.id = l.run_id
+         WHERE r.status IN ('passed', 'failed', 'canceled') AND r.finished_at IS NOT NULL AND r.finished_at < ?
+         GROUP BY l.run_id`,
+      )
+      .all(note, finishedBefore) as { id: string; bytes: number; n: number; last: number; noted: number }[];
+    const expired = rows.filter((r) => !(r.n === 1 && r.noted === 1));
+    const answer = { runs: expired.length, bytes: expired.reduce((s, r) => s + r.bytes, 0) };
+    if (expired.length === 0 || opts.dryRun === true) return Promise.resolve(answer);
+    const drop = this.db.prepare('DELETE FROM step_logs WHERE run_id = ?');
+    const insert = this.db.prepare("INSERT INTO step_logs (run_id, seq, step, at, stream, line) VALUES (?, ?, 'slipway', ?, 'system', ?)");
+    this.durably(() => this.db.transaction(() => {
+      for (const r of expired) {
+        drop.run(r.id);
+        // After the last number handed out, so that a reader resuming after it sees the note.
+        insert.run(r.id, r.last + 1, at, note);
+        this.nextLogSeq.delete(r.id);
+      }
+    })());
+    return Promise.resolve(answer);
+  }
+
   putArtifact(a: ArtifactRecord): Promise<void> {
     this.durably(() => this.db
       .prepare(
