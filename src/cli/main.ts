@@ -1,6 +1,6 @@
 // The `slipway` command line: dispatch to one module per command, and the one error boundary that
 // turns Slipway's errors into messages with a next step and the exit codes of SPEC §6.
-import { SlipwayError, exitCodeOf, isSlipwayError } from '../core/errors.js';
+import { SlipwayError, diskFullError, exitCodeOf, isSlipwayError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { helpText } from './args.js';
 import { COMMANDS } from './command-table.js';
@@ -85,7 +85,8 @@ export const main = async (argv: string[], ctx: CliContext = createCliContext(pr
   }
   try {
     return await cmd.run(ctx, rest);
-  } catch (e) {
+  } catch (thrown) {
+    const e = diskFullError(thrown) ?? thrown;
     if (isSlipwayError(e)) {
       const json = rest.includes('--json');
       if (json) ctx.out(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } })}\n`);

@@ -67,3 +67,25 @@ export const httpStatusOf = (code: ErrorCode): number => {
 };
 
 export const isSlipwayError = (e: unknown): e is SlipwayError => e instanceof SlipwayError;
+
+/** Error codes of a file system or database that cannot store more: the disk (or quota) is full. */
+const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/**
+ * A write refused because the disk is full (Node's ENOSPC or EDQUOT, SQLite's SQLITE_FULL), as one
+ * clear error naming ENOSPC and what to do; null for any other error.
+ *
+ * @example
+ * diskFullError(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }))
+ * // → SlipwayError('unavailable', 'the disk is full (ENOSPC): database or disk is full…', 'free space…')
+ */
+export function diskFullError(e: unknown): SlipwayError | null {
+  if (e instanceof SlipwayError || !(e instanceof Error)) return null;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string' || !FULL_CODES.has(code)) return null;
+  return new SlipwayError(
+    'unavailable',
+    `the disk is full (ENOSPC${code === 'ENOSPC' ? '' : `, ${code}`}): ${e.message}; the request was not completed, and what runs keeps running`,
+    'free space on the disk of the Slipway home and its sandbox area (`slipway gc` removes what the retention policy lets go), then try again',
+  );
+}

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as z from 'zod';
 import type { Role } from '../core/auth/tokens.js';
-import { SlipwayError, httpStatusOf, isSlipwayError } from '../core/errors.js';
+import { SlipwayError, diskFullError, httpStatusOf, isSlipwayError } from '../core/errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -323,11 +323,12 @@ const httpErrorCode = (status: number): string => {
 };
 
 /** The server's one error boundary: every failure becomes a JSON error with a stable code. */
-export const sendError = (res: ServerResponse, e: unknown, mask: <T>(value: T) => T = (v) => v): void => {
+export const sendError = (res: ServerResponse, thrown: unknown, mask: <T>(value: T) => T = (v) => v): void => {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const e = diskFullError(thrown) ?? thrown;
   if (isSlipwayError(e)) {
     sendJson(res, httpStatusOf(e.code), mask({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }));
   } else if (e instanceof HttpError) {

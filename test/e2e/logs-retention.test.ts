@@ -2,13 +2,15 @@
 // when it serves requests, then its shim rotates its log at the size and `slipway logs ENV` still
 // reads every line across the rotated files; when the files are two days old and gc runs, then
 // the rotated files and the log of an instance that stopped go, the files of running instances
-// stay, the control plane's oversized log is rotated, and the app serves throughout.
+// stay, the control plane's oversized log is rotated, and the app serves throughout. And gc run
+// while a deployment of the environment is in flight does not wait for it and keeps its logs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { TempRepo } from './harness.js';
-import { envStatus, get } from './deploy-harness.js';
+import { envStatus, get, history } from './deploy-harness.js';
+import { waitFor } from '../../src/test-support/wait.js';
 
 const SERVER_JS = (n: number) => `
 const http = require('node:http');
@@ -26,13 +28,14 @@ const TWO_DAYS_AGO = new Date(Date.now() - 2 * 86_400_000);
 describe('log rotation and expiry', () => {
   let repo: TempRepo;
   let home: string;
+  const yamlOf = (window: string): string => ['app: logs', 'build:', '  run: mkdir -p dist && cp server.cjs dist/', '  artifact: [dist/]', 'run:', '  command: node dist/server.cjs', 'environments:', '  staging:', `    verify: { window: ${window}, interval: 100ms }`, 'retention:', '  log_max_bytes: 4KiB', '  logs_days: 1', '  gc_every: 0', ''].join('\n');
   before(async () => {
     repo = new TempRepo();
     home = join(repo.dir, '.slipway');
     for (const n of [1, 2, 3]) {
       repo.write({
         'server.cjs': SERVER_JS(n),
-        'slipway.yaml': ['app: logs', 'build:', '  run: mkdir -p dist && cp server.cjs dist/', '  artifact: [dist/]', 'run:', '  command: node dist/server.cjs', 'environments:', '  staging:', '    verify: { window: 200ms, interval: 100ms }', 'retention:', '  log_max_bytes: 4KiB', '  logs_days: 1', '  gc_every: 0', ''].join('\n'),
+        'slipway.yaml': yamlOf('200ms'),
       });
       repo.commit(`build ${n}`);
       assert.equal((await repo.cli(['run'])).code, 0);
@@ -94,5 +97,32 @@ describe('log rotation and expiry', () => {
     const events = JSON.parse((await repo.cli(['events', '--json'])).stdout) as { kind: string; data: { logs?: number; logsRotated?: number } }[];
     const ev = events.filter((e) => e.kind === 'gc').at(-1);
     assert.ok((ev?.data.logs ?? 0) >= parts.length + stopped.length && ev?.data.logsRotated === 1, JSON.stringify(ev));
+  });
+
+  test('gc while a deployment is in flight answers at once and keeps every log of that environment', async () => {
+    const status = await envStatus(repo, 'staging');
+    const current = status.instances.find((i) => i.release === 'v3')?.id ?? '';
+    for (let i = 0; i < 60; i++) await get(status.url ?? '');
+    const dir = join(home, 'logs', 'staging');
+    const rotated = (): string[] => readdirSync(dir).filter((n) => n.startsWith(`${current}.log.`));
+    assert.ok(rotated().length > 0, 'new rotations since the last gc');
+    for (const n of readdirSync(dir)) utimesSync(join(dir, n), TWO_DAYS_AGO, TWO_DAYS_AGO);
+    const aged = rotated();
+
+    repo.write({ 'server.cjs': SERVER_JS(4), 'slipway.yaml': yamlOf('5s') });
+    repo.commit('build 4');
+    assert.equal((await repo.cli(['run'])).code, 0);
+    const deploying = repo.cli(['deploy', 'staging']);
+    await waitFor(async () => (await history(repo, 'staging'))[0]?.status === 'verifying', { what: 'v4 to be verifying', interval: 200 });
+    const during = JSON.parse((await repo.cli(['gc', '--json'])).stdout) as Gc;
+    assert.equal((await history(repo, 'staging'))[0]?.status, 'verifying', 'gc answered while the deployment was still in flight');
+    assert.deepEqual(during.removed.filter((e) => e.kind === 'log'), [], 'no log of an environment with a deployment in flight goes');
+    for (const n of aged) assert.match(during.kept.find((e) => e.what === join(dir, n))?.why ?? '', /deployment of staging is in flight/);
+    const d = await deploying;
+    assert.equal(d.code, 0, d.stderr);
+
+    const afterwards = JSON.parse((await repo.cli(['gc', '--json'])).stdout) as Gc;
+    const removed = afterwards.removed.map((e) => e.what);
+    for (const n of aged) assert.ok(!existsSync(join(dir, n)), `${n} expired once the deployment finished: ${removed.join(', ')}`);
   });
 });
