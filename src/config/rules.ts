@@ -3,7 +3,7 @@
 
 import type { RawIssue } from './issues.js';
 import { didYouMean } from './suggest.js';
-import { PIPELINE_ENV } from '../core/secrets/names.js';
+import { PIPELINE_ENV, WEBHOOK_ENV } from '../core/secrets/names.js';
 import { HOME_DIR_NAME } from '../core/secrets/records.js';
 import type { EnvironmentSpec, GateSpec, SlipwayConfig } from './types.js';
 
@@ -132,6 +132,9 @@ function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {
     const at = (...rest: (string | number)[]) => ['environments', env.name, ...rest];
     if (env.name === PIPELINE_ENV) {
       out.push(error(at(), `"${PIPELINE_ENV}" is reserved: it holds the secrets that pipeline steps declare`, { at: 'key', hint: 'name this environment differently, e.g. "testing"' }));
+    }
+    if (env.name === WEBHOOK_ENV) {
+      out.push(error(at(), `"${WEBHOOK_ENV}" is reserved: it holds the app's incoming-webhook secret`, { at: 'key', hint: 'name this environment differently' }));
     }
     // A timeout of an approval nobody waits for would be accepted and do nothing.
     if (env.approvalTimeoutMs !== undefined && env.approval !== 'required') {

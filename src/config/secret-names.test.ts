@@ -36,6 +36,13 @@ void describe('slipway.yaml and secret names', () => {
     assert.match(errors[0]?.message ?? '', /"ci" is reserved/);
   });
 
+  void test('the environment "slipway-webhooks" is reserved for the webhook secret', () => {
+    const errors = errorsOf(yaml(...HEAD, 'run: { command: node s.js }', 'environments:', '  slipway-webhooks: {}', '  staging: {}'));
+    assert.equal(errors.length, 1, errors.map(formatConfigIssue).join('\n'));
+    assert.equal(errors[0]?.path, 'environments.slipway-webhooks');
+    assert.match(errors[0]?.message ?? '', /"slipway-webhooks" is reserved/);
+  });
+
   void test('a literal secret under environments.<env>.env is refused with the environment in the hint, value not repeated', () => {
     const token = `ghp_${'A1b2'.repeat(9)}`;
     const errors = errorsOf(yaml(...HEAD, 'run: { command: node s.js }', 'environments:', '  staging:', `    env: { GH: ${token}, DB_PASSWORD: hunter2, GREETING: hello }`));

@@ -95,6 +95,8 @@ export interface EnvConfig {
    * `createdKeyFile` names it: the user must back it up). The value is remembered by the masker.
    */
   setSecret(env: string, name: string, value: Buffer, opts?: { exact?: boolean }): Promise<{ meta: SecretMeta; createdKeyFile: string | null }>;
+  /** The current value of one secret (remembered by the masker), or undefined when it is not set. */
+  secretValue(env: string, name: string): Promise<string | undefined>;
   /** A tombstone version; releases that used earlier versions keep them. */
   removeSecret(env: string, name: string): Promise<{ name: string; version: number }>;
   /** Names, versions, dates and key ids — never values; needs no key. */

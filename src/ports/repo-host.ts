@@ -25,6 +25,11 @@ export interface RepoHost {
   deleteRefIf(ref: string, expected: string): Promise<boolean>;
   /** Copies `src` of another repository on this machine into `dst` here. */
   fetchFrom(repo: string, src: string, dst: string): Promise<Transfer>;
+  /**
+   * Copies `src` of a remote repository (https, ssh or a path, already checked) into `dst` here,
+   * with no prompt and a time limit; a failure says why in git's words.
+   */
+  fetchRemote(url: string, src: string, dst: string): Promise<Transfer>;
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** The merge commit of `item` onto `tip` (the same two commits always give the same one), or the conflicted paths. */
   mergeOnto(tip: string, item: string, message: string): Promise<MergeResult>;

@@ -26,6 +26,7 @@ import { acquireLock, startProxyWatchdog, type RunningServer } from './daemon.js
 import { HttpError, Reply, Router, optionalString } from './http.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { addTokenRoutes } from './routes-tokens.js';
+import { WEBHOOK_PATHS } from './routes-webhooks.js';
 import { openApiDocument } from './openapi.js';
 import * as z from 'zod';
 import { startApiServer, type Mount } from './server.js';
@@ -266,7 +267,11 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
     } catch {
       throw new HttpError(400, 'the app name in the path is not valid percent-encoding');
     }
-    return { app, path: `/v1${m[2] ?? ''}`, router: apps.get(app)?.router };
+    const router = apps.get(app)?.router;
+    const sub = `/v1${m[2] ?? ''}`;
+    // A webhook to an app that is not here: the forge is told so (it checks no token to say it).
+    if (router === undefined && WEBHOOK_PATHS.includes(sub)) throw new HttpError(404, `no app "${app.slice(0, 80)}" on this server`);
+    return { app, path: sub, router };
   };
   const authenticate = createAuthenticator({ homeToken: token, owner, tokens, appTokens: () => [...apps.values()].map((h) => [h.name, h.token] as [string, string]) });
   const api = await startApiServer(root, authenticate, opts.host, opts.port, {

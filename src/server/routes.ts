@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { Reply, Router, STREAMED, optionalBoolean, optionalString, type Request } from './http.js';
 import { addDeployRoutes, environments, historyEntry } from './routes-deploy.js';
 import { addAlertRoutes } from './routes-alerts.js';
+import { addWebhookRoutes } from './routes-webhooks.js';
 import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
 import { addDoraRoutes } from './routes-dora.js';
@@ -191,6 +192,7 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => v
 
   addDeployRoutes(r, engine);
   addAlertRoutes(r, engine);
+  addWebhookRoutes(r, engine);
   addConfigRoutes(r, engine);
   addQueueRoutes(r, engine);
   addDoraRoutes(r, engine);

@@ -5,12 +5,9 @@
 // request replayed later, or again, is refused. Every comparison is constant-time. The route
 // answers 401 to any failure and changes nothing.
 
-import { SIGNATURE_HEADER, constantTimeEqual, signBody, verifySignature } from '../../core/webhooks/signature.js';
+import { SIGNATURE_HEADER, SIGNED_WINDOW_S, TIMESTAMP_HEADER, constantTimeEqual, signBody, signedContent, verifySignature } from '../../core/webhooks/signature.js';
 
-/** The header that carries the sending time of a signed alert, in Unix seconds. */
-export const TIMESTAMP_HEADER = 'X-Slipway-Timestamp';
-/** How far (seconds) a signed alert's timestamp may be from the receiver's clock, either way. */
-export const SIGNED_WINDOW_S = 300;
+export { SIGNED_WINDOW_S, TIMESTAMP_HEADER, signedContent };
 
 export interface AlertAuthConfig {
   /** Accepted bearer tokens (e.g. the value of the variable named by `alertmanager.token_env`). */
@@ -34,9 +31,6 @@ const header = (headers: Headers, name: string): string | undefined => {
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 };
-
-/** The bytes a signature covers: `<timestamp>.<body>`. */
-export const signedContent = (timestamp: string, body: string | Uint8Array): Buffer => Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(body)]);
 
 /** The two headers of a signed alert (what a relay in front of Slipway sends). */
 export const signAlert = (secret: string, body: string | Uint8Array, timestamp: number): Record<string, string> => ({

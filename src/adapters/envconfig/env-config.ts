@@ -167,6 +167,13 @@ export class EnvConfig implements EnvConfigPort {
     return { meta, createdKeyFile: !loadedBefore && key?.created ? (key.path ?? null) : null };
   }
 
+  async secretValue(env: string, name: string): Promise<string | undefined> {
+    if ((await this.secretsStore.latest(env, name))?.kind !== 'value') return undefined;
+    const value = (await (await this.secretsService()).resolve(env, [name])).values[name];
+    if (value !== undefined) this.remember([value]);
+    return value;
+  }
+
   removeSecret(env: string, name: string): Promise<{ name: string; version: number }> {
     return createSecretsService({ store: this.secretsStore, clock: this.opts.clock }).rm(env, name);
   }

@@ -10,6 +10,14 @@ import type { NameCheck } from '../env-name.js';
  */
 export const PIPELINE_ENV = 'ci';
 
+/**
+ * Where an app's incoming-webhook secret is sealed (`slipway apps webhook APP --secret`);
+ * reserved like PIPELINE_ENV, so that no deployment target and no pipeline step can read it.
+ */
+export const WEBHOOK_ENV = 'slipway-webhooks';
+/** The name of the webhook secret in WEBHOOK_ENV. */
+export const WEBHOOK_SECRET_NAME = 'WEBHOOK_SECRET';
+
 /** Secret names: upper-case environment variable names. */
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 /** Longest accepted secret name; environment variable names this long are already unusual. */

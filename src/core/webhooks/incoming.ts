@@ -1,7 +1,7 @@
 // Incoming push webhooks from a forge (GitHub's push event): the checks a delivery must pass
 // before anything is fetched or queued — its signature over the exact bytes, its event kind, its
 // delivery id — and what a push payload asks for. Pure: the server applies the decision.
-import { verifySignature } from './signature.js';
+import { SIGNED_WINDOW_S, TIMESTAMP_HEADER, SIGNATURE_HEADER, signedContent, verifySignature } from './signature.js';
 
 /** The headers of a GitHub delivery that matter here (lower-case names, as Node gives them). */
 export interface GithubHeaders {
@@ -75,4 +75,28 @@ export const decidePush = (push: PushPayload, main = 'main'): PushDecision => {
   if (push.ref !== `refs/heads/${main}`) return { kind: 'ignore', reason: `${push.ref} is not refs/heads/${main}: only pushes to ${main} are queued` };
   if (/^0{40}$/.test(push.after)) return { kind: 'ignore', reason: `the push deletes ${main}: nothing to queue` };
   return { kind: 'queue', commit: push.after };
+};
+
+/** The headers of a generic signed webhook (the scheme of the Alertmanager receiver). */
+export interface SignedHeaders {
+  signature?: string;
+  timestamp?: string;
+}
+
+/**
+ * Whether a generic webhook is authentic and new: `X-Slipway-Signature: sha256=<hex>` over
+ * `<timestamp>.<raw body>` under the app's webhook secret, with `X-Slipway-Timestamp` (Unix
+ * seconds) within SIGNED_WINDOW_S of `now` (ms). Its delivery id is the signature itself, so a
+ * captured request sent again within the window is a replay (`seen`), and later a stale one.
+ */
+export const checkSignedDelivery = (h: SignedHeaders, body: Uint8Array | string, secret: string | undefined, now: number, seen: (delivery: string) => boolean): DeliveryCheck => {
+  if (secret === undefined || secret === '') return { ok: false, status: 401, message: 'no webhook secret is configured for this app, so no delivery can be authenticated' };
+  if (h.signature === undefined || h.signature.trim() === '') return { ok: false, status: 401, message: `${SIGNATURE_HEADER} is missing: the delivery is not signed` };
+  const timestamp = h.timestamp?.trim() ?? '';
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, status: 401, message: `${TIMESTAMP_HEADER} is missing or malformed: the sending time in Unix seconds, covered by the signature` };
+  if (!verifySignature(secret, signedContent(timestamp, body), h.signature)) return { ok: false, status: 401, message: `${SIGNATURE_HEADER} does not match ${TIMESTAMP_HEADER} and the body under the webhook secret` };
+  if (Math.abs(Number(timestamp) * 1000 - now) > SIGNED_WINDOW_S * 1000) return { ok: false, status: 401, message: `${TIMESTAMP_HEADER} is more than ${SIGNED_WINDOW_S} s away from this server's clock: a replayed delivery, or a clock to set right` };
+  const delivery = `sig-${h.signature.trim().toLowerCase().replace(/^sha256=/, '')}`;
+  if (seen(delivery)) return { ok: false, status: 409, message: 'this signed delivery was received before: a replay is refused' };
+  return { ok: true, event: 'push', delivery };
 };

@@ -1,5 +1,5 @@
 // HMAC-SHA256 signatures of webhook bodies, in the `sha256=<hex>` form of GitHub's
-// X-Hub-Signature-256: signed by Slipway's outgoing notifications, checked on incoming alerts.
+// X-Hub-Signature-256: signed by Slipway's outgoing notifications, checked on incoming alerts and webhooks.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -10,6 +10,14 @@ export const SIGNATURE_HEADER = 'X-Slipway-Signature';
 export function signBody(secret: string, body: string | Uint8Array): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
+
+/** The header that carries the sending time of a signed request (alerts, generic webhooks), in Unix seconds. */
+export const TIMESTAMP_HEADER = 'X-Slipway-Timestamp';
+/** How far (seconds) a signed request's timestamp may be from the receiver's clock, either way. */
+export const SIGNED_WINDOW_S = 300;
+
+/** The bytes a timestamped signature covers: `<timestamp>.<body>`. */
+export const signedContent = (timestamp: string, body: string | Uint8Array): Buffer => Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(body)]);
 
 /**
  * Compares two strings in time independent of where they differ (both are hashed first, so their

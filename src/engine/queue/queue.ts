@@ -111,6 +111,30 @@ export class MergeQueue {
     return out;
   }
 
+  /**
+   * Queues a commit pushed to an app's remote (an incoming webhook): the remote's `ref` is fetched
+   * into a quarantine ref of the canonical repository (never main), the pushed commit must be that
+   * ref's tip or an ancestor of it (the remote may have moved on since), and it is queued as a
+   * push would be. The quarantine ref is removed whatever happens; the item's ref keeps the commit.
+   */
+  async enqueueRemote(req: { url: string; ref: string; sha: string; actor: string; delivery: string }): Promise<Enqueued> {
+    await this.canonical();
+    const host = this.engine.ctx.canonical;
+    const quarantine = `refs/slipway/incoming/webhook-${req.delivery.slice(0, 40)}-${Date.now()}`;
+    const fetched = await host.fetchRemote(req.url, req.ref, quarantine);
+    if (!fetched.ok) throw new SlipwayError('unavailable', `${req.ref} could not be fetched from the app's remote: ${fetched.message}`, 'check the remote (`slipway apps webhook APP`) and that the server can reach it, then redeliver');
+    const tip = await host.readRef(quarantine);
+    try {
+      if (tip === undefined) throw new SlipwayError('unavailable', `${req.ref} was not found on the app's remote`, 'check the remote (`slipway apps webhook APP`)');
+      if (tip !== req.sha && !(await host.isAncestor(req.sha, tip))) {
+        throw new SlipwayError('conflict', `the pushed commit ${req.sha.slice(0, 12)} is not on the remote's ${req.ref} (now ${tip.slice(0, 12)}): it was force-pushed away`, 'push again; the newer push is queued by its own delivery');
+      }
+      return await this.enqueue({ source: 'push', branch: req.ref, sha: req.sha, actor: req.actor });
+    } finally {
+      if (tip) await host.deleteRefIf(quarantine, tip);
+    }
+  }
+
   private async enqueue(req: { source: 'merge' | 'push'; branch: string; sha: string; actor: string }): Promise<Enqueued> {
     const path = await this.canonical();
     const commit = await this.engine.ctx.vcs.resolve(path, req.sha);

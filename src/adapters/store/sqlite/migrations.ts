@@ -317,4 +317,27 @@ export const migrations: Migration[] = [
       ALTER TABLE deployments ADD COLUMN approval_deadline TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'incoming webhooks: the remote pushed commits are fetched from, and the deliveries received',
+    sql: `
+      -- One row: the app's remote repository (the webhook secret is sealed in secret_records).
+      CREATE TABLE webhook_remote (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        url TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL
+      );
+      -- Every delivery id accepted (X-GitHub-Delivery, or sig-<signature> of a generic webhook):
+      -- a second delivery with the same id is a replay and refused.
+      CREATE TABLE webhook_deliveries (
+        delivery TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        event TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        received_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -32,6 +32,27 @@ export const setRefTo = (gitDir: string, ref: string, value: string, reason: str
 export const deleteRef = (gitDir: string, ref: string, expected: string): string[] => ['--git-dir', gitDir, 'update-ref', '-d', '--end-of-options', ref, expected];
 /** Copies `src` of another repository into `dst` of this one (a fetch runs no receive hook). */
 export const fetchRef = (gitDir: string, from: string, src: string, dst: string): string[] => ['--git-dir', gitDir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', from, `+${src}:${dst}`];
+/**
+ * Copies `src` of a remote repository (an app's webhook remote) into `dst`: after LOCAL_ONLY,
+ * https and ssh are allowed again for this one command (the URL was checked by
+ * core/webhooks/remote.ts); no tags, no submodules, no FETCH_HEAD.
+ */
+export const fetchRemoteRef = (gitDir: string, url: string, src: string, dst: string): string[] => [
+  '-c',
+  'protocol.https.allow=always',
+  '-c',
+  'protocol.ssh.allow=always',
+  '--git-dir',
+  gitDir,
+  'fetch',
+  '--quiet',
+  '--no-tags',
+  '--no-write-fetch-head',
+  '--no-recurse-submodules',
+  '--end-of-options',
+  url,
+  `+${src}:${dst}`,
+];
 /** Whether `ancestor` is an ancestor of (or equal to) `descendant`: exit 0 yes, 1 no. */
 export const isAncestor = (gitDir: string, ancestor: string, descendant: string): string[] => ['--git-dir', gitDir, 'merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant];
 /** Fetches the canonical main into a working repository as its remote-tracking ref `slipway/main`. */

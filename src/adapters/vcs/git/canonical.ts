@@ -107,6 +107,15 @@ export const fetchRefInto = async (gitDir: string, from: string, src: string, ds
   return r.code === 0 ? { ok: true } : { ok: false, message: r.stderr.trim() || `git fetch exited with ${r.code}` };
 };
 
+/** How long a fetch from a webhook's remote may take before it is given up. */
+export const REMOTE_FETCH_TIMEOUT_MS = 120_000;
+
+/** Fetches `src` of a remote (https, ssh or a path) into `dst`, without prompts and within REMOTE_FETCH_TIMEOUT_MS. */
+export const fetchRemoteInto = async (gitDir: string, url: string, src: string, dst: string): Promise<{ ok: true } | { ok: false; message: string }> => {
+  const r = await runGit(cmd.fetchRemoteRef(gitDir, url, src, dst), { env: { GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' }, timeout: REMOTE_FETCH_TIMEOUT_MS });
+  return r.code === 0 ? { ok: true } : { ok: false, message: r.stderr.trim() || `git fetch exited with ${r.code}` };
+};
+
 export const isAncestor = async (gitDir: string, ancestor: string, descendant: string): Promise<boolean> => (await runGit(cmd.isAncestor(gitDir, ancestor, descendant))).code === 0;
 
 /** Records the canonical main in a working repository as `refs/remotes/slipway/main`. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RepoHost } from '../../../ports/repo-host.js';
-import { canonicalPath, casRef, deleteRefIf, ensureCanonical, fetchRefInto, isAncestor, mergeOnto, publishMainTo, readRef, setRef, type HookCommand } from './canonical.js';
+import { canonicalPath, casRef, deleteRefIf, ensureCanonical, fetchRefInto, fetchRemoteInto, isAncestor, mergeOnto, publishMainTo, readRef, setRef, type HookCommand } from './canonical.js';
 
 export const createGitRepoHost = (opts: { home: string; workRepo: string; hooks: HookCommand }): RepoHost => {
   const path = canonicalPath(opts.home);
@@ -19,6 +19,7 @@ export const createGitRepoHost = (opts: { home: string; workRepo: string; hooks:
     casRef: (ref, value, expected, reason) => casRef(path, ref, value, expected, reason),
     deleteRefIf: (ref, expected) => deleteRefIf(path, ref, expected),
     fetchFrom: (repo, src, dst) => fetchRefInto(path, repo, src, dst),
+    fetchRemote: (url, src, dst) => fetchRemoteInto(path, url, src, dst),
     isAncestor: (ancestor, descendant) => isAncestor(path, ancestor, descendant),
     mergeOnto: (tip, item, message) => mergeOnto(path, tip, item, message),
     publishMainTo: (workRepo) => publishMainTo(path, workRepo),

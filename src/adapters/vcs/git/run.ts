@@ -16,6 +16,8 @@ export interface GitOptions {
   cwd?: string;
   /** Variables for this git process, on top of the cleaned environment. */
   env?: Record<string, string>;
+  /** Milliseconds after which git is killed (a failure, code ≠ 0); none by default. */
+  timeout?: number;
 }
 
 /** The environment of a git process: this process's, without any GIT_* variable, and no prompts. */
@@ -28,7 +30,7 @@ export const gitEnv = (extra: Record<string, string> = {}, from: NodeJS.ProcessE
 /** Runs `git <args>` to the end; a failure is `code` ≠ 0, never a throw. */
 export const runGit = (args: readonly string[], opts: GitOptions = {}): Promise<GitOut> =>
   new Promise((resolve) => {
-    execFile('git', [...LOCAL_ONLY, ...args], { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv(opts.env) }, (err, stdout, stderr) => {
+    execFile('git', [...LOCAL_ONLY, ...args], { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv(opts.env), ...(opts.timeout ? { timeout: opts.timeout } : {}) }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
