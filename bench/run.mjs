@@ -38,6 +38,8 @@ if (want('backup')) results.backup = await (await import('./backup.mjs')).benchB
 if (only.includes('native')) results.native = await (await import('./native.mjs')).benchNative({});
 // Only when named: it starts its own Docker Engine and registry (root, docker.io, docker-registry).
 if (only.includes('containers')) results.containers = await (await import('./containers.mjs')).benchContainers(quick ? { rounds: 3 } : {});
+// Only when named: ≥ 1 000 deploy/rollback cycles under load (tens of minutes; --quick: 50).
+if (only.includes('soak')) results.soak = await (await import('./soak.mjs')).benchSoak({ cycles: quick ? 50 : 1000 });
 if (want('proxy-restart')) results.proxyRestart = await (await import('./proxy-restart.mjs')).benchProxyRestart({});
 
 mkdirSync(join(here, 'results'), { recursive: true });

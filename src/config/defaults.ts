@@ -6,7 +6,7 @@ export const DEFAULTS = {
   /** A gate waits for the build unless it says otherwise. */
   gate: { needs: ['build'], retries: 0 },
   bench: { max_regression: '10%' },
-  retention: { releases: 10, gc_every: '1h', logs_days: 14, log_max_bytes: '10MiB' },
+  retention: { releases: 10, gc_every: '1h', min_age: '1h', logs_days: 14, log_max_bytes: '10MiB' },
   audit: { severity: 'high' },
   run: { instances: 1, stop_grace: '10s' },
   health: { path: '/healthz', interval: '1s', timeout: '2s', start_timeout: '30s' },

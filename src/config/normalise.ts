@@ -43,6 +43,7 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
       keepReleases: input.retention?.releases ?? DEFAULTS.retention.releases,
       pinned: [...new Set(input.retention?.pin ?? [])],
       gcEveryMs: ms(input.retention?.gc_every ?? DEFAULTS.retention.gc_every),
+      minAgeMs: ms(input.retention?.min_age ?? DEFAULTS.retention.min_age),
       logsDays: input.retention?.logs_days ?? DEFAULTS.retention.logs_days,
       logMaxBytes: sure(parseSize(input.retention?.log_max_bytes ?? DEFAULTS.retention.log_max_bytes)),
     },

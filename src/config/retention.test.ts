@@ -51,3 +51,11 @@ void describe('retention: logs', () => {
     assert.equal(parseSize('99999999999999999GiB').ok, false);
   });
 });
+
+void describe('retention: min_age', () => {
+  void test('a duration, 1h by default; a bad one is refused at its place', () => {
+    assert.equal(loadConfig('slipway.yaml', retention('min_age: 10m')).config?.retention?.minAgeMs, 600_000);
+    assert.equal(loadConfig('slipway.yaml', retention('releases: 2')).config?.retention?.minAgeMs, 3_600_000);
+    for (const bad of ['ten', '-1s', '1d']) assert.equal(only(retention(`min_age: ${bad}`)).path, 'retention.min_age', bad);
+  });
+});

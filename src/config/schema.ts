@@ -371,6 +371,7 @@ export const configSchema = z
           .optional()
           .meta({ title: 'list of digests', description: 'Artifacts `slipway gc` never removes, by full digest.' }),
         gc_every: duration('How often the control plane runs `slipway gc` on its own; 0 turns it off.', DEFAULTS.retention.gc_every).optional(),
+        min_age: duration('Nothing younger than this is removed by `slipway gc` (artifacts, release and work directories), whatever else the policy says: a build may be storing it right now.', DEFAULTS.retention.min_age).optional(),
         logs_days: z
           .int()
           .min(1, 'a whole number of days, at least 1')

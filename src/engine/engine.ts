@@ -43,7 +43,7 @@ export class Engine {
     return {
       ...DEFAULT_RETENTION,
       ...DEFAULT_LOG_POLICY,
-      ...(r ? { keepReleases: r.keepReleases, pinned: r.pinned, logsDays: r.logsDays, logMaxBytes: r.logMaxBytes } : {}),
+      ...(r ? { keepReleases: r.keepReleases, pinned: r.pinned, minAgeMs: r.minAgeMs, logsDays: r.logsDays, logMaxBytes: r.logMaxBytes } : {}),
       gcEveryMs: r?.gcEveryMs ?? 3_600_000,
     };
   }

@@ -16,7 +16,7 @@ export const spec: CommandSpec = {
     'previous and any in-flight one, and the artifacts they run; besides, what a queued or running',
     'run, a recent build or `retention.pin` references. Removes the other artifacts (with their',
     'manifest and provenance), unpacked release directories, and work directories of finished runs.',
-    'Nothing younger than an hour is removed. The history keeps every release; a release whose',
+    'Nothing younger than `retention.min_age` (default 1h) is removed. The history keeps every release; a release whose',
     'artifact is gone can no longer be rolled back to. Logs: rotates the control plane\'s and the',
     'proxy\'s logs past `retention.log_max_bytes` (instances rotate their own as they write), removes',
     'log files last written more than `retention.logs_days` (default 14) days ago that no running',

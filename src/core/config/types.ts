@@ -27,6 +27,8 @@ export interface RetentionSpec {
   pinned: string[];
   /** Period of the control plane's own gc, in ms; 0: off. */
   gcEveryMs: number;
+  /** Nothing younger than this is removed, in ms. */
+  minAgeMs: number;
   /** Days a log is kept after its last line. */
   logsDays: number;
   /** Size at which a log file is rotated. */

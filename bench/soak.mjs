@@ -1,0 +1,205 @@
+// Soak (issue 13.5): many deploy/rollback cycles of one environment under constant load, with
+// retention on. Reports failed requests (goal 0) and, sampled over the cycles, the resident memory
+// and open file descriptors of the proxy and of the control plane, the number of Slipway's
+// processes (control plane, proxy, shims, apps) and the size of the home and its sandbox area
+// (goal: flat — first, last, max and a least-squares slope per 100 cycles).
+import { spawn, spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { connect } from '../dist/src/cli/client.js';
+import { sandboxDirOf } from '../dist/src/home/paths.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin/slipway.js');
+
+const APP = `
+const http = require('node:http');
+const s = http.createServer((req, res) => { console.log(req.method + ' ' + req.url); res.end(process.env.SLIPWAY_RELEASE); });
+s.keepAliveTimeout = 65000;
+s.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => { s.close(() => process.exit(0)); s.closeIdleConnections(); });
+`;
+
+const git = (cwd, ...args) => spawnSync('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
+const cli = (dir, args) => new Promise((resolve) => {
+  const c = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  c.stdout.on('data', (d) => (out += d));
+  c.stderr.on('data', (d) => (err += d));
+  c.on('close', (code) => resolve({ code, out, err }));
+});
+
+/** Closed-loop load until `until` resolves, keep-alive or a new connection per request; counts failures. */
+const load = (url, until, { concurrency, keepAlive }) => {
+  const r = { total: 0, failed: 0, firstError: undefined };
+  let stop = false;
+  void until.then(() => (stop = true));
+  const agent = new http.Agent({ keepAlive, maxSockets: concurrency });
+  const one = () => new Promise((resolve) => {
+    const req = http.request(url, { agent, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        r.total++;
+        if (res.statusCode !== 200) { r.failed++; r.firstError ??= `HTTP ${res.statusCode}`; }
+        resolve();
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', (e) => { r.total++; r.failed++; r.firstError ??= e.message; resolve(); });
+    req.end();
+  });
+  return Promise.all(Array.from({ length: concurrency }, async () => { while (!stop) await one(); })).then(() => { agent.destroy(); return r; });
+};
+
+const waitDone = async (client, id) => {
+  for (let i = 0; ; i++) {
+    const { deployment } = await client.request('GET', `/v1/deployments/${id}`);
+    if (deployment.finishedAt) return deployment;
+    if (i > 3000) throw new Error(`deployment ${id} did not finish within a minute`);
+    await sleep(20);
+  }
+};
+
+const readJson = (file) => { try { return JSON.parse(readFileSync(file, 'utf8')); } catch { return undefined; } };
+/** Resident memory in KiB and open descriptors of `pid` (from /proc). */
+const procStats = (pid) => {
+  try {
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+    return { rssKiB: rss, fds: readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return { rssKiB: NaN, fds: NaN };
+  }
+};
+/** Processes whose working directory is inside one of `dirs`: the control plane (the repo), shims (the home) and apps (the sandbox area). */
+const processesUnder = (dirs) => {
+  let n = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${p}/cwd`);
+      if (dirs.some((d) => cwd === d || cwd.startsWith(`${d}/`))) n++;
+    } catch { /* gone, or not ours */ }
+  }
+  return n;
+};
+const sizeOf = (path) => {
+  let st;
+  try { st = lstatSync(path); } catch { return 0; }
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const n of readdirSync(path)) total += sizeOf(join(path, n));
+  return total;
+};
+
+/** First, last, max and the least-squares slope per 100 cycles of samples `[cycle, value]`. */
+export const trend = (samples) => {
+  const xs = samples.map((s) => s[0]);
+  const ys = samples.map((s) => s[1]);
+  const n = ys.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  return { first: ys[0], last: ys[n - 1], max: Math.max(...ys), slopePer100: den === 0 ? 0 : Math.round((num / den) * 100 * 100) / 100 };
+};
+
+export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-soak-'));
+  const home = join(dir, '.slipway');
+  const area = sandboxDirOf(home);
+  git(dir, 'init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'server.cjs'), APP);
+  writeFileSync(join(dir, 'slipway.yaml'), [
+    'app: soak', 'build:', '  run: mkdir -p dist && cp server.cjs dist/', '  artifact: [dist/]',
+    'run:', '  command: node dist/server.cjs', '  health: { path: /healthz, start_timeout: 10s }', '  stop_grace: 2s',
+    'environments:', '  staging:', '    strategy: blue-green',
+    '    verify: { window: 100ms, interval: 100ms, checks: [error_rate < 1%] }',
+    // Retention on, and often: what a soak should show is that it holds the home's size.
+    'retention:', '  releases: 3', '  gc_every: 20s', '  min_age: 10s', '  log_max_bytes: 256KiB', '  logs_days: 1', '',
+  ].join('\n'));
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'soak');
+  try {
+    if ((await cli(dir, ['run'])).code !== 0) throw new Error('the pipeline failed');
+    const client = await connect(dir, home);
+    await waitDone(client, (await client.request('POST', '/v1/deployments', { env: 'staging' })).deployment.id);
+    const url = (await client.request('GET', '/v1/environments')).environments.find((e) => e.env === 'staging').url;
+
+    const series = { proxyRssKiB: [], proxyFds: [], serverRssKiB: [], serverFds: [], processes: [], homeBytes: [] };
+    const sample = (cycle, withSize) => {
+      const proxy = procStats(readJson(join(home, 'proxy', 'proxy.json'))?.pid);
+      const server = procStats(readJson(join(home, 'server.json'))?.pid);
+      series.proxyRssKiB.push([cycle, proxy.rssKiB]);
+      series.proxyFds.push([cycle, proxy.fds]);
+      series.serverRssKiB.push([cycle, server.rssKiB]);
+      series.serverFds.push([cycle, server.fds]);
+      series.processes.push([cycle, processesUnder([dir, area])]);
+      if (withSize) series.homeBytes.push([cycle, sizeOf(home) + sizeOf(area)]);
+    };
+
+    let stop;
+    const until = new Promise((r) => (stop = r));
+    const loads = Promise.all([load(url, until, { concurrency: 3, keepAlive: true }), load(url, until, { concurrency: 2, keepAlive: false })]);
+    const every = Math.max(1, Math.floor(cycles / 100));
+    const t0 = performance.now();
+    for (let i = 1; i <= cycles; i++) {
+      // The same build again would be a no-op: --force makes each one a real deploy.
+      const d = await waitDone(client, (await client.request('POST', '/v1/deployments', { env: 'staging', force: true })).deployment.id);
+      if (d.phase !== 'succeeded') throw new Error(`deploy ${d.id} ${d.phase}: ${d.reason}`);
+      const r = await waitDone(client, (await client.request('POST', '/v1/rollbacks', { env: 'staging' })).deployment.id);
+      if (r.phase !== 'succeeded') throw new Error(`rollback ${r.id} ${r.phase}: ${r.reason}`);
+      // The first sample after one cycle: from then on two releases are warm (current and previous).
+      if (i === 1 || i % every === 0 || i === cycles) sample(i, i === 1 || i % (every * 10) === 0 || i === cycles);
+      if (i % Math.max(1, Math.floor(cycles / 10)) === 0) log(`  … ${i} of ${cycles} deploy/rollback cycles`);
+    }
+    const seconds = Math.round((performance.now() - t0) / 1000);
+    stop();
+    const [keepAlive, newConn] = await loads;
+    const gc = (await client.request('POST', '/v1/gc', { dry_run: false })).gc;
+    const afterGc = sizeOf(home) + sizeOf(area);
+    const parts = {
+      database: readdirSync(home).filter((n) => n.startsWith('slipway.db')).reduce((a, n) => a + sizeOf(join(home, n)), 0),
+      artifacts: sizeOf(join(home, 'artifacts')), logs: sizeOf(join(home, 'logs')) + sizeOf(join(home, 'server.log')) + sizeOf(join(home, 'proxy', 'proxy.log')),
+      releases: sizeOf(join(area, 'releases')), instanceTmp: sizeOf(join(area, 'tmp')),
+    };
+
+    const result = {
+      cycles, seconds,
+      requests: keepAlive.total + newConn.total,
+      failedRequests: keepAlive.failed + newConn.failed,
+      firstError: keepAlive.firstError ?? newConn.firstError,
+      trends: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, trend(v)])),
+      samples: series,
+      finalGc: { removed: gc.removed.length, bytes: gc.bytes, homeBytesAfter: afterGc, parts },
+    };
+    result.goals = { 'failed requests = 0': result.failedRequests === 0 };
+    const t = result.trends;
+    const row = (label, tr, unit = '') => log(`  ${label.padEnd(30)} first ${tr.first}${unit}  last ${tr.last}${unit}  max ${tr.max}${unit}  slope ${tr.slopePer100}${unit} per 100 cycles`);
+    log(`\nsoak: ${cycles} deploy/rollback cycles under load in ${seconds}s (keep-alive and new-connection GETs), retention on (releases: 3, gc every 20s, min_age 10s)`);
+    log(`  requests ${result.requests}, failed ${result.failedRequests}   goal 0   ${result.goals['failed requests = 0'] ? 'PASS' : `MISS (${result.firstError})`}`);
+    row('proxy RSS', t.proxyRssKiB, ' KiB');
+    row('proxy open fds', t.proxyFds);
+    row('control plane RSS', t.serverRssKiB, ' KiB');
+    row('control plane open fds', t.serverFds);
+    row("Slipway's processes", t.processes);
+    row('home + sandbox area', t.homeBytes, ' B');
+    log(`  a final gc removed ${gc.removed.length} item(s), ${gc.bytes} B; home + sandbox area after it: ${afterGc} B (${Object.entries(parts).map(([k, v]) => `${k} ${v} B`).join(', ')})`);
+    return result;
+  } finally {
+    await cli(dir, ['down']);
+    await cli(dir, ['server', 'stop']);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(area, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? (process.argv.includes('--quick') ? 50 : 1000));
+  await benchSoak({ cycles: n });
+}
