@@ -18,6 +18,14 @@ interface ServerFile {
   host?: string;
   /** Server mode: the API prefix of this app (`/v1/apps/<app>`). */
   prefix?: string;
+  /** Server mode over TLS: the fingerprint of the certificate it serves. */
+  tls?: { fingerprint: string };
+}
+
+/** How an https:// server is trusted (cli/tls-trust.ts): the public CAs, a CA, or a pinned certificate. */
+export interface ServerTrust {
+  ca?: string;
+  fingerprint?: string;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -31,6 +39,8 @@ export class Client {
     readonly logPath: string,
     /** Server mode: every `/v1/…` path is sent as `<prefix>/…` (`/v1/apps/<app>/…`). */
     readonly prefix = '',
+    /** For an https:// base: what its certificate is checked against. */
+    readonly trust: ServerTrust = {},
   ) {}
 
   /** The path on the server of an API path (`/v1/status` → `/v1/apps/shop/status` for an app of a server). */
@@ -81,18 +91,22 @@ export class Client {
    * One request over node:http with a keep-alive agent. (Not `fetch`: its first use costs a CLI
    * some 15 ms of start-up, on the path of every command.)
    */
-  private send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    // Over TLS (a server with --tls-*): node:https and the trust, loaded only then.
+    const tls = this.base.startsWith('https:') ? await import('./tls-trust.js') : undefined;
+    const request = tls ? (await import('node:https')).request : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = httpRequest(`${this.base}${this.pathOf(path)}`, {
+      const req = request(`${this.base}${this.pathOf(path)}`, {
         method,
-        agent,
+        agent: tls ? tls.agentFor(this.trust) : agent,
         signal,
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
       });
       req.on('response', resolve);
       req.on('error', (e) => {
-        if (signal?.aborted) reject(e);
+        if (signal?.aborted || (e instanceof SlipwayError && e.code === 'refused')) reject(e);
+        else if (tls && /CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME/.test((e as NodeJS.ErrnoException).code ?? '')) reject(new SlipwayError('refused', `the certificate of ${this.base} is not trusted (${e.message}): refused, nothing was sent`, 'pin it: `slipway login URL --fingerprint sha256:…` (or --ca FILE); with SLIPWAY_SERVER set SLIPWAY_FINGERPRINT or SLIPWAY_CA'));
         else reject(new SlipwayError('unavailable', `cannot reach the control plane at ${this.base}: ${e.message}`, this.logPath === '' ? 'check the URL (`slipway login URL`) and that the server runs' : `check \`slipway server status\`; the log is ${this.logPath}`));
       });
       req.end(payload);
@@ -131,11 +145,12 @@ const healthy = async (home: string, trustLivePid = false): Promise<Client | und
   const info = readServerFile(paths.serverInfo);
   const token = readToken(paths.token);
   if (!info || !token) return undefined;
-  const client = new Client(`http://${hostForUrl(info.host ?? '127.0.0.1')}:${info.port}`, token, info, paths.serverLog, info.prefix ?? '');
+  const trust: ServerTrust = info.tls ? { fingerprint: info.tls.fingerprint } : {};
+  const client = new Client(`${info.tls ? 'https' : 'http'}://${hostForUrl(info.host ?? '127.0.0.1')}:${info.port}`, token, info, paths.serverLog, info.prefix ?? '', trust);
   // SLIPWAY_TOKEN: the CLI acts as that named token (a second person approving a deployment, a
   // narrower role) instead of as the home's owner; the control plane is found with the home's own.
   const named = process.env[TOKEN_VAR];
-  const acting = named === undefined || named === '' ? client : new Client(client.base, named, info, paths.serverLog, info.prefix ?? '');
+  const acting = named === undefined || named === '' ? client : new Client(client.base, named, info, paths.serverLog, info.prefix ?? '', trust);
   // A live pid behind server.json is as good as a health check for starting work: a request that
   // then fails still says clearly that the control plane cannot be reached.
   if (trustLivePid && pidAlive(info.pid)) return acting;

@@ -50,7 +50,8 @@ const appOfWorkTree = async (repo: string): Promise<string | undefined> => {
 };
 
 /** A client of a remote server; `prefix` is an app's API (`/v1/apps/<app>`) or '' for the server's own. */
-const remoteClient = (r: RemoteServer, prefix: string): Client => new Client(r.url, r.token, { pid: 0, port: 0, repo: '', version: '' }, '', prefix);
+const remoteClient = (r: RemoteServer, prefix: string): Client =>
+  new Client(r.url, r.token, { pid: 0, port: 0, repo: '', version: '' }, '', prefix, { ...(r.ca !== undefined ? { ca: r.ca } : {}), ...(r.fingerprint !== undefined ? { fingerprint: r.fingerprint } : {}) });
 
 /**
  * The work tree's top directory, found by looking for `.git` upwards (a directory, or the file of

@@ -4,6 +4,7 @@
 // its API is served under /v1/apps/<app>/… and its repository at /git/<app>.git. The server's own
 // token and its named tokens (optionally scoped to one app) live in DIR.
 import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { appNameProblem } from '../core/app-name.js';
 import { SlipwayError } from '../core/errors.js';
@@ -30,11 +31,14 @@ import { WEBHOOK_PATHS } from './routes-webhooks.js';
 import { openApiDocument } from './openapi.js';
 import * as z from 'zod';
 import { startApiServer, type Mount } from './server.js';
+import { secureOptions, watchServerTls, type ServerTls } from './tls.js';
 
 export interface AppsServerOptions {
   home: string;
   host: string;
   port: number;
+  /** The API and the git endpoint over HTTPS with this certificate (`--tls-*`: server/tls.ts). */
+  tls?: ServerTls;
   log?: (line: string) => void;
 }
 
@@ -88,8 +92,11 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
   // Every app's sandbox area is under one directory that every app's steps have hidden.
   const sandboxRoot = sandboxDirOf(opts.home);
   let port = 0;
+  // How a process on this machine (a receive hook, the CLI) reaches the server: over TLS, pinned
+  // to the certificate's fingerprint (kept up to date when the files are renewed).
+  let tlsPin = opts.tls ? { fingerprint: opts.tls.fingerprint } : undefined;
 
-  const serverFileOf = (app: string): object => ({ pid: process.pid, port, host: localAddressOf(opts.host), prefix: `/v1/apps/${app}`, repo: homePaths(paths.appHome(app)).canonicalRepo, version: VERSION });
+  const serverFileOf = (app: string): object => ({ pid: process.pid, port, host: localAddressOf(opts.host), prefix: `/v1/apps/${app}`, repo: homePaths(paths.appHome(app)).canonicalRepo, version: VERSION, ...(tlsPin ? { tls: tlsPin } : {}) });
 
   const openApp = async (name: string, marker: AppMarker): Promise<AppHost> => {
     const home = paths.appHome(name);
@@ -281,9 +288,19 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
       return host ? { path: await queueOf(host.engine).canonical(), app } : undefined;
     },
     gitService: spawnGitService,
-  }, mount);
+  }, mount, opts.tls ? secureOptions(opts.tls) : undefined);
   port = api.port;
-  for (const name of apps.keys()) writeFileAtomic(homePaths(paths.appHome(name)).serverInfo, JSON.stringify(serverFileOf(name), null, 2), 0o600);
+  const writeServerFiles = (): void => {
+    for (const name of apps.keys()) writeFileAtomic(homePaths(paths.appHome(name)).serverInfo, JSON.stringify(serverFileOf(name), null, 2), 0o600);
+    writeFileAtomic(paths.serverInfo, JSON.stringify({ ...info, host: localAddressOf(opts.host), mode: 'server', ...(tlsPin ? { tls: tlsPin } : {}) }, null, 2), 0o600);
+  };
+  const tlsWatch = opts.tls
+    ? watchServerTls(opts.tls, (next) => {
+        (api.server as HttpsServer).setSecureContext(secureOptions(next));
+        tlsPin = { fingerprint: next.fingerprint };
+        writeServerFiles();
+      }, log)
+    : undefined;
 
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
@@ -291,6 +308,7 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log(`stopping: ${reason}`);
+      tlsWatch?.stop();
       await Promise.allSettled([...apps.values()].map((h) => h.stop()));
       await api.close();
       await store.close();
@@ -301,7 +319,8 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
     return stopping;
   };
   const info = { pid: process.pid, version: VERSION, repo: '', home: opts.home, startedAt, port: api.port };
-  writeFileAtomic(paths.serverInfo, JSON.stringify({ ...info, host: localAddressOf(opts.host), mode: 'server' }, null, 2), 0o600);
-  log(`listening on ${opts.host}:${api.port} for ${apps.size} app(s) in ${opts.home}`);
+  writeServerFiles();
+  if (opts.tls) log(`TLS: ${opts.tls.files.cert}${opts.tls.selfSigned ? ' (self-signed)' : ''} for ${opts.tls.names.join(', ')}, valid until ${opts.tls.notAfter.toISOString()}; fingerprint ${opts.tls.fingerprint}`);
+  log(`listening on ${opts.host}:${api.port} for ${apps.size} app(s) in ${opts.home}${opts.tls ? ` over HTTPS (https://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${api.port})` : ''}`);
   return { info, stopped, stop };
 };

@@ -1,6 +1,8 @@
 // The control plane's HTTP server: loopback only, every request authenticated (the home's token, or
 // a named API token whose role must allow the route: server/auth.ts).
-import { STATUS_CODES, createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { roleAllows } from '../core/auth/tokens.js';
@@ -9,7 +11,7 @@ import { HttpError, Reply, STREAMED, readJsonBody, requestUrl, sendError, sendJs
 import { handleGitHttp, type GitHttpOptions } from './git-http.js';
 
 export interface ApiServer {
-  server: Server;
+  server: Server | TlsServer;
   port: number;
   close(): Promise<void>;
 }
@@ -20,8 +22,12 @@ export type Mount = (path: string) => { router: Router | undefined; path: string
 /** What a token scoped to one app may call outside that app: who it is, and the list of apps. */
 const SCOPED_ELSEWHERE = new Set(['GET /v1/health', 'GET /v1/apps']);
 
-export const startApiServer = async (root: Router, authenticate: Authenticate, host = '127.0.0.1', port = 0, git?: GitHttpOptions, mount?: Mount): Promise<ApiServer> => {
-  const server = createServer((raw, res) => {
+/**
+ * Serves the API (and the git endpoint). With `tls` (server mode, `--tls-*`), over HTTPS only:
+ * the token never crosses a network in clear text.
+ */
+export const startApiServer = async (root: Router, authenticate: Authenticate, host = '127.0.0.1', port = 0, git?: GitHttpOptions, mount?: Mount, tls?: SecureContextOptions): Promise<ApiServer> => {
+  const listener: RequestListener = (raw, res) => {
     let router = root;
     // git's smart HTTP (/git/<app>.git/…) checks its own credentials (HTTP Basic, git's credential
     // flow) before it reads anything or runs git.
@@ -67,7 +73,8 @@ export const startApiServer = async (root: Router, authenticate: Authenticate, h
       if (!raw.complete && !res.headersSent) res.setHeader('connection', 'close');
       sendError(res, e, router.mask);
     });
-  });
+  };
+  const server = tls ? createTlsServer(tls, listener) : createServer(listener);
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

@@ -2,15 +2,16 @@
 // runs it in the foreground, or reports on / stops the one of this Slipway home.
 import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
-import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
+import { noExtraPositionals, parseCommand, stringOpt, type OptionValues } from '../args.js';
 import { findServer } from '../client.js';
 import type { CliContext } from '../context.js';
 import { resolve } from 'node:path';
+import type { ServerTls } from '../../server/tls.js';
 
 const DEFAULT_LISTEN = '127.0.0.1:7400';
 
-/** Loopback addresses: the only ones the API is served on until it speaks TLS. */
-const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+/** Loopback addresses (all of 127/8): the only ones the API is served on without TLS. */
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 
 /** `ADDR:PORT` (`[::1]:7400` for IPv6). */
 export const parseListen = (text: string): { host: string; port: number } => {
@@ -18,19 +19,42 @@ export const parseListen = (text: string): { host: string; port: number } => {
   const port = Number(m?.[3]);
   const host = m?.[1] ?? m?.[2];
   if (!m || host === undefined || !Number.isInteger(port) || port > 65535) throw new SlipwayError('usage', `--listen must be ADDR:PORT such as 127.0.0.1:7400, not "${text.slice(0, 80)}"`);
-  if (!isLoopback(host)) {
-    throw new SlipwayError('usage', `--listen ${text}: the API and the git endpoint would carry tokens in clear text; only loopback addresses are served until the control plane speaks TLS`, 'listen on 127.0.0.1 and put a TLS-terminating proxy in front (docs/server.md)');
-  }
   return { host, port };
+};
+
+/**
+ * The TLS of server mode from its options: `--tls-cert FILE --tls-key FILE`, or `--tls-self-signed`
+ * (made once into DIR/tls/, for `--tls-names` and the listen address). Without TLS only a loopback
+ * address is served: tokens never cross a network in clear text.
+ */
+const serverTls = async (values: OptionValues, cwd: string, home: string, host: string, listen: string): Promise<ServerTls | undefined> => {
+  const cert = stringOpt(values, 'tls-cert');
+  const key = stringOpt(values, 'tls-key');
+  const selfSigned = values['tls-self-signed'] === true;
+  const names = stringOpt(values, 'tls-names');
+  if ((cert === undefined) !== (key === undefined)) throw new SlipwayError('usage', '--tls-cert and --tls-key go together: the certificate (PEM chain) and its private key');
+  if (cert !== undefined && selfSigned) throw new SlipwayError('usage', 'give either --tls-cert/--tls-key or --tls-self-signed, not both');
+  if (names !== undefined && !selfSigned) throw new SlipwayError('usage', '--tls-names is for --tls-self-signed (a certificate of your own names its hosts itself)');
+  const tls = await import('../../server/tls.js');
+  if (cert !== undefined && key !== undefined) return tls.loadServerTls({ cert: resolve(cwd, cert), key: resolve(cwd, key) });
+  if (selfSigned) return tls.ensureSelfSigned(home, tls.selfSignedNames(host, names === undefined ? [] : tls.parseTlsNames(names))).tls;
+  if (!isLoopback(host)) {
+    throw new SlipwayError('usage', `--listen ${listen}: the API and the git endpoint would carry tokens in clear text; a non-loopback address is served over TLS only`, 'add --tls-cert FILE --tls-key FILE, or --tls-self-signed [--tls-names NAME,…] (docs/server.md)');
+  }
+  return undefined;
 };
 
 export const spec: CommandSpec = {
   name: 'server',
-  usage: 'slipway server [--port N] | slipway server --home DIR [--listen ADDR:PORT] | slipway server status|stop [--home DIR]',
+  usage: 'slipway server [--port N] | slipway server --home DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE | --tls-self-signed [--tls-names N,…]] | slipway server status|stop [--home DIR]',
   options: {
     port: { type: 'string', description: 'loopback port to listen on (default: any free port)' },
     home: { type: 'string', description: 'server mode: the server’s home, with one directory per app (`slipway apps create`)' },
-    listen: { type: 'string', description: 'server mode: the address and port to listen on (default 127.0.0.1:7400); a non-loopback address is refused until the API is served over TLS' },
+    listen: { type: 'string', description: 'server mode: the address and port to listen on (default 127.0.0.1:7400); a non-loopback address only with TLS' },
+    'tls-cert': { type: 'string', description: 'server mode: serve the API and git over HTTPS with this PEM certificate chain (re-read when it changes)' },
+    'tls-key': { type: 'string', description: 'server mode: the PEM private key of --tls-cert (refused if it is not that certificate’s)' },
+    'tls-self-signed': { type: 'boolean', description: 'server mode: serve over HTTPS with a self-signed certificate made once into DIR/tls/; its fingerprint is printed for `slipway login --fingerprint`' },
+    'tls-names': { type: 'string', description: 'with --tls-self-signed: the DNS names and IP addresses clients use, comma-separated (the listen address and loopback are added)' },
     foreground: { type: 'boolean', description: 'accepted for compatibility; the server always runs in the foreground' },
   },
   details:
@@ -39,7 +63,9 @@ export const spec: CommandSpec = {
     'Slipway home (mode 0600).\n' +
     'Server mode (--home DIR): one control plane for many apps, each under DIR/apps/<app>/, its API\n' +
     'under /v1/apps/<app>/ and its repository at /git/<app>.git. The admin token is DIR/token: use it\n' +
-    'with `slipway login URL` (see docs/server.md).',
+    'with `slipway login URL` (see docs/server.md).\n' +
+    'TLS: with --tls-cert/--tls-key or --tls-self-signed the API and the git endpoint are served over\n' +
+    'HTTPS only, on any address; without TLS only a loopback address (127.0.0.0/8, ::1) is accepted.',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -48,6 +74,9 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   if (sub !== undefined && sub !== 'status' && sub !== 'stop') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   noExtraPositionals(spec, positionals, 1);
   const serverHome = stringOpt(values, 'home');
+  for (const o of ['tls-cert', 'tls-key', 'tls-self-signed', 'tls-names']) {
+    if (serverHome === undefined && values[o] !== undefined) throw new SlipwayError('usage', `--${o} is for server mode: give the server’s home with --home DIR (local mode listens on loopback only)`, `usage: ${spec.usage}`);
+  }
   if (serverHome === undefined && values.listen !== undefined) throw new SlipwayError('usage', '--listen is for server mode: give the server’s home with --home DIR', `usage: ${spec.usage}`);
   if (serverHome !== undefined && values.port !== undefined) throw new SlipwayError('usage', 'in server mode say where to listen with --listen ADDR:PORT, not --port', `usage: ${spec.usage}`);
   const home = serverHome === undefined ? await ctx.home() : resolve(ctx.cwd, serverHome);
@@ -71,9 +100,11 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   }
   const log = (line: string): void => ctx.err(`${new Date().toISOString()} ${line}\n`);
   if (serverHome !== undefined) {
-    const { host, port } = parseListen(stringOpt(values, 'listen') ?? DEFAULT_LISTEN);
+    const listen = stringOpt(values, 'listen') ?? DEFAULT_LISTEN;
+    const { host, port } = parseListen(listen);
+    const tls = await serverTls(values, ctx.cwd, home, host, listen);
     const { startAppsServer } = await import('../../server/compose-apps.js');
-    const server = await startAppsServer({ home, host, port, log });
+    const server = await startAppsServer({ home, host, port, log, ...(tls ? { tls } : {}) });
     if (!server) return 0;
     return waitForStop(server);
   }
