@@ -111,6 +111,31 @@ export interface ProxyHealth {
   misdirected?: number;
   /** The HTTPS listener's certificates: names, expiry, and why the files on disk are refused, if they are. */
   certificates?: { cert: string; names: string[]; notAfter?: string; error?: string; source: 'file' | 'acme' }[];
+  /** The names served with ACME certificates, when ACME is on. */
+  acme?: AcmeStatus;
+}
+
+/** One name whose certificate the proxy gets over ACME. */
+export interface AcmeNameStatus {
+  name: string;
+  /** waiting: no certificate and no attempt yet; failing: the last attempt failed (the certificate before it, if any, serves). */
+  state: 'waiting' | 'issuing' | 'valid' | 'failing';
+  serial?: string;
+  notAfter?: string;
+  /** When it will be renewed (2/3 of its lifetime). */
+  renewAt?: string;
+  /** Failed attempts since the last success. */
+  failures: number;
+  error?: string;
+  lastAttemptAt?: string;
+  nextAttemptAt: string;
+}
+
+/** The proxy's ACME side (`slipway proxy listen --acme URL`). */
+export interface AcmeStatus {
+  directory: string;
+  challenge: string;
+  names: AcmeNameStatus[];
 }
 
 /** One shared listener of the proxy (`slipway proxy --http/--https`). */

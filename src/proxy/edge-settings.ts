@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { writeFileAtomic } from '../adapters/fs/files.js';
 import { proxyFiles } from '../ports/proxy.js';
+import { acmeSettingsFile, checkAcmeSettings, type AcmeSettings } from './tls/acme-settings.js';
 import type { CertFiles } from './tls/certs.js';
 import type { Checked } from './validate.js';
 
@@ -22,6 +23,8 @@ export interface EdgeSettings {
   https?: ListenAddress;
   /** PEM certificate chains and their keys served on `https` (each for the names it carries). */
   certificates?: CertFiles[];
+  /** Certificates issued and renewed over ACME for the names the proxy serves (tls/acme.ts). */
+  acme?: AcmeSettings;
 }
 
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -49,6 +52,12 @@ export function checkEdgeSettings(raw: unknown): Checked<EdgeSettings> {
   const out: EdgeSettings = {};
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'version') continue;
+    if (key === 'acme') {
+      const a = checkAcmeSettings(value);
+      if (!a.ok) return a;
+      out.acme = a.value;
+      continue;
+    }
     if (key === 'certificates') {
       const c = checkCertificates(value);
       if (!c.ok) return c;
@@ -64,7 +73,9 @@ export function checkEdgeSettings(raw: unknown): Checked<EdgeSettings> {
   if (out.http && out.https && out.http.port === out.https.port && (out.http.host === out.https.host || out.http.host === '0.0.0.0' || out.https.host === '0.0.0.0')) {
     return fail(`http and https cannot share port ${out.http.port}`);
   }
-  if (out.https && !out.certificates) return fail('https needs certificates: slipway proxy certs add --cert FILE --key FILE');
+  if (out.https && !out.certificates && !out.acme) return fail('https needs certificates: slipway proxy certs add --cert FILE --key FILE, or ACME: slipway proxy listen --acme URL --acme-email ADDR');
+  if (out.acme && !out.https) return fail('acme needs the https listener that serves its certificates: slipway proxy listen --https ADDR:PORT');
+  if (out.acme?.challenge === 'http-01' && !out.http) return fail('the http-01 challenge is answered on the http listener: set one (slipway proxy listen --http ADDR:PORT) or use --acme-challenge tls-alpn-01');
   return { ok: true, value: out };
 }
 
@@ -108,6 +119,7 @@ export function saveEdgeSettings(home: string, settings: EdgeSettings): void {
   if (settings.http) body.http = formatAddress(settings.http);
   if (settings.https) body.https = formatAddress(settings.https);
   if (settings.certificates) body.certificates = settings.certificates;
+  if (settings.acme) body.acme = acmeSettingsFile(settings.acme);
   fs.mkdirSync(proxyFiles(home).dir, { recursive: true, mode: 0o700 });
   writeFileAtomic(proxyFiles(home).edge, `${JSON.stringify(body, null, 2)}\n`);
 }

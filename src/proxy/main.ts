@@ -13,6 +13,8 @@ import { ensureToken } from '../home/token.js';
 import { loadEdgeSettings, type EdgeSettings } from './edge-settings.js';
 import type { SharedServer } from './envs.js';
 import type { SharedListener } from './shared.js';
+import { AcmeManager, ACME_CHALLENGE_PATH } from './tls/acme.js';
+import { auditTrail } from './tls/acme-audit.js';
 import { CertStore } from './tls/certs.js';
 import { createHttpsServer } from './tls/server.js';
 import { claimLock, loadRoutes, releaseFiles, takeLock, writeState } from './files.js';
@@ -71,9 +73,12 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   for (const files of edge.value.certificates ?? []) certs.add(files, 'file');
   const recheck = setInterval(() => certs.recheck(), CERT_RECHECK_MS);
   recheck.unref();
-  const prepare = () => envs.prepare(routes.value, edge.value, (l) => sharedServer(l, certs, edge.value));
   let adminPort = 0;
   const envs = new EnvRegistry(home, () => adminPort);
+  const acme = edge.value.acme
+    ? new AcmeManager({ home, settings: edge.value.acme, certs, domains: () => envs.status().flatMap((r) => r.domains ?? []), log, record: auditTrail(home, log) })
+    : undefined;
+  const prepare = () => envs.prepare(routes.value, edge.value, (l) => sharedServer(l, certs, edge.value, acme));
   const startedAt = new Date().toISOString();
   let state: 'serving' | 'upgrading' | 'replaced' | 'stopping' = 'serving';
   let changes: Promise<unknown> = Promise.resolve();
@@ -92,6 +97,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const drainAndExit = async (why: string, how: 'relay' | 'stop') => {
     log(`${why}: draining`);
     clearInterval(recheck);
+    acme?.stop();
     await Promise.all([how === 'relay' ? envs.relayAll() : envs.retireAll(250), retire(admin, 0)]);
     releaseFiles(home);
     log('drained; exiting');
@@ -99,7 +105,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   };
 
   const ops: AdminOps = {
-    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size, listeners: envs.sharedStatus(), misdirected: envs.misdirected, certificates: certs.status() }),
+    health: (): ProxyHealth => ({ ok: true, pid: process.pid, startedAt, adminPort, envs: envs.size, listeners: envs.sharedStatus(), misdirected: envs.misdirected, certificates: certs.status(), ...(acme ? { acme: acme.status() } : {}) }),
     routes: () => envs.status(),
     setRoutes: (env, r) => serial(() => envs.set(env, r)),
     removeEnv: (env) => serial(() => envs.remove(env)),
@@ -148,6 +154,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   if (opts.handover) claimLock(home);
   writeState(home, { pid: process.pid, adminPort, startedAt });
   tell({ type: 'ready', pid: process.pid });
+  acme?.start();
   log(`serving ${envs.size} environment(s); admin on 127.0.0.1:${adminPort}${opts.handover ? ' (took over from predecessor)' : ''}`);
 
   async function upgrade(): Promise<ProxyResult<{ pid: number }>> {
@@ -211,22 +218,26 @@ export async function serveProxy(opts: ProxyOptions): Promise<void> {
 /** How often certificate files are checked for a change (a stat of each; a changed pair is re-read). */
 const CERT_RECHECK_MS = 1000;
 
-/** The ACME HTTP-01 path, never redirected. */
-const ACME_PATH = '/.well-known/acme-challenge/';
-
 /**
  * The server of a shared listener: HTTPS with the certificates, or plain HTTP that, when an HTTPS
- * listener exists too, redirects every known host there (308, method and body kept).
+ * listener exists too, redirects every known host there (308, method and body kept). With ACME on,
+ * the HTTP listener answers the challenge path itself, for any host (it never reaches an app), and
+ * the HTTPS listener answers TLS-ALPN-01 challenges.
  */
-function sharedServer(l: SharedListener, certs: CertStore, edge: EdgeSettings): SharedServer {
+function sharedServer(l: SharedListener, certs: CertStore, edge: EdgeSettings, acme: AcmeManager | undefined): SharedServer {
   if (l.name === 'https') {
-    const https = createHttpsServer(l.handler, certs);
+    const https = createHttpsServer(l.handler, certs, acme?.settingsChallenge === 'tls-alpn-01' ? acme : undefined);
     return { server: https.server, retire: (ms) => https.retire(ms), retireQuietly: (onDeadline) => (onDeadline(), https.retire()) };
   }
   const httpsPort = edge.https?.port;
-  if (httpsPort !== undefined) {
+  if (httpsPort !== undefined || acme) {
     l.intercept = (req, res, host, known) => {
-      if (!known || host === undefined || (req.url ?? '').startsWith(ACME_PATH)) return false;
+      const acmePath = (req.url ?? '').startsWith(ACME_CHALLENGE_PATH);
+      if (acme && acmePath) {
+        acme.answerHttp01(req, res);
+        return true;
+      }
+      if (httpsPort === undefined || !known || host === undefined || acmePath) return false;
       const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`;
       res.writeHead(308, { location, 'content-length': 0 });
       res.end();

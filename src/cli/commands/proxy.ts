@@ -4,17 +4,24 @@ import { SlipwayError } from '../../core/errors.js';
 import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand, stringOpt, type OptionValues } from '../args.js';
 import type { CliContext } from '../context.js';
+import type { AcmeChallengeType, AcmeSettingsFile } from '../../proxy/tls/acme-settings.js';
+import type { AcmeNameStatus } from '../../ports/proxy.js';
 
 export const spec: CommandSpec = {
   name: 'proxy',
   usage:
-    'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] | slipway proxy certs add|rm --cert FILE [--key FILE]',
+    'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] [--acme URL|off --acme-email ADDR [--acme-challenge http-01|tls-alpn-01] [--acme-ca FILE|off] [--acme-retry 60s]] | slipway proxy certs add|rm --cert FILE [--key FILE]',
   options: {
     'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' },
     http: { type: 'string', description: '`listen`: the shared plain-HTTP listener routed by Host, e.g. 0.0.0.0:80 (`off` removes it)' },
     https: { type: 'string', description: '`listen`: the shared TLS listener routed by SNI and Host, e.g. 0.0.0.0:443 (`off` removes it)' },
     cert: { type: 'string', description: '`certs`: a PEM certificate chain (absolute path); it serves the names in its subjectAltName' },
     key: { type: 'string', description: '`certs add`: the PEM private key of --cert (absolute path; keep it 0600)' },
+    acme: { type: 'string', description: '`listen`: get and renew the certificates of the served names from this ACME directory (https URL; `off` stops it); see docs/certificates.md' },
+    'acme-email': { type: 'string', description: '`listen`: the contact address of the ACME account' },
+    'acme-challenge': { type: 'string', description: '`listen`: http-01 (answered on the http listener, the default) or tls-alpn-01 (on the https listener)' },
+    'acme-ca': { type: 'string', description: '`listen`: a PEM file of CA certificates trusted for the ACME directory only, for a test CA such as pebble (`off` removes it)' },
+    'acme-retry': { type: 'string', description: '`listen`: the wait after a failed ACME attempt, doubled after each further failure up to 1h (default 60s)' },
   },
   details:
     'The proxy is separate from the control plane, so that neither a deploy nor a restart of the\n' +
@@ -25,7 +32,10 @@ export const spec: CommandSpec = {
     'on its own loopback port only); they serve every environment by the Host it claims in\n' +
     '`environments.<env>.domains`. A running proxy is upgraded to take them at once.\n' +
     '`certs add` names a certificate/key pair for the HTTPS listener (checked first: a key that does not\n' +
-    'match is refused); the proxy re-reads the files when they change, without a restart.',
+    'match is refused); the proxy re-reads the files when they change, without a restart.\n' +
+    '`listen --acme URL --acme-email ADDR` has every name the proxy serves (but wildcards and names a\n' +
+    'certificate file serves) issued a certificate over ACME and renewed at 2/3 of its lifetime; keys\n' +
+    'stay 0600 in <home>/proxy/acme/. Enabling it accepts the CA’s terms of service.',
 };
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
@@ -40,18 +50,20 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     const alive = await c.isAlive();
     const routes = alive ? await c.getRoutes() : [];
     const h = alive ? await c.health() : undefined;
-    if (values.json) ctx.out(`${JSON.stringify({ running: alive, routes, listeners: h?.listeners ?? [], certificates: h?.certificates ?? [] }, null, 2)}\n`);
+    if (values.json) ctx.out(`${JSON.stringify({ running: alive, routes, listeners: h?.listeners ?? [], certificates: h?.certificates ?? [], ...(h?.acme ? { acme: h.acme } : {}) }, null, 2)}\n`);
     else if (!alive) ctx.out('not running (deployments start it)\n');
     else {
       for (const l of h?.listeners ?? []) ctx.out(`${l.name.padEnd(12)} ${l.address} ${l.listening ? 'shared, by Host' : `NOT LISTENING: ${l.error ?? ''}`}\n`);
       for (const c of h?.certificates ?? []) ctx.out(`certificate  ${c.names.join(', ') || c.cert}${c.notAfter ? ` until ${c.notAfter}` : ''}${c.error ? ` — REFUSED: ${c.error}` : ''}\n`);
+      if (h?.acme) ctx.out(`acme         ${h.acme.directory} (${h.acme.challenge})${h.acme.names.length === 0 ? ': no name to certify yet' : ''}\n`);
+      for (const n of h?.acme?.names ?? []) ctx.out(`  ${n.name} ${acmeLine(n)}\n`);
     }
     if (!values.json && alive) for (const r of routes) ctx.out(`${r.env.padEnd(12)} ${r.host}:${r.port} ${r.listening ? '' : `NOT LISTENING: ${r.error ?? ''} `}${r.backends.map((b) => `${b.release} ${Math.round(b.weight * 100)}% (${b.instances.length})`).join(', ')}${r.domains ? ` — ${r.domains.join(', ')}` : ''}\n`);
     return 0;
   }
   if (sub === 'listen') return listen(ctx, home, values, undefined);
   if (sub === 'certs') return listen(ctx, home, values, positionals[1]);
-  if (values.http !== undefined || values.https !== undefined) throw new SlipwayError('usage', '--http and --https go with `slipway proxy listen`', `usage: ${spec.usage}`);
+  if (values.http !== undefined || values.https !== undefined || ACME_OPTIONS.some((o) => values[o] !== undefined)) throw new SlipwayError('usage', '--http, --https and --acme… go with `slipway proxy listen`', `usage: ${spec.usage}`);
   if (sub === 'upgrade') {
     const r = await (await ensureProxy(home)).upgrade();
     if (!r.ok) throw new SlipwayError('failed', `the upgrade failed: ${r.message}`);
@@ -75,6 +87,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
 /** `slipway proxy listen`: saves the shared listeners; a running proxy takes them by an upgrade. */
 async function listen(ctx: CliContext, home: string, values: OptionValues, certs: string | undefined): Promise<number> {
   const { loadEdgeSettings, parseListenAddress, saveEdgeSettings, checkEdgeSettings, formatAddress } = await import('../../proxy/edge-settings.js');
+  const { acmeSettingsFile } = await import('../../proxy/tls/acme-settings.js');
   const current = loadEdgeSettings(home);
   const next = current.ok ? { ...current.value } : {};
   if (certs !== undefined) {
@@ -104,14 +117,16 @@ async function listen(ctx: CliContext, home: string, values: OptionValues, certs
     if (!a.ok) throw new SlipwayError('usage', `--${name}: ${a.message}`);
     next[name] = a.value;
   }
+  const acme = await acmeOptions(values, next.acme ? acmeSettingsFile(next.acme) : undefined, next.http !== undefined);
   const checked = checkEdgeSettings({
     ...(next.http ? { http: formatAddress(next.http) } : {}),
     ...(next.https ? { https: formatAddress(next.https) } : {}),
     ...(next.certificates ? { certificates: next.certificates } : {}),
+    ...(acme ? { acme } : {}),
   });
   if (!checked.ok) throw new SlipwayError('usage', checked.message);
   saveEdgeSettings(home, checked.value);
-  const shown = (['http', 'https'] as const).map((n) => `${n} ${checked.value[n] ? formatAddress(checked.value[n]) : 'off'}`).join(', ');
+  const shown = [...(['http', 'https'] as const).map((n) => `${n} ${checked.value[n] ? formatAddress(checked.value[n]) : 'off'}`), `acme ${checked.value.acme ? `${checked.value.acme.directory} (${checked.value.acme.challenge})` : 'off'}`].join(', ');
   const { ProxyClient } = await import('../../adapters/proxy/client.js');
   const c = new ProxyClient(home);
   if (!(await c.isAlive())) {
@@ -122,4 +137,64 @@ async function listen(ctx: CliContext, home: string, values: OptionValues, certs
   if (!r.ok) throw new SlipwayError('failed', `saved (${shown}), but the running proxy could not be replaced: ${r.message}`, 'run `slipway proxy upgrade` again, or stop and start it');
   ctx.out(`listening: ${shown} (the proxy is now pid ${r.value.pid})\n`);
   return 0;
+}
+
+const ACME_OPTIONS = ['acme', 'acme-email', 'acme-challenge', 'acme-ca', 'acme-retry'] as const;
+
+/**
+ * The `acme` object of edge.json after the --acme… options: `current` changed by those given, or
+ * undefined (off). Each value is checked here, with the option's name in the message; the CA file
+ * is read now so that a wrong one is refused before anything is saved.
+ */
+async function acmeOptions(values: OptionValues, current: AcmeSettingsFile | undefined, hasHttp: boolean): Promise<AcmeSettingsFile | undefined> {
+  const { checkDirectory, checkEmail, parseRetry, readCaFile, CHALLENGES } = await import('../../proxy/tls/acme-settings.js');
+  const path = await import('node:path');
+  const given = Object.fromEntries(ACME_OPTIONS.map((o) => [o, stringOpt(values, o)])) as Record<(typeof ACME_OPTIONS)[number], string | undefined>;
+  if (given.acme === 'off') {
+    const extra = ACME_OPTIONS.find((o) => o !== 'acme' && given[o] !== undefined);
+    if (extra) throw new SlipwayError('usage', `--${extra} cannot go with --acme off`);
+    return undefined;
+  }
+  if (ACME_OPTIONS.every((o) => given[o] === undefined)) return current;
+  let next: Partial<AcmeSettingsFile> = { ...current };
+  if (given.acme !== undefined) {
+    const d = checkDirectory(given.acme);
+    if (!d.ok) throw new SlipwayError('usage', `--acme: ${d.message}`);
+    next = { ...next, directory: d.value };
+  }
+  if (next.directory === undefined) throw new SlipwayError('usage', 'ACME is off: turn it on with --acme URL --acme-email ADDR first');
+  if (given['acme-email'] !== undefined) {
+    const e = checkEmail(given['acme-email']);
+    if (!e.ok) throw new SlipwayError('usage', `--acme-email: ${e.message}`);
+    next.email = e.value;
+  }
+  if (next.email === undefined) throw new SlipwayError('usage', '--acme needs --acme-email ADDR: the contact of the ACME account');
+  const challenge = given['acme-challenge'];
+  if (challenge !== undefined) {
+    if (!CHALLENGES.includes(challenge as AcmeChallengeType)) throw new SlipwayError('usage', `--acme-challenge must be one of ${CHALLENGES.join(', ')}, not ${JSON.stringify(challenge)}`);
+    next.challenge = challenge as AcmeChallengeType;
+  }
+  next.challenge ??= hasHttp ? 'http-01' : 'tls-alpn-01';
+  if (given['acme-ca'] === 'off') delete next.ca;
+  else if (given['acme-ca'] !== undefined) {
+    const file = path.resolve(given['acme-ca']);
+    const ca = readCaFile(file);
+    if (!ca.ok) throw new SlipwayError('usage', `--acme-ca: ${ca.message}`);
+    next.ca = file;
+  }
+  if (given['acme-retry'] !== undefined) {
+    const r = parseRetry(given['acme-retry']);
+    if (!r.ok) throw new SlipwayError('usage', `--acme-retry: ${r.message}`);
+    next.retry = given['acme-retry'];
+  }
+  next.retry ??= '60s';
+  return next as AcmeSettingsFile;
+}
+
+/** One ACME name for `proxy status` and `status`: its certificate, and the failure with its retry. */
+export function acmeLine(n: AcmeNameStatus): string {
+  const cert = n.serial ? `serial ${n.serial} until ${n.notAfter ?? '?'}, renewal at ${n.renewAt ?? '?'}` : 'no certificate yet';
+  if (n.state === 'issuing') return `${cert} — being ${n.serial ? 'renewed' : 'issued'} now`;
+  if (n.error) return `${cert} — FAILING (${n.failures} attempt(s)): ${n.error}; next attempt at ${n.nextAttemptAt}`;
+  return cert;
 }

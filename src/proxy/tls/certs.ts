@@ -118,9 +118,19 @@ export class CertStore {
     return this.reload(entry);
   }
 
-  /** Re-reads the pairs whose files changed since they were last read. */
+  /** Re-reads the pairs named in edge.json whose files changed since they were last read (ACME's are reloaded by add). */
   recheck(): void {
-    for (const e of this.entries) if (stampOf(e.files) !== e.stamp) this.reload(e);
+    for (const e of this.entries) if (e.source === 'file' && stampOf(e.files) !== e.stamp) this.reload(e);
+  }
+
+  /** Where the certificate that serves `name` (exactly or by wildcard) came from; undefined when none does. */
+  sourceFor(name: string): 'file' | 'acme' | undefined {
+    return (this.exact.get(name) ?? this.wild.get(name.slice(name.indexOf('.') + 1)))?.source;
+  }
+
+  /** Why the pair of `files` was last refused, if it was. */
+  errorOf(files: CertFiles): string | undefined {
+    return this.entries.find((e) => e.files.cert === files.cert && e.files.key === files.key)?.error;
   }
 
   /** The context for an SNI name: an exact name first, then a wildcard one label up. */

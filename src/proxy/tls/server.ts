@@ -7,10 +7,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type tls from 'node:tls';
 import { KEEP_ALIVE_MS, LISTENER_LIMITS, type RequestHandler } from '../listener.js';
+import { answerAlpnChallenges, type AlpnChallenges } from './acme-alpn.js';
 import type { CertStore } from './certs.js';
-
-/** A special TLS answer before HTTP (the TLS-ALPN-01 challenge): a context for `servername`, or none. */
-export type AlpnChallenge = (servername: string) => tls.SecureContext | undefined;
 
 export interface HttpsServer {
   readonly server: http2.Http2SecureServer;
@@ -18,8 +16,11 @@ export interface HttpsServer {
   retire(idleGraceMs?: number, deadlineMs?: number): Promise<void>;
 }
 
-/** Creates the HTTPS server; `certs` is consulted on every handshake, so a reload applies at once. */
-export function createHttpsServer(handler: RequestHandler, certs: CertStore): HttpsServer {
+/**
+ * Creates the HTTPS server; `certs` is consulted on every handshake, so a reload applies at once.
+ * With `challenges` (ACME with TLS-ALPN-01), a pending challenge is answered before TLS proper.
+ */
+export function createHttpsServer(handler: RequestHandler, certs: CertStore, challenges?: AlpnChallenges): HttpsServer {
   const sessions = new Set<http2.Http2Session>();
   /** HTTP/1.1 sockets and their requests in flight. */
   const h1 = new Map<net.Socket, number>();
@@ -44,6 +45,7 @@ export function createHttpsServer(handler: RequestHandler, certs: CertStore): Ht
       handler(req as never, res as never);
     },
   );
+  if (challenges) answerAlpnChallenges(server, challenges);
   server.maxConnections = LISTENER_LIMITS.maxConnections;
   server.setTimeout(LISTENER_LIMITS.requestTimeoutMs);
   server.on('session', (s) => {
