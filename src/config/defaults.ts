@@ -10,7 +10,7 @@ export const DEFAULTS = {
   audit: { severity: 'high' },
   run: { instances: 1, stop_grace: '10s' },
   health: { path: '/healthz', interval: '1s', timeout: '2s', start_timeout: '30s' },
-  environment: { deploy: 'manual', approval: 'none', strategy: 'blue-green', rollback: 'auto' },
+  environment: { deploy: 'manual', approval: 'none', strategy: 'blue-green', rollback: 'auto', runtime: 'process' },
   canary: { pause: '10s' },
   verify: {
     window: '30s',

@@ -3,7 +3,8 @@
 
 import { DEFAULTS } from './defaults.js';
 import type { FriendlyCheck, FriendlyConfig, FriendlyEnvironment, FriendlyGate } from './schema.js';
-import type { CheckSpec, EnvironmentSpec, GateSpec, RunSpec, Strategy, VerifySpec, SlipwayConfig } from './types.js';
+import type { CheckSpec, EnvironmentSpec, GateSpec, ImageTarget, RunSpec, Strategy, VerifySpec, SlipwayConfig } from './types.js';
+import { parseRegistry } from '../core/image/oci.js';
 import { parseCheckExpression, parseDuration, parsePercent, parseSize, type Parsed } from './values.js';
 import { normaliseAlertmanager, normaliseAlerts, normaliseNotifications, normalisePrometheus } from './normalise-monitoring.js';
 
@@ -32,6 +33,7 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
       env: envValues(input.build.env),
       secrets: [...(input.build.secrets ?? [])],
       keep: [...new Set(input.build.keep ?? [])],
+      ...imageTarget(input.build),
     },
     gates: Object.entries(input.gates ?? {}).map(([name, gate]) => normaliseGate(name, gate, pipelineTimeoutMs)),
     run,
@@ -48,6 +50,13 @@ export function normalise(input: FriendlyConfig): SlipwayConfig {
       logMaxBytes: sure(parseSize(input.retention?.log_max_bytes ?? DEFAULTS.retention.log_max_bytes)),
     },
   };
+}
+
+/** The image target of `build.image: true` with a valid `build.registry`; rules.ts refuses the other forms. */
+function imageTarget(build: FriendlyConfig['build']): { image?: ImageTarget } {
+  if (build.image !== true || build.registry === undefined) return {};
+  const r = parseRegistry(build.registry);
+  return r.ok ? { image: { registry: r.host, repository: r.repository } } : {};
 }
 
 function normaliseGate(name: string, gate: FriendlyGate, defaultTimeoutMs: number): GateSpec {
@@ -106,6 +115,7 @@ function normaliseEnvironment(name: string, env: FriendlyEnvironment): Environme
     verify: normaliseVerify(env.verify),
     rollback: env.rollback ?? DEFAULTS.environment.rollback,
     ...(env.instances === undefined ? {} : { instances: env.instances }),
+    ...(env.runtime === undefined ? {} : { runtime: env.runtime }),
     ...(env.env === undefined ? {} : { env: envValues(env.env) }),
     alerts: normaliseAlerts(name, env.alerts),
   };

@@ -20,6 +20,7 @@ export function checkRules(config: SlipwayConfig, now: Date = new Date()): RuleI
     ...artifactRules(config.build.artifact),
     ...runRules(config),
     ...environmentRules(config.environments),
+    ...runtimeRules(config),
     ...auditRules(config.gates, now),
     ...allowlistRules(config.gates),
     ...envSecretOverlap(config),
@@ -121,6 +122,14 @@ function runRules(config: SlipwayConfig): RuleIssue[] {
     );
   }
   return out;
+}
+
+/** `runtime: docker` runs the image of the artifact: without `build.image` there is none. */
+function runtimeRules(config: SlipwayConfig): RuleIssue[] {
+  if (config.build.image !== undefined) return [];
+  return config.environments
+    .filter((env) => env.runtime === 'docker')
+    .map((env) => error(['environments', env.name, 'runtime'], 'runtime: docker needs build.image: true: a container runs the image of the artifact', { hint: 'add `image: true` and `registry: host[:port]/repository` to build' }));
 }
 
 function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {

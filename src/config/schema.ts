@@ -25,6 +25,7 @@ import { SECRET_NAME_PATTERN } from '../core/secrets/names.js';
 import { ENV_NAME_EXPECTED, ENV_NAME_PATTERN, MAX_ENV_NAME } from '../core/env-name.js';
 import { KEEP_KINDS } from '../core/artifact/lean.js';
 import { checkDomain, DOMAIN_EXPECTED } from '../core/edge/domain.js';
+import { parseRegistry } from '../core/image/oci.js';
 
 // Convention: an `error` given to a schema here describes what was *expected*; load.ts writes the
 // message itself ("unknown key", "expected list, got string") and shows this text under it.
@@ -295,6 +296,14 @@ const environmentSchema = z
       .optional()
       .meta({ description:
           '`auto`: a failed verification rolls back at once. `manual`: the release is held, serving at its current step (routes unchanged), with the evidence recorded, until `slipway rollback ENV` undoes it or `slipway deploy ENV --continue` carries on; other deploys to the environment are refused meanwhile. A cancel by a person, an alert or an error still rolls back at once.', default: DEFAULTS.environment.rollback }),
+    runtime: z
+      .enum(['process', 'docker'])
+      .optional()
+      .meta({
+        description:
+          'What runs the instances: `process`, supervised processes on this machine, or `docker`, containers on the Docker Engine (its socket: `DOCKER_HOST=unix://…` of the control plane, else /run/docker.sock), started from the image of `build.image` by digest, on the host network. `docker` needs `build.image: true`.',
+        default: DEFAULTS.environment.runtime,
+      }),
     instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', defaultFrom: 'run.instances' }),
     env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
     alerts: alertsSchema.optional(),
@@ -334,6 +343,38 @@ export const configSchema = z
             description:
               'What the artifact keeps of what it leaves out by default, inside a listed directory: source maps (`*.map`), tests (directories `test/`, `tests/`, `__tests__/`, but not a package of that name directly in `node_modules/`; files `*.test.js`, `*.spec.ts` and the like, for js, mjs, cjs, jsx, ts, tsx) and node-gyp\'s intermediate build files (`Makefile`, `config.gypi`, `*.mk` in a package\'s `build/` in `node_modules/`, and its `build/Release/obj.target/`, `.deps/`; the compiled `build/Release/*.node` stays). A path listed in `artifact` itself is always packed.',
           }),
+        image: z
+          .boolean()
+          .optional()
+          .meta({
+            description:
+              '`true`: the build step also makes an OCI image of the artifact (its base layer: the Node.js the control plane builds with; no base image is pulled), reproducible from the commit, pushes it to `build.registry` by digest and signs its provenance; environments with `runtime: docker` run it. A registry that is down or refuses the push fails the build step, so no release is made.',
+            default: false,
+          }),
+        registry: z
+          .string()
+          .superRefine((r, ctx) => {
+            const p = parseRegistry(r);
+            if (!p.ok) ctx.addIssue({ code: 'custom', message: p.message, params: { expected: 'host[:port]/repository, e.g. registry.example.com/team/shop' } });
+          })
+          .optional()
+          .meta({ title: 'host[:port]/repository', description: 'With `image: true`: where the image is pushed, e.g. `registry.example.com/team/shop`. HTTPS; plain HTTP only to a registry on 127.0.0.1 or localhost. Images are pushed and named by digest, never by tag.' }),
+        dockerfile: z
+          .string()
+          .optional()
+          .meta({ description: 'Not supported yet: a `Dockerfile` build is refused (its digest would not be reproducible from the commit). Use `image: true`.' }),
+      })
+      .superRefine((b, ctx) => {
+        // Each key works or is refused: none is accepted to do nothing.
+        if (b.dockerfile !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['dockerfile'], message: 'building the image from a Dockerfile is not supported yet: its digest would not be reproducible from the commit', params: { hint: 'remove build.dockerfile and set `image: true` with `registry:`: the image is made from the artifact, the same digest on every build of the commit' } });
+        }
+        if (b.image === true && b.registry === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['image'], message: 'build.image: true needs build.registry, where the image is pushed', params: { hint: 'add `registry: host[:port]/repository`, e.g. registry.example.com/team/shop' } });
+        }
+        if (b.image !== true && b.registry !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['registry'], message: 'build.registry does nothing without build.image: true', params: { hint: 'add `image: true` to build, or remove registry' } });
+        }
       })
       .describe('The build, run once per commit; its artifact is what every environment runs.'),
     gates: z.record(stepName, gateSchema).nullable().optional().describe('Gates, by step name; `build` is reserved.'),

@@ -19,6 +19,7 @@ import type { DependencyCache } from '../ports/dependency-cache.js';
 import type { Timing } from '../ports/timing.js';
 import type { LogDisk, RetentionDisk } from '../ports/retention.js';
 import type { CrashPoints } from '../ports/crash.js';
+import type { Images } from '../ports/images.js';
 
 export interface EngineContext {
   /** Slipway's state directory (`.slipway/` or SLIPWAY_HOME). */
@@ -56,6 +57,8 @@ export interface EngineContext {
   dependencies: DependencyCache;
   /** Marks of the phases from trigger to first step and of each step (SLIPWAY_TRACE_TIMING=1); none when absent. */
   timing?: Timing;
+  /** Builds, pushes and checks the images of artifacts (`build.image`); without it `build.image` fails the build. */
+  images?: Images;
   /** What `slipway gc` scans and removes; without it gc refuses. */
   retention?: RetentionDisk;
   /** The named crash points (core/crash-points.ts), armed only by the crash tests; none when absent. */

@@ -1,5 +1,6 @@
 // The runtime port: makes a release's artifact run as supervised instances. The embedded adapter
-// (adapters/runtime/process) runs local processes; Docker and Kubernetes adapters come later.
+// (adapters/runtime/process) runs local processes, adapters/runtime/docker containers on a Docker
+// Engine; adapters/runtime/by-kind.ts serves both, each release on the runtime its environment names.
 //
 // Contract:
 // - `prepare` is idempotent: preparing a release that is already prepared returns the same dir.
@@ -11,11 +12,20 @@
 // - `sweep`, called once after `adopt`, stops what an earlier control plane left running but no
 //   record owns (the shims of a start a crash cut off): nothing of it outlives the recovery.
 
+import type { RuntimeKind } from '../core/config/types.js';
+
 export interface ReleaseRef {
   env: string;
   /** Release number within the environment (v1, v2 … → 1, 2 …). */
   release: number;
   digest: string;
+  /**
+   * Which runtime runs the release (its environment's `runtime:`); absent: `process`. Only a
+   * runtime that serves several kinds (adapters/runtime/by-kind.ts) reads it.
+   */
+  runtime?: RuntimeKind;
+  /** The image a container runtime starts, `host/repository@sha256:…`, as the release recorded it (never a tag). */
+  image?: string;
 }
 
 export interface InstanceSpec extends ReleaseRef {

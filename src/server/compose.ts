@@ -6,6 +6,10 @@ import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
 import { createArtifactService } from '../adapters/artifacts/service.js';
 import { ensureProxy } from '../adapters/proxy/client.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
+import { runtimeByKind } from '../adapters/runtime/by-kind.js';
+import { createDockerRuntime, dockerSocket } from '../adapters/runtime/docker/index.js';
+import { createImages } from '../adapters/image/index.js';
+import { ed25519Verifier, loadOrCreateSigner } from '../adapters/signing/ed25519.js';
 import { createProcessExecutor } from '../adapters/executor/process/executor.js';
 import { timingFromEnv } from '../adapters/timing/stderr.js';
 import { crashPointsFromEnv } from '../adapters/crash/kill.js';
@@ -96,7 +100,11 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
   if (problem) log(`secrets cannot be read yet, so nothing that needs them can run: ${problem}`);
   const masker = (): ReturnType<EnvConfig['masker']> => envConfig.masker();
   const maskedStore = maskingStore(store, masker);
-  const runtime = createProcessRuntime({ home: opts.home, artifacts: service, sandbox });
+  const images = createImages({ home: opts.home, artifacts: service, signer: await loadOrCreateSigner(opts.home), verifier: ed25519Verifier });
+  // Containers only for the environments that say `runtime: docker`; the engine is reached on first use.
+  const runtime = runtimeByKind(createProcessRuntime({ home: opts.home, artifacts: service, sandbox }), {
+    docker: () => createDockerRuntime({ home: opts.home, socketPath: dockerSocket(process.env), images: { imageOf: (artifact, image) => (image === undefined ? images.imageOf(artifact) : images.check(image, artifact)) } }),
+  });
   const proxy = cachedProxy(opts.home);
   const owner = ownerName();
   return new Engine({
@@ -108,6 +116,7 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
     executor: createProcessExecutor({ sandbox }),
     artifacts: await createEngineArtifacts(service),
     runtime,
+    images,
     proxy,
     notify: composeNotify(maskedStore),
     measure: createMeasureFactory({ home: opts.home, runtime, proxy, store: maskedStore, clock: systemClock }),

@@ -5,11 +5,11 @@
 // refused: the image is not the one that was built.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope } from '../../core/artifact/dsse.js';
 import { statementBytes, type Statement } from '../../core/artifact/provenance.js';
 import { SlipwayError } from '../../core/errors.js';
-import { parseImageRef } from '../../core/image/oci.js';
+import { isLoopbackRegistry, parseImageRef } from '../../core/image/oci.js';
 import { imageStatement, imageStatementProblem } from '../../core/image/provenance.js';
 import type { EnvelopeVerifier, Signer } from '../../ports/signer.js';
 import { ANNOTATION_ARTIFACT, type BuiltImage } from './build.js';
@@ -23,6 +23,14 @@ interface ImageRecord {
 }
 
 const recordPath = (home: string, artifact: string): string => join(home, 'images', 'by-artifact', `${artifact.slice('sha256:'.length)}.json`);
+/** Every image ever recorded, by its own digest: a release names its image, which a later build of the same artifact does not replace. */
+const imageRecordPath = (home: string, image: string): string => join(home, 'images', 'by-image', `${image.slice('sha256:'.length)}.json`);
+
+const writeRecord = (file: string, record: ImageRecord): void => {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.partial`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  renameSync(`${file}.partial`, file);
+};
 
 /** Signs the provenance of a pushed image and records it as the image of its artifact. */
 export function recordImage(home: string, signer: Signer, image: BuiltImage, ref: string, run: { builderId: string; invocationId: string; startedOn: string; finishedOn: string }): ImageRecord {
@@ -30,10 +38,8 @@ export function recordImage(home: string, signer: Signer, image: BuiltImage, ref
   if (p === null || p.digest !== image.digest) throw new TypeError(`recordImage: ${ref} is not a reference to ${image.digest}`);
   const statement = imageStatement({ repository: `${p.host}/${p.name}`, image: image.digest, artifact: image.artifact, baseLayer: image.layers[0]?.digest ?? '', ...run });
   const record: ImageRecord = { schema: 'slipway/image@1', artifact: image.artifact, image: ref, envelope: signer.signEnvelope(IN_TOTO_PAYLOAD_TYPE, statementBytes(statement)) };
-  const file = recordPath(home, image.artifact);
-  mkdirSync(join(home, 'images', 'by-artifact'), { recursive: true });
-  writeFileSync(`${file}.partial`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-  renameSync(`${file}.partial`, file);
+  writeRecord(imageRecordPath(home, image.digest), record);
+  writeRecord(recordPath(home, image.artifact), record);
   return record;
 }
 
@@ -42,18 +48,21 @@ export interface ImageResolverOptions {
   verifier: EnvelopeVerifier;
   /** Public keys (SPKI PEM) whose signatures are trusted. */
   trustedKeys: readonly string[];
-  /** `http` only for a loopback registry (tests); default `https`. */
+  /** `http` only for a loopback registry; default: `http` for a registry on loopback, else `https`. */
   scheme?: 'http' | 'https';
 }
 
 /**
- * The docker runtime's image resolver: the recorded image of an artifact once its provenance and
- * the registry's manifest check out; null when no image was recorded. Throws `refused` otherwise.
+ * The docker runtime's image resolver: the recorded image of an artifact (the newest one built, or
+ * `image`, the one a release names) once its provenance and the registry's manifest check out;
+ * null when no image was recorded. Throws `refused` otherwise.
  */
-export function createImageResolver(o: ImageResolverOptions): { imageOf(artifact: string): Promise<string | null> } {
+export function createImageResolver(o: ImageResolverOptions): { imageOf(artifact: string, image?: string): Promise<string | null> } {
   return {
-    async imageOf(artifact) {
-      const file = recordPath(o.home, artifact);
+    async imageOf(artifact, image) {
+      const named = image === undefined ? null : parseImageRef(image);
+      if (image !== undefined && named === null) throw new SlipwayError('refused', `"${image}" is not an image reference by digest (host/repository@sha256:<hex>)`);
+      const file = named === null ? recordPath(o.home, artifact) : imageRecordPath(o.home, named.digest);
       if (!existsSync(file)) return null;
       const refuse = (why: string): SlipwayError =>
         new SlipwayError('refused', `the image recorded for artifact ${artifact} is refused: ${why}`, 'build the commit again (build.image) so that its image is built, pushed and signed again');
@@ -65,6 +74,7 @@ export function createImageResolver(o: ImageResolverOptions): { imageOf(artifact
       }
       const p = typeof record.image === 'string' ? parseImageRef(record.image) : null;
       if (p === null) throw refuse(`"${String(record.image)}" is not a reference by digest`);
+      if (image !== undefined && record.image !== image) throw refuse(`its record names ${record.image}, not ${image}`);
       const check = o.verifier.verifyEnvelope(record.envelope, o.trustedKeys, IN_TOTO_PAYLOAD_TYPE);
       if (!check.ok) throw refuse(`its provenance does not verify (${check.message})`);
       let statement: Statement;
@@ -75,7 +85,7 @@ export function createImageResolver(o: ImageResolverOptions): { imageOf(artifact
       }
       const problem = imageStatementProblem(statement, p.digest, artifact);
       if (problem !== null) throw refuse(`its provenance does not match the image ${record.image}: ${problem}`);
-      const manifest = await fetchManifest(record.image, o.scheme ?? 'https').catch((e: unknown) => {
+      const manifest = await fetchManifest(record.image, o.scheme ?? (isLoopbackRegistry(p.host) ? 'http' : 'https')).catch((e: unknown) => {
         if (e instanceof SlipwayError && e.code === 'corrupt') throw refuse(e.message);
         throw e;
       });

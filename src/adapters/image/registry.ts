@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { request } from 'undici';
 import { SlipwayError } from '../../core/errors.js';
-import { imageRef, OCI_MANIFEST, parseImageRef, type Descriptor } from '../../core/image/oci.js';
+import { imageRef, isLoopbackRegistry, OCI_MANIFEST, parseImageRef, REPOSITORY, type Descriptor } from '../../core/image/oci.js';
 import { blobPath, type BuiltImage } from './build.js';
 
 export interface RegistryTarget {
@@ -18,14 +18,12 @@ export interface RegistryTarget {
   scheme?: 'http' | 'https';
 }
 
-const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
 /** Why a registry target is unusable, or null. Plain HTTP only to a loopback registry. */
 export function registryProblem(t: RegistryTarget): string | null {
   if (!/^[a-z0-9.-]+(?::\d{1,5})?$/.test(t.host)) return `registry "${t.host}" is not host[:port]`;
   if (!REPOSITORY.test(t.repository)) return `repository "${t.repository}" must be lowercase path segments (a-z, 0-9, . _ -, separated by /)`;
-  const hostname = t.host.replace(/:\d+$/, '');
-  if ((t.scheme ?? 'https') === 'http' && hostname !== '127.0.0.1' && hostname !== 'localhost') return `plain HTTP is allowed only to a registry on 127.0.0.1, not ${t.host}`;
+  if ((t.scheme ?? 'https') === 'http' && !isLoopbackRegistry(t.host)) return `plain HTTP is allowed only to a registry on 127.0.0.1, not ${t.host}`;
   return null;
 }
 
@@ -36,7 +34,7 @@ async function call(t: RegistryTarget, what: string, url: string, opts: Paramete
   try {
     return await request(url, { headersTimeout: 30_000, bodyTimeout: 120_000, ...opts });
   } catch (e) {
-    throw new SlipwayError('unavailable', `cannot ${what}: the registry ${t.host} did not answer (${(e as Error).message})`, `check that the registry runs and that build.image.registry names it`);
+    throw new SlipwayError('unavailable', `cannot ${what}: the registry ${t.host} did not answer (${(e as Error).message})`, `check that the registry runs and that build.registry names it`);
   }
 }
 

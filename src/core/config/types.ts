@@ -52,7 +52,18 @@ export interface BuildSpec {
   secrets: string[];
   /** What the artifact keeps of what the lean rule leaves out (core/artifact/lean.ts). */
   keep: KeepKind[];
+  /** `build.image: true`: the image of the artifact is built and pushed to this registry (absent: no image). */
+  image?: ImageTarget;
 }
+
+/** Where the image of an artifact is pushed: `host[:port]` and the repository there. */
+export interface ImageTarget {
+  registry: string;
+  repository: string;
+}
+
+/** What runs an environment's instances (adapters/runtime/process or adapters/runtime/docker). */
+export type RuntimeKind = 'process' | 'docker';
 
 interface GateBase {
   name: string;
@@ -147,6 +158,8 @@ export interface EnvironmentSpec {
   verify: VerifySpec;
   rollback: 'auto' | 'manual';
   instances?: number;
+  /** Absent: `process`. `docker` runs the image of `build.image` (refused without it). */
+  runtime?: RuntimeKind;
   /** Non-secret config defaults from slipway.yaml; `slipway config set` values override them. */
   env?: Record<string, string>;
   /** Which Alertmanager alerts belong here (always set by normalise; absent in hand-built configs). */

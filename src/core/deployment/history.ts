@@ -57,7 +57,7 @@ export const chooseRollbackTarget = (
   return { ok: true, release: target };
 };
 
-export type PromotionCheck = { ok: true; digest: string; commit: string; fromRelease: number } | { ok: false; message: string; hint: string };
+export type PromotionCheck = { ok: true; digest: string; commit: string; fromRelease: number; /** The image the source release runs (containers). */ image?: string } | { ok: false; message: string; hint: string };
 
 /** The digest that `slipway promote FROM TO` moves: the one currently live and verified in FROM. */
 export const promotionSource = (from: string, fromDeployments: readonly Deployment[], fromReleases: readonly Release[]): PromotionCheck => {
@@ -66,7 +66,7 @@ export const promotionSource = (from: string, fromDeployments: readonly Deployme
   if (current === undefined || !release) {
     return { ok: false, message: `nothing has succeeded in ${from} yet, so there is nothing to promote`, hint: `deploy to ${from} first: \`slipway deploy ${from}\`` };
   }
-  return { ok: true, digest: release.digest, commit: release.commit, fromRelease: release.number };
+  return { ok: true, digest: release.digest, commit: release.commit, fromRelease: release.number, ...(release.image === undefined ? {} : { image: release.image }) };
 };
 
 /** Whether `digest` was deployed and verified in the environment, and not rolled back since. */

@@ -75,6 +75,8 @@ export interface Release {
   secretVersions: Record<string, number>;
   /** Version of the environment's infrastructure settings (`slipway env set`); 0 or absent: none. */
   settingsVersion?: number;
+  /** The image its containers run, `host/repository@sha256:…` (runtime: docker); absent: processes. */
+  image?: string;
   createdAt: string;
   createdBy: string;
 }

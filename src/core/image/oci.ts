@@ -78,6 +78,31 @@ export function imageDocuments(spec: ImageSpec): ImageDocuments {
 /** `host/repo@sha256:…`: how every step after the build names an image (never by tag). */
 export const imageRef = (repository: string, digest: string): string => `${repository}@${digest}`;
 
+/** A repository path of a registry: lowercase segments (a-z, 0-9, `.` `_` `-` between), separated by `/`. */
+export const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const REGISTRY_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/;
+
+/** Whether a registry host is on loopback: the one place plain HTTP is used (as the Docker Engine does). */
+export const isLoopbackRegistry = (host: string): boolean => ['127.0.0.1', 'localhost'].includes(host.replace(/:\d+$/, ''));
+
+/**
+ * Splits `host[:port]/repository` (`build.registry`), or says what is wrong with it. A tag or a
+ * digest has no place there: every image is pushed and named by its digest.
+ */
+export function parseRegistry(s: string): { ok: true; host: string; repository: string } | { ok: false; message: string } {
+  const slash = s.indexOf('/');
+  if (/^[a-z]+:\/\//i.test(s)) return { ok: false, message: `"${s}" has a scheme; write host[:port]/repository (HTTPS is used, plain HTTP only to 127.0.0.1 or localhost)` };
+  if (slash <= 0) return { ok: false, message: `"${s}" is not host[:port]/repository` };
+  const host = s.slice(0, slash);
+  const repository = s.slice(slash + 1);
+  if (!REGISTRY_HOST.test(host)) return { ok: false, message: `"${host}" is not a registry host[:port] (lowercase name or address, optional port)` };
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return { ok: false, message: `port ${port} of "${host}" is not 1..65535` };
+  if (/[@:]/.test(repository)) return { ok: false, message: `"${repository}" names a tag or a digest; write the repository only (images are pushed by digest)` };
+  if (!REPOSITORY.test(repository)) return { ok: false, message: `repository "${repository}" must be lowercase path segments (a-z, 0-9, . _ -, separated by /)` };
+  return { ok: true, host, repository };
+}
+
 /** Splits `host[:port]/path@sha256:<hex>`; null for anything else (a tag, no host, a bad digest). */
 export function parseImageRef(ref: string): { host: string; name: string; digest: string } | null {
   const m = /^([a-z0-9.-]+(?::\d{1,5})?)\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)@(sha256:[0-9a-f]{64})$/.exec(ref);

@@ -219,7 +219,7 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       await record(ctx, d, 'deployment.starting', { release: a.release, instances: a.instances, digest: release.digest });
       // Config and the exact secret versions the release recorded; values go to the processes only.
       const spec = await releaseSpec(ctx, release, { SLIPWAY_DEPLOYMENT: d.id });
-      await ctx.runtime.prepare({ env: d.env, release: a.release, digest: release.digest });
+      await ctx.runtime.prepare(spec);
       const started = await ctx.runtime.start({ ...spec, instances: a.instances });
       if (!started.ok) return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${startFailureReport({ ...started, env: d.env, command: spec.command, healthPath: spec.health.path })}`, cause: 'start' };
       ctx.crash?.at('deploy.instances-started');

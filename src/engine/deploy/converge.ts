@@ -57,7 +57,7 @@ export const up = async (ctx: EngineContext): Promise<UpReport> => {
         const healthy = ctx.runtime.list(state.env, n).filter((i) => i.state === 'healthy');
         adopted += healthy.length;
         if (healthy.length < spec.instances) {
-          await ctx.runtime.prepare({ env: state.env, release: n, digest: release.digest });
+          await ctx.runtime.prepare(spec);
           const r = await ctx.runtime.start({ ...spec, instances: spec.instances - healthy.length });
           if (!r.ok) throw new SlipwayError('failed', `${state.env} ${releaseLabel(n)} did not start: ${startFailureReport({ ...r, env: state.env, command: spec.command, healthPath: spec.health.path })}`);
           started += r.instances.length;

@@ -33,6 +33,8 @@ export interface DeployRequest {
   trigger?: DeployTrigger;
   /** The commit the digest is released as (promotion keeps the source release's). */
   commit?: string;
+  /** The image the release runs in an environment with `runtime: docker` (promotion keeps the source release's). */
+  image?: string;
 }
 
 export interface DeployHandle {
@@ -52,6 +54,8 @@ interface Prepared {
   policy: Extract<ReturnType<typeof checkDeploy>, { ok: true }>;
   /** Which run and commit a deploy without --digest chose, and why. */
   note?: string;
+  /** The image checked against its provenance (runtime: docker). */
+  image?: string;
 }
 
 /** A deploy that needed nothing done: the environment already serves that digest and config. */
@@ -137,13 +141,31 @@ export class Deployer {
       configured: envSpec.strategy, requested: req.strategy, ...(failed ? { failedRun: { number: failed.number, ...(failed.reason ? { reason: failed.reason } : {}) } } : {}),
     });
     if (!policy.ok) throw new SlipwayError('refused', policy.message, policy.hint);
-    return { req, trigger, digest, commit, config, envSpec, policy, ...(note === undefined ? {} : { note }) };
+    const image = envSpec.runtime === 'docker' ? await this.imageOf(req, digest) : undefined;
+    return { req, trigger, digest, commit, config, envSpec, policy, ...(note === undefined ? {} : { note }), ...(image === undefined ? {} : { image }) };
+  }
+
+  /**
+   * The image a container release of `digest` runs, checked against its signed provenance and the
+   * registry (refused otherwise, before anything is written): the one the request names (a
+   * promotion), else the one a release of this environment already runs with that digest (a config
+   * change), else the newest image built of the artifact.
+   */
+  private async imageOf(req: DeployRequest, digest: string): Promise<string> {
+    const { images } = this.ctx;
+    if (images === undefined) throw new SlipwayError('config', `${req.env} has runtime: docker, but this control plane cannot run images`);
+    const known = req.image ?? (await this.ctx.store.listReleases(req.env)).filter((r) => r.digest === digest && r.image !== undefined).at(-1)?.image;
+    const image = known === undefined ? await images.imageOf(digest) : await images.check(known, digest);
+    if (image === null) {
+      throw new SlipwayError('refused', `artifact ${digest} cannot run in ${req.env} (runtime: docker): ${known === undefined ? 'no image of it was built' : `the image ${known} is not recorded here`}`, 'set build.image: true with build.registry in slipway.yaml and build the commit again (slipway run)');
+    }
+    return image;
   }
 
   /** Locks the environment, writes the release and the deployment, and applies the plan. */
   private start(p: Prepared): Promise<DeployHandle> {
     const { ctx } = this;
-    const { req, trigger, digest, commit, config, envSpec, policy } = p;
+    const { req, trigger, digest, commit, config, envSpec, policy, image } = p;
     const { strategy } = policy;
     return this.begin(req.env, trigger, policy.forced, policy.forcedReasons, async (holder) => {
       const releases = await ctx.store.listReleases(req.env);
@@ -151,7 +173,7 @@ export class Deployer {
       const previous = currentRelease(history);
       // The release records the environment's config, settings and secret versions of now (never values).
       const snap = await ctx.envConfig.snapshot(req.env);
-      const release: Release = { env: req.env, number: nextReleaseNumber(releases), digest, commit, ...snap, createdAt: isoNow(ctx), createdBy: ctx.actor };
+      const release: Release = { env: req.env, number: nextReleaseNumber(releases), digest, commit, ...snap, ...(image === undefined ? {} : { image }), createdAt: isoNow(ctx), createdBy: ctx.actor };
       const runs = withSettings(config, req.env, await ctx.envConfig.settingsOf(release));
       // A port clash would only show at the route switch, after the new instances started.
       const port = environmentOf(runs, req.env).port ?? (await ctx.store.getEnvState(req.env))?.port;
@@ -175,7 +197,7 @@ export class Deployer {
     environmentOf(config, from);
     const policy = checkPromotion({ from, to, force: opts.force === true, targetPromoteFrom: target.promoteFrom, succeededInSource: succeededIn(source.digest, await ctx.store.listDeployments(from, 1000)), digest: source.digest });
     if (!policy.ok) throw new SlipwayError('refused', policy.message, policy.hint);
-    return this.deploy({ env: to, digest: source.digest, commit: source.commit, trigger: 'promote', force: opts.force });
+    return this.deploy({ env: to, digest: source.digest, commit: source.commit, trigger: 'promote', force: opts.force, ...(source.image === undefined ? {} : { image: source.image }) });
   }
 
   /**

@@ -41,6 +41,8 @@ export const instanceSpec = (config: SlipwayConfig, release: Release, vars: Reco
     env: release.env,
     release: release.number,
     digest: release.digest,
+    ...(env.runtime === undefined ? {} : { runtime: env.runtime }),
+    ...(release.image === undefined ? {} : { image: release.image }),
     command: config.run.command,
     instances: env.instances ?? config.run.instances,
     vars,

@@ -3,6 +3,7 @@
 // (with the same build definition) has its verified artifact unpacked instead; a leading `npm ci`
 // goes through the dependency cache (./dependencies.ts).
 import { LEAN_RULE } from '../../core/artifact/lean.js';
+import { SlipwayError } from '../../core/errors.js';
 import { runtimeMismatch, type BuildRuntime } from '../../core/artifact/provenance.js';
 import type { PlannedStep } from '../../core/pipeline/plan.js';
 import type { RunRecord } from '../../core/run.js';
@@ -58,6 +59,8 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
     // Restored as this process's files: the later steps (sandboxed) may write beside them.
     await ctx.sandbox.own(dir);
     deps.log(`reused artifact ${existing.digest} built for this commit${existing.runId ? ` by run ${existing.runId}` : ''}; not rebuilding`);
+    const image = await publishImage(deps, existing.digest, isoNow(ctx));
+    if (!image.ok) return image;
     deps.setDigest(existing.digest);
     await ctx.store.updateRun(run.id, { digest: existing.digest });
     return { ok: true };
@@ -89,6 +92,10 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
     // The steps run on the control plane's Node (PATH comes from it): native modules are built for it.
     runtime: buildRuntime(),
   }, { keep: pipeline.config.build.keep });
+  // The image before the run records its digest: a registry that is down or says no fails the
+  // build, so that no release is ever made of an artifact whose image was not pushed.
+  const image = await publishImage(deps, stored.digest, started);
+  if (!image.ok) return image;
   deps.setDigest(stored.digest);
   await ctx.store.putArtifact({ digest: stored.digest, commit: run.commit, runId: run.id, buildKey: pipeline.buildKey, size: stored.size, files: stored.files, createdAt: isoNow(ctx) });
   await ctx.store.updateRun(run.id, { digest: stored.digest });
@@ -97,4 +104,25 @@ export const buildStep = async (step: PlannedStep, dir: string, deps: BuildStepD
   if (stored.leftOut > 0) deps.log(`left out ${stored.leftOut} ${stored.leftOut === 1 ? 'entry' : 'entries'}: ${LEAN_RULE} (build.keep brings them back)`);
   deps.log(`artifact ${stored.digest} (${stored.files} files, ${stored.size} bytes)${stored.existed ? ', identical to one already stored' : ''}, signed`);
   return { ok: true };
+};
+
+/**
+ * `build.image`: builds the OCI image of the artifact (the same digest from the same artifact and
+ * commit time), pushes it by digest and signs its provenance; nothing without `build.image`.
+ */
+const publishImage = async (deps: BuildStepDeps, artifact: string, startedOn: string): Promise<StepResult> => {
+  const { ctx, run, pipeline } = deps;
+  const target = pipeline.config.build.image;
+  if (target === undefined) return { ok: true };
+  if (ctx.images === undefined) return { ok: false, reason: 'build.image is set, but this control plane cannot build images' };
+  deps.log(`building the image of ${artifact} and pushing it to ${target.registry}/${target.repository}`);
+  try {
+    const image = await ctx.images.publish({ artifact, created: pipeline.commit.time, target, invocationId: deps.invocationId, startedOn });
+    await ctx.store.appendEvent({ kind: 'image.pushed', actor: ctx.actor, subject: run.id, data: { artifact, image: image.ref } }, isoNow(ctx));
+    deps.log(`image ${image.ref}, signed${image.baseCached ? ' (base layer cached)' : ''}`);
+    return { ok: true };
+  } catch (e) {
+    if (!(e instanceof SlipwayError)) throw e;
+    return { ok: false, reason: `the image of ${artifact} was not pushed, so no release can be made of it: ${e.message}${e.hint ? ` (${e.hint})` : ''}` };
+  }
 };

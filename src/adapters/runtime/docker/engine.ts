@@ -14,6 +14,22 @@ export function compareApiVersions(a: string, b: string): number {
   return am !== bm ? Math.sign(am - bm) : Math.sign(an - bn);
 }
 
+/** The engine's socket when DOCKER_HOST is not set (Debian's docker.io). */
+export const DEFAULT_DOCKER_SOCKET = '/run/docker.sock';
+
+/**
+ * The socket of the engine Slipway drives: DOCKER_HOST when it is `unix:///path`, else the
+ * default. Any other DOCKER_HOST (tcp://, ssh://) is refused: the engine is reached on this
+ * machine only, through a socket whose file permissions guard it.
+ */
+export function dockerSocket(env: Readonly<Record<string, string | undefined>>): string {
+  const host = env.DOCKER_HOST;
+  if (host === undefined || host === '') return DEFAULT_DOCKER_SOCKET;
+  const m = /^unix:\/\/(\/[^\0]*)$/.exec(host);
+  if (m === null) throw new SlipwayError('config', `DOCKER_HOST=${host} is not a local socket; Slipway drives a Docker Engine through unix:///path only`, `unset DOCKER_HOST to use ${DEFAULT_DOCKER_SOCKET}, or set it to unix:///path/to/docker.sock`);
+  return m[1] as string;
+}
+
 /**
  * A client of the engine at `socketPath`, after asking the engine its version. Throws
  * `SlipwayError('unavailable')` when nothing answers and `refused` when the engine is too old.

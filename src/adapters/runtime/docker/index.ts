@@ -22,12 +22,15 @@ import { freePort } from '../process/ports.js';
 import { APP_USER, containerCreateOptions, containerName, LABEL } from './container-spec.js';
 import { connectEngine, demuxLogs, statusOf } from './engine.js';
 
-export { ENGINE_API_VERSION, connectEngine } from './engine.js';
+export { ENGINE_API_VERSION, connectEngine, dockerSocket, DEFAULT_DOCKER_SOCKET } from './engine.js';
 export { containerCreateOptions, LABEL } from './container-spec.js';
 
-/** Which image runs an artifact: `host/repository@sha256:…` (checked against its provenance), or null when none was built. */
+/**
+ * Which image runs an artifact: `host/repository@sha256:…` (checked against its provenance), or
+ * null when none was built. `image`: the one the release names (else the newest of the artifact).
+ */
 export interface ImageResolver {
-  imageOf(artifactDigest: string): Promise<string | null>;
+  imageOf(artifactDigest: string, image?: string): Promise<string | null>;
 }
 
 export interface DockerRuntimeOptions {
@@ -254,9 +257,9 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
   const prepare = async (ref: ReleaseRef): Promise<{ dir: string; image: string }> => {
     open();
     checkRef(ref);
-    const image = await options.images.imageOf(ref.digest);
+    const image = await options.images.imageOf(ref.digest, ref.image);
     if (image === null) {
-      throw new SlipwayError('not_found', `cannot prepare ${ref.env} v${ref.release}: no image of artifact ${ref.digest} is known`, 'set build.image: true and build the commit again, so that its image is built and pushed');
+      throw new SlipwayError('not_found', `cannot prepare ${ref.env} v${ref.release}: no image ${ref.image === undefined ? `of artifact ${ref.digest}` : `${ref.image}`} is known`, 'set build.image: true and build the commit again, so that its image is built and pushed');
     }
     try {
       await docker.getImage(image).inspect();

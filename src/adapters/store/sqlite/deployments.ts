@@ -17,6 +17,7 @@ const rowToRelease = (r: Row): Release => ({
   configVersion: Number(r.config_version),
   secretVersions: JSON.parse(String(r.secret_versions)) as Record<string, number>,
   settingsVersion: Number(r.settings_version ?? 0),
+  ...(typeof r.image === 'string' ? { image: r.image } : {}),
   createdAt: String(r.created_at),
   createdBy: String(r.created_by),
 });
@@ -58,8 +59,8 @@ export const deploymentTables = (db: Database.Database, durably: <T>(fn: () => T
   createRelease(r) {
     durably(() =>
       db
-        .prepare('INSERT INTO releases (env, number, digest, commit_sha, config_version, secret_versions, settings_version, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(r.env, r.number, r.digest, r.commit, r.configVersion, JSON.stringify(r.secretVersions), r.settingsVersion ?? 0, r.createdAt, r.createdBy),
+        .prepare('INSERT INTO releases (env, number, digest, commit_sha, config_version, secret_versions, settings_version, image, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(r.env, r.number, r.digest, r.commit, r.configVersion, JSON.stringify(r.secretVersions), r.settingsVersion ?? 0, r.image ?? null, r.createdAt, r.createdBy),
     );
     return Promise.resolve();
   },

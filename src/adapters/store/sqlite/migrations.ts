@@ -340,4 +340,12 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'the image a release runs in a container, by digest',
+    sql: `
+      -- host/repository@sha256:… for a release of an environment with runtime: docker; NULL: a process release.
+      ALTER TABLE releases ADD COLUMN image TEXT;
+    `,
+  },
 ];
