@@ -3,8 +3,9 @@
 // `slipway up` there — beside baselines measured in the same run: a plain `tar` of the same home
 // (what a backup costs at least), and `slipway up` of the old home from nothing (what restore + up
 // adds to a rebuild on the same machine). Each CLI call is timed whole, node start included.
+// benchBackupMany does the same for a home with 1 000 releases, made through the engine's own API.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,4 +118,91 @@ export async function benchBackup({ rounds = 3, log = console.log } = {}) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchBackup({});
+const APP = `
+const http = require('node:http');
+const s = http.createServer((req, res) => res.end(process.env.SLIPWAY_RELEASE));
+s.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => s.close(() => process.exit(0)));
+`;
+const yamlOf = (approval) => [
+  'app: many', 'build:', '  run: mkdir -p dist && cp server.cjs dist/', '  artifact: [dist/]', 'run:', '  command: node dist/server.cjs',
+  'environments:', '  staging:', `    approval: ${approval}`, '    verify: { window: 100ms, interval: 100ms }', '  production:', '    promote_from: staging', '    verify: { window: 100ms, interval: 100ms }', '',
+].join('\n');
+
+/**
+ * A home with `releases` releases, made through the engine's API as a busy team would leave it:
+ * with staging under `approval: required`, each forced deploy request records a release and a
+ * deployment awaiting approval, which is then withdrawn (nothing starts, so it is fast); then
+ * approval is lifted, the last build is deployed to staging for real and promoted to production.
+ * Then backup, restore into a new home, and `up` there are timed (restore + up: goal seconds).
+ */
+export async function benchBackupMany({ releases = 1000, log = console.log } = {}) {
+  delete process.env.SLIPWAY_MASTER_KEY;
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-backup-many-'));
+  const repo = join(dir, 'repo');
+  const oldEnv = { XDG_CONFIG_HOME: join(dir, 'keys-old') };
+  const newEnv = { XDG_CONFIG_HOME: join(dir, 'keys-new'), SLIPWAY_HOME: join(dir, 'home-new') };
+  const passphrase = 'bench passphrase, long enough\n';
+  const savedXdg = process.env.XDG_CONFIG_HOME;
+  try {
+    mkdirSync(repo);
+    writeFileSync(join(repo, 'server.cjs'), APP);
+    writeFileSync(join(repo, 'slipway.yaml'), yamlOf('required'));
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'many');
+    await must(cli(repo, ['run'], oldEnv), 'run');
+    // The client below talks to the control plane `run` started with these keys.
+    process.env.XDG_CONFIG_HOME = oldEnv.XDG_CONFIG_HOME;
+    const { connect } = await import('../dist/src/cli/client.js');
+    const client = await connect(repo, join(repo, '.slipway'));
+    const t0 = performance.now();
+    for (let i = 1; i < releases - 1; i++) {
+      const { deployment } = await client.request('POST', '/v1/deployments', { env: 'staging', force: true });
+      if (deployment?.phase !== 'awaiting_approval') throw new Error(`release ${i}: expected a deployment awaiting approval, got ${JSON.stringify(deployment)}`);
+      await client.request('POST', `/v1/deployments/${deployment.id}/cancel`, {});
+      if (i % 200 === 0) log(`  … ${i} releases`);
+    }
+    const makeMs = Math.round(performance.now() - t0);
+    writeFileSync(join(repo, 'slipway.yaml'), yamlOf('none'));
+    git(repo, 'commit', '-qam', 'no approval');
+    await must(cli(repo, ['run'], oldEnv), 'run');
+    await must(cli(repo, ['deploy', 'staging'], oldEnv), 'deploy staging');
+    await must(cli(repo, ['secrets', 'set', 'staging', 'GREETING'], oldEnv, 'bench-staging'), 'secrets set staging');
+    await must(cli(repo, ['promote', 'staging', 'production'], oldEnv), 'promote');
+    const count = (await client.request('GET', '/v1/environments')).environments.map((e) => `${e.env} ${e.current?.release ?? '-'}`).join(', ');
+
+    const file = join(dir, 'many.backup');
+    const backupMs = (await timed(cli(repo, ['backup', file, '--include-master-key'], oldEnv, passphrase), 'backup')).ms;
+    await must(cli(repo, ['down'], oldEnv), 'down');
+    await must(cli(repo, ['server', 'stop'], oldEnv), 'server stop');
+    const upOldMs = (await timed(cli(repo, ['up'], oldEnv), 'up (old home)')).ms;
+    await must(cli(repo, ['down'], oldEnv), 'down');
+    await must(cli(repo, ['server', 'stop'], oldEnv), 'server stop');
+    const restoreMs = (await timed(cli(repo, ['restore', file], newEnv, passphrase), 'restore')).ms;
+    const upNewMs = (await timed(cli(repo, ['up'], newEnv), 'up (restored home)')).ms;
+    const history = JSON.parse((await must(cli(repo, ['history', 'staging', '-n', '10000', '--json'], newEnv), 'history')).out);
+    const result = { releases: history.length, currents: count, makeMs, archiveBytes: statSync(file).size, backupMs, restoreMs, upRestoredMs: upNewMs, upSameHomeMs: upOldMs };
+    result.ratios = { restorePlusUpVsUp: (restoreMs + upNewMs) / Math.max(1, upOldMs) };
+    log(`\nbackup and restore of a home with ${history.length} deployments of staging (${count}); made through the API in ${(makeMs / 1000).toFixed(1)} s`);
+    log(`  backup (--include-master-key)  ${backupMs} ms, ${(result.archiveBytes / 1048576).toFixed(1)} MiB`);
+    log(`  restore into a new home        ${restoreMs} ms`);
+    log(`  up in the restored home        ${upNewMs} ms   up of the old home from nothing (baseline) ${upOldMs} ms`);
+    log(`  restore + up                   ${restoreMs + upNewMs} ms = ${result.ratios.restorePlusUpVsUp.toFixed(1)}× the baseline up   goal: seconds`);
+    return result;
+  } finally {
+    if (savedXdg === undefined) delete process.env.XDG_CONFIG_HOME;
+    else process.env.XDG_CONFIG_HOME = savedXdg;
+    for (const env of [newEnv, oldEnv]) {
+      await cli(repo, ['down'], env);
+      await cli(repo, ['server', 'stop'], env);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = process.argv.slice(2).find((a) => /^\d+$/.test(a));
+  if (n === undefined) await benchBackup({});
+  await benchBackupMany(n === undefined ? {} : { releases: Number(n) });
+}

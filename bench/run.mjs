@@ -34,6 +34,8 @@ if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
   results.proxy = await benchProxy({});
 }
 if (want('backup')) results.backup = await (await import('./backup.mjs')).benchBackup(quick ? { rounds: 1 } : {});
+// The same for a home with 1 000 releases made through the API (--quick: 100).
+if (want('backup')) results.backupMany = await (await import('./backup.mjs')).benchBackupMany(quick ? { releases: 100 } : {});
 // Only when named: it needs the npm registry and compiles SQLite three times (minutes).
 if (only.includes('native')) results.native = await (await import('./native.mjs')).benchNative({});
 // Only when named: it starts its own Docker Engine and registry (root, docker.io, docker-registry).
