@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
-import { createGitVcs } from '../adapters/vcs/git/git.js';
 import { resolveHome } from '../home/paths.js';
 import { connect, Client } from './client.js';
 import { remoteServer, type RemoteServer } from './remote-config.js';
@@ -67,7 +66,6 @@ const findRepoRoot = (from: string): string | undefined => {
 };
 
 export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContext => {
-  const vcs = createGitVcs();
   let repo: Promise<string> | undefined;
   let client: Promise<Client> | undefined;
   const ctx: CliContext = {
@@ -78,7 +76,8 @@ export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContex
     isTTY: Boolean(process.stdout.isTTY) && env.TERM !== 'dumb' && !env.CI,
     repo: () =>
       (repo ??= (async () => {
-        const r = findRepoRoot(cwd) ?? (await vcs.root(cwd));
+        // The git adapter is loaded only when needed: it is not on the path of a command's first request.
+        const r = findRepoRoot(cwd) ?? (await (await import('../adapters/vcs/git/git.js')).createGitVcs().root(cwd));
         if (!r) throw new SlipwayError('usage', `${cwd} is not inside a git repository`, 'run slipway inside your app’s repository (or `git init` one first)');
         return r;
       })()),

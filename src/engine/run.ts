@@ -45,26 +45,35 @@ export const startRun = async (engineCtx: EngineContext, opts: StartRunOptions):
   const problems = checkDag(steps);
   if (problems.length > 0) throw new SlipwayError('config', `the pipeline's steps do not form a DAG: ${JSON.stringify(problems)}`);
 
+  // The clean checkout of the commit starts now, while the run is recorded: the first step waits for it.
+  const checkout = ctx.vcs.checkout(ctx.repo, pipeline.commit, join(ctx.sandbox.dir, 'work'));
+  checkout.catch(() => undefined);
   const at = isoNow(ctx);
-  const run = await ctx.store.createRun(
-    {
-      app: pipeline.config.app,
-      commit: pipeline.commit.sha,
-      ref,
-      message: pipeline.commit.subject,
-      author: pipeline.commit.author,
-      trigger: opts.trigger,
-      actor: ctx.actor,
-      configDigest: pipeline.configDigest,
-      steps: steps.map((s) => ({ name: s.name, kind: s.kind, needs: s.needs })),
-    },
-    at,
-  );
-  await ctx.store.appendEvent({ kind: 'run.created', actor: ctx.actor, subject: run.id, data: { commit: run.commit, ref, trigger: opts.trigger, sandbox: ctx.sandbox.mode, sandboxWarning: ctx.sandbox.warning } }, at);
+  let run: RunRecord;
+  try {
+    run = await ctx.store.createRun(
+      {
+        app: pipeline.config.app,
+        commit: pipeline.commit.sha,
+        ref,
+        message: pipeline.commit.subject,
+        author: pipeline.commit.author,
+        trigger: opts.trigger,
+        actor: ctx.actor,
+        configDigest: pipeline.configDigest,
+        steps: steps.map((s) => ({ name: s.name, kind: s.kind, needs: s.needs })),
+      },
+      at,
+    );
+    await ctx.store.appendEvent({ kind: 'run.created', actor: ctx.actor, subject: run.id, data: { commit: run.commit, ref, trigger: opts.trigger, sandbox: ctx.sandbox.mode, sandboxWarning: ctx.sandbox.warning } }, at);
+  } catch (e) {
+    await checkout.then((c) => c.dispose(), () => undefined);
+    throw e;
+  }
   ctx.bus.publish({ type: 'run', runId: run.id, status: 'queued' });
   ctx.timing?.mark('run recorded');
   ctx.crash?.at('run.recorded');
-  const exec = new RunExecution(ctx, run, pipeline, steps);
+  const exec = new RunExecution(ctx, run, pipeline, steps, checkout);
   return { run, done: exec.execute(), cancel: (reason) => exec.cancel(reason) };
 };
 
@@ -83,6 +92,7 @@ class RunExecution {
     private readonly run: RunRecord,
     private readonly pipeline: LoadedPipeline,
     private readonly steps: PlannedStep[],
+    private readonly pendingCheckout: Promise<Checkout>,
   ) {
     for (const s of steps) this.status.set(s.name, 'pending');
     this.output = new StepOutput(ctx, run.id);
@@ -100,7 +110,7 @@ class RunExecution {
     await ctx.store.updateRun(run.id, { status: 'running', startedAt });
     ctx.bus.publish({ type: 'run', runId: run.id, status: 'running' });
     try {
-      this.checkout = await ctx.vcs.checkout(ctx.repo, this.pipeline.commit, join(ctx.sandbox.dir, 'work'));
+      this.checkout = await this.pendingCheckout;
       ctx.timing?.mark('checked out');
       await ctx.sandbox.own(this.checkout.dir);
       ctx.timing?.mark('work tree owned by the sandbox user');

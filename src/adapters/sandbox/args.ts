@@ -12,7 +12,17 @@ export interface ConfinePlan extends ConfineSpec {
   hideFiles: readonly string[];
   uid: number;
   gid: number;
+  /** Where `env`, `bwrap` and `setpriv` are; their names (looked up in PATH at each spawn) when absent. */
+  tools?: SandboxTools;
 }
+
+export interface SandboxTools {
+  env: string;
+  bwrap: string;
+  setpriv: string;
+}
+
+const TOOL_NAMES: SandboxTools = { env: 'env', bwrap: 'bwrap', setpriv: 'setpriv' };
 
 /** Whether `p` is `dir` or inside it. */
 export const isWithin = (p: string, dir: string): boolean => {
@@ -29,12 +39,13 @@ export const isWithin = (p: string, dir: string): boolean => {
  */
 export function confineArgs(p: ConfinePlan): Confined {
   const shell = ['/bin/sh', '-c', p.command];
+  const t = p.tools ?? TOOL_NAMES;
   // Stopping signals go to the whole process group: bubblewrap (and its init in the new pid
   // namespace) must ignore them so that the app gets them and decides; the app's shell gets
   // them back at their default.
   const wrap = (inner: string[]): Confined => ({
-    file: 'env',
-    args: [`--ignore-signal=${STOP_SIGNALS}`, 'bwrap', ...inner, 'env', `--default-signal=${STOP_SIGNALS}`, ...shell],
+    file: t.env,
+    args: [`--ignore-signal=${STOP_SIGNALS}`, t.bwrap, ...inner, t.env, `--default-signal=${STOP_SIGNALS}`, ...shell],
   });
   switch (p.mode) {
     case 'none':
@@ -49,7 +60,7 @@ export function confineArgs(p: ConfinePlan): Confined {
       return wrap([
         ...bwrapMounts(p), '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
         '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--',
-        'setpriv', `--reuid=${p.uid}`, `--regid=${p.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
+        t.setpriv, `--reuid=${p.uid}`, `--regid=${p.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
       ]);
   }
 }

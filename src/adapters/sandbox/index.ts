@@ -4,12 +4,12 @@
 // neither works the code runs unconfined and `warning` says so, loudly, wherever it is recorded.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, chmodSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, chmodSync, statSync } from 'node:fs';
 import { lchown, lstat, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { SANDBOX_MODES, type Confined, type ConfineSpec, type Sandbox, type SandboxMode } from '../../ports/sandbox.js';
-import { confineArgs, isWithin, type ConfinePlan } from './args.js';
+import { confineArgs, isWithin, type ConfinePlan, type SandboxTools } from './args.js';
 
 export { confineArgs, isWithin } from './args.js';
 
@@ -38,11 +38,40 @@ const isRoot = (): boolean => process.getuid?.() === 0;
 
 const probed = new Map<SandboxMode, string | null>();
 
+let tools: SandboxTools | undefined;
+
+/** System directories: the sandbox user reaches them, inside bubblewrap too. */
+const SYSTEM_DIRS = /^\/(usr\/(local\/)?)?s?bin$/;
+
+/**
+ * `env`, `bwrap` and `setpriv` by their paths, found once in PATH's system directories: spawned by
+ * name, each step's start tried every directory of PATH before theirs, three times per step. A tool
+ * not found there keeps its name, so that it is looked up as before.
+ */
+export function sandboxTools(): SandboxTools {
+  if (tools !== undefined) return tools;
+  const find = (name: string): string => {
+    for (const d of (process.env.PATH ?? '').split(':')) {
+      if (!SYSTEM_DIRS.test(d)) continue;
+      const f = join(d, name);
+      try {
+        accessSync(f, constants.X_OK);
+        if (statSync(f).isFile()) return f;
+      } catch {
+        // not here
+      }
+    }
+    return name;
+  };
+  tools = { env: find('env'), bwrap: find('bwrap'), setpriv: find('setpriv') };
+  return tools;
+}
+
 /** Runs `true` in the mode; null when it works, else why not (bubblewrap's own words). */
 export function probeMode(mode: SandboxMode): string | null {
   const known = probed.get(mode);
   if (known !== undefined) return known;
-  const c = confineArgs({ mode, command: 'true', cwd: '/', writable: [], readOnly: [], hideDirs: [], hideFiles: [], uid: SANDBOX_UID, gid: SANDBOX_GID });
+  const c = confineArgs({ mode, command: 'true', cwd: '/', writable: [], readOnly: [], hideDirs: [], hideFiles: [], uid: SANDBOX_UID, gid: SANDBOX_GID, tools: sandboxTools() });
   const r = spawnSync(c.file, c.args, { uid: c.uid, gid: c.gid, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] });
   const problem = r.error ? r.error.message : r.status === 0 ? null : (r.stderr.trim().split('\n').at(-1) ?? `exit ${String(r.status)}`);
   probed.set(mode, problem);
@@ -153,6 +182,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
   const hideDirs = [...options.hideDirs, dir].map((d) => resolve(d));
   const hideFiles = options.hideFiles.map((f) => resolve(f));
+  const reachablePath = new Map<string, string>();
   return {
     mode,
     warning,
@@ -162,7 +192,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     confine(spec: ConfineSpec): Confined {
       // A path that does not exist cannot be a mount point on the read-only root: nothing to hide.
       const plan: ConfinePlan = {
-        ...spec, mode, uid: SANDBOX_UID, gid: SANDBOX_GID,
+        ...spec, mode, uid: SANDBOX_UID, gid: SANDBOX_GID, tools: sandboxTools(),
         hideDirs: hideDirs.filter((d) => existsSync(d)),
         hideFiles: hideFiles.filter((f) => existsSync(f)),
       };
@@ -170,12 +200,18 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     },
     env(vars: Record<string, string>): Record<string, string> {
       if (vars.PATH === undefined || mode === 'none') return vars;
-      const keep = vars.PATH.split(':').filter((d) => {
-        if (d === '' || !isAbsolute(d)) return false;
-        if (mode !== 'uid' && [...hideDirs, '/tmp'].some((h) => isWithin(d, h))) return false;
-        return !switches || blockedAncestor(d, []) === null;
-      });
-      return { ...vars, PATH: keep.join(':') };
+      // Each directory's ancestors are looked at once per PATH (some 2 ms of stat calls per step).
+      let path = reachablePath.get(vars.PATH);
+      if (path === undefined) {
+        path = vars.PATH.split(':').filter((d) => {
+          if (d === '' || !isAbsolute(d)) return false;
+          if (mode !== 'uid' && [...hideDirs, '/tmp'].some((h) => isWithin(d, h))) return false;
+          return !switches || blockedAncestor(d, []) === null;
+        }).join(':');
+        if (reachablePath.size >= 16) reachablePath.clear();
+        reachablePath.set(vars.PATH, path);
+      }
+      return { ...vars, PATH: path };
     },
     async own(path: string): Promise<void> {
       if (!switches) return;

@@ -1,11 +1,9 @@
 // `slipway run [--ref REF]`: run the pipeline for one exact commit and follow it to its end.
-import { createGitVcs } from '../../adapters/vcs/git/git.js';
 import type { RunRecord } from '../../core/run.js';
 import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand, stringOpt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { timingFromEnv } from '../../adapters/timing/stderr.js';
-import { followRun, runExitCode, summarise } from '../follow.js';
 
 export const spec: CommandSpec = {
   name: 'run',
@@ -24,6 +22,7 @@ export const spec: CommandSpec = {
 export const warnIfDirty = async (ctx: CliContext, ref: string): Promise<void> => {
   // On a server the run is of the server's commit (its main for HEAD), never of this work tree.
   if (ref !== 'HEAD' || ctx.remote()) return;
+  const { createGitVcs } = await import('../../adapters/vcs/git/git.js');
   const dirty = await createGitVcs().dirtyPaths(await ctx.repo());
   if (dirty.length > 0) {
     const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, … (${dirty.length} in all)` : '');
@@ -39,8 +38,17 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const timing = timingFromEnv('cli', ctx.env);
   const client = await ctx.client();
   timing.mark('connected');
-  const [{ run: started }] = await Promise.all([client.request<{ run: RunRecord }>('POST', '/v1/runs', { ref, trigger: 'cli' }), warnIfDirty(ctx, ref)]);
+  // The request goes first: the control plane checks out and starts the first step while this
+  // process loads what following the run needs, and only then runs git for the note on
+  // uncommitted changes (a git process started beside the request delayed it on a busy machine).
+  const created = client.request<{ run: RunRecord }>('POST', '/v1/runs', { ref, trigger: 'cli' });
+  timing.mark('run requested');
+  const follow = import('../follow.js');
+  follow.catch(() => undefined);
+  const { run: started } = await created;
   timing.mark('run created');
+  await warnIfDirty(ctx, ref);
+  const { followRun, runExitCode, summarise } = await follow;
   if (values.detach) {
     ctx.out(json ? `${JSON.stringify({ run: started })}\n` : `${started.id}\n`);
     return 0;

@@ -3,6 +3,8 @@
 // process is a fork and exec on the path from trigger to first step). The commit object is parsed
 // here into what `git show -s --format=%H%x00%ct%x00%an%x00%s` prints.
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import type { CommitInfo } from '../../../ports/vcs.js';
 import { spawnGit } from './run.js';
 
@@ -23,8 +25,10 @@ export class CatFileBatch {
   private pending: { maxBytes: number; resolve: (a: BatchAnswer) => void } | undefined;
   private header: { oid: string; type: string; size: number } | undefined;
   private ended = false;
+  /** Started ahead of its first question (see takeSpare). */
+  spare = false;
 
-  constructor(repo: string) {
+  constructor(readonly repo: string) {
     this.child = spawnGit(['cat-file', '--batch'], { cwd: repo, stdio: ['pipe', 'pipe', 'ignore'] });
     this.child.stdout?.on('data', (c: Buffer) => {
       this.buf = this.buf.length === 0 ? c : Buffer.concat([this.buf, c]);
@@ -52,6 +56,20 @@ export class CatFileBatch {
   close(): void {
     this.child.stdin?.end();
     if (!this.ended) this.child.kill('SIGKILL');
+  }
+
+  /** Whether it can still answer. */
+  get alive(): boolean {
+    return !this.ended;
+  }
+
+  /** While waiting as a spare, the process and its pipes do not keep this process running. */
+  hold(held: boolean): void {
+    for (const h of [this.child, this.child.stdin, this.child.stdout] as (ChildProcess | Readable | Writable | null)[]) {
+      const handle = h as { ref?: () => void; unref?: () => void } | null;
+      if (held) handle?.ref?.();
+      else handle?.unref?.();
+    }
   }
 
   private settle(a: BatchAnswer): void {
@@ -105,9 +123,15 @@ export const readFileAtRef = async (
   maxBytes: number,
   fallback: (sha: string) => Promise<CommitInfo | undefined>,
 ): Promise<{ commit: CommitInfo; file?: { size: number; text?: string } } | undefined> => {
-  const batch = new CatFileBatch(repo);
+  let batch = takeSpare(repo) ?? new CatFileBatch(repo);
   try {
-    const c = await batch.ask(`${ref}^{commit}`, MAX_COMMIT_BYTES);
+    let c = await batch.ask(`${ref}^{commit}`, MAX_COMMIT_BYTES);
+    if ((c === undefined || c.type !== 'commit') && batch.spare) {
+      // A spare answers as a new process would; a miss is asked again of a new one all the same.
+      batch.close();
+      batch = new CatFileBatch(repo);
+      c = await batch.ask(`${ref}^{commit}`, MAX_COMMIT_BYTES);
+    }
     if (c === undefined || c.type !== 'commit' || c.content === undefined) return undefined;
     let commit = parseCommit(c.oid, c.content);
     if (commit === undefined) {
@@ -119,7 +143,72 @@ export const readFileAtRef = async (
     return { commit, file: f.content === undefined ? { size: f.size } : { size: f.size, text: f.content.toString('utf8') } };
   } finally {
     batch.close();
+    prepareSpare(repo);
   }
+};
+
+/**
+ * One `cat-file --batch` per repository started ahead, waiting for the next run: its fork and exec
+ * were the first process start on the path from trigger to first step. git reads the refs and
+ * looks for new packs at each question, so a process started earlier answers as a new one (commits,
+ * new branches, repacks and packed refs in between were checked); a repository directory replaced
+ * since (a restore) gets a new process. A spare unused for SPARE_IDLE_MS ends.
+ */
+interface Spare {
+  batch: CatFileBatch;
+  /** The repository directory and its .git, as they were when the spare started. */
+  identity: string;
+  expiry: NodeJS.Timeout;
+}
+
+const spares = new Map<string, Spare>();
+const SPARE_IDLE_MS = 10 * 60_000;
+/** A new spare starts this long after a use, off the path of the run that used the last one. */
+const SPARE_DELAY_MS = 500;
+const MAX_SPARES = 4;
+
+const identityOf = (repo: string): string => {
+  const one = (p: string): string => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    return st === undefined ? '-' : `${st.dev}:${st.ino}`;
+  };
+  return `${one(repo)}/${one(`${repo}/.git`)}`;
+};
+
+const takeSpare = (repo: string): CatFileBatch | undefined => {
+  const s = spares.get(repo);
+  if (s === undefined) return undefined;
+  spares.delete(repo);
+  clearTimeout(s.expiry);
+  if (!s.batch.alive || identityOf(repo) !== s.identity) {
+    s.batch.close();
+    return undefined;
+  }
+  s.batch.hold(true);
+  s.batch.spare = true;
+  return s.batch;
+};
+
+const preparing = new Set<string>();
+
+const prepareSpare = (repo: string): void => {
+  if (spares.has(repo) || preparing.has(repo)) return;
+  preparing.add(repo);
+  setTimeout(() => {
+    preparing.delete(repo);
+    if (spares.has(repo)) return;
+    const identity = identityOf(repo);
+    if (identity.startsWith('-')) return;
+    if (spares.size >= MAX_SPARES) {
+      const [oldest] = spares.keys();
+      if (oldest !== undefined) takeSpare(oldest)?.close();
+    }
+    const batch = new CatFileBatch(repo);
+    batch.hold(false);
+    const expiry = setTimeout(() => takeSpare(repo)?.close(), SPARE_IDLE_MS);
+    expiry.unref();
+    spares.set(repo, { batch, identity, expiry });
+  }, SPARE_DELAY_MS).unref();
 };
 
 /**

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGitVcs } from './git.js';
@@ -76,5 +76,56 @@ void describe('git adapter: readFileAtRef', () => {
     assert.equal(parseCommit('s', Buffer.from('tree x\n\nno author\n')), undefined);
     assert.equal(subjectOf(''), '');
     assert.equal(subjectOf('\n\n a \nb\n\nc'), ' a b');
+  });
+});
+
+// A `cat-file --batch` is started ahead for the next run of a repository (batch.ts): what it
+// answers must be what a new git process would answer, whatever changed in between.
+void describe('git adapter: readFileAtRef with the process started ahead', () => {
+  let dir: string;
+  let repo: string;
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t.test' };
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8' });
+  const commit = (text: string): string => {
+    writeFileSync(join(repo, 'slipway.yaml'), text);
+    git('add', '-A');
+    git('commit', '--quiet', '-m', text);
+    return git('rev-parse', 'HEAD').trim();
+  };
+  /** Long enough for the next process to have started (it starts half a second after a use). */
+  const pause = () => new Promise((r) => setTimeout(r, 800));
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-readfile-ahead-'));
+    repo = join(dir, 'repo');
+    execFileSync('git', ['init', '--quiet', '--initial-branch=main', repo]);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  void test('new commits, branches, repacks and a repository replaced at the same path are all seen', async () => {
+    const vcs = createGitVcs();
+    const read = async (ref: string) => {
+      const r = await vcs.readFileAtRef(repo, ref, 'slipway.yaml', 1000);
+      return r === undefined ? undefined : { sha: r.commit.sha, text: r.file?.text };
+    };
+    const one = commit('app: one\n');
+    assert.deepEqual(await read('HEAD'), { sha: one, text: 'app: one\n' });
+    await pause();
+    const two = commit('app: two\n');
+    assert.deepEqual(await read('HEAD'), { sha: two, text: 'app: two\n' });
+    await pause();
+    git('checkout', '--quiet', '-b', 'other');
+    const three = commit('app: three\n');
+    git('repack', '-q', '-a', '-d');
+    git('pack-refs', '--all');
+    assert.deepEqual(await read('other'), { sha: three, text: 'app: three\n' });
+    await pause();
+    assert.equal(await read('nope'), undefined);
+    await pause();
+    // A restore puts another repository where this one was.
+    renameSync(repo, join(dir, 'old'));
+    execFileSync('git', ['init', '--quiet', '--initial-branch=main', repo]);
+    const fresh = commit('app: fresh\n');
+    assert.deepEqual(await read('HEAD'), { sha: fresh, text: 'app: fresh\n' });
+    assert.equal(await read('other'), undefined);
   });
 });
