@@ -18,14 +18,14 @@ import { findServer } from '../client.js';
 import type { CliContext } from '../context.js';
 import { DEMO_CONFIG_NOTE, demoSlipwayYaml } from './demo-config.js';
 import { queueDemo } from './demo-queue.js';
-import { demoRunner } from './demo-runner.js';
+import { demoRunner, type DemoRunner } from './demo-runner.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
   usage: 'slipway demo [--dir DIR] [--keep]',
   options: {
     dir: { type: 'string', description: 'where to create the scratch repository (default: a new temporary directory)' },
-    keep: { type: 'boolean', description: 'leave the control plane running at the end, to explore' },
+    keep: { type: 'boolean', description: 'leave everything running at the end and print the dashboard’s address and a read-only token, to explore the demo’s deployments' },
   },
 };
 
@@ -34,6 +34,28 @@ const BIN = join(ROOT, 'bin/slipway.js');
 const EXAMPLE = join(ROOT, 'examples/hello-service');
 
 const DEMO_AUTHOR = { GIT_AUTHOR_NAME: 'Demo Developer', GIT_AUTHOR_EMAIL: 'dev@demo.test', GIT_COMMITTER_NAME: 'Demo Developer', GIT_COMMITTER_EMAIL: 'dev@demo.test' };
+
+/**
+ * What `--keep` prints at the end: the dashboard's address (the control plane's base URL), a
+ * read-only token made for looking at it, and how to stop everything. The lines `dashboard:` and
+ * `read-only token:` are meant to be read by a script too.
+ */
+const keptMessage = async (o: { dir: string; home: string; slipway: DemoRunner['slipway'] }): Promise<string> => {
+  const server = await findServer(o.home);
+  if (!server) throw new SlipwayError('unavailable', 'the demo stopped: its control plane is not running', `see ${join(o.home, 'server.log')}`);
+  const made = await o.slipway(['tokens', 'create', '--name', `demo-viewer-${randomBytes(3).toString('hex')}`, '--role', 'read', '--expires', '7d'], false);
+  const token = made.out.trim();
+  if (made.code !== 0 || !token.startsWith('slw_')) throw new SlipwayError('failed', 'the demo stopped: `slipway tokens create --role read` failed');
+  return [
+    'Everything is still running: the environments, the proxy and the control plane, with every deployment of the demo (the rolled-back ones too).',
+    `  dashboard:        ${server.base}/`,
+    `  read-only token:  ${token}   (sign in with it; it sees everything and may change nothing; expires in 7 days)`,
+    `  explore:          cd ${o.dir} && node ${BIN} status`,
+    `  the API:          curl -H "Authorization: Bearer ${token}" ${server.base}/v1/status`,
+    `  stop it all:      cd ${o.dir} && node ${BIN} down && node ${BIN} server stop`,
+    '',
+  ].join('\n');
+};
 
 export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const { values, positionals } = parseCommand(spec, argv);
@@ -193,12 +215,9 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
 
     await queueDemo({ dir, git, slipway, start, title, out: ctx.out }, 14, remoteInit);
 
-    ctx.out(
-      `\n${bold('Done.')} The scratch repository is ${dir}\n` +
-        (values.keep
-          ? `Everything is still running. Explore: cd ${dir} && node ${BIN} status   (stop it all: node ${BIN} down && node ${BIN} server stop)\n`
-          : `The instances, the proxy and the control plane are stopped; \`slipway up\` in ${dir} brings them back (run the demo with --keep to leave them running).\n`),
-    );
+    ctx.out(`\n${bold('Done.')} The scratch repository is ${dir}\n`);
+    if (values.keep) ctx.out(await keptMessage({ dir, home, slipway }));
+    else ctx.out(`The instances, the proxy and the control plane are stopped; \`slipway up\` in ${dir} brings them back (run the demo with --keep to leave them running, with the dashboard).\n`);
     finished = true;
   } finally {
     if (!values.keep) {
