@@ -90,12 +90,14 @@ export const verifyRelease = async (
       await ctx.store.putVerification(d.id, action, rec);
       ctx.crash?.at('verify.interval-saved');
       if (isTerminal(r.decision)) {
+        // The verdict is saved (state.final) before its event: resumed after a crash, it is recorded once.
+        const recorded = saved?.state.final !== undefined && (await verdictRecorded(ctx, d.id, opts.label));
         if (r.decision.kind === 'pass') {
-          await record(ctx, d, 'deployment.verified', { release: releaseLabel(opts.release), label: opts.label, report: r.report });
+          if (!recorded) await record(ctx, d, 'deployment.verified', { release: releaseLabel(opts.release), label: opts.label, report: r.report });
           ctx.crash?.at('verify.decided');
           return { ok: true, report: r.report };
         }
-        await record(ctx, d, 'deployment.verification_failed', { release: releaseLabel(opts.release), label: opts.label, reason: r.decision.reason, check: r.decision.check ?? null, report: r.report });
+        if (!recorded) await record(ctx, d, 'deployment.verification_failed', { release: releaseLabel(opts.release), label: opts.label, reason: r.decision.reason, check: r.decision.check ?? null, report: r.report });
         ctx.crash?.at('verify.decided');
         return { ok: false, reason: `verification failed (${opts.label}): ${r.decision.message}`, report: r.report, cause: r.decision.reason === 'check' ? 'check' : 'inconclusive' };
       }
@@ -112,3 +114,7 @@ export const verifyRelease = async (
     measurer.close();
   }
 };
+
+/** Whether the verdict of `label`'s verification of deployment `id` is in the event log. */
+const verdictRecorded = async (ctx: EngineContext, id: string, label: string): Promise<boolean> =>
+  (await ctx.store.listEvents({ subject: id, limit: 10_000 })).some((e) => (e.kind === 'deployment.verified' || e.kind === 'deployment.verification_failed') && e.data.label === label);
