@@ -56,6 +56,8 @@ export const backendsFor = async (ctx: EngineContext, env: string, weights: Weig
   const out: ProxyBackend[] = [];
   for (const w of weights) {
     const instances = ctx.runtime.list(env, w.release).filter((i) => i.state !== 'stopped');
+    // A release at weight 0 that no longer runs (retired before a crash, its rollback resumed) takes no traffic: left out.
+    if (w.weight === 0 && instances.length === 0) continue;
     const rel = await ctx.store.getRelease(env, w.release);
     out.push({ release: releaseLabel(w.release), digest: rel?.digest, weight: w.weight, instances: instances.map((i) => ({ id: i.id, url: i.url })) });
   }
