@@ -106,6 +106,7 @@ export const recoverDeployments = async (ctx: EngineContext, deployer: Deployer,
     log(`stopped ${swept.length} orphan instance(s) no release owns: ${swept.map((s) => s.id).join(', ')}`);
     await ctx.store.appendEvent({ kind: 'runtime.orphans_swept', actor: ctx.actor, subject: 'runtime', data: { instances: swept } }, isoNow(ctx));
   }
+  for (const state of await ctx.store.listEnvStates()) await deployer.finishRollback(state.env);
   const resumed: string[] = [];
   for (const d of await ctx.store.unfinishedDeployments()) {
     // A held deployment, or one awaiting approval, is not in flight: it waits for a person.

@@ -434,6 +434,15 @@ export class Deployer {
     return environmentOf(await releaseConfig(this.ctx, release), d.env).rollback;
   }
 
+  /**
+   * A control plane killed between a rollback's success and the record of what it undid leaves
+   * that deployment `succeeded` (a later rollback would go back to it): the next one records it.
+   */
+  async finishRollback(env: string): Promise<void> {
+    const last = (await this.ctx.store.listDeployments(env, 20)).find((d) => d.phase === 'succeeded');
+    if (last?.trigger === 'rollback') await this.markRolledBack(last);
+  }
+
   /** After a rollback, the deployment it undid is recorded as rolled back, with where to. */
   private async markRolledBack(rollback: StoredDeployment): Promise<void> {
     if (rollback.previousRelease === undefined) return;
