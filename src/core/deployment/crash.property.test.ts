@@ -220,8 +220,11 @@ class World {
           this.applyRoutes(env, a.weights, this.envState.get(env)?.currentRelease);
           break;
         case 'mark_bad':
+          // As engine/deploy/apply.ts: a resumed failure marks (and records) it once.
+          if (this.events.some((e) => e.subject === d.id && e.kind === 'deployment.digest_marked_bad')) break;
           this.bad.get(env)?.add(a.digest);
           this.boundary();
+          this.event('deployment.digest_marked_bad', d.id, { digest: a.digest });
           break;
         case 'rolled_back':
           this.setPhase(d, 'rolled_back', { reason: d.reason ?? 'failed' });
@@ -342,6 +345,7 @@ const checkInvariants = (w: World, m: Model, secretValues: string[], context: st
   for (const d of w.deployments) {
     const ends = w.events.filter((e) => e.subject === d.id && e.kind === 'deployment.phase' && (e.data.phase === 'succeeded' || e.data.phase === 'rolled_back')).length;
     assert.ok(ends <= 1 || (ends === 2 && d.phase === 'rolled_back'), where(`${d.id} recorded its end ${ends} times`));
+    assert.ok(w.events.filter((e) => e.subject === d.id && e.kind === 'deployment.digest_marked_bad').length <= 1, where(`${d.id} marked its digest bad more than once`));
     assert.ok(w.events.filter((e) => e.subject === d.id && e.kind === 'deployment.created').length <= 1, where(`${d.id} created more than once`));
   }
   // The event chain verifies; no secret value in any record.
@@ -381,7 +385,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 const step: fc.Arbitrary<Step> = fc.record({ command, crashAt: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined, freq: 2 }) });
 
-const SEED = Number(process.env.SLIPWAY_PROPERTY_SEED ?? 20261205);
+const SEED = ((raw = process.env.SLIPWAY_PROPERTY_SEED ?? '20261205'): number => {
+  if (!/^-?[0-9]{1,10}$/.test(raw)) throw new Error(`SLIPWAY_PROPERTY_SEED must be a whole number, not "${raw.slice(0, 40)}"`);
+  return Number(raw);
+})();
 
 describe('crash property: random deploy, promote, rollback, config, secret and crash sequences', () => {
   test('keep the invariants and agree with the model', () => {

@@ -171,6 +171,8 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
         await applyRoutes(ctx, d.env, port, a.weights, (await ctx.store.getEnvState(d.env))?.currentRelease);
         break;
       case 'mark_bad':
+        // A failure resumed after a crash applies its plan again: marked (and recorded) once.
+        if ((await ctx.store.listEvents({ subject: d.id, limit: 10_000 })).some((e) => e.kind === 'deployment.digest_marked_bad')) break;
         await ctx.store.markBadDigest(a.digest, d.env, reason ?? 'the deployment failed', isoNow(ctx));
         await record(ctx, d, 'deployment.digest_marked_bad', { digest: a.digest });
         ctx.crash?.at('rollback.digest-marked-bad');
