@@ -42,7 +42,7 @@ export const CRASH_POINTS = {
   'merge.batch-created': 'a batch is recorded testing; its run is not started',
   'merge.main-moved': 'main is moved by compare-and-swap; the items are not recorded merged',
   'merge.merged': 'the items and the batch are recorded merged; not released',
-  'merge.released': 'the batch is recorded released; continuous deployment not started',
+  'merge.released': 'continuous deployment is started; no deployment is recorded, nor the batch released',
 } as const;
 
 export type CrashPoint = keyof typeof CRASH_POINTS;

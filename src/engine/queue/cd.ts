@@ -13,6 +13,8 @@ export interface Released {
   commit: string;
   digest: string;
   environments: EnvironmentSpec[];
+  /** Called once this environment's deployment is recorded, refused or superseded. */
+  decided?: () => void;
 }
 
 /** How long a deployment waits for an environment another deployment holds, before it gives up. */
@@ -33,10 +35,18 @@ export class AutoDeployer {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Starts the deployments of a merged commit in the background. */
-  release(r: Released): string[] {
+  /**
+   * Starts the deployments of a merged commit in the background; `recorded` is called once each
+   * environment's deployment is recorded, refused or superseded (at once when none deploys).
+   */
+  release(r: Released, recorded: () => Promise<void> = () => Promise.resolve()): string[] {
     const direct = r.environments.filter((e) => e.deploy === 'auto' && e.promoteFrom === undefined);
-    for (const env of direct) this.want(env.name, r);
+    let left = direct.length;
+    const one = (): void => {
+      if (--left === 0) void recorded().catch((e: unknown) => this.log(`could not record ${r.batchId} as released: ${String(e)}`));
+    };
+    if (left === 0) void recorded().catch((e: unknown) => this.log(`could not record ${r.batchId} as released: ${String(e)}`));
+    for (const env of direct) this.want(env.name, { ...r, decided: one });
     return direct.map((e) => e.name);
   }
 
@@ -71,15 +81,17 @@ export class AutoDeployer {
       if (this.stopped) return;
       if (this.latest.has(env)) {
         await this.record('queue.deploy_superseded', r, { env, reason: 'main moved again before this environment was free' });
+        r.decided?.();
         return;
       }
       try {
         const h = spec?.promoteFrom ? await deployer.promote(spec.promoteFrom, env, {}) : await deployer.deploy({ env, digest: r.digest, commit: r.commit, trigger: 'auto' });
         await this.record('queue.deployed', r, { env, deployment: h.deployment.id, release: h.deployment.release });
+        r.decided?.();
         this.log(`continuous deployment: ${r.digest.slice(0, 19)} (main ${r.commit.slice(0, 12)}) → ${env} as ${h.deployment.id}`);
         const done = await h.done;
         if (done.phase === 'succeeded') {
-          for (const next of r.environments.filter((e) => e.deploy === 'auto' && e.promoteFrom === env)) this.want(next.name, r);
+          for (const next of r.environments.filter((e) => e.deploy === 'auto' && e.promoteFrom === env)) this.want(next.name, { ...r, decided: () => undefined });
         }
         return;
       } catch (e) {
@@ -90,6 +102,7 @@ export class AutoDeployer {
         }
         const reason = e instanceof Error ? e.message : String(e);
         await this.record('queue.deploy_failed', r, { env, reason });
+        r.decided?.();
         this.log(`continuous deployment to ${env} did not start: ${reason}`);
         return;
       }

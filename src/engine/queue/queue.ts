@@ -326,19 +326,24 @@ export class MergeQueue {
     await this.release(batch, run);
   }
 
-  /** Continuous deployment of a merged batch (once: the batch records that it was released). */
+  /**
+   * Continuous deployment of a merged batch. The batch records that it was released once every
+   * environment's deployment is recorded (or was refused, or superseded): a control plane killed
+   * before that releases it again when it starts, instead of losing the deployment.
+   */
   private async release(batch: QueueBatch, run: RunRecord): Promise<void> {
     const published = await this.engine.ctx.canonical.publishMainTo(this.engine.ctx.repo);
     if (!published.ok) this.opts.log(`could not record the new main in ${this.engine.ctx.repo} as slipway/main: ${published.message}`);
-    await this.store.updateBatch(batch.id, { deployed: true });
-    this.engine.ctx.crash?.at('merge.released');
-    if (!run.digest) return;
+    const released = (): Promise<void> => this.store.updateBatch(batch.id, { deployed: true });
+    if (!run.digest) return released();
     try {
       const { config } = await loadPipelineAt({ ...this.engine.ctx, repo: this.deps.canonical }, batch.tip);
-      const started = this.cd.release({ batchId: batch.id, items: batch.items, commit: batch.tip, digest: run.digest, environments: config.environments });
+      const started = this.cd.release({ batchId: batch.id, items: batch.items, commit: batch.tip, digest: run.digest, environments: config.environments }, released);
+      this.engine.ctx.crash?.at('merge.released');
       if (started.length > 0) this.opts.log(`continuous deployment of ${run.digest.slice(0, 19)} to ${started.join(', ')}`);
     } catch (e) {
       await this.deps.event('queue.deploy_failed', batch.id, { reason: e instanceof Error ? e.message : String(e) });
+      await released();
     }
   }
 }
