@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TempRepo } from './harness.js';
 import { sandboxDirOf } from '../../src/home/paths.js';
-import { envStatus, get, history } from './deploy-harness.js';
+import { envStatus, get, history, liveInstances } from './deploy-harness.js';
 import { load } from './proxy-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
 
@@ -100,25 +100,6 @@ describe('crash safety', () => {
     assert.equal((await get(url)).status, 200);
   });
 });
-
-/** Instance ids of the live processes (shims and apps) whose environment names `area`'s data directory. */
-const liveInstances = (area: string): Map<number, string> => {
-  const found = new Map<number, string>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const vars = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      if (!vars.some((v) => v.startsWith(`SLIPWAY_DATA_DIR=${area}/`))) continue;
-      const id = vars.find((v) => v.startsWith('SLIPWAY_INSTANCE='))?.slice('SLIPWAY_INSTANCE='.length);
-      if (id !== undefined) found.set(Number(name), id);
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return found;
-};
 
 describe('crash safety: a start cut off by a crash', () => {
   let repo: TempRepo;

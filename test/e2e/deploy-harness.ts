@@ -1,6 +1,6 @@
 // Fixtures of the deployment tests: the example app with short verification windows, and helpers
 // to read environment state through the real CLI.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TempRepo } from './harness.js';
 
@@ -81,3 +81,22 @@ export const get = async (url: string): Promise<{ status: number; body: string }
 /** Pids of the runtime's shims, from their state files. */
 export const shimPids = (home: string, ids: string[], env: string): number[] =>
   ids.map((id) => (JSON.parse(readFileSync(join(home, 'run', env, `${id}.json`), 'utf8')) as { shimPid: number }).shimPid);
+
+/** Instance ids of the live processes (shims and apps) whose environment names `area`'s data directory. */
+export const liveInstances = (area: string): Map<number, string> => {
+  const found = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const vars = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      if (!vars.some((v) => v.startsWith(`SLIPWAY_DATA_DIR=${area}/`))) continue;
+      const id = vars.find((v) => v.startsWith('SLIPWAY_INSTANCE='))?.slice('SLIPWAY_INSTANCE='.length);
+      if (id !== undefined) found.set(Number(name), id);
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+};
