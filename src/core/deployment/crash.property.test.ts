@@ -239,7 +239,7 @@ class World {
   /** The next control plane records what a rollback undid, when a crash came in between (Deployer.finishRollback). */
   finishRollback(env: Env): void {
     const last = [...this.history(env)].reverse().find((d) => d.phase === 'succeeded');
-    if (last?.trigger === 'rollback') this.markRolledBack(last);
+    if (last?.trigger === 'rollback' && !this.history(env).some((d) => d.reason === `rolled back by ${last.id}`)) this.markRolledBack(last);
   }
 
   private markRolledBack(rb: Deployment): void {

@@ -439,8 +439,10 @@ export class Deployer {
    * that deployment `succeeded` (a later rollback would go back to it): the next one records it.
    */
   async finishRollback(env: string): Promise<void> {
-    const last = (await this.ctx.store.listDeployments(env, 20)).find((d) => d.phase === 'succeeded');
-    if (last?.trigger === 'rollback') await this.markRolledBack(last);
+    const recent = await this.ctx.store.listDeployments(env, 50);
+    const last = recent.find((d) => d.phase === 'succeeded');
+    // Once: several deployments may share the release it went back from (a rollback reuses its target's).
+    if (last?.trigger === 'rollback' && !recent.some((d) => d.reason?.startsWith(`rolled back by ${last.id}:`) === true || d.reason?.startsWith(`rolled back by ${last.id} (`) === true)) await this.markRolledBack(last);
   }
 
   /** After a rollback, the deployment it undid is recorded as rolled back, with where to. */
