@@ -6,14 +6,17 @@ import tseslint from 'typescript-eslint';
 // folders named here. core is pure; config is the model of slipway.yaml over it; ports are the
 // interfaces the engine needs; the engine is written against them, never against an adapter or
 // the machine; adapters (and the infrastructure folders beside them) implement ports; the CLI
-// and the server wire everything together (src/server/compose*.ts is the composition root).
-const FOLDERS = ['core', 'config', 'ports', 'engine', 'adapters', 'gates', 'secrets', 'home', 'proxy', 'runtime-shim', 'test-support', 'server', 'cli'];
+// and the server wire everything together (src/server/compose*.ts is the composition root). The
+// dashboard (web) runs in the browser: it imports nothing of the rest, only the API over HTTP, and
+// the server serves its built files without importing them.
+const FOLDERS = ['core', 'config', 'ports', 'engine', 'adapters', 'gates', 'secrets', 'home', 'proxy', 'runtime-shim', 'test-support', 'server', 'cli', 'web'];
 const INFRA = ['adapters', 'gates', 'secrets', 'home', 'proxy', 'runtime-shim', 'test-support'];
 const MAY_IMPORT = {
   core: ['core'],
   config: ['core', 'config'],
   ports: ['core', 'ports'],
   engine: ['core', 'config', 'ports', 'engine'],
+  web: ['web'],
   ...Object.fromEntries(INFRA.map((f) => [f, ['core', 'config', 'ports', ...INFRA]])),
 };
 // The core, the ports and the engine never touch files, sockets or processes: adapters do.
@@ -21,6 +24,9 @@ const MACHINE_MODULES = ['fs', 'fs/promises', 'net', 'child_process', 'dgram', '
 // Server modules other than the composition root (compose*.ts, and daemon.ts which starts it)
 // reach adapters only through it.
 const COMPOSITION_ROOT = ['src/server/compose*.ts', 'src/server/daemon.ts'];
+
+// Nothing imports the dashboard's code: it is the browser's (the server serves its built files).
+const NO_WEB = { regex: '^(?:\\.\\./)+web(?:/|\\.js$)', message: 'src/web is the browser’s code: the server serves its built files (dist/web), nothing imports it' };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -43,11 +49,11 @@ function layering(maxDepth = 6) {
           message: `src/${folder} may import only ${allowed.map((f) => `src/${f}`).join(', ')} (docs/architecture.md, "Layers")`,
         },
       ];
-      if (folder === 'core' || folder === 'ports') {
+      if (folder === 'core' || folder === 'ports' || folder === 'web') {
         // Nothing outside src/ either (the index and version files at its top are the CLI's).
         patterns.push({ caseSensitive: true, regex: `^${up}(?!(?:${allowed.map(escape).join('|')})/)`, message: `src/${folder} imports nothing outside ${allowed.map((f) => `src/${f}`).join(', ')}` });
       }
-      const paths = ['core', 'ports', 'engine'].includes(folder) ? MACHINE_MODULES.map((name) => ({ name, message: `src/${folder} reaches files, sockets and processes through a port (src/ports); put this in an adapter` })) : [];
+      const paths = ['core', 'ports', 'engine', 'web'].includes(folder) ? MACHINE_MODULES.map((name) => ({ name, message: folder === 'web' ? 'src/web runs in the browser: it reaches the control plane through its API only' : `src/${folder} reaches files, sockets and processes through a port (src/ports); put this in an adapter` })) : [];
       blocks.push({ files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { paths, patterns }] } });
     }
   }
@@ -55,9 +61,10 @@ function layering(maxDepth = 6) {
     files: ['src/server/**/*.ts'],
     ignores: ['**/*.test.ts', ...COMPOSITION_ROOT],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./adapters/', message: 'server routes reach adapters through the composition root (src/server/compose*.ts)' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./adapters/', message: 'server routes reach adapters through the composition root (src/server/compose*.ts)' }, NO_WEB] }],
     },
   });
+  blocks.push({ files: [...COMPOSITION_ROOT, 'src/cli/**/*.ts'], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [NO_WEB] }] } });
   return blocks;
 }
 

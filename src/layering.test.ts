@@ -90,6 +90,18 @@ describe('the layering lint', () => {
     assert.deepEqual(await layeringProblems('src/server/compose-probe.ts', "export * from '../adapters/alerts/index.js';\n"), []);
   });
 
+  test('the dashboard (src/web) imports only itself, nothing of Node; nothing imports it', async () => {
+    await assertRefused('src/web/probe.ts', "export * from '../core/errors.js';\n");
+    await assertRefused('src/web/a/probe.ts', "export * from '../../server/routes.js';\n");
+    await assertRefused('src/web/probe.ts', "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n");
+    await assertRefused('src/web/probe.ts', "export * from '../index.js';\n");
+    assert.deepEqual(await layeringProblems('src/web/probe.ts', "export * from './api.js';\n"), []);
+    await assertRefused('src/server/routes-probe.ts', "export * from '../web/api.js';\n");
+    await assertRefused('src/server/compose-probe.ts', "export * from '../web/api.js';\n");
+    await assertRefused('src/cli/commands/probe.ts', "export * from '../../web/api.js';\n");
+    await assertRefused('src/core/probe.ts', "export * from '../web/api.js';\n");
+  });
+
   test('the CLI may import anything', async () => {
     assert.deepEqual(await layeringProblems('src/cli/commands/probe.ts', "export * from '../../adapters/proxy/client.js';\nexport * from '../../engine/engine.js';\n"), []);
   });

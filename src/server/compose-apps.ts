@@ -28,6 +28,7 @@ import { HttpError, Reply, Router, optionalString } from './http.js';
 import { buildRoutes, type ServerInfo } from './routes.js';
 import { addTokenRoutes } from './routes-tokens.js';
 import { WEBHOOK_PATHS } from './routes-webhooks.js';
+import { addWhoamiRoute } from './routes-web.js';
 import { openApiDocument } from './openapi.js';
 import * as z from 'zod';
 import { startApiServer, type Mount } from './server.js';
@@ -252,6 +253,7 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
       changing.delete(name);
     }
   }, { summary: 'Remove an app: its instances stop and everything it kept is deleted; refused while anything of it is in flight', role: 'admin' });
+  addWhoamiRoute(root, 'server');
   addTokenRoutes(
     root,
     {

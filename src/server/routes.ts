@@ -14,6 +14,7 @@ import { addConfigRoutes } from './routes-config.js';
 import { addQueueRoutes } from './routes-queue.js';
 import { addDoraRoutes } from './routes-dora.js';
 import { addTokenRoutes } from './routes-tokens.js';
+import { addVerificationRoute, addWhoamiRoute } from './routes-web.js';
 import type { TokenStore } from '../ports/tokens.js';
 import { maskDeep } from '../engine/envconfig/masking.js';
 import { autoDeployNote } from '../core/deployment/policy.js';
@@ -196,6 +197,9 @@ export const buildRoutes = (engine: Engine, info: ServerInfo, shutdown: (() => v
   addConfigRoutes(r, engine);
   addQueueRoutes(r, engine);
   addDoraRoutes(r, engine);
+  addVerificationRoute(r, engine);
+  // The tokens of a server with many apps are the server's (served once, by its own router).
+  addWhoamiRoute(r, tokens === undefined ? 'server' : 'local');
   if (tokens) addTokenRoutes(r, engine.ctx, tokens);
   return r;
 };

@@ -9,6 +9,7 @@ import { roleAllows } from '../core/auth/tokens.js';
 import { runAs, type Authenticate } from './auth.js';
 import { HttpError, Reply, STREAMED, readJsonBody, requestUrl, sendError, sendJson, type Router } from './http.js';
 import { handleGitHttp, type GitHttpOptions } from './git-http.js';
+import { serveWebAsset } from './routes-web.js';
 
 export interface ApiServer {
   server: Server | TlsServer;
@@ -20,7 +21,7 @@ export interface ApiServer {
 export type Mount = (path: string) => { router: Router | undefined; path: string; app: string } | undefined;
 
 /** What a token scoped to one app may call outside that app: who it is, and the list of apps. */
-const SCOPED_ELSEWHERE = new Set(['GET /v1/health', 'GET /v1/apps']);
+const SCOPED_ELSEWHERE = new Set(['GET /v1/health', 'GET /v1/apps', 'GET /v1/whoami']);
 
 /**
  * Serves the API (and the git endpoint). With `tls` (server mode, `--tls-*`), over HTTPS only:
@@ -29,6 +30,8 @@ const SCOPED_ELSEWHERE = new Set(['GET /v1/health', 'GET /v1/apps']);
 export const startApiServer = async (root: Router, authenticate: Authenticate, host = '127.0.0.1', port = 0, git?: GitHttpOptions, mount?: Mount, tls?: SecureContextOptions): Promise<ApiServer> => {
   const listener: RequestListener = (raw, res) => {
     let router = root;
+    // The dashboard's files (/, /assets/…) hold no data and need no token: the page asks for one.
+    if (serveWebAsset(raw, res)) return;
     // git's smart HTTP (/git/<app>.git/…) checks its own credentials (HTTP Basic, git's credential
     // flow) before it reads anything or runs git.
     if (git && handleGitHttp(raw, res, git)) return;

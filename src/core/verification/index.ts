@@ -4,6 +4,7 @@
 export { initialState, step } from './analysis.js';
 export { identifyChecks, IMPLICIT_RESTARTS } from './evaluate.js';
 export { isError } from './requests.js';
+export { requestSeries, MAX_POINTS, type SeriesPoint } from './series.js';
 export { substituteQuery, unknownPlaceholders, QUERY_PLACEHOLDERS, type QueryPlaceholder } from './promql.js';
 export { binomialExcess, poissonExcess, poissonShortfall, type SequentialResult } from './sequential.js';
 export {

@@ -1,7 +1,7 @@
 // Verification of a release under live traffic: every interval, measure (the providers behind
 // `ctx.measure`), judge (the pure reducer of core/verification), persist, and decide — pass, fail,
 // or go on, sending synthetic probes when there is too little traffic to judge.
-import { initialState, isTerminal, step, type StepInput, type VerificationReport, type VerificationState } from '../../core/verification/index.js';
+import { initialState, isTerminal, requestSeries, step, type SeriesPoint, type StepInput, type VerificationReport, type VerificationState } from '../../core/verification/index.js';
 import type { ActiveVerifySpec } from '../../core/verification/types.js';
 import { releaseLabel, type FailureCause } from '../../core/deployment/types.js';
 import type { StoredDeployment } from '../../ports/store.js';
@@ -42,6 +42,11 @@ interface Persisted {
   state: VerificationState;
   cursors: Record<string, unknown>;
   report?: VerificationReport;
+  /** The release's requests over the window so far, one bucket per interval (the dashboard's chart). */
+  series?: SeriesPoint[];
+  /** The interval and the window as configured, for the chart's axis. */
+  intervalMs?: number;
+  windowMs?: number;
 }
 
 /**
@@ -87,6 +92,9 @@ export const verifyRelease = async (
       rec.state = r.state;
       rec.report = r.report;
       rec.cursors = measurer.cursors();
+      if (measured.canary.requests.ok) rec.series = requestSeries(measured.canary.requests.value, rec.windowStart, spec.intervalMs, ctx.clock.now().getTime());
+      rec.intervalMs = spec.intervalMs;
+      rec.windowMs = spec.windowMs;
       await ctx.store.putVerification(d.id, action, rec);
       ctx.crash?.at('verify.interval-saved');
       if (isTerminal(r.decision)) {
