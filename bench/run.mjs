@@ -30,8 +30,8 @@ if (want('mask')) {
   results.mask = await benchMask({});
 }
 if (want('proxy') && existsSync(join(here, 'proxy.mjs'))) {
-  const { benchProxy } = await import('./proxy.mjs');
-  results.proxy = await benchProxy({});
+  const { benchProxy, QUICK_PROXY } = await import('./proxy.mjs');
+  results.proxy = await benchProxy(quick ? QUICK_PROXY : {});
 }
 if (want('backup')) results.backup = await (await import('./backup.mjs')).benchBackup(quick ? { rounds: 1 } : {});
 // The same for a home with 1 000 releases made through the API (--quick: 100).
