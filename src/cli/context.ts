@@ -81,7 +81,8 @@ export const createCliContext = (cwd: string, env: NodeJS.ProcessEnv): CliContex
         if (!r) throw new SlipwayError('usage', `${cwd} is not inside a git repository`, 'run slipway inside your app’s repository (or `git init` one first)');
         return r;
       })()),
-    home: async () => resolveHome(await ctx.repo(), env),
+    // SLIPWAY_HOME names the home outright: no repository needed (an app of a server, a systemd unit).
+    home: async () => (env.SLIPWAY_HOME ? resolve(env.SLIPWAY_HOME) : resolveHome(await ctx.repo(), env)),
     remote: () => remoteServer(env),
     serverClient: () => {
       const r = ctx.remote();
