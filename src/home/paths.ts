@@ -13,6 +13,8 @@ export const homePaths = (home: string) => ({
   serverInfo: join(home, 'server.json'),
   serverLock: join(home, 'server.lock'),
   serverLog: join(home, 'server.log'),
+  /** The port the local control plane listened on last: a restart takes it again when it is free. */
+  serverPort: join(home, 'server.port'),
   token: join(home, 'token'),
   work: join(home, 'work'),
   artifacts: join(home, 'artifacts'),

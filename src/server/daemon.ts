@@ -157,6 +157,16 @@ const startApprovalTimer = (engine: Awaited<ReturnType<typeof composeEngine>>, l
   return timer;
 };
 
+/** The port written by the last start (`server.port`), if it reads as one. */
+const lastPort = (file: string): number | undefined => {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 export const startServer = async (opts: ServerOptions): Promise<RunningServer | undefined> => {
   const paths = homePaths(opts.home);
   const log = opts.log ?? (() => undefined);
@@ -210,8 +220,21 @@ export const startServer = async (opts: ServerOptions): Promise<RunningServer | 
 
   const info: ServerInfo = { pid: process.pid, version: VERSION, repo: opts.repo, home: opts.home, startedAt: new Date().toISOString() };
   const authenticate = createAuthenticator({ homeToken: token, owner: ownerName(), tokens });
-  const api = await startApiServer(buildRoutes(engine, info, () => void stop('asked to stop'), tokens), authenticate, '127.0.0.1', opts.port ?? 0, gitHttpOptions(engine, authenticate));
+  const routes = buildRoutes(engine, info, () => void stop('asked to stop'), tokens);
+  const git = gitHttpOptions(engine, authenticate);
+  // Without --port, the port of the last start when it is still free: a dashboard left open (or
+  // bookmarked) at the control plane's address keeps working across a restart.
+  const previous = opts.port === undefined ? lastPort(paths.serverPort) : undefined;
+  let api: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    api = await startApiServer(routes, authenticate, '127.0.0.1', opts.port ?? previous ?? 0, git);
+  } catch (e) {
+    if (previous === undefined || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    log(`port ${previous} of the last start is taken: listening on another`);
+    api = await startApiServer(routes, authenticate, '127.0.0.1', 0, git);
+  }
   mkdirSync(dirname(paths.serverInfo), { recursive: true });
+  writeFileAtomic(paths.serverPort, `${api.port}\n`, 0o600);
   writeFileAtomic(paths.serverInfo, JSON.stringify({ ...info, port: api.port }, null, 2), 0o600);
   log(`listening on 127.0.0.1:${api.port} for ${opts.repo}`);
   return { info: { ...info, port: api.port }, stopped, stop };

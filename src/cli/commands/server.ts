@@ -61,7 +61,7 @@ export const spec: CommandSpec = {
   name: 'server',
   usage: 'slipway server [--port N] | slipway server --home DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE | --tls-self-signed [--tls-names N,…]] | slipway server status|stop [--home DIR] | slipway server install --home DIR [--listen …] [--tls-…] [--user NAME] [--output DIR [--force] | --dry-run]',
   options: {
-    port: { type: 'string', description: 'loopback port to listen on (default: any free port)' },
+    port: { type: 'string', description: 'loopback port to listen on (default: the port of its last start if free, else any free port; kept in .slipway/server.port)' },
     home: { type: 'string', description: 'server mode: the server’s home, with one directory per app (`slipway apps create`)' },
     listen: { type: 'string', description: 'server mode: the address and port to listen on (default 127.0.0.1:7400); a non-loopback address only with TLS' },
     'tls-cert': { type: 'string', description: 'server mode: serve the API and git over HTTPS with this PEM certificate chain (re-read when it changes)' },
