@@ -106,7 +106,8 @@ export const useLive = (api: string, onChange: (e?: StreamEvent) => void, path?:
 };
 
 export const when = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
-export const clock = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 1 } as Intl.DateTimeFormatOptions) : '—');
+/** A time of day to a tenth of a second (naming only the fraction would show nothing else). */
+export const clock = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, fractionalSecondDigits: 1 } as Intl.DateTimeFormatOptions) : '—');
 
 export const span = (ms: number | null | undefined): string => {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
