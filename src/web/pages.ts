@@ -78,7 +78,7 @@ export const AppsPage = ({ session }: { session: Session }): VNode => {
   }, 'apps');
   return html`<${Section} title="Apps">
     <${Problem} error=${apps.error} />
-    ${apps.data === undefined ? html`<${Loading} />` : apps.data.length === 0 ? html`<p>No app yet: create one with <code>slipway apps create NAME</code>.</p>` : html`
+    ${apps.data === undefined ? html`<${Loading} failed=${apps.error} />` : apps.data.length === 0 ? html`<p>No app yet: create one with <code>slipway apps create NAME</code>.</p>` : html`
       <table>
         <thead><tr><th scope="col">App</th><th scope="col">Environments</th><th scope="col">Last run</th><th scope="col">In flight</th></tr></thead>
         <tbody>${apps.data.map((a) => html`<tr>
@@ -125,7 +125,7 @@ export const EnvironmentsPage = ({ app, session }: { app: string; session: Sessi
   const s = status.data;
   return html`<${Section} title="Environments">
     <${Problem} error=${status.error} />
-    ${s === undefined ? html`<${Loading} />` : html`
+    ${s === undefined ? html`<${Loading} failed=${status.error} />` : html`
       ${s.awaitingApproval.length > 0 ? html`<p class="notice">${s.awaitingApproval.length} deployment${s.awaitingApproval.length === 1 ? '' : 's'} awaiting approval: <a href=${linkOf(app, 'approvals')}>see approvals</a></p>` : null}
       ${s.environments.length === 0 ? html`<p>Nothing deployed yet: <code>slipway deploy ENV</code>.</p>` : html`<div class="cards">${s.environments.map((e) => html`<${EnvCard} key=${e.env} app=${app} e=${e} all=${s.environments.map((x) => x.env)} session=${session} reload=${status.reload} />`)}</div>`}
       <p class="muted">Runs in flight: ${s.activeRuns.join(', ') || 'none'} · deployments in flight: ${s.activeDeployments.join(', ') || 'none'}</p>`}
@@ -153,7 +153,7 @@ export const EnvironmentPage = ({ app, env, session }: { app: string; env: strin
   const d = data.data;
   return html`<${Section} title=${`Environment ${env}`}>
     <${Problem} error=${data.error} />
-    ${d === undefined ? html`<${Loading} />` : html`
+    ${d === undefined ? html`<${Loading} failed=${data.error} />` : html`
       ${d.e ? html`<div class="cards"><${EnvCard} app=${app} e=${d.e} all=${d.envs.map((x) => x.env)} session=${session} reload=${data.reload} /></div>` : null}
       ${d.e && d.e.instances.length > 0 ? html`<h3>Instances</h3><table><thead><tr><th scope="col">Instance</th><th scope="col">Release</th><th scope="col">State</th><th scope="col">Port</th><th scope="col">Restarts</th></tr></thead>
         <tbody>${d.e.instances.map((i) => html`<tr><th scope="row">${i.id}</th><td>${i.release}</td><td><${Badge} status=${i.state} /></td><td>${i.port}</td><td>${i.restarts}</td></tr>`)}</tbody></table>` : null}
@@ -166,7 +166,7 @@ export const DeploymentsPage = ({ app }: { app: string }): VNode => {
   const api = apiOf(app);
   const deps = useLoad(() => get<{ deployments: DeploymentJson[] }>(`${api}/deployments?limit=100`), api);
   useLive(api, () => deps.reload());
-  return html`<${Section} title="Deployments"><${Problem} error=${deps.error} />${deps.data ? html`<${DeploymentsTable} app=${app} rows=${deps.data.deployments} />` : html`<${Loading} />`}</${Section}>`;
+  return html`<${Section} title="Deployments"><${Problem} error=${deps.error} />${deps.data ? html`<${DeploymentsTable} app=${app} rows=${deps.data.deployments} />` : html`<${Loading} failed=${deps.error} />`}</${Section}>`;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +257,7 @@ export const DeploymentPage = ({ app, id, session }: { app: string; id: string; 
   const finished = d ? FINISHED.includes(d.phase) : true;
   return html`<${Section} title=${`Deployment ${id}`}>
     <${Problem} error=${data.error} />
-    ${d === undefined || v === undefined ? html`<${Loading} />` : html`
+    ${d === undefined || v === undefined ? html`<${Loading} failed=${data.error} />` : html`
       <dl class="facts wide">
         <dt>Status</dt><dd><span id="deployment-phase"><${Badge} status=${d.phase} /></span>${d.rolledBackTo ? ` → traffic back on v${d.rolledBackTo}` : ''}</dd>
         <dt>Environment</dt><dd><a href=${linkOf(app, 'env', d.env)}>${d.env}</a></dd>
@@ -329,7 +329,7 @@ export const RunsPage = ({ app }: { app: string }): VNode => {
   useLive(api, () => runs.reload());
   return html`<${Section} title="Runs">
     <${Problem} error=${runs.error} />
-    ${runs.data === undefined ? html`<${Loading} />` : html`<table>
+    ${runs.data === undefined ? html`<${Loading} failed=${runs.error} />` : html`<table>
       <thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Commit</th><th scope="col">Message</th><th scope="col">Trigger</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Artifact</th></tr></thead>
       <tbody>${runs.data.runs.map((r) => html`<tr><th scope="row"><a href=${linkOf(app, 'run', r.id)}>${r.id}</a></th><td><${Badge} status=${r.status} /></td><td><code>${short(r.commit)}</code></td><td>${r.message}</td><td>${r.trigger} (${r.actor})</td><td>${when(r.startedAt ?? r.createdAt)}</td><td>${duration(r.startedAt, r.finishedAt)}</td><td><${Digest} value=${r.digest} /></td></tr>`)}</tbody>
     </table>`}
@@ -370,7 +370,7 @@ export const RunPage = ({ app, id, session }: { app: string; id: string; session
   const r = run.data?.run;
   return html`<${Section} title=${`Run ${id}`}>
     <${Problem} error=${run.error} />
-    ${r === undefined ? html`<${Loading} />` : html`
+    ${r === undefined ? html`<${Loading} failed=${run.error} />` : html`
       <dl class="facts wide">
         <dt>Status</dt><dd><${Badge} status=${r.status} />${r.reason ? ` ${r.reason}` : ''}</dd>
         <dt>Commit</dt><dd><code>${short(r.commit)}</code> ${r.message} (${r.author})</dd>
@@ -418,7 +418,7 @@ export const QueuePage = ({ app }: { app: string }): VNode => {
   useLive(api, () => q.reload());
   return html`<${Section} title="Merge queue">
     <${Problem} error=${q.error} />
-    ${q.data === undefined ? html`<${Loading} />` : q.data.items.length === 0 ? html`<p>The queue is empty: <code>slipway merge BRANCH</code> or push to <code>refs/for/main</code>.</p>` : html`<table>
+    ${q.data === undefined ? html`<${Loading} failed=${q.error} />` : q.data.items.length === 0 ? html`<p>The queue is empty: <code>slipway merge BRANCH</code> or push to <code>refs/for/main</code>.</p>` : html`<table>
       <thead><tr><th scope="col">Item</th><th scope="col">State</th><th scope="col">Branch</th><th scope="col">Change</th><th scope="col">By</th><th scope="col">Runs</th><th scope="col">Report</th></tr></thead>
       <tbody>${q.data.items.map((i) => html`<tr><th scope="row"><a href=${linkOf(app, 'queue', i.id)}>${i.id}</a></th><td><${Badge} status=${i.state} /></td><td>${i.branch}</td><td><code>${short(i.sha)}</code> ${i.subject}</td><td>${i.actor}</td>
         <td>${i.runIds.map((r) => html`<a href=${linkOf(app, 'run', r)}>${r}</a> `)}</td><td>${i.report ? i.report.message : '—'}</td></tr>`)}</tbody>
@@ -433,7 +433,7 @@ export const QueueItemPage = ({ app, id }: { app: string; id: string }): VNode =
   const i = q.data?.item;
   return html`<${Section} title=${`Queue item ${id}`}>
     <${Problem} error=${q.error} />
-    ${i === undefined ? html`<${Loading} />` : html`<dl class="facts wide">
+    ${i === undefined ? html`<${Loading} failed=${q.error} />` : html`<dl class="facts wide">
         <dt>State</dt><dd><${Badge} status=${i.state} /></dd>
         <dt>Change</dt><dd><code>${short(i.sha)}</code> ${i.subject} (${i.author})</dd>
         <dt>Branch</dt><dd>${i.branch} (${i.source})</dd>
@@ -455,7 +455,7 @@ export const ApprovalsPage = ({ app, session }: { app: string; session: Session 
   const waiting = status.data?.awaitingApproval;
   return html`<${Section} title="Approvals waiting">
     <${Problem} error=${status.error} />
-    ${waiting === undefined ? html`<${Loading} />` : waiting.length === 0 ? html`<p>No deployment is waiting for an approval.</p>` : html`<ul class="approvals">${waiting.map((d) => html`<li class="card" data-deployment=${d.id}>
+    ${waiting === undefined ? html`<${Loading} failed=${status.error} />` : waiting.length === 0 ? html`<p>No deployment is waiting for an approval.</p>` : html`<ul class="approvals">${waiting.map((d) => html`<li class="card" data-deployment=${d.id}>
       <p><a href=${linkOf(app, 'd', d.id)}>${d.id}</a>: v${d.release} to <strong>${d.env}</strong>, asked for by ${d.actor} at ${when(d.started_at)} · <${Digest} value=${d.digest} />${d.approval_deadline ? ` · rejected by itself at ${when(d.approval_deadline)}` : ''}</p>
       ${canAct(session) ? d.actor === session.name ? html`<p class="muted">You asked for it: someone else decides.</p>` : html`<${Decide} api=${api} id=${d.id} reload=${status.reload} />` : null}
     </li>`)}</ul>`}
@@ -484,7 +484,7 @@ export const AuditPage = ({ app }: { app: string }): VNode => {
       <label>Subject <input type="search" placeholder="d3, r12, production, a token name…" value=${subject} onChange=${(e: Event) => setSubject((e.target as HTMLInputElement).value.trim())} /></label>
     </form>
     <${Problem} error=${events.error} />
-    ${events.data === undefined ? html`<${Loading} />` : html`
+    ${events.data === undefined ? html`<${Loading} failed=${events.error} />` : html`
       <p class="muted">${events.data.total} event${events.data.total === 1 ? '' : 's'}${events.data.total > 500 ? ', the newest 500 shown' : ''}; hash chain: ${events.data.chain ? events.data.chain.ok ? html`<span class="ok">intact</span>` : html`<span class="problem">broken${events.data.chain.brokenAt ? ` at ${events.data.chain.brokenAt}` : ''}</span>` : 'unknown'}</p>
       <table class="audit">
         <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Event</th><th scope="col">Subject</th><th scope="col">Details</th></tr></thead>
@@ -542,7 +542,7 @@ export const DoraPage = ({ app }: { app: string }): VNode => {
     <p class="muted">How often changes reach each environment, how long they take from first commit to verified, how many fail, and how soon service is restored (the definitions are in docs/dora.md).</p>
     <label>Period <select value=${range} onChange=${(e: Event) => setRange((e.target as HTMLSelectElement).value as keyof typeof SINCE)}>${Object.keys(SINCE).map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
     <${Problem} error=${dora.error} />
-    ${dora.data === undefined ? html`<${Loading} />` : dora.data.environments.length === 0 ? html`<p>No environment has deployments yet.</p>` : dora.data.environments.map((f) => {
+    ${dora.data === undefined ? html`<${Loading} failed=${dora.error} />` : dora.data.environments.length === 0 ? html`<p>No environment has deployments yet.</p>` : dora.data.environments.map((f) => {
       const s = f.series ?? [];
       const at = s.map((x) => x.since);
       return html`<article class="dora" aria-labelledby=${`dora-${f.env}`}>

@@ -153,7 +153,8 @@ export const Badge = ({ status }: { status: string | null | undefined }): VNode 
 
 export const Problem = ({ error }: { error: string | undefined }): VNode | null => (error ? html`<p class="problem" role="alert">${error}</p>` : null);
 
-export const Loading = (): VNode => html`<p class="loading" aria-busy="true">Loading…</p>`;
+/** Shown until the figures arrive; nothing once loading them failed (the Problem beside it says why). */
+export const Loading = ({ failed }: { failed?: string | undefined }): VNode | null => (failed ? null : html`<p class="loading" aria-busy="true">Loading…</p>`);
 
 export const Section = ({ title, children, id }: { title: string; children: ComponentChildren; id?: string }): VNode => html`<section aria-labelledby=${id ?? title}><h2 id=${id ?? title}>${title}</h2>${children}</section>`;
 
