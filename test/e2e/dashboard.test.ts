@@ -12,18 +12,16 @@
 // installs it).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT, TempRepo, type CliResult } from './harness.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { TempRepo, type CliResult } from './harness.js';
+import { SCREENSHOTS, launchChromium, type InPage } from './browser-helpers.js';
 import { history } from './deploy-harness.js';
 import { apiBase } from './verification-helpers.js';
 import { waitFor } from '../../src/test-support/wait.js';
 
-const CHROMIUM = process.env.SLIPWAY_CHROMIUM ?? '/usr/bin/chromium';
-export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
 
 const SERVER_JS = `
 const http = require('node:http');
@@ -58,14 +56,6 @@ const YAML = [
   '    verify: { window: 1s, interval: 100ms, min_samples: 5, checks: [error_rate < 1%], probe: { path: /work } }',
   '',
 ].join('\n');
-
-/** What the tests touch of the page's globals (this file is compiled without the DOM's types). */
-interface InPage {
-  document: { querySelector(selector: string): { textContent: string | null } | null };
-  location: { hash: string };
-  sessionStorage: { length: number };
-  slipwayMark?: number;
-}
 
 /** Everything the browser was shown, for the secret check at the end. */
 const shown: { name: string; html: string; text: string }[] = [];
@@ -152,13 +142,8 @@ describe('dashboard in a browser', () => {
   const actionButtons = async (page: Page): Promise<string[]> => (await page.locator('main button').allInnerTexts()).map((t) => t.trim());
 
   before(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     // The browser first: without it there is nothing to test, and the failure must say why.
-    try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'], timeout: 60_000 });
-    } catch (e) {
-      throw new Error(`chromium did not start from ${CHROMIUM} (install Debian's chromium package, as .ci/run does, or set SLIPWAY_CHROMIUM): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    }
+    browser = await launchChromium();
     repo = new TempRepo('slipway-dashboard-');
     repo.write({ 'slipway.yaml': YAML, 'server.cjs': SERVER_JS });
     digests.one = await build('one');
