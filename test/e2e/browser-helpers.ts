@@ -22,7 +22,10 @@ export const launchChromium = async (): Promise<Browser> => {
 
 /** What the tests touch of a page's globals (the tests are compiled without the DOM's types). */
 export interface InPage {
-  document: { querySelector(selector: string): { textContent: string | null } | null };
+  document: {
+    querySelector(selector: string): { textContent: string | null } | null;
+    activeElement: { textContent: string | null; id: string; blur(): void } | null;
+  };
   location: { hash: string };
   sessionStorage: { length: number };
   slipwayMark?: number;

@@ -197,12 +197,21 @@ describe('dashboard in a browser', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('form [role=alert]');
     assert.match(await page.innerText('form [role=alert]'), /That token is refused/);
-    await page.fill('#token', tokens.alice ?? '');
-    await page.click('button[type=submit]');
+    // By keyboard: the field is focused, typed into, and Enter logs in.
+    await page.fill('#token', '');
+    await page.focus('#token');
+    await page.keyboard.type(tokens.alice ?? '');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#who');
     assert.equal((await page.innerText('#who')).trim(), 'alice · deploy');
     assert.equal(await page.locator('#token').count(), 0, 'the login form is gone, with its token field');
     await goTo(page, '#/a/-');
+    // The first Tab stop is "Skip to content", and following it puts the focus on the page's content.
+    await page.evaluate(() => (globalThis as unknown as InPage).document.activeElement?.blur());
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).document.activeElement?.id), 'main');
     const staging = page.locator('article.card', { has: page.locator('h3', { hasText: 'staging' }) });
     await staging.waitFor();
     assert.match(await staging.innerText(), /Release\s+v1[\s\S]*1 healthy/);
