@@ -36,14 +36,18 @@ const seconds = (iso: string): number => Date.parse(iso) / 1000;
 
 const COLORS = { errors: '#c62828', latency: '#1565c0', threshold: '#6d4c41', grid: '#e0e0e0' };
 
-/** Vertical lines at given times, each labelled at the top of the plot. */
+/**
+ * Vertical lines at given times, each labelled near the top of the plot: one label a line down from
+ * the one before (moments seconds apart would write over each other), left of its line when it
+ * would run past the plot's right edge.
+ */
 const markersPlugin = (markers: Marker[]): uPlot.Plugin => ({
   hooks: {
     draw: [
       (u: uPlot) => {
         const ctx = u.ctx;
         ctx.save();
-        for (const m of markers) {
+        for (const [i, m] of markers.entries()) {
           const x = u.valToPos(seconds(m.at), 'x', true);
           if (!Number.isFinite(x)) continue;
           ctx.strokeStyle = m.color;
@@ -56,7 +60,10 @@ const markersPlugin = (markers: Marker[]): uPlot.Plugin => ({
           ctx.stroke();
           ctx.setLineDash([]);
           ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-          ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
+          const y = u.bbox.top + 14 * (i + 1) * devicePixelRatio;
+          const leftward = x + 4 * devicePixelRatio + ctx.measureText(m.label).width > u.bbox.left + u.bbox.width;
+          ctx.textAlign = leftward ? 'right' : 'left';
+          ctx.fillText(m.label, leftward ? x - 4 * devicePixelRatio : x + 4 * devicePixelRatio, y);
         }
         ctx.restore();
       },
