@@ -2,11 +2,14 @@
 // app reached directly, nginx and Caddy (when installed), on plain HTTP and on HTTPS with the same
 // certificate, and TLS handshakes per second, all measured in the same run. Two more baselines on
 // the proxy's core show where the time goes: a bare Node HTTP server answering by itself (Node's
-// own HTTP floor) and a bare `net` pipe to the app (relaying bytes through Node, no HTTP parsed).
+// own HTTP floor), a bare `net` pipe to the app (relaying bytes through Node, no HTTP parsed) and
+// the least HTTP proxy Node can be (a Node server and an undici pool, no logic).
 // Layout (REFERENCE.md, benchmark method): the load generator and the app share core 0, the proxy
 // under test has core 1 (taskset, when present). Throughput: closed-loop autocannon, warm-up, then
 // rounds with the targets in rotating order, medians reported. Latency: open-loop at a fixed rate
-// from a client with µs timing (autocannon records whole milliseconds). Also the proxy's CPU time
+// from a client with µs timing (autocannon records whole milliseconds), each target paired with
+// the app reached directly in the same loop, so that added latency is a difference taken within
+// one run (the machine is shared: noise between runs would swamp a 150 µs figure). Also the proxy's CPU time
 // per request, read from /proc: a figure that does not depend on which process is the bottleneck.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +50,34 @@ const server = net.createServer((c) => {
   c.pipe(u).pipe(c);
   c.on('error', () => u.destroy());
   u.on('error', () => c.destroy());
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+/**
+ * The least HTTP proxy Node can be: a Node HTTP server and an undici pool (as Slipway's), no
+ * routing, metrics or header rules. argv[1] is undici's entry file, argv[2] the app's port.
+ */
+const NODE_PROXY = `
+const http = require('node:http');
+const { Pool } = require(process.argv[1]);
+const pool = new Pool('http://127.0.0.1:' + process.argv[2], { connections: 1024, pipelining: 1 });
+const server = http.createServer((req, res) => {
+  const headers = { ...req.headers };
+  delete headers.connection;
+  delete headers['keep-alive'];
+  pool
+    .request({ path: req.url, method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req })
+    .then(({ statusCode, headers, body }) => {
+      delete headers.connection;
+      delete headers['keep-alive'];
+      res.writeHead(statusCode, headers);
+      body.pipe(res);
+    })
+    .catch(() => {
+      res.statusCode = 502;
+      res.end();
+    });
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
 `;
@@ -154,24 +185,33 @@ async function handshakes(port, ca, { seconds, concurrency = 16 }) {
   return { perSecond: done / seconds, errors, negotiated };
 }
 
-/** Open-loop load at `rate` requests/s for `seconds`; latency of each request in µs. */
-async function openLoop(url, { rate, seconds, connections = 16, ca }) {
-  const https = url.startsWith('https:');
-  const pool = new Pool(url, { connections, pipelining: 1, ...(https ? { connect: { ca, servername: NAME } } : {}) });
-  const lat = [];
-  let errors = 0;
-  let non2xx = 0;
+/**
+ * Open-loop load at `rate` requests/s to each of `urls` at once, for `seconds`: every tick sends
+ * the same number of requests to each (in alternating order), so that they share the machine's
+ * moments and a noisy neighbour slows them alike. Latency of each request in µs, per URL.
+ */
+async function openLoop(urls, { rate, seconds, connections = 16, ca }) {
+  const runs = urls.map((url) => {
+    const https = url.startsWith('https:');
+    return {
+      pool: new Pool(url, { connections, pipelining: 1, ...(https ? { connect: { ca, servername: NAME } } : {}) }),
+      options: { path: '/', method: 'GET', ...(https ? { headers: { host: NAME } } : {}) },
+      lat: [],
+      errors: 0,
+      non2xx: 0,
+    };
+  });
   const inflight = new Set();
-  const fire = () => {
+  const fire = (run) => {
     const t0 = process.hrtime.bigint();
-    const p = pool
-      .request({ path: '/', method: 'GET', ...(https ? { headers: { host: NAME } } : {}) })
+    const p = run.pool
+      .request(run.options)
       .then(async (res) => {
         await res.body.dump();
-        if (res.statusCode !== 200) non2xx++;
-        lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+        if (res.statusCode !== 200) run.non2xx++;
+        run.lat.push(Number(process.hrtime.bigint() - t0) / 1000);
       })
-      .catch(() => errors++)
+      .catch(() => run.errors++)
       .finally(() => inflight.delete(p));
     inflight.add(p);
   };
@@ -181,15 +221,19 @@ async function openLoop(url, { rate, seconds, connections = 16, ca }) {
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
     while (sent < due) {
-      fire();
+      for (let i = 0; i < runs.length; i++) fire(runs[(i + sent) % runs.length]);
       sent++;
     }
     await sleep(1);
   }
   await Promise.all(inflight);
-  await pool.close();
-  lat.sort((a, b) => a - b);
-  return { requests: lat.length, errors, non2xx, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99) };
+  return Promise.all(
+    runs.map(async (run) => {
+      await run.pool.close();
+      const lat = run.lat.sort((x, y) => x - y);
+      return { requests: lat.length, errors: run.errors, non2xx: run.non2xx, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99) };
+    }),
+  );
 }
 
 function nginxConf(dir, { http, https, cert, key }, upstreamPort) {
@@ -364,12 +408,14 @@ export async function benchProxy(opts = {}) {
     // Where the time goes, on the proxy's core: Node answering by itself, and Node relaying bytes.
     const echo = await startPrinting(pin, 1, process.execPath, ['-e', APP], cleanups);
     const pipe = await startPrinting(pin, 1, process.execPath, ['-e', PIPE, String(appPort)], cleanups);
+    const nodeProxy = await startPrinting(pin, 1, process.execPath, ['-e', NODE_PROXY, createRequire(import.meta.url).resolve('undici'), String(appPort)], cleanups);
 
     const targets = [
       { name: 'direct', url: `http://127.0.0.1:${appPort}/`, pid: app.pid },
       { name: 'slipway', url: `http://127.0.0.1:${slipwayPort}/`, pid: proxyPid },
       { name: 'node-echo', url: `http://127.0.0.1:${echo.port}/`, pid: echo.child.pid },
       { name: 'net-pipe', url: `http://127.0.0.1:${pipe.port}/`, pid: pipe.child.pid },
+      { name: 'node-proxy', url: `http://127.0.0.1:${nodeProxy.port}/`, pid: nodeProxy.child.pid },
       { name: 'slipway-tls', url: `https://127.0.0.1:${slipwayHttps}/`, pid: proxyPid, tlsPort: slipwayHttps },
     ];
     if (existsSync(nginx)) {
@@ -427,16 +473,27 @@ export async function benchProxy(opts = {}) {
       }
     }
 
-    const lat = Object.fromEntries(targets.map((t) => [t.name, { p50: [], p90: [], p99: [], errors: 0 }]));
-    for (const t of targets) await openLoop(t.url, { rate, seconds: 1, ca });
+    // Added latency: each target paired with the app reached directly, in the same open loop (both
+    // at `rate`), the difference taken within each run; medians over the rounds.
+    const lat = Object.fromEntries(targets.map((t) => [t.name, { p50: [], p90: [], p99: [], addedP50: [], addedP99: [], errors: 0 }]));
+    const direct = targets[0];
+    const paired = targets.slice(1);
+    for (const t of paired) await openLoop([direct.url, t.url], { rate, seconds: 1, ca });
     for (let r = 0; r < rounds; r++) {
-      for (let k = 0; k < targets.length; k++) {
-        const t = targets[(k + r) % targets.length];
-        const res = await openLoop(t.url, { rate, seconds: latencySeconds, ca });
-        lat[t.name].p50.push(res.p50);
-        lat[t.name].p90.push(res.p90);
-        lat[t.name].p99.push(res.p99);
-        lat[t.name].errors += res.errors + res.non2xx;
+      for (let k = 0; k < paired.length; k++) {
+        const t = paired[(k + r) % paired.length];
+        const [dr, tr] = await openLoop([direct.url, t.url], { rate, seconds: latencySeconds, ca });
+        for (const [name, res] of [
+          [direct.name, dr],
+          [t.name, tr],
+        ]) {
+          lat[name].p50.push(res.p50);
+          lat[name].p90.push(res.p90);
+          lat[name].p99.push(res.p99);
+          lat[name].errors += res.errors + res.non2xx;
+        }
+        lat[t.name].addedP50.push(tr.p50 - dr.p50);
+        lat[t.name].addedP99.push(tr.p99 - dr.p99);
       }
     }
 
@@ -467,7 +524,7 @@ export async function benchProxy(opts = {}) {
         p50Ms: median(m.p50),
         p99Ms: median(m.p99),
         cpuUsPerRequest: round(median(m.cpuUsPerReq), 1),
-        openLoop: { rate, p50Us: round(median(l.p50)), p90Us: round(median(l.p90)), p99Us: round(median(l.p99)) },
+        openLoop: { rate, p50Us: round(median(l.p50)), p90Us: round(median(l.p90)), p99Us: round(median(l.p99)), addedP50Us: round(median(l.addedP50)), addedP99Us: round(median(l.addedP99)) },
         errors: m.errors + l.errors,
       };
       if (hs[t.name]) {
@@ -483,10 +540,10 @@ export async function benchProxy(opts = {}) {
     const ratio = (a, b) => (a && b ? round(a / b, 3) : null);
     const ratios = {
       slipwayVsDirectRps: ratio(s.rps, d.rps),
-      addedLatencyP50Us: round(s.openLoop.p50Us - d.openLoop.p50Us),
-      addedLatencyP99Us: round(s.openLoop.p99Us - d.openLoop.p99Us),
-      slipwayTlsAddedLatencyP50Us: round(f['slipway-tls'].openLoop.p50Us - d.openLoop.p50Us),
-      slipwayTlsAddedLatencyP99Us: round(f['slipway-tls'].openLoop.p99Us - d.openLoop.p99Us),
+      addedLatencyP50Us: s.openLoop.addedP50Us,
+      addedLatencyP99Us: s.openLoop.addedP99Us,
+      slipwayTlsAddedLatencyP50Us: f['slipway-tls'].openLoop.addedP50Us,
+      slipwayTlsAddedLatencyP99Us: f['slipway-tls'].openLoop.addedP99Us,
       slipwayVsNginxRps: ratio(s.rps, f.nginx?.rps),
       slipwayVsNginxTlsRps: ratio(f['slipway-tls'].rps, f['nginx-tls']?.rps),
       slipwayVsCaddyRps: ratio(s.rps, f.caddy?.rps),
@@ -503,13 +560,26 @@ export async function benchProxy(opts = {}) {
       // Where the time goes: Node's own HTTP server and a byte pipe through Node, on the same core.
       slipwayVsNodeEchoRps: ratio(s.rps, f['node-echo'].rps),
       slipwayVsNetPipeRps: ratio(s.rps, f['net-pipe'].rps),
+      slipwayVsNodeProxyRps: ratio(s.rps, f['node-proxy'].rps),
+      slipwayVsNodeProxyCpuPerRequest: ratio(s.cpuUsPerRequest, f['node-proxy'].cpuUsPerRequest),
+      nodeProxyVsNginxCpuPerRequest: ratio(f['node-proxy'].cpuUsPerRequest, f.nginx?.cpuUsPerRequest),
+      nodeProxyVsNginxRps: ratio(f['node-proxy'].rps, f.nginx?.rps),
+      nodeProxyVsCaddyRps: ratio(f['node-proxy'].rps, f.caddy?.rps),
+      nodeProxyAddedLatencyP50Us: f['node-proxy'].openLoop.addedP50Us,
+      nodeProxyAddedLatencyP99Us: f['node-proxy'].openLoop.addedP99Us,
       nodeEchoVsNginxRps: ratio(f['node-echo'].rps, f.nginx?.rps),
-      netPipeAddedLatencyP50Us: round(f['net-pipe'].openLoop.p50Us - d.openLoop.p50Us),
-      netPipeAddedLatencyP99Us: round(f['net-pipe'].openLoop.p99Us - d.openLoop.p99Us),
+      netPipeAddedLatencyP50Us: f['net-pipe'].openLoop.addedP50Us,
+      netPipeAddedLatencyP99Us: f['net-pipe'].openLoop.addedP99Us,
     };
+    if (f.caddy) {
+      ratios.caddyAddedLatencyP50Us = f.caddy.openLoop.addedP50Us;
+      ratios.caddyAddedLatencyP99Us = f.caddy.openLoop.addedP99Us;
+    }
     if (f.nginx) {
-      ratios.nginxAddedLatencyP50Us = round(f.nginx.openLoop.p50Us - d.openLoop.p50Us);
-      ratios.nginxAddedLatencyP99Us = round(f.nginx.openLoop.p99Us - d.openLoop.p99Us);
+      ratios.nginxAddedLatencyP50Us = f.nginx.openLoop.addedP50Us;
+      ratios.nginxAddedLatencyP99Us = f.nginx.openLoop.addedP99Us;
+      ratios.nginxTlsAddedLatencyP50Us = f['nginx-tls'].openLoop.addedP50Us;
+      ratios.nginxTlsAddedLatencyP99Us = f['nginx-tls'].openLoop.addedP99Us;
     }
     const atLeast = (x, goal) => (x === null ? null : x >= goal);
     const goals = {
@@ -534,16 +604,17 @@ export async function benchProxy(opts = {}) {
     };
 
     log('\nproxy bench' + (pin ? ' (load + app on core 0; proxy, nginx, Caddy and the Node baselines on core 1)' : ' (unpinned)') + `, load average ${load}`);
-    log('target        rps (median)   runs                        p50/p99 ms   CPU µs/req   open-loop p50/p90/p99 µs @ ' + rate + ' rps   handshakes/s (CPU µs each)');
+    log(`target        rps (median)   runs                        p50/p99 ms   CPU µs/req   @ ${rate} rps: p50/p90/p99 µs, added p50/p99 µs   handshakes/s (CPU µs each)`);
     for (const [name, x] of Object.entries(figures)) {
       const h = x.handshakesPerSecond === undefined ? '' : `   ${x.handshakesPerSecond} (${x.cpuUsPerHandshake})`;
       log(
-        `${name.padEnd(13)} ${String(x.rps).padStart(10)}     ${x.rpsRuns.join(' / ').padEnd(27)} ${`${x.p50Ms}/${x.p99Ms}`.padStart(10)}   ${String(x.cpuUsPerRequest).padStart(10)}   ${x.openLoop.p50Us} / ${x.openLoop.p90Us} / ${x.openLoop.p99Us}${h}`,
+        `${name.padEnd(13)} ${String(x.rps).padStart(10)}     ${x.rpsRuns.join(' / ').padEnd(27)} ${`${x.p50Ms}/${x.p99Ms}`.padStart(10)}   ${String(x.cpuUsPerRequest).padStart(10)}   ${`${x.openLoop.p50Us} / ${x.openLoop.p90Us} / ${x.openLoop.p99Us}`.padEnd(22)} ${name === 'direct' ? '' : `+${x.openLoop.addedP50Us} / +${x.openLoop.addedP99Us}`}${h}`,
       );
     }
     const show = (v, unit = '×') => (v === null ? 'n/a' : `${v}${unit}`);
     log('goals (issue 11.6):');
     log(`  ${verdict(goals['added latency at 1k rps p50 ≤ 150 µs'])}  added latency p50 ${ratios.addedLatencyP50Us} µs (goal ≤ 150)   p99 ${ratios.addedLatencyP99Us} µs ${verdict(goals['added latency at 1k rps p99 ≤ 1 ms'])} (goal ≤ 1000)`);
+    log(`        beside it, paired with the app the same way: nginx +${ratios.nginxAddedLatencyP50Us ?? 'n/a'}/+${ratios.nginxAddedLatencyP99Us ?? 'n/a'} µs, Caddy +${ratios.caddyAddedLatencyP50Us ?? 'n/a'}/+${ratios.caddyAddedLatencyP99Us ?? 'n/a'} µs p50/p99; over HTTPS Slipway +${ratios.slipwayTlsAddedLatencyP50Us}/+${ratios.slipwayTlsAddedLatencyP99Us}, nginx +${ratios.nginxTlsAddedLatencyP50Us ?? 'n/a'}/+${ratios.nginxTlsAddedLatencyP99Us ?? 'n/a'}`);
     log(`  ${verdict(goals['HTTP throughput ≥ 0.6× nginx'])}  HTTP  throughput ${show(ratios.slipwayVsNginxRps)} nginx (goal ≥ 0.6×)    ${verdict(goals['HTTP throughput ≥ 1.3× Caddy'])}  ${show(ratios.slipwayVsCaddyRps)} Caddy (goal ≥ 1.3×)`);
     log(`  ${verdict(goals['HTTPS throughput ≥ 0.6× nginx'])}  HTTPS throughput ${show(ratios.slipwayVsNginxTlsRps)} nginx (goal ≥ 0.6×)    ${verdict(goals['HTTPS throughput ≥ 1.3× Caddy'])}  ${show(ratios.slipwayVsCaddyTlsRps)} Caddy (goal ≥ 1.3×)`);
     log(`  TLS handshakes/s: ${show(ratios.slipwayVsNginxHandshakes)} nginx, ${show(ratios.slipwayVsCaddyHandshakes)} Caddy (no goal set; reported); server CPU per handshake ${show(ratios.slipwayVsNginxCpuPerHandshake)} nginx's, ${show(ratios.slipwayVsCaddyCpuPerHandshake)} Caddy's (${f['slipway-tls'].tls})`);
@@ -551,7 +622,8 @@ export async function benchProxy(opts = {}) {
     log('where the time goes (same core, same run):');
     log(`  CPU per request (the proxy's own cost, whichever process is the bottleneck): Slipway ${s.cpuUsPerRequest} µs = ${show(ratios.slipwayVsNginxCpuPerRequest)} nginx's, ${show(ratios.slipwayVsCaddyCpuPerRequest)} Caddy's; over HTTPS ${f['slipway-tls'].cpuUsPerRequest} µs = ${show(ratios.slipwayVsNginxTlsCpuPerRequest)} nginx's, ${show(ratios.slipwayVsCaddyTlsCpuPerRequest)} Caddy's`);
     log(`  Node's floor: a bare Node HTTP server answering itself ${f['node-echo'].rps} rps (${show(ratios.nodeEchoVsNginxRps)} nginx proxying, ${f['node-echo'].cpuUsPerRequest} µs CPU/req); a bare net pipe ${f['net-pipe'].rps} rps (${f['net-pipe'].cpuUsPerRequest} µs CPU/req, +${ratios.netPipeAddedLatencyP50Us}/+${ratios.netPipeAddedLatencyP99Us} µs p50/p99)`);
-    log(`  Slipway = ${show(ratios.slipwayVsNodeEchoRps)} the bare Node server and ${show(ratios.slipwayVsNetPipeRps)} the bare pipe`);
+    log(`  the least Node HTTP proxy (Node server + undici pool, no logic) ${f['node-proxy'].rps} rps = ${show(ratios.nodeProxyVsNginxRps)} nginx, ${show(ratios.nodeProxyVsCaddyRps)} Caddy; ${f['node-proxy'].cpuUsPerRequest} µs CPU/req = ${show(ratios.nodeProxyVsNginxCpuPerRequest)} nginx's; added +${ratios.nodeProxyAddedLatencyP50Us}/+${ratios.nodeProxyAddedLatencyP99Us} µs p50/p99`);
+    log(`  Slipway = ${show(ratios.slipwayVsNodeEchoRps)} the bare Node server, ${show(ratios.slipwayVsNetPipeRps)} the bare pipe, ${show(ratios.slipwayVsNodeProxyRps)} the least Node proxy (its CPU per request ${show(ratios.slipwayVsNodeProxyCpuPerRequest)} that proxy's)`);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(result, null, 2));
     log(`wrote ${out}`);
