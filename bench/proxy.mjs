@@ -368,7 +368,8 @@ export async function benchProxy(opts = {}) {
   } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-proxy-'));
   const pin = hasTaskset();
-  const cleanups = [];
+  // The first registered runs last: the temporary folder goes after everything that used it.
+  const cleanups = [() => rmSync(dir, { recursive: true, force: true })];
   const cleanup = cleanupOnExit(cleanups);
   const originalMask = pin ? spawnSync('taskset', ['-p', String(process.pid)]).stdout.toString().trim().split(/\s+/).pop() : undefined;
   try {
@@ -631,7 +632,6 @@ export async function benchProxy(opts = {}) {
   } finally {
     await cleanup();
     if (pin && originalMask) spawnSync('taskset', ['-a', '-p', originalMask, String(process.pid)]);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
