@@ -142,4 +142,23 @@ describe('slipway server install: the unit on disk', () => {
     assert.match(r.stderr, /--home must be an absolute path in a systemd unit/);
     assert.equal(existsSync(join(scratch, 'rel', 'slipway.service')), false);
   });
+
+  test('--tls-cert/--tls-key: a key that is not the certificate’s is refused before anything is written; the pair is written as given', () => {
+    const tls = join(scratch, 'tls');
+    mkdirSync(tls, { recursive: true });
+    const openssl = (...args: string[]): void => {
+      const r = spawnSync('openssl', args, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+    };
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=box.example.com', '-addext', 'subjectAltName=DNS:box.example.com', '-keyout', join(tls, 'key.pem'), '-out', join(tls, 'cert.pem'));
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(tls, 'other.pem'));
+    const out = join(scratch, 'tls-units');
+    const refused = install(['--home', home, '--listen', '0.0.0.0:7400', '--tls-cert', join(tls, 'cert.pem'), '--tls-key', join(tls, 'other.pem'), '--output', out]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /does not match|not .*certificate/i);
+    assert.equal(existsSync(join(out, 'slipway.service')), false);
+    const ok = install(['--home', home, '--listen', '0.0.0.0:7400', '--tls-cert', join(tls, 'cert.pem'), '--tls-key', join(tls, 'key.pem'), '--output', out]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(parseUnit(readFileSync(join(out, 'slipway.service'), 'utf8')).argv.slice(5), ['--listen', '0.0.0.0:7400', '--tls-cert', join(tls, 'cert.pem'), '--tls-key', join(tls, 'key.pem')]);
+  });
 });
