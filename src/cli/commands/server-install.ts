@@ -109,9 +109,10 @@ export const systemdUnit = (o: InstallOptions): Unit => {
     ...(root
       ? ['# As root, each step and instance runs as the sandbox uid 64000 inside bubblewrap (docs/security.md).']
       : [
-          '# Steps and instances run in bubblewrap with user namespaces (docs/security.md). The edge proxy',
-          '# may listen on ports below 1024 (80, 443) without root:',
-          'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+          '# Steps and instances run in bubblewrap with user namespaces (docs/security.md). No capability',
+          '# is given (AmbientCapabilities=): bubblewrap refuses to start with one, and the sandbox would',
+          '# fall back to none. The edge proxy binds 80 and 443 once the kernel lets ordinary users do so',
+          '# (net.ipv4.ip_unprivileged_port_start=80, docs/server.md), or run the service as root.',
         ]),
     '# Hardening that the sandbox allows. Not set, on purpose: RestrictNamespaces= and PrivateUsers=',
     '# (bubblewrap makes namespaces), ProtectKernelTunables=, ProtectProc= and ProcSubset= (bubblewrap',
@@ -188,6 +189,15 @@ const onPath = (name: string, path = process.env.PATH ?? ''): boolean =>
     }
   });
 
+/** The lowest port an ordinary user may bind (1024 unless the kernel was told otherwise). */
+const unprivilegedPortStart = (): number => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+  } catch {
+    return 1024;
+  }
+};
+
 /**
  * What to do before the service can start, found on this machine: the user to create, the home to
  * make or give to that user, bubblewrap to install. Empty when all is in place.
@@ -200,5 +210,8 @@ export const prerequisites = (home: string, user: string): string[] => {
   else if (pw && statSync(home).uid !== pw.uid) steps.push(`chown -R ${user}: ${shellWord(home)}    # the home belongs to another user; the server refuses it`);
   if (!onPath('bwrap')) steps.push(`apt-get install bubblewrap    # the sandbox of steps and apps${user === 'root' ? ' (as root without it: the sandbox uid only)' : ' (without it they run unconfined)'}`);
   if (!onPath('git')) steps.push('apt-get install git');
+  if (user !== 'root' && unprivilegedPortStart() > 80) {
+    steps.push("printf 'net.ipv4.ip_unprivileged_port_start=80\\n' > /etc/sysctl.d/60-slipway.conf && sysctl --system    # the edge proxy may bind 80 and 443 (as may any user)");
+  }
   return steps;
 };
