@@ -1,13 +1,14 @@
 // The CLI's side of the control plane: find the server of this Slipway home, start it in the
 // background when it is not running, and call its API with the home's token.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError, type ErrorCode } from '../core/errors.js';
 import { appMarkerOf, homePaths } from '../home/paths.js';
 import { readToken } from '../home/token.js';
 import { pidAlive } from '../home/pid.js';
+import { lockHeldByOther } from '../home/lock.js';
 
 interface ServerFile {
   pid: number;
@@ -176,6 +177,9 @@ const withoutToken = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
 /** The client of a running control plane, or undefined when none runs for this home. */
 export const findServer = (home: string): Promise<Client | undefined> => healthy(home);
 
+/** How many control planes one command starts at most while it waits for one to answer. */
+const MAX_STARTS = 3;
+
 /** The client of this home's control plane, starting it in the background first if needed. */
 export const connect = async (repo: string, home: string): Promise<Client> => {
   const existing = await healthy(home, true);
@@ -184,15 +188,28 @@ export const connect = async (repo: string, home: string): Promise<Client> => {
   // An app of a server with many apps is served by that server, never by a control plane of its own.
   if (existsSync(appMarkerOf(home))) throw new SlipwayError('unavailable', `the Slipway server that serves ${home} is not running`, 'start it: `slipway server --home DIR` (docs/server.md)');
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  const logFd = openSync(paths.serverLog, 'a', 0o600);
   const bin = fileURLToPath(new URL('../../../bin/slipway.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'server', '--foreground'], {
-    cwd: repo,
-    env: { ...withoutToken(process.env), SLIPWAY_HOME: home },
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-  });
-  child.unref();
+  const start = (): ChildProcess => {
+    const logFd = openSync(paths.serverLog, 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, [bin, 'server', '--foreground'], {
+        cwd: repo,
+        env: { ...withoutToken(process.env), SLIPWAY_HOME: home },
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
+      child.unref();
+      return child;
+    } finally {
+      closeSync(logFd); // the child has its own copy
+    }
+  };
+  // Another command may be starting this home's control plane at this very moment (it holds the
+  // lock while it opens the store, before it answers): wait for that one rather than start a
+  // second, which would find the lock taken and go. One is started only when nobody holds the lock
+  // — again if the one awaited went away without answering, up to MAX_STARTS times.
+  let child = lockHeldByOther(paths.serverLock) ? undefined : start();
+  let starts = child === undefined ? 0 : 1;
   const deadline = Date.now() + START_TIMEOUT_MS;
   let delay = 10;
   while (Date.now() < deadline) {
@@ -200,7 +217,12 @@ export const connect = async (repo: string, home: string): Promise<Client> => {
     delay = Math.min(delay * 2, 200);
     const c = await healthy(home);
     if (c) return c;
-    if (child.exitCode !== null && child.exitCode !== 0) break;
+    if (child !== undefined && child.exitCode !== null && child.exitCode !== 0) break; // it failed: its log says why
+    const gone = child === undefined || child.exitCode !== null || child.signalCode !== null;
+    if (gone && !lockHeldByOther(paths.serverLock) && starts < MAX_STARTS) {
+      child = start();
+      starts++;
+    }
   }
   throw new SlipwayError('unavailable', 'the control plane did not start', `see ${paths.serverLog}`);
 };

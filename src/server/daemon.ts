@@ -1,6 +1,6 @@
 // `slipway server`: the control plane process. It holds the only writable store of a Slipway home,
 // hosts the engine and serves the API on loopback. One per home, guarded by a lock file.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { homePaths } from '../home/paths.js';
 import { ensureToken } from '../home/token.js';
@@ -13,7 +13,7 @@ import { openTokenStore } from '../adapters/store/sqlite/tokens.js';
 import { composeEngine, ownerName } from './compose.js';
 import { gitHttpOptions, startQueue } from './compose-queue.js';
 import { VERSION } from '../version.js';
-import { pidAlive } from '../home/pid.js';
+import { acquireLock } from '../home/lock.js';
 import { recordHome } from '../home/registry.js';
 import { loadPipelineAt } from '../engine/run/pipeline.js';
 
@@ -32,24 +32,6 @@ export interface RunningServer {
   stop(reason: string): Promise<void>;
 }
 
-
-/** Takes the home's server lock; returns false when a live server already holds it. */
-export const acquireLock = (file: string): boolean => {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) return false;
-      unlinkSync(file); // a stale lock from a server that was killed
-    }
-  }
-  return false;
-};
 
 /** Keeps Slipway's state out of the app's git status when the home lives inside the repository. */
 const ignoreHomeInRepo = (repo: string, home: string): void => {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidAlive } from '../../../home/pid.js';
 import { SHIM_CONFIG_VAR, parseShimState, type ShimConfig, type ShimState } from '../../../runtime-shim/protocol.js';
 
 /** The compiled shim, beside this adapter in dist/. */
@@ -42,20 +43,7 @@ export function readShimState(file: string): ShimState | null {
 }
 
 /** Whether a process runs under `pid` (a zombie does not count). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the parenthesised command name, which may itself hold parentheses.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-}
+export const isAlive = pidAlive;
 
 /** Whether `pid` is a live shim (its command line names the shim), so that a reused pid is not adopted. */
 export function isShimProcess(pid: number, shimPath = SHIM_PATH): boolean {
