@@ -81,6 +81,30 @@ void test('instance log: rotated at maxBytes to FILE.1, FILE.2…, no line lost 
   }
 });
 
+void test('instance log: a burst of output in one chunk still rotates at the size, each file past it by at most one line', async () => {
+  const { logFilesInOrder } = await import('../adapters/retention/rotate.js');
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-'));
+  try {
+    const file = join(dir, 'i.log');
+    const log = openInstanceLog(file, createMasker([]), { maxBytes: 1000 });
+    const out = log.sink('out');
+    const lines = Array.from({ length: 60 }, (_, i) => `burst line ${String(i).padStart(3, '0')} ${'x'.repeat(20)}`);
+    out.push(Buffer.from(lines.join('\n') + '\n'));
+    log.close();
+    const files = logFilesInOrder(file);
+    assert.ok(files.length >= 3, `one chunk of ${lines.length} lines rotated more than once: ${files.join(', ')}`);
+    const longest = Math.max(...files.flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l) => Buffer.byteLength(l) + 1)));
+    for (const f of files.slice(0, -1)) {
+      const n = readFileSync(f).length;
+      assert.ok(n >= 1000 && n < 1000 + longest, `${f}: ${n} bytes, rotated at 1000 within one line of ${longest}`);
+    }
+    const all = files.flatMap((f) => readFileSync(f, 'utf8').trimEnd().split('\n'));
+    assert.deepEqual(all.map((l) => l.replace(/^\S+ out /, '')), lines, 'every line once, in order');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 void test('a daemon log rotated by copy: the writer keeps appending at the start of the emptied file', async () => {
   const { rotateByCopy, logFilesInOrder } = await import('../adapters/retention/rotate.js');
   const { openSync, writeSync, closeSync } = await import('node:fs');

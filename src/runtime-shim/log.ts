@@ -29,8 +29,9 @@ export interface InstanceLog {
 /**
  * Opens `file` for appending (created 0600: logs may hold what the app printed). Writes are
  * synchronous so that a crash's last lines are on disk before the crash is recorded. With
- * `maxBytes`, a write that takes the file to that size or beyond is followed by a rotation
- * (`file` → `file.1`, older ones shifted: adapters/retention/rotate.ts) and a new `file`.
+ * `maxBytes`, the line that takes the file to that size or beyond is followed by a rotation
+ * (`file` → `file.1`, older ones shifted: adapters/retention/rotate.ts) and a new `file`, so a
+ * file outgrows the size by at most one line, however much output arrives at once.
  */
 export function openInstanceLog(file: string, masker: Masker, opts: { maxBytes?: number } = {}): InstanceLog {
   let fd = openSync(file, 'a', 0o600);
@@ -54,12 +55,25 @@ export function openInstanceLog(file: string, masker: Masker, opts: { maxBytes?:
       last.push(name === 'slipway' ? `slipway: ${l}` : l);
       if (last.length > LAST_LINES) last.shift();
     }
-    try {
-      size += writeSync(fd, lines.map((l) => `${at} ${name} ${l}\n`).join(''));
-    } catch {
-      // A full disk must not take the app down with it: the lines are lost, the app keeps running.
+    // Lines are written in batches that end where the file reaches `maxBytes`, then it rotates: a
+    // burst of output in one chunk takes no file past the size by more than its last line.
+    let batch = '';
+    const flush = (): void => {
+      try {
+        size += writeSync(fd, batch);
+      } catch {
+        // A full disk must not take the app down with it: the lines are lost, the app keeps running.
+      }
+      batch = '';
+    };
+    for (const l of lines) {
+      batch += `${at} ${name} ${l}\n`;
+      if (opts.maxBytes !== undefined && size + Buffer.byteLength(batch) >= opts.maxBytes) {
+        flush();
+        if (size >= opts.maxBytes) rotate();
+      }
     }
-    if (opts.maxBytes !== undefined && size >= opts.maxBytes) rotate();
+    if (batch !== '') flush();
   };
   return {
     sink(name) {
