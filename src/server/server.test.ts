@@ -106,11 +106,19 @@ describe('the API server authenticates before anything else', () => {
   const as = (token: string, method: string, path: string): Promise<Answer> => raw(api.port, `${method} ${path} HTTP/1.1\nHost: x\nAuthorization: Bearer ${token}\nContent-Length: 2`, '{}');
 
   test('without the token, every path gets the same 401 with code "unauthorized", and no handler runs', async () => {
-    for (const path of ['/v1/runs/r1', '/v1/nothing-here', '/v1/%E0%A4%A', '/v1/runs/%E0%A4%A', '/']) {
+    for (const path of ['/v1/runs/r1', '/v1/nothing-here', '/v1/%E0%A4%A', '/v1/runs/%E0%A4%A', '/nothing-here', '/index.html/../v1/runs/r1']) {
       const a = await raw(api.port, `GET ${path} HTTP/1.1\nHost: x`);
       assert.equal(a.status, 401, path);
       assert.equal(codeOf(a), 'unauthorized', path);
     }
+    // The dashboard's page is the one thing served without a token (routes-web.ts): it holds no
+    // data and asks for a token itself (`npm run build` writes it before the tests run).
+    for (const path of ['/', '/index.html']) {
+      const page = await raw(api.port, `GET ${path} HTTP/1.1\nHost: x`);
+      assert.equal(page.status, 200, path);
+      assert.match(page.body, /^<!doctype html>/i, path);
+    }
+    assert.equal(seen.repository, 0, 'no handler ran');
     const wrong = await raw(api.port, `GET /v1/runs/r1 HTTP/1.1\nHost: x\nAuthorization: Bearer ${TOKEN}x`);
     assert.equal(wrong.status, 401);
     assert.equal(seen.handler, 0);
