@@ -339,6 +339,8 @@ export const crashWalk = (title: string, scenarios: readonly Scenario[]): Promis
         ['deployment.verified', (e: Event) => `${e.subject} ${String(e.data.label)}`],
         ['queue.enqueued', (e: Event) => e.subject],
         ['queue.merged', (e: Event) => e.subject],
+        // A merged batch is deployed to each environment once, even when a restart releases it again.
+        ['queue.deployed', (e: Event) => `${e.subject} ${String(e.data.env)}`],
         ['config.changed', (e: Event) => `${String(e.data.env)} ${String(e.data.version)}`],
         ['secret.set', (e: Event) => `${String(e.data.env)} ${String(e.data.name)} ${String(e.data.version)}`],
       ] as const) {

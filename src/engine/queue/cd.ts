@@ -27,6 +27,8 @@ const RETRY_MS = 500;
  */
 export class AutoDeployer {
   private readonly latest = new Map<string, Released>();
+  /** The batch whose deployment each environment is working on. */
+  private readonly current = new Map<string, string>();
   private readonly busy = new Set<string>();
   private stopped = false;
 
@@ -55,6 +57,11 @@ export class AutoDeployer {
   }
 
   private want(env: string, r: Released): void {
+    // The same batch asked for again (released twice after a restart) is already on its way here.
+    if (this.current.get(env) === r.batchId || this.latest.get(env)?.batchId === r.batchId) {
+      this.log(`continuous deployment: ${r.batchId} is already being deployed to ${env}`);
+      return;
+    }
     this.latest.set(env, r);
     if (!this.busy.has(env)) void this.drain(env);
   }
@@ -66,9 +73,11 @@ export class AutoDeployer {
         const r = this.latest.get(env);
         if (!r || this.stopped) return;
         this.latest.delete(env);
+        this.current.set(env, r.batchId);
         await this.deployOne(env, r);
       }
     } finally {
+      this.current.delete(env);
       this.busy.delete(env);
     }
   }

@@ -13,15 +13,20 @@ import type { QueueDeps } from './deps.js';
  */
 export const resumeQueue = async (d: QueueDeps, release: (batch: QueueBatch, run: RunRecord) => Promise<void>): Promise<void> => {
   const runs = d.engine.ctx.store;
+  // Batches merged here are released by d.merged; the release is recorded only once their
+  // deployments are, so the loop over unreleased batches below must not release them a second time.
+  const releasedHere = new Set<string>();
   for (const batch of await d.store.batchesIn('testing')) {
     const main = await d.engine.ctx.canonical.readRef(MAIN_REF);
     const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
     if (run && main === batch.tip) {
       await d.merged(batch, run);
+      releasedHere.add(batch.id);
       continue;
     }
     if (run?.status === 'passed' && main === batch.base) {
       await settleBatch(d, batch, run);
+      releasedHere.add(batch.id);
       continue;
     }
     const at = d.now();
@@ -37,6 +42,7 @@ export const resumeQueue = async (d: QueueDeps, release: (batch: QueueBatch, run
     if (b?.state !== 'testing') await d.store.updateItem(item.id, { state: 'queued' }, d.now());
   }
   for (const batch of await d.store.undeployedMerged()) {
+    if (releasedHere.has(batch.id)) continue;
     const run = batch.runId ? await runs.getRun(batch.runId) : undefined;
     if (run && (await d.engine.ctx.canonical.readRef(MAIN_REF)) === batch.tip) await release(batch, run);
     else await d.store.updateBatch(batch.id, { deployed: true });
