@@ -125,8 +125,11 @@ class RunExecution {
     }
     for (const [name, st] of this.status) if (st === 'pending') await this.setStep(name, this.canceled ? 'canceled' : 'skipped');
     const ok = [...this.status.values()].every((s) => s === 'passed');
-    const final = this.canceled ? 'canceled' : ok ? 'passed' : 'failed';
-    const reason = this.canceled ?? (ok ? undefined : this.failure ?? 'a step did not pass');
+    // A run with a failed step failed, even when it was then canceled (the merge queue stops a
+    // batch's run at its first failure): the cancel only spared the steps that could not help.
+    const stepFailed = [...this.status.values()].some((s) => s === 'failed');
+    const final = stepFailed ? 'failed' : this.canceled ? 'canceled' : ok ? 'passed' : 'failed';
+    const reason = stepFailed ? (this.failure ?? 'a step did not pass') : (this.canceled ?? (ok ? undefined : this.failure ?? 'a step did not pass'));
     await ctx.store.flushLogs();
     const finishedAt = isoNow(ctx);
     await ctx.store.updateRun(run.id, { status: final, finishedAt, reason, digest: this.digest });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { TempRepo, type CliResult } from './harness.js';
+import { TempRepo, git, type CliResult } from './harness.js';
 import { SCREENSHOTS, launchChromium, type InPage } from './browser-helpers.js';
 import { history } from './deploy-harness.js';
 import { apiBase } from './verification-helpers.js';
@@ -325,6 +325,51 @@ describe('dashboard in a browser', () => {
     assert.ok(await stillMarked(page), 'the page was never reloaded');
     assert.equal(await page.locator('#token').count(), 0, 'still logged in');
     await snap(page, 'after-restart');
+  });
+
+  test('the merge queue: a refused change with its report; promote, then withdraw, from the page', async () => {
+    // A branch whose build cannot work (its server.cjs is gone): the queue refuses it with the step's output.
+    git(repo.dir, 'checkout', '--quiet', '-b', 'broken-build');
+    git(repo.dir, 'rm', '--quiet', 'server.cjs');
+    git(repo.dir, 'commit', '--quiet', '-m', 'drop the server');
+    git(repo.dir, 'checkout', '--quiet', 'main');
+    const merged = await repo.cli(['merge', 'broken-build', '--wait', '--json']);
+    assert.notEqual(merged.code, 0, 'a refused change is not a success');
+    const item = (JSON.parse(merged.stdout) as { item: { id: string; state: string } }).item;
+    assert.equal(item.state, 'refused', merged.stdout);
+
+    const reader = await loggedIn(tokens.reader ?? '', '#/a/-/queue');
+    const row = reader.locator('main table tbody tr', { has: reader.locator(`a:text-is("${item.id}")`) });
+    await row.waitFor();
+    assert.match(await row.innerText(), /refused[\s\S]*broken-build[\s\S]*drop the server/);
+    await snap(reader, 'queue');
+    await row.locator(`a:text-is("${item.id}")`).click();
+    await reader.waitForSelector('main .report');
+    const report = await reader.innerText('main .report');
+    assert.match(report, /Run: r\d+, step build/);
+    assert.match(report, /server\.cjs/, 'the step output names what failed');
+    assert.match(await reader.innerText('main ul'), /^r\d+\s+failed$/m, 'its run failed');
+    await snap(reader, 'queue-item');
+
+    // bob promotes staging to production from the environments page: production holds it for an approval.
+    const bob = await loggedIn(tokens.bob ?? '', '#/a/-');
+    bob.on('dialog', (d) => void d.accept());
+    const staging = bob.locator('article.card', { has: bob.locator('h3', { hasText: 'staging' }) });
+    await staging.locator('select').selectOption('production');
+    const before = (await history(repo, 'production'))[0]?.id;
+    await staging.locator('button:text-is("Promote staging")').click();
+    const held = await waitFor(async () => {
+      const d = (await history(repo, 'production'))[0];
+      return d && d.id !== before ? d : undefined;
+    }, { what: 'the promotion to be recorded', timeout: 30_000, interval: 200 });
+    assert.equal(held.status, 'awaiting_approval', JSON.stringify(held));
+    await goTo(bob, `#/a/-/d/${held.id}`);
+    assert.equal((await bob.innerText('#deployment-phase')).trim(), 'awaiting approval');
+    // The requester withdraws it (a confirmation first): canceled, and production keeps its release.
+    await bob.click(`button:text-is("Withdraw ${held.id}")`);
+    await textIs(bob, '#deployment-phase', 'canceled');
+    const after = (await history(repo, 'production')).find((d) => d.id === held.id);
+    assert.equal(after?.status, 'canceled');
   });
 
   test('runs, the audit trail and DORA; no secret value or token on any page the browser was shown', async () => {

@@ -59,6 +59,8 @@ describe('slipway merge', () => {
     const v = await showItem(repo, 'q2');
     assert.equal(v.item.state, 'refused');
     assert.equal(v.item.report?.step, 'secrets');
+    // Its run failed (the queue stopped its other steps at the first failure: still a failure, not a cancel).
+    assert.deepEqual(v.runs.map((run) => run.status), ['failed']);
     assert.equal(v.item.report?.gateKind, 'secret scan');
     assert.match(v.item.report?.reason ?? '', /credential/);
     const logs = await repo.cli((v.item.report?.logs ?? '').split(' ').slice(1));
