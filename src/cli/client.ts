@@ -179,6 +179,8 @@ export const findServer = (home: string): Promise<Client | undefined> => healthy
 
 /** How many control planes one command starts at most while it waits for one to answer. */
 const MAX_STARTS = 3;
+/** The exit code of `slipway server` when another control plane holds the home's lock (conflict). */
+const ALREADY_RUNNING = 3;
 
 /** The client of this home's control plane, starting it in the background first if needed. */
 export const connect = async (repo: string, home: string): Promise<Client> => {
@@ -217,7 +219,8 @@ export const connect = async (repo: string, home: string): Promise<Client> => {
     delay = Math.min(delay * 2, 200);
     const c = await healthy(home);
     if (c) return c;
-    if (child !== undefined && child.exitCode !== null && child.exitCode !== 0) break; // it failed: its log says why
+    // It failed (its log says why) — but exit 3 is "another control plane holds the lock": wait for that one.
+    if (child !== undefined && child.exitCode !== null && child.exitCode !== 0 && child.exitCode !== ALREADY_RUNNING) break;
     const gone = child === undefined || child.exitCode !== null || child.signalCode !== null;
     if (gone && !lockHeldByOther(paths.serverLock) && starts < MAX_STARTS) {
       child = start();

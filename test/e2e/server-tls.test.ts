@@ -185,6 +185,14 @@ describe('a server over HTTPS with a self-signed certificate, from a laptop', ()
     assert.ok(queue.stdout.includes(git(clone, 'rev-parse', 'HEAD').trim()), queue.stdout);
   });
 
+  test('a second server of the same home refuses to start (exit 3, naming the first); the first keeps serving', async () => {
+    const second = spawnSync(process.execPath, [BIN, 'server', '--home', s.home, '--listen', '127.0.0.1:0', '--tls-self-signed'], { encoding: 'utf8', env: { ...process.env, SLIPWAY_HOME: '', SLIPWAY_STATE_DIR: E2E_STATE_DIR }, timeout: 30_000 });
+    assert.equal(second.status, 3, second.stderr);
+    assert.ok(second.stderr.includes(`another control plane (pid ${s.child.pid ?? '?'}) already runs for ${s.home}`), second.stderr);
+    assert.equal(s.child.exitCode, null);
+    assert.equal((await cli(['apps', 'ls'])).code, 0, 'the first still answers');
+  });
+
   test('plain HTTP on the TLS port gets no answer: a token sent in clear text is never read', async () => {
     const answer = await plainHttp(s.port);
     assert.doesNotMatch(answer, /^HTTP\//, 'no HTTP answer in clear text');

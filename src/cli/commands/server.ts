@@ -6,6 +6,8 @@ import { noExtraPositionals, parseCommand, stringOpt, type OptionValues } from '
 import { findServer } from '../client.js';
 import type { CliContext } from '../context.js';
 import { resolve } from 'node:path';
+import { homePaths } from '../../home/paths.js';
+import { lockHolder } from '../../home/lock.js';
 import type { ServerTls } from '../../server/tls.js';
 
 const DEFAULT_LISTEN = '127.0.0.1:7400';
@@ -128,7 +130,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
     const tls = await serverTls(values, ctx.cwd, home, host, listen);
     const { startAppsServer } = await import('../../server/compose-apps.js');
     const server = await startAppsServer({ home, host, port, log, ...(tls ? { tls } : {}) });
-    if (!server) return 0;
+    if (!server) throw alreadyRunning(home);
     return waitForStop(server);
   }
   const portRaw = stringOpt(values, 'port');
@@ -136,8 +138,18 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new SlipwayError('usage', `--port must be a port number, not "${portRaw}"`);
   const { startServer } = await import('../../server/daemon.js');
   const server = await startServer({ repo: await ctx.repo(), home, port, log });
-  if (!server) return 0;
+  if (!server) throw alreadyRunning(home);
   return waitForStop(server);
+};
+
+/**
+ * A second control plane of one home refuses to start (exit 3, `conflict`): a service manager or a
+ * person sees that it did not run. The CLI's own start on demand (cli/client.ts) takes exit 3 as
+ * "another one is starting" and waits for that one.
+ */
+const alreadyRunning = (home: string): SlipwayError => {
+  const pid = lockHolder(homePaths(home).serverLock);
+  return new SlipwayError('conflict', `another control plane${pid === undefined ? '' : ` (pid ${pid})`} already runs for ${home}`, `see it with \`slipway server status --home ${home}\`; stop it with \`slipway server stop --home ${home}\` first`);
 };
 
 const waitForStop = async (server: { stop(reason: string): Promise<void>; stopped: Promise<void> }): Promise<number> => {
