@@ -38,8 +38,12 @@ if (want('backup')) results.backup = await (await import('./backup.mjs')).benchB
 if (want('backup')) results.backupMany = await (await import('./backup.mjs')).benchBackupMany(quick ? { releases: 100 } : {});
 // Only when named: it needs the npm registry and compiles SQLite three times (minutes).
 if (only.includes('native')) results.native = await (await import('./native.mjs')).benchNative({});
-// Only when named: it starts its own Docker Engine and registry (root, docker.io, docker-registry).
-if (only.includes('containers')) results.containers = await (await import('./containers.mjs')).benchContainers(quick ? { rounds: 3 } : {});
+// Only when named: it starts its own Docker Engine and registry (root, docker.io, docker-registry);
+// 100 container deploys and rollbacks under load (--quick: 10).
+if (only.includes('containers')) {
+  const { benchContainers, QUICK_CONTAINERS } = await import('./containers.mjs');
+  results.containers = await benchContainers(quick ? QUICK_CONTAINERS : {});
+}
 // Only when named: ≥ 1 000 deploy/rollback cycles under load (tens of minutes; --quick: 50).
 if (only.includes('soak')) results.soak = await (await import('./soak.mjs')).benchSoak({ cycles: quick ? 50 : 1000 });
 if (want('proxy-restart')) results.proxyRestart = await (await import('./proxy-restart.mjs')).benchProxyRestart({});
