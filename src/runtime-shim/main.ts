@@ -5,6 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileAtomic } from '../adapters/fs/files.js';
+import { groupRunning } from './group.js';
 import { openInstanceLog, type InstanceLog } from './log.js';
 import { createMasker } from './mask.js';
 import { MASK_VARS_VAR, SHIM_CONFIG_VAR, STATE_SCHEMA, nextBackoff, parseShimConfig, type ShimConfig, type ShimState } from './protocol.js';
@@ -55,11 +56,11 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until no process of the group is left, at most `ms`; true if it is gone. */
+/** Waits until no process of the group runs (zombies left to reap do not count), at most `ms`; true if it is gone. */
 async function groupGone(pgid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-    if (!signalGroup(pgid, 0)) return true;
+    if (!groupRunning(pgid)) return true;
     if (Date.now() >= until) return false;
     await sleep(Math.min(wait, Math.max(1, until - Date.now())));
   }

@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pidAlive } from '../../../home/pid.js';
+import { groupRunning } from '../../../runtime-shim/group.js';
 import { SHIM_CONFIG_VAR, parseShimState, type ShimConfig, type ShimState } from '../../../runtime-shim/protocol.js';
 
 /** The compiled shim, beside this adapter in dist/. */
@@ -65,15 +66,8 @@ export function signal(pid: number, sig: NodeJS.Signals): boolean {
   }
 }
 
-/** Whether any process of the group `pgid` is left. */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Whether any process of the group `pgid` still runs (a zombie waiting to be reaped does not). */
+export const groupAlive = groupRunning;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
