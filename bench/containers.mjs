@@ -45,7 +45,7 @@ const ratio = (a, b) => +(a / Math.max(1, b)).toFixed(2);
 // The app: answers every path with its release number; a graceful stop on SIGTERM.
 const APP = `
 const http = require('node:http');
-const s = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('v' + process.env.SLIPWAY_RELEASE); });
+const s = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(String(process.env.SLIPWAY_RELEASE)); });
 s.keepAliveTimeout = 65000;
 s.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => { s.close(() => process.exit(0)); s.closeIdleConnections(); });

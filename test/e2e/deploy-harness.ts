@@ -71,7 +71,7 @@ export interface HistoryEntry {
   forced: boolean;
 }
 
-export const history = async (repo: TempRepo, env: string): Promise<HistoryEntry[]> => JSON.parse((await repo.cli(['history', env, '--json'])).stdout) as HistoryEntry[];
+export const history = async (repo: TempRepo, env: string, n = 10): Promise<HistoryEntry[]> => JSON.parse((await repo.cli(['history', env, '--json', '-n', String(n)])).stdout) as HistoryEntry[];
 
 export const get = async (url: string): Promise<{ status: number; body: string }> => {
   const r = await fetch(url);
