@@ -16,10 +16,19 @@ export const environmentOf = (config: SlipwayConfig, env: string): EnvironmentSp
   return spec;
 };
 
-/** The config of the commit a release was built from (cached: commits never change). */
+/**
+ * The config of the commit a release was built from (cached: commits never change). The cache is
+ * bounded — it lives as long as the control plane, and every deployed commit would otherwise stay
+ * in it for good (a long-lived server deploys thousands) — and keeps the most recently used ones:
+ * the current and previous releases of each environment, which every deploy and rollback reads.
+ */
 export const configAt = async (ctx: EngineContext, commit: string): Promise<SlipwayConfig> => {
   const cached = cache.get(commit);
-  if (cached) return cached;
+  if (cached) {
+    cache.delete(commit); // most recently used last
+    cache.set(commit, cached);
+    return cached;
+  }
   let loaded;
   try {
     loaded = await loadPipelineAt(ctx, commit);
@@ -29,9 +38,14 @@ export const configAt = async (ctx: EngineContext, commit: string): Promise<Slip
     loaded = await loadPipelineAt({ ...ctx, repo: ctx.canonical.path }, commit);
   }
   cache.set(commit, loaded.config);
+  while (cache.size > CONFIG_CACHE_MAX) cache.delete(cache.keys().next().value as string);
   return loaded.config;
 };
+/** Most commits whose config configAt keeps (least recently used go first). */
+export const CONFIG_CACHE_MAX = 64;
 const cache = new Map<string, SlipwayConfig>();
+/** How many configs are cached now (for the test that the cache stays bounded). */
+export const configCacheSize = (): number => cache.size;
 
 /** The runtime spec of a release in an environment. */
 export const instanceSpec = (config: SlipwayConfig, release: Release, vars: Record<string, string> = {}): InstanceSpec => {
