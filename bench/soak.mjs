@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'undici';
 import { connect } from '../dist/src/cli/client.js';
 import { sandboxDirOf } from '../dist/src/home/paths.js';
 
@@ -25,8 +26,8 @@ process.on('SIGTERM', () => { s.close(() => process.exit(0)); s.closeIdleConnect
 `;
 
 const git = (cwd, ...args) => spawnSync('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
-const cli = (dir, args) => new Promise((resolve) => {
-  const c = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const cli = (dir, args, env = {}) => new Promise((resolve) => {
+  const c = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   c.stdout.on('data', (d) => (out += d));
@@ -87,6 +88,79 @@ const processesUnder = (dirs) => {
   }
   return n;
 };
+/**
+ * The memory of `pid` after a full garbage collection, through the V8 inspector: the process was
+ * started with `--inspect-port=127.0.0.1:0` (in NODE_OPTIONS, set by this bench only), SIGUSR1 opens
+ * its inspector on a free loopback port, which it prints to its log, and the bench asks it over the
+ * DevTools protocol for a collection (`HeapProfiler.collectGarbage`) and then `process.memoryUsage()`.
+ * RSS alone mixes garbage not yet collected and pages the allocator keeps; the heap used after a
+ * collection is what is retained. With `snapshot`, it also takes a heap snapshot (streamed over the
+ * same connection) and counts its objects by constructor — what a leak would show; that costs the
+ * process memory of its own, so the full soak takes none unless SOAK_HEAP_SNAPSHOTS=1.
+ * No production code is involved: this is the inspector every Node process has.
+ */
+const inspectorUrls = new Map();
+const inspect = async (pid, logFile, { snapshot = false } = {}) => {
+  if (!Number.isInteger(pid)) return undefined;
+  let url = inspectorUrls.get(pid);
+  if (url === undefined) {
+    const from = lstatSync(logFile).size;
+    try { process.kill(pid, 'SIGUSR1'); } catch { return undefined; }
+    for (let i = 0; i < 100 && url === undefined; i++) {
+      await sleep(100);
+      url = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(readFileSync(logFile, 'utf8').slice(from))?.[1];
+    }
+    if (url === undefined) return undefined;
+    inspectorUrls.set(pid, url);
+  }
+  const ws = new WebSocket(url);
+  const pending = new Map();
+  let chunks = [];
+  let next = 0;
+  ws.onmessage = (m) => {
+    const d = JSON.parse(m.data);
+    if (d.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(d.params.chunk);
+    else if (d.id !== undefined) pending.get(d.id)?.(d);
+  };
+  const call = (method, params = {}) => new Promise((resolve) => {
+    const id = ++next;
+    pending.set(id, resolve);
+    ws.send(JSON.stringify({ id, method, params }));
+  });
+  try {
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    await call('HeapProfiler.collectGarbage');
+    const r = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+    const usage = JSON.parse(r.result.result.value);
+    if (!snapshot) return { usage };
+    chunks = [];
+    await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    const snap = JSON.parse(chunks.join(''));
+    chunks = [];
+    const fields = snap.snapshot.meta.node_fields;
+    const types = snap.snapshot.meta.node_types[0];
+    const [typeAt, nameAt, width] = [fields.indexOf('type'), fields.indexOf('name'), fields.length];
+    const counts = new Map();
+    for (let j = 0; j < snap.nodes.length; j += width) {
+      const type = types[snap.nodes[j + typeAt]];
+      if (type !== 'object' && type !== 'closure') continue;
+      const name = `${type === 'closure' ? 'closure ' : ''}${snap.strings[snap.nodes[j + nameAt]]}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return { usage, counts };
+  } catch {
+    return undefined;
+  } finally {
+    ws.close();
+  }
+};
+/** The constructors whose count grew most between two heap samples (what a leak would show). */
+const grownMost = (a, b, top = 15) => [...b.counts]
+  .map(([name, n]) => [name, (a.counts.get(name) ?? 0), n])
+  .filter(([, x, y]) => y > x)
+  .sort((p, q) => (q[2] - q[1]) - (p[2] - p[1]))
+  .slice(0, top);
+
 const sizeOf = (path) => {
   let st;
   try { st = lstatSync(path); } catch { return 0; }
@@ -113,6 +187,9 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-soak-'));
   const home = join(dir, '.slipway');
   const area = sandboxDirOf(home);
+  // The control plane and the proxy inherit it from the CLI that starts them (see inspect).
+  const env = { NODE_OPTIONS: '--inspect-port=127.0.0.1:0' };
+  const snapshots = process.env.SOAK_HEAP_SNAPSHOTS === '1';
   git(dir, 'init', '-q', '-b', 'main');
   writeFileSync(join(dir, 'server.cjs'), APP);
   writeFileSync(join(dir, 'slipway.yaml'), [
@@ -126,21 +203,36 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
   git(dir, 'add', '-A');
   git(dir, 'commit', '-qm', 'soak');
   try {
-    if ((await cli(dir, ['run'])).code !== 0) throw new Error('the pipeline failed');
+    if ((await cli(dir, ['run'], env)).code !== 0) throw new Error('the pipeline failed');
     const client = await connect(dir, home);
     await waitDone(client, (await client.request('POST', '/v1/deployments', { env: 'staging' })).deployment.id);
     const url = (await client.request('GET', '/v1/environments')).environments.find((e) => e.env === 'staging').url;
 
-    const series = { proxyRssKiB: [], proxyFds: [], serverRssKiB: [], serverFds: [], processes: [], homeBytes: [] };
-    const sample = (cycle, withSize) => {
-      const proxy = procStats(readJson(join(home, 'proxy', 'proxy.json'))?.pid);
-      const server = procStats(readJson(join(home, 'server.json'))?.pid);
+    const series = {
+      proxyRssKiB: [], proxyHeapKiB: [], proxyExternalKiB: [], proxyFds: [],
+      serverRssKiB: [], serverHeapKiB: [], serverExternalKiB: [], serverFds: [], processes: [], homeBytes: [],
+    };
+    const heaps = { server: [], proxy: [] };
+    const sample = async (cycle, withSize) => {
+      const proxyPid = readJson(join(home, 'proxy', 'proxy.json'))?.pid;
+      const serverPid = readJson(join(home, 'server.json'))?.pid;
+      const proxy = procStats(proxyPid);
+      const server = procStats(serverPid);
       series.proxyRssKiB.push([cycle, proxy.rssKiB]);
       series.proxyFds.push([cycle, proxy.fds]);
       series.serverRssKiB.push([cycle, server.rssKiB]);
       series.serverFds.push([cycle, server.fds]);
       series.processes.push([cycle, processesUnder([dir, area])]);
-      if (withSize) series.homeBytes.push([cycle, sizeOf(home) + sizeOf(area)]);
+      if (withSize) {
+        series.homeBytes.push([cycle, sizeOf(home) + sizeOf(area)]);
+        for (const [name, pid, log] of [['server', serverPid, join(home, 'server.log')], ['proxy', proxyPid, join(home, 'proxy', 'proxy.log')]]) {
+          const h = await inspect(pid, log, { snapshot: snapshots && (cycle === 1 || cycle === cycles) });
+          if (h === undefined) { series[`${name}HeapKiB`].push([cycle, NaN]); continue; }
+          if (h.counts) heaps[name].push(h);
+          series[`${name}HeapKiB`].push([cycle, Math.round(h.usage.heapUsed / 1024)]);
+          series[`${name}ExternalKiB`].push([cycle, Math.round(h.usage.external / 1024)]);
+        }
+      }
     };
 
     let stop;
@@ -155,7 +247,7 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
       const r = await waitDone(client, (await client.request('POST', '/v1/rollbacks', { env: 'staging' })).deployment.id);
       if (r.phase !== 'succeeded') throw new Error(`rollback ${r.id} ${r.phase}: ${r.reason}`);
       // The first sample after one cycle: from then on two releases are warm (current and previous).
-      if (i === 1 || i % every === 0 || i === cycles) sample(i, i === 1 || i % (every * 10) === 0 || i === cycles);
+      if (i === 1 || i % every === 0 || i === cycles) await sample(i, i === 1 || i % (every * 5) === 0 || i === cycles);
       if (i % Math.max(1, Math.floor(cycles / 10)) === 0) log(`  … ${i} of ${cycles} deploy/rollback cycles`);
     }
     const seconds = Math.round((performance.now() - t0) / 1000);
@@ -175,6 +267,8 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
       failedRequests: keepAlive.failed + newConn.failed,
       firstError: keepAlive.firstError ?? newConn.firstError,
       trends: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, trend(v)])),
+      // Between the first and the last heap sample: the objects whose number grew most.
+      heapGrowth: Object.fromEntries(Object.entries(heaps).filter(([, h]) => h.length > 1).map(([k, h]) => [k, grownMost(h[0], h[h.length - 1])])),
       samples: series,
       finalGc: { removed: gc.removed.length, bytes: gc.bytes, homeBytesAfter: afterGc, parts },
     };
@@ -184,11 +278,16 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
     log(`\nsoak: ${cycles} deploy/rollback cycles under load in ${seconds}s (keep-alive and new-connection GETs), retention on (releases: 3, gc every 20s, min_age 10s)`);
     log(`  requests ${result.requests}, failed ${result.failedRequests}   goal 0   ${result.goals['failed requests = 0'] ? 'PASS' : `MISS (${result.firstError})`}`);
     row('proxy RSS', t.proxyRssKiB, ' KiB');
+    row('proxy heap used after GC', t.proxyHeapKiB, ' KiB');
+    row('proxy external after GC', t.proxyExternalKiB, ' KiB');
     row('proxy open fds', t.proxyFds);
     row('control plane RSS', t.serverRssKiB, ' KiB');
+    row('control plane heap used after GC', t.serverHeapKiB, ' KiB');
+    row('control plane external after GC', t.serverExternalKiB, ' KiB');
     row('control plane open fds', t.serverFds);
     row("Slipway's processes", t.processes);
     row('home + sandbox area', t.homeBytes, ' B');
+    for (const [k, g] of Object.entries(result.heapGrowth)) log(`  ${k}: objects that grew most between the first and last heap sample: ${g.map(([n, a, b]) => `${n} ${a}→${b}`).join(', ') || 'none'}`);
     log(`  a final gc removed ${gc.removed.length} item(s), ${gc.bytes} B; home + sandbox area after it: ${afterGc} B (${Object.entries(parts).map(([k, v]) => `${k} ${v} B`).join(', ')})`);
     return result;
   } finally {
