@@ -187,6 +187,10 @@ export class AcmeManager implements AlpnChallenges {
       this.opts.log(`ACME: ${renewal ? 'renewed' : 'issued'} the certificate of ${name} (serial ${state.serial}, until ${data.notAfter})`);
       await this.opts.record({ kind: renewal ? 'certificate.renewed' : 'certificate.issued', subject: name, data });
     } catch (err) {
+      // The next attempt registers the account again (an existing one is found by its key): an ACME
+      // server that lost it — restored from a backup, or a test CA restarted — would otherwise
+      // refuse every later order of this process with "account does not exist".
+      this.client = undefined;
       state.failures++;
       state.lastError = describe(err, name, this.opts.settings.directory);
       const now = Date.now();
