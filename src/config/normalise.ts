@@ -116,6 +116,8 @@ function normaliseEnvironment(name: string, env: FriendlyEnvironment): Environme
     rollback: env.rollback ?? DEFAULTS.environment.rollback,
     ...(env.instances === undefined ? {} : { instances: env.instances }),
     ...(env.runtime === undefined ? {} : { runtime: env.runtime }),
+    ...(env.hosts === undefined ? {} : { hosts: env.hosts.map((h) => ({ name: h.name, docker: h.docker.slice('unix://'.length), proxy: h.proxy.slice('unix://'.length) })) }),
+    ...(env.on_host_down === undefined ? {} : { onHostDown: env.on_host_down }),
     ...(env.env === undefined ? {} : { env: envValues(env.env) }),
     alerts: normaliseAlerts(name, env.alerts),
   };

@@ -21,6 +21,7 @@ export function checkRules(config: SlipwayConfig, now: Date = new Date()): RuleI
     ...runRules(config),
     ...environmentRules(config.environments),
     ...runtimeRules(config),
+    ...hostRules(config.environments),
     ...auditRules(config.gates, now),
     ...allowlistRules(config.gates),
     ...envSecretOverlap(config),
@@ -130,6 +131,28 @@ function runtimeRules(config: SlipwayConfig): RuleIssue[] {
   return config.environments
     .filter((env) => env.runtime === 'docker')
     .map((env) => error(['environments', env.name, 'runtime'], 'runtime: docker needs build.image: true: a container runs the image of the artifact', { hint: 'add `image: true` and `registry: host[:port]/repository` to build' }));
+}
+
+/** `hosts:` runs containers on other machines' engines, each behind its own proxy on the environment's port. */
+function hostRules(envs: EnvironmentSpec[]): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  for (const env of envs) {
+    if (env.hosts === undefined) {
+      if (env.onHostDown !== undefined) out.push(error(['environments', env.name, 'on_host_down'], 'on_host_down does nothing without hosts', { hint: 'add `hosts:` to the environment, or remove on_host_down' }));
+      continue;
+    }
+    if (env.runtime !== 'docker') out.push(error(['environments', env.name, 'hosts'], 'hosts: needs runtime: docker: Slipway runs containers on other hosts, never processes', { hint: 'add `runtime: docker` to the environment (and build.image), or remove hosts' }));
+    if (env.port === undefined) out.push(error(['environments', env.name, 'hosts'], 'hosts: needs a port: each host\'s proxy serves the environment on it', { hint: 'add `port: N` to the environment (the port your load balancer sends to on every host)' }));
+    const seen = { name: new Map<string, number>(), docker: new Map<string, number>(), proxy: new Map<string, number>() };
+    env.hosts.forEach((h, i) => {
+      for (const key of ['name', 'docker', 'proxy'] as const) {
+        const first = seen[key].get(h[key]);
+        if (first !== undefined) out.push(error(['environments', env.name, 'hosts', i, key], `${key === 'name' ? `host ${h.name}` : `the ${key} socket ${h[key]}`} is listed twice in hosts (also at hosts[${first}])`, { hint: 'each host once, with its own sockets' }));
+        else seen[key].set(h[key], i);
+      }
+    });
+  }
+  return out;
 }
 
 function environmentRules(envs: EnvironmentSpec[]): RuleIssue[] {

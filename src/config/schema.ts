@@ -254,6 +254,35 @@ const strategySchema = z.union(
   { error: 'one of blue-green, { canary: [...] }' },
 );
 
+/** A host's name in `hosts:`: what events, status and errors call it. */
+export const HOST_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOST_NAME_EXPECTED = 'a host name: lower-case letters, digits and -, at most 63, not starting or ending with -';
+
+/** `unix:///absolute/path` of a socket, as the control plane reaches a host's engine or proxy. */
+const socketUrl = (what: string, example: string) =>
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const expected = `unix:///absolute/path, e.g. ${example}`;
+      const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
+      if (scheme === 'ssh' || scheme === 'tcp' || scheme === 'http' || scheme === 'https') {
+        ctx.addIssue({ code: 'custom', message: `${what} over ${scheme}:// is not supported: Slipway reaches a host through a unix socket`, params: { expected, hint: `forward the host's socket over SSH (ssh -L /run/slipway/web-1.sock:/run/docker.sock deploy@web-1, docs/containers.md) and name the local end: ${example}` } });
+      } else if (scheme !== 'unix') {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a unix:// socket URL`, params: { expected } });
+      } else if (!/^unix:\/\/\/[^\0\s]*[^/\0\s]$/.test(v) || v.split('/').includes('..')) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} does not name an absolute socket path`, params: { expected } });
+      } else if (Buffer.byteLength(v.slice('unix://'.length)) > 107) {
+        ctx.addIssue({ code: 'custom', message: 'the socket path is longer than the 107 bytes a unix socket path may have', params: { expected } });
+      }
+    })
+    .meta({ title: 'unix:///path' });
+
+const hostSchema = z.strictObject({
+  name: z.string().max(63, HOST_NAME_EXPECTED).regex(HOST_NAME_PATTERN, HOST_NAME_EXPECTED).meta({ title: 'host name', description: 'What events, status and errors call the host.' }),
+  docker: socketUrl('the Docker Engine', 'unix:///run/slipway/web-1/docker.sock').describe('The host\'s Docker Engine API socket, as the control plane reaches it (`unix:///path`; a remote host\'s socket forwarded over SSH).'),
+  proxy: socketUrl('the proxy', 'unix:///run/slipway/web-1/proxy.sock').describe('The admin socket of the host\'s Slipway proxy (`slipway proxy --admin-socket PATH` on the host), as the control plane reaches it.'),
+});
+
 const environmentSchema = z
   .strictObject({
     port: z.int().min(1).max(65535).optional().describe('Port of the environment on the edge proxy.'),
@@ -304,7 +333,24 @@ const environmentSchema = z
           'What runs the instances: `process`, supervised processes on this machine, or `docker`, containers on the Docker Engine (its socket: `DOCKER_HOST=unix://…` of the control plane, else /run/docker.sock), started from the image of `build.image` by digest, on the host network. `docker` needs `build.image: true`.',
         default: DEFAULTS.environment.runtime,
       }),
-    instances: z.int().min(1).optional().meta({ description: 'Instances in this environment.', defaultFrom: 'run.instances' }),
+    hosts: z
+      .array(hostSchema)
+      .min(1, 'at least one host (or no hosts: at all, to run on this machine\'s engine)')
+      .optional()
+      .meta({
+        title: 'list of hosts',
+        description:
+          'With `runtime: docker` and a `port`: the machines the environment runs on, each `{ name, docker, proxy }`, each running `instances` containers and its own Slipway proxy listening on `port`. A deployment rolls out host by host in this order: the first host must start its instances and pass their health check before any other host is touched (the barrier), and the routes switch on each host\'s proxy in the same order. docs/containers.md says what each host needs.',
+      }),
+    on_host_down: z
+      .enum(['wait', 'skip', 'rollback'])
+      .optional()
+      .meta({
+        description:
+          'With `hosts`: what a deployment does when a host\'s engine or proxy does not answer. `rollback`: it fails, the hosts already started or switched are put back, and the previous release serves everywhere. `wait`: it tries the host again up to `run.health.start_timeout`, then does as `rollback`. `skip`: the host is left as it is (it keeps serving what it served) and the others go on. Every host that was down is named in the deployment\'s events.',
+        default: 'rollback',
+      }),
+    instances: z.int().min(1).optional().meta({ description: 'Instances in this environment (on each host, with `hosts`).', defaultFrom: 'run.instances' }),
     env: envMap('Non-secret configuration defaults; `slipway config set` overrides them.').optional(),
     alerts: alertsSchema.optional(),
   })

@@ -2,6 +2,7 @@
 // separate long-lived daemon; the adapter in adapters/proxy/ talks to its admin API. The types here
 // are also the admin API's wire format, shared by both processes.
 import { createHash } from 'node:crypto';
+import type { HostDownPolicy, HostSpec } from '../core/config/types.js';
 
 /** One running process of a release, reachable over plain HTTP on loopback. */
 export interface ProxyInstance {
@@ -9,6 +10,8 @@ export interface ProxyInstance {
   id: string;
   /** Origin only: `http://127.0.0.1:PORT` (no path, no query). */
   url: string;
+  /** Several hosts: the host it runs on (its `url` is on that host); never sent to a proxy. */
+  host?: string;
 }
 
 /** One release in an environment's routing table. */
@@ -43,6 +46,19 @@ export interface EnvRoutes {
    */
   domains?: string[];
   backends: ProxyBackend[];
+  /**
+   * Several hosts (`hosts:`): the routes go to each host's own proxy, in order, each with the
+   * instances on that host only, and never to this machine's proxy. `onDown`: what a host whose
+   * proxy does not answer does (`wait`: up to `waitMs`, then as `rollback`); never sent to a proxy.
+   */
+  hosts?: { list: HostSpec[]; onDown: HostDownPolicy; waitMs: number };
+}
+
+/** What a route change did on one host of several, in order. */
+export interface RouteHostReport {
+  host: string;
+  state: 'routed' | 'down' | 'waiting' | 'skipped' | 'restored';
+  message?: string;
 }
 
 /** Whether an environment's listener is in edge mode (see `EnvRoutes.edge`). */
@@ -57,6 +73,8 @@ export interface EnvRouteStatus extends EnvRoutes {
   /** False when the port could not be opened at start (then `error` says why). */
   listening: boolean;
   error?: string;
+  /** Several hosts: what happened on each (only in the answer of a multi-host `setRoutes`). */
+  hostReports?: RouteHostReport[];
 }
 
 export interface StatusCounts {

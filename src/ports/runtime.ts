@@ -12,7 +12,7 @@
 // - `sweep`, called once after `adopt`, stops what an earlier control plane left running but no
 //   record owns (the shims of a start a crash cut off): nothing of it outlives the recovery.
 
-import type { RuntimeKind } from '../core/config/types.js';
+import type { HostDownPolicy, HostSpec, RuntimeKind } from '../core/config/types.js';
 
 export interface ReleaseRef {
   env: string;
@@ -26,6 +26,11 @@ export interface ReleaseRef {
   runtime?: RuntimeKind;
   /** The image a container runtime starts, `host/repository@sha256:…`, as the release recorded it (never a tag). */
   image?: string;
+  /**
+   * Several hosts (`runtime: docker` with `hosts:`): the instances start on each host in this order,
+   * `instances` per host, the first host healthy before any other is touched (the barrier).
+   */
+  hosts?: HostSpec[];
 }
 
 export interface InstanceSpec extends ReleaseRef {
@@ -40,6 +45,16 @@ export interface InstanceSpec extends ReleaseRef {
   secretValues?: string[];
   /** Size at which an instance log is rotated as it is written (`retention.log_max_bytes`); never when absent. */
   logMaxBytes?: number;
+  /** With `hosts`: what a host that cannot be reached does (default `rollback`); `wait` waits up to `health.startTimeoutMs`. */
+  onHostDown?: HostDownPolicy;
+}
+
+/** What happened on one host of a multi-host start, in the order it happened. */
+export interface HostReport {
+  host: string;
+  /** `starting`: touched; `healthy`: its instances passed their health check; `down`: not reachable; `waiting`: down, waited for; `skipped`: left out (on_host_down: skip); `failed`: the release failed there; `stopped`: its new instances were stopped again. */
+  state: 'starting' | 'healthy' | 'down' | 'waiting' | 'skipped' | 'failed' | 'stopped';
+  message?: string;
 }
 
 export interface InstanceInfo {
@@ -61,6 +76,8 @@ export interface InstanceInfo {
   state: 'starting' | 'healthy' | 'unhealthy' | 'crashed' | 'stopped';
   /** Where the instance's output goes (masked), e.g. a file path. */
   log: string;
+  /** The host it runs on, by its name in `hosts:`; absent on this machine. `url` is on that host's loopback. */
+  host?: string;
 }
 
 export type RuntimeEvent =
@@ -111,8 +128,11 @@ export type StartResult = { ok: true; instances: InstanceInfo[] } | StartFailure
 export interface Runtime {
   /** Verifies the artifact and unpacks it into a read-only release directory. */
   prepare(ref: ReleaseRef): Promise<{ dir: string }>;
-  /** Starts the instances and waits until all are healthy (or fails, stopping what it started). */
-  start(spec: InstanceSpec): Promise<StartResult>;
+  /**
+   * Starts the instances and waits until all are healthy (or fails, stopping what it started).
+   * `onHost`: told of each step on each host of a multi-host spec, as it happens.
+   */
+  start(spec: InstanceSpec, onHost?: (r: HostReport) => void): Promise<StartResult>;
   /** Instances of a release (all releases of the env when `release` is omitted). */
   list(env: string, release?: number): InstanceInfo[];
   /** Stops the instances of a release; resolves when they are gone. */

@@ -8,6 +8,7 @@ import type { EnvRouteStatus, MetricsSnapshot, ProxyFailure, ProxyHealth, ProxyR
 import { PROMETHEUS_CONTENT_TYPE } from './exposition.js';
 import { checkRouteEnv, checkEnvRoutes } from './validate.js';
 import type { EnvRoutes } from '../ports/proxy.js';
+import type { ProbeResult } from '../adapters/runtime/process/health.js';
 
 /** Largest admin request body; route tables are small. */
 export const MAX_ADMIN_BODY = 1024 * 1024;
@@ -27,6 +28,11 @@ export interface AdminOps {
   stop(): ProxyResult<null>;
   /** True once a successor has taken over: callers must reconnect to reach it. */
   replaced(): boolean;
+  /**
+   * One health probe of an app on this machine's loopback (GET http://127.0.0.1:port/path): how a
+   * control plane on another machine checks a container it started here (docs/containers.md).
+   */
+  probe(port: number, path: string, timeoutMs: number): Promise<ProbeResult>;
 }
 
 const STATUS: Record<ProxyFailure['reason'], number> = {
@@ -38,10 +44,14 @@ const STATUS: Record<ProxyFailure['reason'], number> = {
   failed: 500,
 };
 
-/** The admin request handler for `token`. */
-export function adminHandler(token: string, ops: AdminOps): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * The admin request handler for `token`. `trusted`: the handler of the admin socket
+ * (`--admin-socket`), whose file mode (0600) is the authentication, as for Docker's socket: no token.
+ */
+export function adminHandler(token: string, ops: AdminOps, opts: { trusted?: boolean } = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const expected = createHash('sha256').update(token).digest();
   const authorized = (req: IncomingMessage): boolean => {
+    if (opts.trusted === true) return true;
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     // Hashing first gives equal lengths, so the compare takes the same time whatever was sent.
@@ -119,6 +129,14 @@ async function route(
       if (snap === undefined) return send(res, 404, failure('not_found', `no environment ${JSON.stringify(env)}`));
       return send(res, 200, snap);
     }
+    case '/v1/probe': {
+      if (method !== 'POST') return notAllowed(res, 'POST');
+      const body = await readJson(req);
+      if (!body.ok) return send(res, body.status, failure('invalid', body.message));
+      const p = checkProbe(body.value);
+      if (!p.ok) return send(res, 400, failure('invalid', p.message));
+      return send(res, 200, await ops.probe(p.port, p.path, p.timeoutMs));
+    }
     case '/v1/upgrade':
       if (method !== 'POST') return notAllowed(res, 'POST');
       res.setHeader('connection', 'close'); // the successor answers from now on
@@ -130,6 +148,15 @@ async function route(
     default:
       return send(res, 404, failure('not_found', `no such endpoint: ${method} ${url.pathname}`));
   }
+}
+
+/** The body of `POST /v1/probe`: a loopback port, a path, and a timeout of at most a minute. */
+function checkProbe(v: unknown): { ok: true; port: number; path: string; timeoutMs: number } | { ok: false; message: string } {
+  const b = (typeof v === 'object' && v !== null ? v : {}) as { port?: unknown; path?: unknown; timeoutMs?: unknown };
+  if (typeof b.port !== 'number' || !Number.isInteger(b.port) || b.port < 1 || b.port > 65535) return { ok: false, message: 'port must be a port number' };
+  if (typeof b.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(b.path) || b.path.length > 2048) return { ok: false, message: 'path must start with / and hold no spaces or control characters' };
+  if (typeof b.timeoutMs !== 'number' || !Number.isInteger(b.timeoutMs) || b.timeoutMs < 1 || b.timeoutMs > 60_000) return { ok: false, message: 'timeoutMs must be a whole number of ms between 1 and 60000' };
+  return { ok: true, port: b.port, path: b.path, timeoutMs: b.timeoutMs };
 }
 
 const failure = (reason: ProxyFailure['reason'], message: string) => ({ error: { reason, message } });

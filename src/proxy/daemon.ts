@@ -1,4 +1,4 @@
-// The proxy daemon as a script: `node dist/src/proxy/daemon.js --home DIR [--admin-port N]`.
+// The proxy daemon as a script: `node dist/src/proxy/daemon.js --home DIR [--admin-port N] [--admin-socket PATH]`.
 // SIGTERM/SIGINT stop it gracefully, SIGUSR2 replaces it with a fresh process (zero-drop upgrade).
 
 import { parseArgs } from 'node:util';
@@ -10,12 +10,13 @@ async function main(): Promise<number> {
     options: {
       home: { type: 'string' },
       'admin-port': { type: 'string' },
+      'admin-socket': { type: 'string' },
       handover: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (!values.home) {
-    process.stderr.write('usage: daemon.js --home DIR [--admin-port N]\n');
+    process.stderr.write('usage: daemon.js --home DIR [--admin-port N] [--admin-socket PATH]\n');
     return 2;
   }
   const adminPort = values['admin-port'] === undefined ? undefined : Number(values['admin-port']);
@@ -23,7 +24,12 @@ async function main(): Promise<number> {
     process.stderr.write('--admin-port must be a port number\n');
     return 2;
   }
-  await serveProxy({ home: values.home, adminPort, handover: values.handover });
+  const adminSocket = values['admin-socket'];
+  if (adminSocket !== undefined && !adminSocket.startsWith('/')) {
+    process.stderr.write('--admin-socket must be an absolute path\n');
+    return 2;
+  }
+  await serveProxy({ home: values.home, adminPort, handover: values.handover, ...(adminSocket === undefined ? {} : { adminSocket }) });
   return 0;
 }
 

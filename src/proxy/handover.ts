@@ -26,6 +26,8 @@ export interface HandoverSource {
   stats: () => ExportedEnvStats;
   servers: () => Map<string, net.Server>;
   admin: http.Server;
+  /** The admin socket the successor serves too (it listens on the path anew). */
+  adminSocket?: string;
 }
 
 export type HandoverResult = { ok: true; pid: number } | { ok: false; message: string };
@@ -36,7 +38,7 @@ export type HandoverResult = { ok: true; pid: number } | { ok: false; message: s
  * drains. On failure the successor is killed and nothing has changed here.
  */
 export async function handOver(src: HandoverSource): Promise<HandoverResult> {
-  const child = fork(src.daemonScript, ['--home', src.home, HANDOVER_FLAG], {
+  const child = fork(src.daemonScript, ['--home', src.home, HANDOVER_FLAG, ...(src.adminSocket === undefined ? [] : ['--admin-socket', src.adminSocket])], {
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

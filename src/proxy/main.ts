@@ -21,12 +21,20 @@ import { claimLock, loadRoutes, releaseFiles, takeLock, writeState } from './fil
 import { handOver, receiveHandover, tell } from './handover.js';
 import { createListener, listenOn, listenOnHandle, retire, retireQuietly, type ListenResult } from './listener.js';
 import { setProbeKey } from './forward.js';
+import { chmodSync, rmSync } from 'node:fs';
+import { probeOnce } from '../adapters/runtime/process/health.js';
 
 export interface ProxyOptions {
   /** The Slipway home; the proxy's files live in `<home>/proxy/`. */
   home: string;
   /** Admin API port on 127.0.0.1; an ephemeral port (recorded in proxy.json) when absent. */
   adminPort?: number;
+  /**
+   * Also serve the admin API on this unix socket (mode 0600, no token: the file's mode is the
+   * authentication): how a control plane on another machine reaches this proxy, through the
+   * socket forwarded over SSH (docs/containers.md, several hosts).
+   */
+  adminSocket?: string;
   /** Set by a predecessor that forked this process to take its sockets over (internal). */
   handover?: boolean;
   /** Where the daemon writes its few lines (start, stop, upgrade, port errors); stderr by default. */
@@ -98,7 +106,9 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
     log(`${why}: draining`);
     clearInterval(recheck);
     acme?.stop();
-    await Promise.all([how === 'relay' ? envs.relayAll() : envs.retireAll(250), retire(admin, 0)]);
+    await Promise.all([how === 'relay' ? envs.relayAll() : envs.retireAll(250), retire(admin, 0), ...(adminSocket ? [retire(adminSocket, 0)] : [])]);
+    // A successor listens on the socket path anew (it unlinked this one's); a stop removes it.
+    if (how === 'stop' && opts.adminSocket !== undefined) rmSync(opts.adminSocket, { force: true });
     releaseFiles(home);
     log('drained; exiting');
     finish();
@@ -119,8 +129,10 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
       return { ok: true, value: null };
     },
     replaced: () => state === 'replaced',
+    probe: (port, path, timeoutMs) => probeOnce(port, path, timeoutMs),
   };
   const admin: http.Server = createListener(adminHandler(token, ops));
+  const adminSocket = opts.adminSocket === undefined ? undefined : createListener(adminHandler(token, ops, { trusted: true }));
 
   let adminListening: Promise<ListenResult> | undefined;
   if (opts.handover) {
@@ -146,6 +158,23 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
   }
   const address = admin.address();
   adminPort = typeof address === 'object' && address !== null ? address.port : 0;
+  if (adminSocket !== undefined && opts.adminSocket !== undefined) {
+    // A predecessor's socket file (or a stale one) is replaced: new connections reach this process.
+    rmSync(opts.adminSocket, { force: true });
+    const mask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        adminSocket.once('error', reject);
+        adminSocket.listen(opts.adminSocket, () => resolve());
+      });
+    } catch (e) {
+      if (!opts.handover) releaseFiles(home);
+      throw new SlipwayError('unavailable', `proxy admin socket ${opts.adminSocket}: ${(e as Error).message}`, 'choose a path in a directory this user may write, at most 107 bytes long');
+    } finally {
+      process.umask(mask);
+    }
+    chmodSync(opts.adminSocket, 0o600);
+  }
 
   prepare();
   await envs.listenRest();
@@ -168,6 +197,7 @@ export async function runProxy(opts: ProxyOptions): Promise<RunningProxy> {
       stats: () => envs.exportStats(),
       servers: () => envs.servers(),
       admin,
+      ...(opts.adminSocket === undefined ? {} : { adminSocket: opts.adminSocket }),
     });
     if (!result.ok) {
       state = 'serving';

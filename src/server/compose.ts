@@ -4,10 +4,12 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
 import { createArtifactService } from '../adapters/artifacts/service.js';
-import { ensureProxy } from '../adapters/proxy/client.js';
+import { ensureProxy, ProxyClient } from '../adapters/proxy/client.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { runtimeByKind } from '../adapters/runtime/by-kind.js';
 import { createDockerRuntime, dockerSocket } from '../adapters/runtime/docker/index.js';
+import { connectHost, dockerHostsRuntime } from '../adapters/runtime/docker/hosts.js';
+import { hostsProxy } from '../adapters/proxy/hosts.js';
 import { createImages } from '../adapters/image/index.js';
 import { ed25519Verifier, loadOrCreateSigner } from '../adapters/signing/ed25519.js';
 import { createProcessExecutor } from '../adapters/executor/process/executor.js';
@@ -102,10 +104,12 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
   const maskedStore = maskingStore(store, masker);
   const images = createImages({ home: opts.home, artifacts: service, signer: await loadOrCreateSigner(opts.home), verifier: ed25519Verifier });
   // Containers only for the environments that say `runtime: docker`; the engine is reached on first use.
+  // Environments with `hosts:` run on those hosts' engines, each behind its own proxy (docs/containers.md).
+  const dockerOptions = { home: opts.home, images: { imageOf: (artifact: string, image?: string) => (image === undefined ? images.imageOf(artifact) : images.check(image, artifact)) } };
   const runtime = runtimeByKind(createProcessRuntime({ home: opts.home, artifacts: service, sandbox }), {
-    docker: () => createDockerRuntime({ home: opts.home, socketPath: dockerSocket(process.env), images: { imageOf: (artifact, image) => (image === undefined ? images.imageOf(artifact) : images.check(image, artifact)) } }),
+    docker: () => Promise.resolve(dockerHostsRuntime({ local: () => createDockerRuntime({ ...dockerOptions, socketPath: dockerSocket(process.env) }), connect: (h) => connectHost(h, dockerOptions) })),
   });
-  const proxy = cachedProxy(opts.home);
+  const proxy = hostsProxy({ home: opts.home, local: cachedProxy(opts.home), connect: (h) => new ProxyClient(opts.home, { socket: h.proxy }) });
   const owner = ownerName();
   return new Engine({
     home: opts.home,

@@ -17,6 +17,7 @@ import type { Agent } from 'undici';
 let undici: Promise<typeof Undici> | undefined;
 const loadUndici = (): Promise<typeof Undici> => (undici ??= import('undici'));
 import { SlipwayError } from '../../core/errors.js';
+import type { ProbeResult } from '../runtime/process/health.js';
 import {
   proxyFiles,
   type EnvRouteStatus,
@@ -107,12 +108,21 @@ const RECONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIP
 /** Longest wait for a proxy that is busy replacing itself. */
 const BUSY_WAIT_MS = 10_000;
 
-/** The admin API client; implements the proxy port. */
+/**
+ * The admin API client; implements the proxy port. With `socket`, it talks to a proxy's admin
+ * socket (`--admin-socket`, e.g. another host's, forwarded over SSH) instead of the home's proxy:
+ * no token (the socket's file mode guards it), no pid.
+ */
 export class ProxyClient implements ProxyControl {
   private endpoint: Endpoint | undefined;
   private agent: Agent | undefined;
 
-  constructor(readonly home: string) {}
+  constructor(readonly home: string, private readonly opts: { socket?: string } = {}) {}
+
+  /** One health probe of an app on the proxy's machine (GET http://127.0.0.1:port/path there). */
+  async probe(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+    return this.expect(await this.call('POST', '/v1/probe', { port, path, timeoutMs })) as ProbeResult;
+  }
 
   async setRoutes(env: string, routes: EnvRoutes): Promise<ProxyResult<EnvRouteStatus>> {
     return this.result<EnvRouteStatus>(await this.call('PUT', `/v1/routes/${encodeURIComponent(env)}`, routes));
@@ -141,7 +151,7 @@ export class ProxyClient implements ProxyControl {
   /** undici's request and this client's connection pool. */
   private async http(): Promise<{ request: (typeof Undici)['request']; agent: Agent }> {
     const u = await loadUndici();
-    this.agent ??= new u.Agent({ connections: 4, pipelining: 1 });
+    this.agent ??= new u.Agent({ connections: 4, pipelining: 1, ...(this.opts.socket === undefined ? {} : { connect: { socketPath: this.opts.socket } }) });
     return { request: u.request, agent: this.agent };
   }
 
@@ -160,6 +170,10 @@ export class ProxyClient implements ProxyControl {
   }
 
   async stop(): Promise<void> {
+    if (this.opts.socket !== undefined) {
+      await this.call('POST', '/v1/stop');
+      return;
+    }
     let pid: number;
     try {
       pid = this.resolve().pid;
@@ -194,10 +208,10 @@ export class ProxyClient implements ProxyControl {
     } catch {
       return false;
     }
-    if (!pidAlive(ep.pid)) return false;
+    if (this.opts.socket === undefined && !pidAlive(ep.pid)) return false;
     try {
       const { request, agent } = await this.http();
-      const res = await request(`http://127.0.0.1:${ep.port}/v1/health`, {
+      const res = await request(`${this.origin(ep)}/v1/health`, {
         dispatcher: agent,
         headers: { authorization: `Bearer ${ep.token}` },
         headersTimeout: 1000,
@@ -210,9 +224,15 @@ export class ProxyClient implements ProxyControl {
     }
   }
 
+  /** Where requests go: the admin port on loopback, or any name over the admin socket. */
+  private origin(ep: Endpoint): string {
+    return this.opts.socket === undefined ? `http://127.0.0.1:${ep.port}` : 'http://proxy';
+  }
+
   /** Reads proxy.json and the token (cached until a call fails to connect). */
   private resolve(): Endpoint {
     if (this.endpoint) return this.endpoint;
+    if (this.opts.socket !== undefined) return (this.endpoint = { port: 0, pid: 0, token: '' });
     const files = proxyFiles(this.home);
     let state: ProxyStateFile;
     let token: string;
@@ -239,7 +259,7 @@ export class ProxyClient implements ProxyControl {
       const ep = this.resolve();
       try {
         const { request, agent } = await this.http();
-        const res = await request(`http://127.0.0.1:${ep.port}${path}`, {
+        const res = await request(`${this.origin(ep)}${path}`, {
           method: method as 'GET',
           dispatcher: agent,
           headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json' },
@@ -263,7 +283,8 @@ export class ProxyClient implements ProxyControl {
         await sleep(25 * reconnects);
       }
     }
-    throw new SlipwayError('unavailable', `the proxy for ${this.home} did not answer: ${(lastError as Error)?.message ?? 'unknown error'}`, 'check `slipway proxy` is running');
+    const which = this.opts.socket === undefined ? `the proxy for ${this.home}` : `the proxy at ${this.opts.socket}`;
+    throw new SlipwayError('unavailable', `${which} did not answer: ${(lastError as Error)?.message ?? 'unknown error'}`, 'check `slipway proxy` is running');
   }
 
   private result<T>(a: Answer): ProxyResult<T> {

@@ -53,8 +53,8 @@ export function runtimeByKind(processRuntime: Runtime, factories: Partial<Record
       return (await get(kind(ref))).prepare(ref);
     },
 
-    async start(spec: InstanceSpec) {
-      return (await get(kind(spec))).start(spec);
+    async start(spec: InstanceSpec, onHost) {
+      return (await get(kind(spec))).start(spec, onHost);
     },
 
     list: (env, release) => all().flatMap((rt) => rt.list(env, release)),

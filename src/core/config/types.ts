@@ -144,6 +144,22 @@ export type VerifySpec =
       probe?: { path?: string; method: 'GET' | 'HEAD' };
     };
 
+/**
+ * One host of a multi-host environment (`hosts:`), reached through two unix sockets on the control
+ * plane's machine: its Docker Engine's and its Slipway proxy's admin socket (forwarded over SSH on
+ * real machines, docs/containers.md).
+ */
+export interface HostSpec {
+  name: string;
+  /** Path of the engine's API socket. */
+  docker: string;
+  /** Path of the host proxy's admin socket (`slipway proxy … --admin-socket`). */
+  proxy: string;
+}
+
+/** What a rollout does when a host cannot be reached: wait for it (bounded), leave it out, or roll back. */
+export type HostDownPolicy = 'wait' | 'skip' | 'rollback';
+
 export interface EnvironmentSpec {
   name: string;
   port?: number;
@@ -160,6 +176,10 @@ export interface EnvironmentSpec {
   instances?: number;
   /** Absent: `process`. `docker` runs the image of `build.image` (refused without it). */
   runtime?: RuntimeKind;
+  /** With `runtime: docker`: the hosts it runs on, in rollout order (the first is the barrier); absent: this machine's engine. */
+  hosts?: HostSpec[];
+  /** With `hosts`: what a host that cannot be reached does to a rollout. */
+  onHostDown?: HostDownPolicy;
   /** Non-secret config defaults from slipway.yaml; `slipway config set` values override them. */
   env?: Record<string, string>;
   /** Which Alertmanager alerts belong here (always set by normalise; absent in hand-built configs). */

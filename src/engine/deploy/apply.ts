@@ -5,8 +5,8 @@ import type { DeployAction, FailureAction, Weight } from '../../core/deployment/
 import { startFailureReport } from '../../core/deployment/start-failure.js';
 import { assertMove, releaseLabel, type DeploymentPhase, type FailureCause } from '../../core/deployment/types.js';
 import { SlipwayError } from '../../core/errors.js';
-import type { ProxyBackend } from '../../ports/proxy.js';
-import type { RuntimeEvent } from '../../ports/runtime.js';
+import type { EnvRoutes, ProxyBackend, RouteHostReport } from '../../ports/proxy.js';
+import type { HostReport, RuntimeEvent } from '../../ports/runtime.js';
 import type { StoredDeployment } from '../../ports/store.js';
 import type { EngineContext } from '../context.js';
 import { isoNow } from '../context.js';
@@ -59,34 +59,51 @@ export const backendsFor = async (ctx: EngineContext, env: string, weights: Weig
     // A release at weight 0 that no longer runs (retired before a crash, its rollback resumed) takes no traffic: left out.
     if (w.weight === 0 && instances.length === 0) continue;
     const rel = await ctx.store.getRelease(env, w.release);
-    out.push({ release: releaseLabel(w.release), digest: rel?.digest, weight: w.weight, instances: instances.map((i) => ({ id: i.id, url: i.url })) });
+    out.push({ release: releaseLabel(w.release), digest: rel?.digest, weight: w.weight, instances: instances.map((i) => ({ id: i.id, url: i.url, ...(i.host === undefined ? {} : { host: i.host }) })) });
   }
   return out;
 };
 
-/** Records the desired routes, then makes the proxy serve them (desired state first). */
-export const applyRoutes = async (ctx: EngineContext, env: string, port: number, weights: Weight[], currentRelease: number | undefined): Promise<void> => {
+/**
+ * Records the desired routes, then makes the proxy serve them (desired state first). Several hosts:
+ * each host's proxy, in order, as `on_host_down` says (`restoring`: a rollback puts back every host
+ * that answers, whatever the policy); returns what happened on each host.
+ */
+export const applyRoutes = async (ctx: EngineContext, env: string, port: number, weights: Weight[], currentRelease: number | undefined, opts: { restoring?: boolean } = {}): Promise<RouteHostReport[]> => {
   ctx.machine.clearDown();
   await ctx.store.putEnvState({ env, port, currentRelease, routes: weights, updatedAt: isoNow(ctx) });
   ctx.crash?.at('deploy.routes-desired');
   const proxy = await ctx.proxy();
-  const domains = await domainsOf(ctx, env, weights);
-  const r = await proxy.setRoutes(env, { port, ...(domains.length > 0 ? { domains } : {}), backends: await backendsFor(ctx, env, weights) });
-  if (r.ok) return;
+  const { domains, hosts } = await edgeOf(ctx, env, weights);
+  const r = await proxy.setRoutes(env, {
+    port, ...(domains.length > 0 ? { domains } : {}), backends: await backendsFor(ctx, env, weights),
+    ...(hosts === undefined ? {} : { hosts: opts.restoring === true ? { ...hosts, onDown: 'skip' as const } : hosts }),
+  });
+  if (r.ok) return r.value.hostReports ?? [];
   if (r.reason === 'domain_taken') throw new SlipwayError('conflict', `the proxy refused the routes of ${env}: ${r.message}`, 'a domain belongs to one environment: remove it from the other one first');
   throw new SlipwayError(r.reason === 'port_taken' ? 'conflict' : 'failed', `the proxy refused the routes of ${env}: ${r.message}`, r.reason === 'port_taken' ? `free port ${port}, or set another one for ${env}` : undefined);
 };
 
 /**
- * The domains an environment answers on the shared listeners: those of the release that takes the
- * largest share of traffic (the newer one on a tie), from the config it was released with, so a
- * rollback restores the domains with the release.
+ * The domains an environment answers on the shared listeners, and its hosts: those of the release
+ * that takes the largest share of traffic (the newer one on a tie), from the config it was released
+ * with, so a rollback restores the domains with the release.
  */
-const domainsOf = async (ctx: EngineContext, env: string, weights: Weight[]): Promise<string[]> => {
+const edgeOf = async (ctx: EngineContext, env: string, weights: Weight[]): Promise<{ domains: string[]; hosts?: NonNullable<EnvRoutes['hosts']> }> => {
   const lead = [...weights].sort((a, b) => b.weight - a.weight || b.release - a.release)[0];
   const release = lead === undefined ? undefined : await ctx.store.getRelease(env, lead.release);
-  if (!release) return [];
-  return environmentOf(await releaseConfig(ctx, release), env).domains ?? [];
+  if (!release) return { domains: [] };
+  const config = await releaseConfig(ctx, release);
+  const spec = environmentOf(config, env);
+  return {
+    domains: spec.domains ?? [],
+    ...(spec.hosts === undefined ? {} : { hosts: { list: spec.hosts, onDown: spec.onHostDown ?? 'rollback', waitMs: config.run.health.startTimeoutMs } }),
+  };
+};
+
+/** Records what a step did on each host of several, in order (`deployment.host`). */
+const recordHosts = async (ctx: EngineContext, d: StoredDeployment, step: string, release: number, reports: readonly { host: string; state: string; message?: string }[]): Promise<void> => {
+  for (const r of reports) await record(ctx, d, 'deployment.host', { step, release: releaseLabel(release), host: r.host, state: r.state, message: r.message ?? null });
 };
 
 /** Waits until the proxy has no request of `release` in flight (bounded), then stops it. */
@@ -154,7 +171,7 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
         ctx.crash?.at('rollback.rolling-back');
         break;
       case 'restore':
-        await applyRoutes(ctx, d.env, port, [{ release: a.to, weight: 1 }, { release: a.from, weight: 0 }], a.to);
+        await recordHosts(ctx, d, 'restore', a.to, await applyRoutes(ctx, d.env, port, [{ release: a.to, weight: 1 }, { release: a.from, weight: 0 }], a.to, { restoring: true }));
         await record(ctx, d, 'deployment.restored', { to: releaseLabel(a.to), msFromVerdict: Date.now() - verdictAt });
         ctx.crash?.at('rollback.restored');
         break;
@@ -224,7 +241,13 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
       // Config and the exact secret versions the release recorded; values go to the processes only.
       const spec = await releaseSpec(ctx, release, { SLIPWAY_DEPLOYMENT: d.id });
       await ctx.runtime.prepare(spec);
-      const started = await ctx.runtime.start({ ...spec, instances: a.instances });
+      // Several hosts: each step on each host is recorded as it happens (the barrier shows in the order).
+      let told: Promise<void> = Promise.resolve();
+      const onHost = (r: HostReport): void => {
+        told = told.then(() => recordHosts(ctx, d, 'start', a.release, [r])).catch(() => undefined);
+      };
+      const started = await ctx.runtime.start({ ...spec, instances: a.instances }, onHost);
+      await told;
       if (!started.ok) return { ok: false, reason: `${releaseLabel(a.release)} did not start: ${startFailureReport({ ...started, env: d.env, command: spec.command, healthPath: spec.health.path })}`, cause: 'start' };
       ctx.crash?.at('deploy.instances-started');
       await ctx.store.putInstances(d.env, a.release, started.instances);
@@ -235,7 +258,8 @@ const applyAction = async (ctx: EngineContext, d: StoredDeployment, a: DeployAct
     case 'route': {
       const state = await ctx.store.getEnvState(d.env);
       const t0 = performance.now();
-      await applyRoutes(ctx, d.env, ac.port, a.weights, state?.currentRelease);
+      const hosts = await applyRoutes(ctx, d.env, ac.port, a.weights, state?.currentRelease);
+      await recordHosts(ctx, d, 'route', d.release, hosts);
       await record(ctx, d, 'deployment.routed', { label: a.label, weights: a.weights.map((w) => ({ release: releaseLabel(w.release), weight: w.weight })), port: ac.port, switchMs: Math.round((performance.now() - t0) * 100) / 100 });
       ctx.crash?.at('deploy.routed');
       return { ok: true };

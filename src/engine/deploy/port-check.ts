@@ -40,6 +40,8 @@ export const checkEnvPort = async (ctx: EngineContext, env: string, port: number
   if (other !== undefined) {
     throw new SlipwayError('refused', `port ${port} of ${env} is already the port of ${other}; nothing was started`, await fix(), { port, claimedBy: other });
   }
+  // Several hosts: the port is opened by each host's proxy, not on this machine.
+  if (config.environments.find((e) => e.name === env)?.hosts !== undefined) return;
   const served = (await ctx.store.getEnvState(env))?.port === port && (await (await ctx.proxy()).getRoutes()).some((r) => r.env === env && r.port === port && r.listening);
   if (served || (await ctx.machine.canListen(port))) return;
   throw new SlipwayError('refused', `port ${port} of ${env} is taken by another process on this machine; nothing was started`, await fix(), { port });

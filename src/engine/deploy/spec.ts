@@ -57,6 +57,7 @@ export const instanceSpec = (config: SlipwayConfig, release: Release, vars: Reco
     digest: release.digest,
     ...(env.runtime === undefined ? {} : { runtime: env.runtime }),
     ...(release.image === undefined ? {} : { image: release.image }),
+    ...(env.hosts === undefined ? {} : { hosts: env.hosts, onHostDown: env.onHostDown ?? 'rollback' }),
     command: config.run.command,
     instances: env.instances ?? config.run.instances,
     vars,

@@ -16,7 +16,7 @@ import { SlipwayError } from '../../../core/errors.js';
 import type { InstanceInfo, InstanceSpec, ReleaseRef, Runtime, RuntimeEvent, StartResult, SweptInstance } from '../../../ports/runtime.js';
 import { openInstanceLog, type InstanceLog } from '../../../runtime-shim/log.js';
 import { createMasker } from '../../../secrets/mask.js';
-import { waitHealthy } from '../process/health.js';
+import { waitHealthy, type Prober } from '../process/health.js';
 import { checkRef, expectEnvName, isInstanceId, newInstanceId, releaseName } from '../process/paths.js';
 import { freePort } from '../process/ports.js';
 import { APP_USER, containerCreateOptions, containerName, LABEL } from './container-spec.js';
@@ -42,6 +42,11 @@ export interface DockerRuntimeOptions {
   pickPort?: () => Promise<number>;
   /** How often every container is inspected besides the engine's events; default 200 ms. */
   pollMs?: number;
+  /**
+   * The engine is another host's (`hosts:`): its name goes on each instance (`InstanceInfo.host`)
+   * and its app is probed through `probe` (that host's proxy), since its loopback is not this one.
+   */
+  host?: { name: string; probe: Prober };
 }
 
 interface Tracked {
@@ -76,6 +81,8 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
   const owner = createHash('sha256').update(resolve(options.home)).digest('hex').slice(0, 16);
   const mine = [`${LABEL.runtime}=docker`, `${LABEL.home}=${owner}`];
   const instances = new Map<string, Tracked>();
+  const probing = options.host === undefined ? {} : { probe: options.host.probe };
+  const onHost = options.host === undefined ? {} : { host: options.host.name };
   const listeners = new Set<(e: RuntimeEvent) => void>();
   const reserved = new Set<number>();
   let closed = false;
@@ -215,7 +222,7 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
     const probe = { cancelled: false };
     t.probe = probe;
     const superseded = (): string | null => (probe.cancelled || t.stopping || t.info.pid !== pid ? 'superseded' : null);
-    const r = await waitHealthy({ port: t.info.port, path: t.health.path, intervalMs: t.health.intervalMs, timeoutMs: t.health.timeoutMs, deadlineMs: t.health.startTimeoutMs, abort: superseded });
+    const r = await waitHealthy({ port: t.info.port, path: t.health.path, intervalMs: t.health.intervalMs, timeoutMs: t.health.timeoutMs, deadlineMs: t.health.startTimeoutMs, abort: superseded, ...probing });
     if (superseded() !== null) return;
     t.probe = null;
     if (r.ok) {
@@ -278,7 +285,7 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
   const startOne = async (spec: InstanceSpec, image: string, index: number): Promise<{ ok: true; t: Tracked } | (Exclude<StartResult, { ok: true }> & { t: Tracked | null })> => {
     const port = await pickPort();
     const id = newInstanceId(spec.env, spec.release, index);
-    const label = `${spec.env} v${spec.release} instance ${id}`;
+    const label = `${spec.env} v${spec.release} instance ${id}${options.host === undefined ? '' : ` on host ${options.host.name}`}`;
     const data = dataDir(spec.env);
     mkdirSync(data, { recursive: true, mode: 0o700 });
     chownSync(data, uid, gid);
@@ -289,7 +296,7 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
       reserved.delete(port);
       return { ok: false, reason: 'spawn', message: `${label}: the engine could not create its container: ${(e as Error).message}`, lastLines: [], output: [], port, t: null };
     }
-    const t = track({ id, env: spec.env, release: spec.release, digest: spec.digest, pid: 0, port, url: `http://127.0.0.1:${port}`, startedAt: new Date().toISOString(), restarts: 0, state: 'starting', log: logFile(spec.env, id) }, container, spec);
+    const t = track({ id, env: spec.env, release: spec.release, digest: spec.digest, pid: 0, port, url: `http://127.0.0.1:${port}`, startedAt: new Date().toISOString(), restarts: 0, state: 'starting', log: logFile(spec.env, id), ...onHost }, container, spec);
     reserved.delete(port);
     const t0 = Date.now();
     try {
@@ -308,7 +315,7 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
     }
     const health = await waitHealthy({
       port, path: spec.health.path, intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs,
-      deadlineMs: Math.max(0, t0 + spec.health.startTimeoutMs - Date.now()), abort: () => (t.exit !== null ? 'exited' : null),
+      deadlineMs: Math.max(0, t0 + spec.health.startTimeoutMs - Date.now()), abort: () => (t.exit !== null ? 'exited' : null), ...probing,
     });
     if (health.ok) {
       // Armed: from now on the engine restarts it after a crash, even while the control plane is down.
@@ -373,8 +380,8 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
         const st = await container.inspect().catch(() => null);
         if (st === null || st.Config.Labels[LABEL.instance] !== r.id || st.Config.Labels[LABEL.home] !== owner || !st.State.Running) continue;
         const port = Number(st.Config.Labels[LABEL.port]);
-        const t = track({ ...r, pid: st.State.Pid, port, url: `http://127.0.0.1:${port}`, restarts: st.RestartCount, state: 'starting', log: logFile(r.env, r.id) }, container, spec);
-        const h = await waitHealthy({ port, path: spec.health.path, intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs, deadlineMs: Math.min(spec.health.startTimeoutMs, 2000) });
+        const t = track({ ...r, pid: st.State.Pid, port, url: `http://127.0.0.1:${port}`, restarts: st.RestartCount, state: 'starting', log: logFile(r.env, r.id), ...onHost }, container, spec);
+        const h = await waitHealthy({ port, path: spec.health.path, intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs, deadlineMs: Math.min(spec.health.startTimeoutMs, 2000), ...probing });
         t.info.state = h.ok ? 'healthy' : 'unhealthy';
         await container.update({ RestartPolicy: { Name: 'unless-stopped' } });
         t.supervising = true;

@@ -64,7 +64,12 @@ export interface WaitHealthyOptions {
   wake?: (listener: () => void) => () => void;
   /** When definite rejections end the wait (see REJECT_AFTER, the default); null: never. */
   rejectAfter?: { answers: number; ms: number } | null;
+  /** How one probe is made; default `probeOnce` from here (another host's app: through its proxy). */
+  probe?: Prober;
 }
+
+/** One probe of `path` on `port` of the app's machine. */
+export type Prober = (port: number, path: string, timeoutMs: number) => Promise<ProbeResult>;
 
 export type WaitHealthyResult =
   | { ok: true; afterMs: number; probes: number }
@@ -89,7 +94,7 @@ export async function waitHealthy(o: WaitHealthyOptions): Promise<WaitHealthyRes
     if (left <= 0) return { ok: false, reason: 'timeout', message: last?.ok === false ? last.message : 'no probe answered', last, probes };
     probes++;
     const clipped = left < o.timeoutMs;
-    const r = await probeOnce(o.port, o.path, Math.max(1, Math.round(Math.min(o.timeoutMs, left))));
+    const r = await (o.probe ?? probeOnce)(o.port, o.path, Math.max(1, Math.round(Math.min(o.timeoutMs, left))));
     if (r.ok) return { ok: true, afterMs: performance.now() - t0, probes };
     // A probe cut short by the deadline says less than the one before it.
     if (!(clipped && r.kind === 'timeout' && last !== null)) last = r;
