@@ -73,6 +73,7 @@ describe('slipway COMMAND with bad arguments', () => {
     [['secrets'], /^slipway secrets: set, rm, list or rotate-key\?/],
     [['env', 'bogus'], /^slipway env: unknown subcommand "env bogus"/],
     [['proxy', 'bogus'], /^slipway proxy: unknown subcommand "bogus"/],
+    [['proxy', '--admin-socket', 'proxy.sock'], /^slipway proxy: --admin-socket must be an absolute path, not "proxy\.sock"/],
     [['server', 'bogus'], /^slipway server: unknown subcommand "bogus"/],
     [['events', 'bogus'], /^slipway events: unknown subcommand "bogus"/],
     [['artifacts', 'ls', 'a', 'b'], /^slipway artifacts: unexpected argument "b"/],

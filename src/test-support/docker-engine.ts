@@ -88,13 +88,20 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
+/** The command that runs `argv` in the network namespace `netns` only (its own loopback; same files and cgroups). */
+export const inNetns = (netns: string | undefined, argv: string[]): [string, string[]] =>
+  netns === undefined ? [argv[0] as string, argv.slice(1)] : ['nsenter', [`--net=/run/netns/${netns}`, '--', ...argv]];
+
 /**
  * Starts Debian's registry (distribution 2.x) on 127.0.0.1:<free port> with filesystem storage;
- * `readOnly`: in maintenance mode, refusing every push (a registry that says no).
+ * `readOnly`: in maintenance mode, refusing every push (a registry that says no). `storage` and
+ * `port` and `netns`: another registry over the same storage, on the same port of a network
+ * namespace's loopback (a host of several reaching the same registry).
  */
-export async function startRegistry(opts: { readOnly?: boolean } = {}): Promise<Registry> {
+export async function startRegistry(opts: { readOnly?: boolean; storage?: string; port?: number; netns?: string } = {}): Promise<Registry & { storage: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-registry-'));
-  const port = await freeLoopbackPort();
+  const port = opts.port ?? (await freeLoopbackPort());
+  const storage = opts.storage ?? join(dir, 'data');
   const config = join(dir, 'config.yml');
   writeFileSync(config, [
     'version: 0.1',
@@ -102,7 +109,7 @@ export async function startRegistry(opts: { readOnly?: boolean } = {}): Promise<
     '  level: warn',
     'storage:',
     '  filesystem:',
-    `    rootdirectory: ${join(dir, 'data')}`,
+    `    rootdirectory: ${storage}`,
     '  delete:',
     '    enabled: true',
     ...(opts.readOnly === true ? ['  maintenance:', '    readonly:', '      enabled: true'] : []),
@@ -111,20 +118,24 @@ export async function startRegistry(opts: { readOnly?: boolean } = {}): Promise<
     '',
   ].join('\n'));
   const log = openSync(join(dir, 'registry.log'), 'a');
-  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
+  const [cmd, args] = inNetns(opts.netns, ['docker-registry', 'serve', config]);
+  const child = spawn(cmd, args, { stdio: ['ignore', log, log] });
   closeSync(log);
   const stop = async (): Promise<void> => {
     await stopChild(child, 5000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(async () => child.exitCode === null && (await getTcpStatus(port, '/v2/')) === 200, { what: `the registry to answer on 127.0.0.1:${port}`, timeout: 30_000 });
+    // In a namespace its port is not reachable from here: asked from inside.
+    const probe = `require('http').get('http://127.0.0.1:${port}/v2/', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))`;
+    const ready = async (): Promise<boolean> => (opts.netns === undefined ? (await getTcpStatus(port, '/v2/')) === 200 : spawnSync(...inNetns(opts.netns, [process.execPath, '-e', probe]), { stdio: 'ignore' }).status === 0);
+    await waitFor(async () => child.exitCode === null && (await ready()), { what: `the registry to answer on 127.0.0.1:${port}`, timeout: 30_000 });
   } catch (e) {
     const out = readFileSync(join(dir, 'registry.log'), 'utf8').slice(-2000);
     await stop();
     throw new Error(`${(e as Error).message}\n${out}`);
   }
-  return { host: `127.0.0.1:${port}`, port, stop };
+  return { host: `127.0.0.1:${port}`, port, stop, storage };
 }
 
 /**
@@ -135,6 +146,22 @@ export async function startDockerEngine(): Promise<DockerEngine | { unavailable:
   const why = dockerUnavailable();
   if (why !== null) return { unavailable: why };
   const registry = await startRegistry();
+  try {
+    const engine = await startDockerd({ insecureRegistry: registry.host });
+    return { ...engine, registry: registry.host, stop: async () => { await engine.stop(); await registry.stop(); } };
+  } catch (e) {
+    await registry.stop();
+    throw e;
+  }
+}
+
+/**
+ * dockerd alone on a private socket, data root and exec root under a new temporary directory, with
+ * the default bridge and iptables off; `netns`: inside that network namespace (its containers use
+ * its loopback). `stop()` stops it and removes the directory.
+ */
+export async function startDockerd(opts: { insecureRegistry: string; netns?: string }): Promise<{ socket: string; dir: string; stop(): Promise<void> }> {
+  const registry = { host: opts.insecureRegistry };
   // Short paths: a unix socket path is limited to 108 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'slw-dk-'));
   const socket = join(dir, 'docker.sock');
@@ -144,7 +171,8 @@ export async function startDockerEngine(): Promise<DockerEngine | { unavailable:
     `--insecure-registry=${registry.host}`, '--log-level=warn',
   ];
   const log = openSync(join(dir, 'dockerd.log'), 'a');
-  const child = spawn('dockerd', args, { stdio: ['ignore', log, log], env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
+  const [cmd, argv] = inNetns(opts.netns, ['dockerd', ...args]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', log, log], env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
   closeSync(log);
   const stop = async (): Promise<void> => {
     // dockerd stops its containers (10 s each at most) and its containerd.
@@ -153,7 +181,6 @@ export async function startDockerEngine(): Promise<DockerEngine | { unavailable:
     const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dir)).reverse();
     for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
-    await registry.stop();
   };
   try {
     await waitFor(async () => {
@@ -165,5 +192,5 @@ export async function startDockerEngine(): Promise<DockerEngine | { unavailable:
     await stop();
     throw new Error(`${(e as Error).message}\n${out}`);
   }
-  return { socket, registry: registry.host, stop };
+  return { socket, dir, stop };
 }

@@ -10,9 +10,10 @@ import type { AcmeNameStatus } from '../../ports/proxy.js';
 export const spec: CommandSpec = {
   name: 'proxy',
   usage:
-    'slipway proxy [--admin-port N] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] [--acme URL|off --acme-email ADDR [--acme-challenge http-01|tls-alpn-01] [--acme-ca FILE|off] [--acme-retry 60s]] | slipway proxy certs add|rm --cert FILE [--key FILE]',
+    'slipway proxy [--admin-port N] [--admin-socket PATH] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] [--acme URL|off --acme-email ADDR [--acme-challenge http-01|tls-alpn-01] [--acme-ca FILE|off] [--acme-retry 60s]] | slipway proxy certs add|rm --cert FILE [--key FILE]',
   options: {
     'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' },
+    'admin-socket': { type: 'string', description: 'also serve the admin API on this unix socket (absolute path, made 0600; no token: the file mode guards it): how the control plane of several hosts reaches this proxy, docs/containers.md' },
     http: { type: 'string', description: '`listen`: the shared plain-HTTP listener routed by Host, e.g. 0.0.0.0:80 (`off` removes it)' },
     https: { type: 'string', description: '`listen`: the shared TLS listener routed by SNI and Host, e.g. 0.0.0.0:443 (`off` removes it)' },
     cert: { type: 'string', description: '`certs`: a PEM certificate chain (absolute path); it serves the names in its subjectAltName' },
@@ -43,6 +44,8 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const sub = positionals[0];
   if (sub !== undefined && sub !== 'status' && sub !== 'upgrade' && sub !== 'stop' && sub !== 'listen' && sub !== 'certs') throw new SlipwayError('usage', `unknown subcommand "${sub}"`, `usage: ${spec.usage}`);
   noExtraPositionals(spec, positionals, sub === 'certs' ? 2 : 1);
+  const adminSocket = stringOpt(values, 'admin-socket');
+  if (adminSocket !== undefined && !adminSocket.startsWith('/')) throw new SlipwayError('usage', `--admin-socket must be an absolute path, not "${adminSocket}"`, 'e.g. --admin-socket /home/slipway/proxy.sock');
   const home = await ctx.home();
   const { ProxyClient, ensureProxy } = await import('../../adapters/proxy/client.js');
   if (sub === 'status') {
@@ -80,7 +83,7 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const adminPort = raw === undefined ? undefined : Number(raw);
   if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new SlipwayError('usage', `--admin-port must be a port number, not "${raw}"`);
   const { serveProxy } = await import('../../proxy/main.js');
-  await serveProxy({ home, adminPort });
+  await serveProxy({ home, adminPort, ...(adminSocket === undefined ? {} : { adminSocket }) });
   return 0;
 };
 
