@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
 import { createArtifactService } from '../adapters/artifacts/service.js';
-import { ensureProxy, ProxyClient } from '../adapters/proxy/client.js';
+import { cachedProxy, ProxyClient } from '../adapters/proxy/client.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { runtimeByKind } from '../adapters/runtime/by-kind.js';
 import { createDockerRuntime, dockerSocket } from '../adapters/runtime/docker/index.js';
@@ -33,7 +33,6 @@ import { keyFilePath } from '../secrets/master-key.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../ports/clock.js';
-import type { ProxyControl } from '../ports/proxy.js';
 import { createMeasureFactory } from './compose-verify.js';
 import { createNotifier, type DeploymentNotice } from '../adapters/notify/index.js';
 import type { Store } from '../ports/store.js';
@@ -142,21 +141,6 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
     timing: timingFromEnv('control plane'),
     crash: crashPointsFromEnv(),
   });
-};
-
-/**
- * The proxy client, checked for life at most every half second: a route switch should not pay
- * for a health check each time (the watchdog notices a dead proxy within that time anyway).
- */
-const cachedProxy = (home: string): (() => Promise<ProxyControl>) => {
-  let client: ProxyControl | undefined;
-  let checkedAt = 0;
-  return async () => {
-    if (client && Date.now() - checkedAt < 500) return client;
-    client = await ensureProxy(home);
-    checkedAt = Date.now();
-    return client;
-  };
 };
 
 /**

@@ -55,6 +55,32 @@ export function ensureProxy(home: string, opts: EnsureProxyOptions = {}): Promis
   return run;
 }
 
+/**
+ * The control plane's client of its proxy, checked for life at most every `everyMs` (a route switch
+ * should not pay for a health check each time; the watchdog notices a dead proxy within that time
+ * anyway). The same client — and so one connection pool to the admin API — serves for as long as
+ * its proxy answers: a new client per check left one pool and its keep-alive connection behind at
+ * every check, several per deployment, each open until it timed out (seen in the soak, issue 13.5,
+ * as control-plane and proxy descriptors and undici clients that came and went). A client whose
+ * proxy no longer answers is closed, and ensureProxy finds or starts the next one.
+ */
+export const cachedProxy = (home: string, opts: { everyMs?: number; now?: () => number } = {}): (() => Promise<ProxyClient>) => {
+  const everyMs = opts.everyMs ?? 500;
+  const now = opts.now ?? Date.now;
+  let client: ProxyClient | undefined;
+  let checkedAt = 0;
+  return async () => {
+    if (client && now() - checkedAt < everyMs) return client;
+    if (!client || !(await client.isAlive())) {
+      const old = client;
+      client = await ensureProxy(home);
+      if (old !== undefined && old !== client) void old.close().catch(() => undefined);
+    }
+    checkedAt = now();
+    return client;
+  };
+};
+
 async function ensure(home: string, opts: EnsureProxyOptions): Promise<ProxyClient> {
   const client = new ProxyClient(home);
   if (await client.isAlive()) return client;
