@@ -4,7 +4,7 @@
 // processes (control plane, proxy, shims, apps) and the size of the home and its sandbox area
 // (goal: flat — first, last, max and a least-squares slope per 100 cycles).
 import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -143,7 +143,7 @@ const inspect = async (pid, logFile, { snapshot = false } = {}) => {
     const counts = new Map();
     for (let j = 0; j < snap.nodes.length; j += width) {
       const type = types[snap.nodes[j + typeAt]];
-      if (type !== 'object' && type !== 'closure') continue;
+      if (type !== 'object' && type !== 'closure') { counts.set(`(${type})`, (counts.get(`(${type})`) ?? 0) + 1); continue; }
       const name = `${type === 'closure' ? 'closure ' : ''}${snap.strings[snap.nodes[j + nameAt]]}`;
       counts.set(name, (counts.get(name) ?? 0) + 1);
     }
@@ -226,7 +226,9 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
       if (withSize) {
         series.homeBytes.push([cycle, sizeOf(home) + sizeOf(area)]);
         for (const [name, pid, log] of [['server', serverPid, join(home, 'server.log')], ['proxy', proxyPid, join(home, 'proxy', 'proxy.log')]]) {
-          const h = await inspect(pid, log, { snapshot: snapshots && (cycle === 1 || cycle === cycles) });
+          // The first snapshot after the warm-up (the second heap sample), the last at the end.
+          const snapshot = snapshots && (series[`${name}HeapKiB`].length === 1 || cycle === cycles);
+          const h = await inspect(pid, log, { snapshot });
           if (h === undefined) { series[`${name}HeapKiB`].push([cycle, NaN]); continue; }
           if (h.counts) heaps[name].push(h);
           series[`${name}HeapKiB`].push([cycle, Math.round(h.usage.heapUsed / 1024)]);
@@ -267,7 +269,7 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
       failedRequests: keepAlive.failed + newConn.failed,
       firstError: keepAlive.firstError ?? newConn.firstError,
       trends: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, trend(v)])),
-      // Between the first and the last heap sample: the objects whose number grew most.
+      // Between the second and the last heap sample: the objects whose number grew most.
       heapGrowth: Object.fromEntries(Object.entries(heaps).filter(([, h]) => h.length > 1).map(([k, h]) => [k, grownMost(h[0], h[h.length - 1])])),
       samples: series,
       finalGc: { removed: gc.removed.length, bytes: gc.bytes, homeBytesAfter: afterGc, parts },
@@ -287,7 +289,7 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
     row('control plane open fds', t.serverFds);
     row("Slipway's processes", t.processes);
     row('home + sandbox area', t.homeBytes, ' B');
-    for (const [k, g] of Object.entries(result.heapGrowth)) log(`  ${k}: objects that grew most between the first and last heap sample: ${g.map(([n, a, b]) => `${n} ${a}→${b}`).join(', ') || 'none'}`);
+    for (const [k, g] of Object.entries(result.heapGrowth)) log(`  ${k}: objects that grew most between the second and last heap sample: ${g.map(([n, a, b]) => `${n} ${a}→${b}`).join(', ') || 'none'}`);
     log(`  a final gc removed ${gc.removed.length} item(s), ${gc.bytes} B; home + sandbox area after it: ${afterGc} B (${Object.entries(parts).map(([k, v]) => `${k} ${v} B`).join(', ')})`);
     return result;
   } finally {
@@ -300,5 +302,8 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? (process.argv.includes('--quick') ? 50 : 1000));
-  await benchSoak({ cycles: n });
+  const result = await benchSoak({ cycles: n });
+  // Run by itself (`node bench/soak.mjs 200`): the samples too, for a closer look.
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'soak.json'), JSON.stringify(result, null, 2));
 }
