@@ -74,7 +74,7 @@ describe('several docker hosts', { skip: dockerHostsUnavailable() ?? false }, ()
   const port = 18_080;
   const [web1, web2, web3] = ['web-1', 'web-2', 'web-3'];
 
-  const yaml = (opts: { command?: string; onHostDown?: string } = {}): string => [
+  const yaml = (opts: { command?: string; onHostDown?: string; strategy?: string } = {}): string => [
     'app: multi',
     'build:',
     '  run: mkdir -p dist && cp server.mjs dist/',
@@ -89,7 +89,7 @@ describe('several docker hosts', { skip: dockerHostsUnavailable() ?? false }, ()
     '  production:',
     '    runtime: docker',
     `    port: ${port}`,
-    '    strategy: blue-green',
+    `    strategy: ${opts.strategy ?? 'blue-green'}`,
     '    verify: false',
     '    hosts:',
     ...env.hosts.map((h) => `      - { name: ${h.name}, docker: "unix://${h.docker}", proxy: "unix://${h.proxy}" }`),
@@ -265,5 +265,36 @@ describe('several docker hosts', { skip: dockerHostsUnavailable() ?? false }, ()
     assert.deepEqual(trail(events, 'start'), ['start web-1 starting', 'start web-1 healthy', 'start web-2 starting', 'start web-2 waiting', 'start web-2 healthy', 'start web-3 starting', 'start web-3 healthy']);
     const release = events[0]?.release ?? '';
     assert.deepEqual(await servingEverywhere(), { [web1]: release, [web2]: release, [web3]: release });
+  });
+
+  test('given on_host_down: rollback and a canary, when the second host goes down between two route steps, then the deployment fails naming it and the hosts that answer serve the previous release alone', async () => {
+    await commitAndBuild({ 'slipway.yaml': yaml({ onHostDown: 'rollback', strategy: '{ canary: [50%, 100%], pause: 8s }' }) }, 'a canary over three hosts');
+    const before = (JSON.parse((await repo.cli(['status', '--json'])).stdout) as { environments: { env: string; current: { release: string } | null }[] }).environments.find((e) => e.env === 'production')?.current?.release;
+    assert.ok(before !== undefined);
+    const t0 = Date.now();
+    const running = deploy();
+    try {
+      // Down once every host took the 50% step of this deployment, while the canary pauses.
+      await waitFor(async () => {
+        const r = await repo.cli(['events', '--json', '-n', '60']);
+        return (JSON.parse(r.stdout) as { kind: string; at: string; data: { host?: string; state?: string; step?: string } }[]).some((e) => e.kind === 'deployment.host' && Date.parse(e.at) >= t0 && e.data.step === 'route' && e.data.host === web3 && e.data.state === 'routed');
+      }, { what: 'the 50% step on every host', timeout: 60_000 });
+      host(web2).down();
+      const d = await running;
+      assert.notEqual(d.code, 0, d.out);
+      assert.match(d.out, /host web-2 cannot be reached \(on_host_down: rollback\)/);
+      const events = await hostEvents(d.id);
+      // The restore puts web-1 and web-3 back (then the rollback's route again); web-2 is named each time.
+      assert.deepEqual(trail(events, 'restore').slice(0, 4), ['restore web-1 routed', 'restore web-2 down', 'restore web-2 skipped', 'restore web-3 routed']);
+      assert.deepEqual(trail(events, 'route'), ['route web-1 routed', 'route web-2 routed', 'route web-3 routed'], 'the 50% step on all three');
+      // web-1 and web-3 answer with the previous release only; web-2, unreachable, keeps its last routes.
+      for (const h of [web1, web3]) {
+        const answers = new Set<string>();
+        for (let i = 0; i < 10; i++) answers.add(await servedBy(host(h)));
+        assert.deepEqual([...answers], [before], `${h} serves ${before} alone`);
+      }
+    } finally {
+      host(web2).up();
+    }
   });
 });

@@ -185,7 +185,8 @@ export const applyFailure = async (ctx: EngineContext, d: StoredDeployment, acti
         }
         break;
       case 'route':
-        await applyRoutes(ctx, d.env, port, a.weights, (await ctx.store.getEnvState(d.env))?.currentRelease);
+        // Part of undoing a failure: every host that answers is put right, whatever on_host_down says.
+        await recordHosts(ctx, d, 'restore', a.weights[0]?.release ?? d.release, await applyRoutes(ctx, d.env, port, a.weights, (await ctx.store.getEnvState(d.env))?.currentRelease, { restoring: true }));
         break;
       case 'mark_bad':
         // A failure resumed after a crash applies its plan again: marked (and recorded) once.
