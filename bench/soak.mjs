@@ -240,14 +240,17 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
     let stop;
     const until = new Promise((r) => (stop = r));
     const loads = Promise.all([load(url, until, { concurrency: 3, keepAlive: true }), load(url, until, { concurrency: 2, keepAlive: false })]);
+    const failedOps = [];
     const every = Math.max(1, Math.floor(cycles / 100));
     const t0 = performance.now();
     for (let i = 1; i <= cycles; i++) {
       // The same build again would be a no-op: --force makes each one a real deploy.
+      // A failed deploy or rollback is counted with its reason and the soak goes on: one failure in
+      // a thousand cycles must not throw away the figures of the others.
       const d = await waitDone(client, (await client.request('POST', '/v1/deployments', { env: 'staging', force: true })).deployment.id);
-      if (d.phase !== 'succeeded') throw new Error(`deploy ${d.id} ${d.phase}: ${d.reason}`);
+      if (d.phase !== 'succeeded') { failedOps.push({ cycle: i, op: 'deploy', id: d.id, phase: d.phase, reason: d.reason }); log(`  cycle ${i}: deploy ${d.id} ${d.phase}: ${d.reason}`); }
       const r = await waitDone(client, (await client.request('POST', '/v1/rollbacks', { env: 'staging' })).deployment.id);
-      if (r.phase !== 'succeeded') throw new Error(`rollback ${r.id} ${r.phase}: ${r.reason}`);
+      if (r.phase !== 'succeeded') { failedOps.push({ cycle: i, op: 'rollback', id: r.id, phase: r.phase, reason: r.reason }); log(`  cycle ${i}: rollback ${r.id} ${r.phase}: ${r.reason}`); }
       // The first sample after one cycle: from then on two releases are warm (current and previous).
       if (i === 1 || i % every === 0 || i === cycles) await sample(i, i === 1 || i % (every * 5) === 0 || i === cycles);
       if (i % Math.max(1, Math.floor(cycles / 10)) === 0) log(`  … ${i} of ${cycles} deploy/rollback cycles`);
@@ -268,6 +271,7 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
       requests: keepAlive.total + newConn.total,
       failedRequests: keepAlive.failed + newConn.failed,
       firstError: keepAlive.firstError ?? newConn.firstError,
+      failedOperations: failedOps,
       trends: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, trend(v)])),
       // Between the second and the last heap sample: the objects whose number grew most.
       heapGrowth: Object.fromEntries(Object.entries(heaps).filter(([, h]) => h.length > 1).map(([k, h]) => [k, grownMost(h[0], h[h.length - 1])])),
@@ -279,6 +283,7 @@ export async function benchSoak({ cycles = 1000, log = console.log } = {}) {
     const row = (label, tr, unit = '') => log(`  ${label.padEnd(30)} first ${tr.first}${unit}  last ${tr.last}${unit}  max ${tr.max}${unit}  slope ${tr.slopePer100}${unit} per 100 cycles`);
     log(`\nsoak: ${cycles} deploy/rollback cycles under load in ${seconds}s (keep-alive and new-connection GETs), retention on (releases: 3, gc every 20s, min_age 10s)`);
     log(`  requests ${result.requests}, failed ${result.failedRequests}   goal 0   ${result.goals['failed requests = 0'] ? 'PASS' : `MISS (${result.firstError})`}`);
+    log(`  deploys and rollbacks that failed: ${failedOps.length}${failedOps.map((f) => `\n    cycle ${f.cycle} ${f.op} ${f.id}: ${f.reason}`).join('')}`);
     row('proxy RSS', t.proxyRssKiB, ' KiB');
     row('proxy heap used after GC', t.proxyHeapKiB, ' KiB');
     row('proxy external after GC', t.proxyExternalKiB, ' KiB');
