@@ -181,7 +181,7 @@ const checkSchema = z.union(
               });
             }
           })
-          .describe('PromQL returning one number; `{{release}}` (e.g. v3), `{{env}}` and `{{digest}}` are replaced.'),
+          .describe('PromQL returning one number; `{{release}}` (e.g. v3), `{{env}}`, `{{digest}}` and `{{app}}` (the app on a server, empty in local mode) are replaced.'),
         below: z.number().optional().describe('The check passes while the result is below this.'),
         above: z.number().optional().describe('The check passes while the result is above this.'),
       })

@@ -21,8 +21,13 @@ export interface RequestsProvider {
   requests(env: string, releases: readonly string[], since: number): Promise<Record<string, Measurement<RequestSamples>>>;
 }
 
-/** Values substituted into a query: `{{release}}` → `v3`, `{{env}}`, `{{digest}}`. */
+/**
+ * Values substituted into a query: `{{release}}` → `v3`, `{{env}}`, `{{digest}}`, and `{{app}}`:
+ * the app's name on a server, empty in local mode (so `app="{{app}}"` selects the proxy's series
+ * of this app either way).
+ */
 export interface QueryVars {
+  app?: string;
   release: string;
   env: string;
   digest: string;

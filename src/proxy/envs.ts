@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import { domainClash } from '../core/edge/domain.js';
+import { describeRoute } from '../core/edge/route-key.js';
 import { edgeModeOf, type EnvRouteStatus, type EnvRoutes, type MetricsSnapshot, type ProxyResult, type SharedListenerStatus } from '../ports/proxy.js';
 import type { EdgeSettings } from './edge-settings.js';
 import { saveRoutes } from './files.js';
@@ -218,7 +219,7 @@ export class EnvRegistry {
   /** Forgets an environment and closes its port; its in-flight requests finish. */
   remove(env: string): ProxyResult<null> {
     const entry = this.envs.get(env);
-    if (!entry) return { ok: false, reason: 'not_found', message: `no environment ${JSON.stringify(env)}` };
+    if (!entry) return { ok: false, reason: 'not_found', message: `no ${describeRoute(env)}` };
     const next = new Map(this.routesMap());
     next.delete(env);
     try {
@@ -344,7 +345,7 @@ export class EnvRegistry {
     for (const [name, e] of this.envs) {
       if (name === env || e.routes.port !== port) continue;
       if (e.routes.host === host || e.routes.host === '0.0.0.0' || host === '0.0.0.0') {
-        return `port ${port} is already used by environment ${JSON.stringify(name)}`;
+        return `port ${port} is already used by ${describeRoute(name)}`;
       }
     }
     return undefined;

@@ -1,6 +1,9 @@
 // Writes the proxy's metrics in the Prometheus text exposition format (version 0.0.4), by hand:
-// four families labelled by environment and release, plus the unrouted-request counter.
+// four families labelled by environment and release, plus the unrouted-request counter. The
+// routes of a server's apps (route key `<app>.<env>`) carry an `app` label too; a local mode's
+// have none, so `app=""` in a query selects them (PromQL's empty label matches an absent one).
 
+import { parseRouteKey } from '../core/edge/route-key.js';
 import { LATENCY_BUCKETS, type EnvStats } from './metrics.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -13,7 +16,14 @@ export const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').repla
 /** Formats a number the way Prometheus parses it. */
 const num = (v: number): string => (v === Infinity ? '+Inf' : String(v));
 
-/** The exposition of every environment's stats. */
+/** `env="staging"`, or `app="shop",env="staging"` for the route key `shop.staging`. */
+export const routeLabels = (key: string): string => {
+  const k = parseRouteKey(key);
+  if (!k.ok || k.value.app === undefined) return `env="${escapeLabel(key)}"`;
+  return `app="${escapeLabel(k.value.app)}",env="${escapeLabel(k.value.env)}"`;
+};
+
+/** The exposition of every environment's stats, keyed by route key. */
 export function renderPrometheus(envs: ReadonlyMap<string, EnvStats>): string {
   const requests: string[] = [];
   const duration: string[] = [];
@@ -22,11 +32,11 @@ export function renderPrometheus(envs: ReadonlyMap<string, EnvStats>): string {
   const unrouted: string[] = [];
   const rejected: string[] = [];
   for (const [env, stats] of envs) {
-    const e = escapeLabel(env);
-    unrouted.push(`slipway_proxy_unrouted_requests_total{env="${e}"} ${stats.unrouted}`);
-    rejected.push(`slipway_proxy_rejected_requests_total{env="${e}"} ${stats.rejected}`);
+    const e = routeLabels(env);
+    unrouted.push(`slipway_proxy_unrouted_requests_total{${e}} ${stats.unrouted}`);
+    rejected.push(`slipway_proxy_rejected_requests_total{${e}} ${stats.rejected}`);
     for (const s of stats.releases.values()) {
-      const labels = `env="${e}",release="${escapeLabel(s.release)}"`;
+      const labels = `${e},release="${escapeLabel(s.release)}"`;
       s.classes.forEach((n, i) => {
         if (i === 0 && n === 0) return; // 1xx/other is rare: shown only when it happened
         requests.push(`slipway_proxy_requests_total{${labels},code="${CLASS_LABELS[i]}"} ${n}`);
@@ -44,7 +54,7 @@ export function renderPrometheus(envs: ReadonlyMap<string, EnvStats>): string {
     }
   }
   return [
-    '# HELP slipway_proxy_requests_total Requests answered, by environment, release and status class.',
+    '# HELP slipway_proxy_requests_total Requests answered, by app (on a server), environment, release and status class.',
     '# TYPE slipway_proxy_requests_total counter',
     ...requests,
     '# HELP slipway_proxy_request_duration_seconds Time from request received to response finished.',

@@ -3,6 +3,7 @@
 // another instance when that is safe, and the outcome lands in the release's metrics.
 // Written for speed: one object per request, no closures, no logging.
 
+import { describeRoute } from '../core/edge/route-key.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -124,7 +125,7 @@ const closeAfter = (ls: ListenerState, res: ServerResponse): boolean => ls.drain
 
 function noBackend(ls: ListenerState, res: ServerResponse): void {
   ls.env.stats.unrouted++;
-  const body = `slipway proxy: no release is routed to environment "${ls.env.name}" yet\n`;
+  const body = `slipway proxy: no release is routed to ${describeRoute(ls.env.name)} yet\n`;
   res.writeHead(503, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),

@@ -87,6 +87,23 @@ void describe('renderPrometheus', () => {
     assert.ok(text.endsWith('\n'));
   });
 
+  void test('the routes of a server’s apps (app.env) are labelled by app and environment; a local mode’s have no app label', () => {
+    const shop = new EnvStats();
+    shop.of('v1').record(200, 1, 1);
+    const blog = new EnvStats();
+    blog.of('v1').record(500, 1, 1);
+    blog.unrouted = 1;
+    const local = new EnvStats();
+    local.of('v1').record(200, 1, 1);
+    const text = renderPrometheus(new Map([['shop.staging', shop], ['blog.staging', blog], ['staging', local]]));
+    assert.match(text, /slipway_proxy_requests_total\{app="shop",env="staging",release="v1",code="2xx"\} 1\n/);
+    assert.match(text, /slipway_proxy_requests_total\{app="blog",env="staging",release="v1",code="5xx"\} 1\n/);
+    assert.match(text, /slipway_proxy_requests_total\{env="staging",release="v1",code="2xx"\} 1\n/);
+    assert.match(text, /slipway_proxy_unrouted_requests_total\{app="blog",env="staging"\} 1\n/);
+    assert.match(text, /slipway_proxy_inflight_requests\{app="shop",env="staging",release="v1"\} 0\n/);
+    assert.doesNotMatch(text, /env="shop\.staging"/);
+  });
+
   void test('escapes label values', () => {
     assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
   });

@@ -85,7 +85,10 @@ void describe('checkRouteEnv', () => {
   void test('accepts ordinary names and refuses odd ones', () => {
     assert.ok(checkRouteEnv('production').ok);
     assert.ok(checkRouteEnv('pr-12_preview').ok);
-    for (const bad of ['', '-x', 'a/b', 'a b', '..', 'pr-12.preview', 'Prod', 'x'.repeat(64)]) {
+    // The apps of a server share one proxy: their keys are <app>.<env>.
+    assert.ok(checkRouteEnv('shop.staging').ok);
+    assert.ok(checkRouteEnv('pr-12.preview').ok);
+    for (const bad of ['', '-x', 'a/b', 'a b', '..', 'Prod', 'x'.repeat(64), 'shop.', '.staging', 'Shop.staging', 'shop.Staging', 'shop_1.staging', 'a.b.c', 'shop..staging', '-shop.staging']) {
       const r = checkRouteEnv(bad);
       assert.equal(r.ok, false, bad);
       if (!r.ok) assert.match(r.message, /environment name/);

@@ -2,7 +2,7 @@
 // a bad body gets one clear message naming the field, and the running routes stay as they were.
 
 import { isIP } from 'node:net';
-import { checkEnvName } from '../core/env-name.js';
+import { parseRouteKey } from '../core/edge/route-key.js';
 import { checkDomain } from '../core/edge/domain.js';
 import type { EnvRoutes, ProxyBackend, ProxyInstance } from '../ports/proxy.js';
 
@@ -16,9 +16,12 @@ const WEIGHT_SLACK = 1e-6;
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** An environment name as it appears in `/v1/routes/:env` (the rule of core/env-name.ts). */
+/**
+ * A route key as it appears in `/v1/routes/:key`: an environment name (local mode) or
+ * `<app>.<env>` (the apps of a server sharing one proxy), see core/edge/route-key.ts.
+ */
 export function checkRouteEnv(name: string): Checked<string> {
-  const r = checkEnvName(name);
+  const r = parseRouteKey(name);
   return r.ok ? { ok: true, value: name } : fail(r.message);
 }
 

@@ -3,7 +3,7 @@
 // releases, config, encrypted secrets, history, queue) and an engine of its own in this process;
 // its API is served under /v1/apps/<app>/… and its repository at /git/<app>.git. The server's own
 // token and its named tokens (optionally scoped to one app) live in DIR.
-import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { appNameProblem } from '../core/app-name.js';
@@ -11,6 +11,8 @@ import { SlipwayError } from '../core/errors.js';
 import { isRunFinished } from '../core/run.js';
 import { openTokenStore } from '../adapters/store/sqlite/tokens.js';
 import { openSqliteStore } from '../adapters/store/sqlite/store.js';
+import { ProxyClient } from '../adapters/proxy/client.js';
+import { proxyFiles } from '../ports/proxy.js';
 import { spawnGitService } from '../adapters/vcs/git/http-backend.js';
 import { removeFiles, writeFileAtomic } from '../adapters/fs/files.js';
 import { appMarkerOf, homePaths, sandboxDirOf, serverHomePaths } from '../home/paths.js';
@@ -69,6 +71,30 @@ const readMarker = (home: string): AppMarker | undefined => {
   }
 };
 
+/**
+ * An app of a server made before its apps shared one edge had a proxy of its own under its home.
+ * Once: that proxy is stopped (its ports close), its directory is kept aside as `proxy.replaced`
+ * (an ACME account and certificates in it stay on disk), and the app's environments are routed on
+ * the shared proxy again (`up`: the running instances are adopted, their ports reopened there).
+ * Requests that arrive between the two are refused: a short gap, once, at the first start.
+ */
+const leaveOwnProxy = async (app: string, home: string, engine: Engine, log: (line: string) => void): Promise<void> => {
+  const own = proxyFiles(home);
+  if (!existsSync(own.dir)) return;
+  const client = new ProxyClient(home);
+  if (await client.isAlive()) await client.stop();
+  await client.close();
+  if (existsSync(own.edge)) log(`WARNING: the app's own edge settings (${own.edge}) are no longer used: its routes are on the server's proxy now, whose listeners are set with \`slipway proxy listen --home <server home> …\``);
+  renameSync(own.dir, `${own.dir}.replaced`);
+  if (engine.ctx.machine.isDown() || !(await engine.ctx.store.listEnvStates()).some((s) => s.routes.length > 0)) return;
+  try {
+    await engine.up();
+    log('its environments moved from its own proxy to the server’s shared proxy');
+  } catch (e) {
+    log(`its environments could not be moved to the server’s shared proxy: ${e instanceof Error ? e.message : String(e)}; run \`slipway up --app ${app}\``);
+  }
+};
+
 /** The address a process on this machine reaches the server at (an unspecified address means loopback). */
 export const localAddressOf = (host: string): string => (host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host);
 
@@ -110,11 +136,14 @@ export const startAppsServer = async (opts: AppsServerOptions): Promise<RunningS
       home,
       log: appLog,
       sandbox: { dir: join(sandboxRoot, 'apps', name), hideDirs: [opts.home, sandboxRoot] },
+      // Every app's routes are in the server home's proxy, under `<app>.<env>`: one edge for all.
+      sharedProxy: { home: opts.home, app: name },
     });
     const recovered = await engine.recover();
     if (recovered.length > 0) appLog(`marked ${recovered.length} unfinished run(s) as failed: ${recovered.join(', ')}`);
     const resumed = await engine.recoverDeployments(appLog);
     if (resumed.length > 0) appLog(`resumed deployment(s) ${resumed.join(', ')}`);
+    await leaveOwnProxy(name, home, engine, appLog);
     const queue: QueueHandle = await startQueue(engine, appLog);
     // The canonical repository exists from the start: the first push needs it.
     await queueOf(engine).canonical();

@@ -11,7 +11,13 @@ import { probeKeyOf, proxyFiles, type ProxyControl } from '../ports/proxy.js';
 import type { Runtime } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
 
-export const createMeasureFactory = (deps: { home: string; runtime: Runtime; proxy: () => Promise<ProxyControl>; store: Store; clock: Clock }): MeasureFactory =>
+/**
+ * `proxyHome`: the home whose proxy serves the app (the server's, shared by its apps, in server
+ * mode), whose token keys the probes. `app`: the app's name in server mode, which `{{app}}` of a
+ * Prometheus check becomes (the proxy labels its series `app="shop"`); local mode's is empty,
+ * and `app=""` selects the series without the label, which are a local proxy's.
+ */
+export const createMeasureFactory = (deps: { proxyHome: string; app?: string; runtime: Runtime; proxy: () => Promise<ProxyControl>; store: Store; clock: Clock }): MeasureFactory =>
   (t: MeasureTarget): Measurer => {
     const label = releaseLabel(t.release);
     const crashes = crashCounter({ runtime: deps.runtime, env: t.env, release: t.release, clock: deps.clock, cursor: t.cursors?.crashes as CrashCursor | undefined });
@@ -21,13 +27,13 @@ export const createMeasureFactory = (deps: { home: string; runtime: Runtime; pro
     return {
       async gather(since) {
         const requests = proxyProvider(await deps.proxy());
-        return gatherMeasurements(t.spec, { env: t.env, release: { label, digest: t.digest }, baseline: t.baseline === undefined ? undefined : { label: releaseLabel(t.baseline) }, since }, { requests, prometheus, crashes, logErrors });
+        return gatherMeasurements(t.spec, { app: deps.app ?? '', env: t.env, release: { label, digest: t.digest }, baseline: t.baseline === undefined ? undefined : { label: releaseLabel(t.baseline) }, since }, { requests, prometheus, crashes, logErrors });
       },
       cursors: () => ({ crashes: crashes.cursor(), logErrors: logErrors.cursor() }),
       async probe(n) {
         const port = (await deps.store.getEnvState(t.env))?.port;
         if (port === undefined) return;
-        probeHeader ??= `${label};${probeKeyOf(readFileSync(proxyFiles(deps.home).token, 'utf8').trim())}`;
+        probeHeader ??= `${label};${probeKeyOf(readFileSync(proxyFiles(deps.proxyHome).token, 'utf8').trim())}`;
         const one = (): Promise<void> =>
           new Promise((resolve) => {
             const req = request({ host: '127.0.0.1', port, path: t.probe.path, method: t.probe.method, headers: { 'x-slipway-probe': probeHeader, 'user-agent': 'slipway-probe' }, timeout: 5000 }, (res) => {

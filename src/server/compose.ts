@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
 import { createArtifactService } from '../adapters/artifacts/service.js';
 import { cachedProxy, ProxyClient } from '../adapters/proxy/client.js';
+import { scopedProxy } from '../adapters/proxy/scoped.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { runtimeByKind } from '../adapters/runtime/by-kind.js';
 import { createDockerRuntime, dockerSocket } from '../adapters/runtime/docker/index.js';
@@ -63,6 +64,11 @@ export interface ComposeOptions {
    * (the server's home with every other app, the other apps' sandbox areas).
    */
   sandbox?: { dir: string; hideDirs: readonly string[] };
+  /**
+   * Server mode: the edge proxy is the one of the server's home, shared by all its apps; this
+   * app's engine sees only its own routes there (adapters/proxy/scoped.ts, keys `<app>.<env>`).
+   */
+  sharedProxy?: { home: string; app: string };
 }
 
 export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
@@ -108,7 +114,13 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
   const runtime = runtimeByKind(createProcessRuntime({ home: opts.home, artifacts: service, sandbox }), {
     docker: () => Promise.resolve(dockerHostsRuntime({ local: () => createDockerRuntime({ ...dockerOptions, socketPath: dockerSocket(process.env) }), connect: (h) => connectHost(h, dockerOptions) })),
   });
-  const proxy = hostsProxy({ home: opts.home, local: cachedProxy(opts.home), connect: (h) => new ProxyClient(opts.home, { socket: h.proxy }) });
+  // This machine's proxy: in server mode the server home's, shared by all its apps, each app seeing
+  // its own routes only (adapters/proxy/scoped.ts).
+  const proxyHome = opts.sharedProxy?.home ?? opts.home;
+  const shared = cachedProxy(proxyHome);
+  const app = opts.sharedProxy?.app;
+  const local = app === undefined ? shared : async (): Promise<ProxyControl> => scopedProxy(await shared(), app);
+  const proxy = hostsProxy({ home: opts.home, local, connect: (h) => new ProxyClient(opts.home, { socket: h.proxy }) });
   const owner = ownerName();
   return new Engine({
     home: opts.home,
@@ -122,7 +134,7 @@ export const composeEngine = async (opts: ComposeOptions): Promise<Engine> => {
     images,
     proxy,
     notify: composeNotify(maskedStore),
-    measure: createMeasureFactory({ home: opts.home, runtime, proxy, store: maskedStore, clock: systemClock }),
+    measure: createMeasureFactory({ proxyHome, ...(app === undefined ? {} : { app }), runtime, proxy, store: maskedStore, clock: systemClock }),
     clock: systemClock,
     bus: new MaskingBus(masker),
     // The actor of what a request does is its token's name (server/auth.ts); else the owner's.

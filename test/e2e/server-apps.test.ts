@@ -127,6 +127,7 @@ after(async () => {
     await stopped;
   }
   for (const app of appsOnServer()) killLeftovers(join(srv, 'apps', app));
+  killLeftovers(srv); // the server's proxy, shared by its apps, outlives the control plane by design
   rmSync(sandboxDirOf(srv), { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });
 });

@@ -111,6 +111,7 @@ after(async () => {
     await stopped;
   }
   for (const app of readdirSync(join(srv, 'apps'))) killLeftovers(join(srv, 'apps', app));
+  killLeftovers(srv); // the server's proxy, shared by its apps, if a deployment started it
   rmSync(sandboxDirOf(srv), { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });
 });

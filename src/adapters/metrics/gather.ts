@@ -6,6 +6,8 @@ import type { ActiveVerifySpec, Measurement, StepInput } from '../../core/verifi
 import type { EventCounter, QueryProvider, RequestsProvider } from '../../ports/metrics.js';
 
 export interface GatherTarget {
+  /** The app on a server (what `{{app}}` becomes); empty in local mode. */
+  app?: string;
   env: string;
   /** The release under test: its proxy label (`v3`) and digest. */
   release: { label: string; digest: string };
@@ -28,7 +30,7 @@ export async function gatherMeasurements(spec: ActiveVerifySpec, target: GatherT
   const wantsLogs = spec.checks.some((c) => c.kind === 'threshold' && c.metric === 'log_errors_per_minute');
   const labels = wantsBaseline && target.baseline ? [target.release.label, target.baseline.label] : [target.release.label];
   const queries = [...new Set(spec.checks.flatMap((c) => (c.kind === 'prometheus' ? [c.query] : [])))];
-  const vars = { release: target.release.label, env: target.env, digest: target.release.digest };
+  const vars = { app: target.app ?? '', release: target.release.label, env: target.env, digest: target.release.digest };
   const notMeasured = (what: string): Measurement<never> => ({ ok: false, error: what });
 
   const [requests, readings, crashes, logErrors] = await Promise.all([

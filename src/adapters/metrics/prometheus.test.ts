@@ -101,6 +101,13 @@ describe('failures of the Prometheus provider', () => {
     assert.equal(seen.at(-1), '/prom/api/v1/query up{env="a\\"b",digest="sha256:0123"}');
   });
 
+  test('{{app}} is the app of a server, and empty in local mode (app="" selects the series without the label)', async () => {
+    await prometheusProvider({ url: base }).query('up{app="{{app}}",env="{{env}}"}', { ...VARS, app: 'shop' });
+    assert.equal(seen.at(-1), `/api/v1/query up{app="shop",env="${VARS.env}"}`);
+    await prometheusProvider({ url: base }).query('up{app="{{app}}",env="{{env}}"}', VARS);
+    assert.equal(seen.at(-1), `/api/v1/query up{app="",env="${VARS.env}"}`);
+  });
+
   test('a URL that is not one is a measurement in error', async () => {
     assert.match(error(await prometheusProvider({ url: 'not a url' }).query('up', VARS)), /"not a url" is not a URL/);
   });

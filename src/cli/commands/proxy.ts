@@ -1,6 +1,9 @@
 // `slipway proxy`: the edge proxy daemon (the data plane). Other commands start it on demand;
 // this runs it in the foreground, or reports on, upgrades or stops the one of this Slipway home.
+import { existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
+import { appMarkerOf, serverHomePaths } from '../../home/paths.js';
 import type { CommandSpec } from '../args.js';
 import { noExtraPositionals, parseCommand, stringOpt, type OptionValues } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -10,8 +13,9 @@ import type { AcmeNameStatus } from '../../ports/proxy.js';
 export const spec: CommandSpec = {
   name: 'proxy',
   usage:
-    'slipway proxy [--admin-port N] [--admin-socket PATH] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] [--acme URL|off --acme-email ADDR [--acme-challenge http-01|tls-alpn-01] [--acme-ca FILE|off] [--acme-retry 60s]] | slipway proxy certs add|rm --cert FILE [--key FILE]',
+    'slipway proxy [--admin-port N] [--admin-socket PATH] | slipway proxy status | slipway proxy upgrade | slipway proxy stop | slipway proxy listen [--http ADDR:PORT|off] [--https ADDR:PORT|off] [--acme URL|off --acme-email ADDR [--acme-challenge http-01|tls-alpn-01] [--acme-ca FILE|off] [--acme-retry 60s]] | slipway proxy certs add|rm --cert FILE [--key FILE]; each with [--home DIR] (a server’s home: the edge of all its apps)',
   options: {
+    home: { type: 'string', description: 'the home whose proxy this is: a server’s home (`slipway server --home DIR`), whose proxy is the edge of all its apps; default: SLIPWAY_HOME, else the repository’s' },
     'admin-port': { type: 'string', description: 'loopback port of the admin API (default: any free port)' },
     'admin-socket': { type: 'string', description: 'also serve the admin API on this unix socket (absolute path, made 0600; no token: the file mode guards it): how the control plane of several hosts reaches this proxy, docs/containers.md' },
     http: { type: 'string', description: '`listen`: the shared plain-HTTP listener routed by Host, e.g. 0.0.0.0:80 (`off` removes it)' },
@@ -26,7 +30,9 @@ export const spec: CommandSpec = {
   },
   details:
     'The proxy is separate from the control plane, so that neither a deploy nor a restart of the\n' +
-    'control plane drops traffic. `upgrade` replaces the proxy process without closing its ports\n' +
+    'control plane drops traffic. On a server (`slipway server --home DIR`) every app is served by the\n' +
+    'proxy of DIR: give it with --home DIR (or SLIPWAY_HOME=DIR), never an app’s home.\n' +
+    '`upgrade` replaces the proxy process without closing its ports\n' +
     '(in-flight and keep-alive requests are served to the end). Its routes live in <home>/proxy/routes.json\n' +
     'and survive its restart; `GET /metrics` on the admin port is Prometheus text (no token needed).\n' +
     '`listen` sets the shared listeners, kept in <home>/proxy/edge.json (none by default: each environment\n' +
@@ -46,7 +52,9 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   noExtraPositionals(spec, positionals, sub === 'certs' ? 2 : 1);
   const adminSocket = stringOpt(values, 'admin-socket');
   if (adminSocket !== undefined && !adminSocket.startsWith('/')) throw new SlipwayError('usage', `--admin-socket must be an absolute path, not "${adminSocket}"`, 'e.g. --admin-socket /home/slipway/proxy.sock');
-  const home = await ctx.home();
+  const given = stringOpt(values, 'home');
+  const home = given === undefined ? await ctx.home() : resolve(ctx.cwd, given);
+  refuseAppHome(home);
   const { ProxyClient, ensureProxy } = await import('../../adapters/proxy/client.js');
   if (sub === 'status') {
     const c = new ProxyClient(home);
@@ -86,6 +94,16 @@ export const run = async (ctx: CliContext, argv: string[]): Promise<number> => {
   await serveProxy({ home, adminPort, ...(adminSocket === undefined ? {} : { adminSocket }) });
   return 0;
 };
+
+/**
+ * The home of one app of a server is refused: the server's apps share the proxy of the server's
+ * home, and a proxy set up under an app's home would serve nothing.
+ */
+function refuseAppHome(home: string): void {
+  const server = dirname(dirname(home));
+  if (basename(dirname(home)) !== 'apps' || !existsSync(appMarkerOf(home)) || !existsSync(serverHomePaths(server).marker)) return;
+  throw new SlipwayError('usage', `${home} is the home of the app "${basename(home)}" of the server ${server}, whose apps share the server’s edge proxy`, `use the server’s home: slipway proxy … --home ${server}`);
+}
 
 /** `slipway proxy listen`: saves the shared listeners; a running proxy takes them by an upgrade. */
 async function listen(ctx: CliContext, home: string, values: OptionValues, certs: string | undefined): Promise<number> {

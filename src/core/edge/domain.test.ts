@@ -28,6 +28,13 @@ test('a domain claimed by another environment names both', () => {
   const claims = new Map([['shop.example.com', 'production']]);
   assert.equal(domainClash('production', ['shop.example.com'], claims), undefined);
   assert.match(domainClash('staging', ['x.test', 'shop.example.com'], claims) ?? '', /shop\.example\.com is claimed by both environment "production" and environment "staging"/);
+  // A server's apps share one proxy: the keys are <app>.<env>, and the message names both apps.
+  const shared = new Map([['staging.shop.test', 'shop.staging']]);
+  assert.equal(domainClash('shop.staging', ['staging.shop.test'], shared), undefined);
+  assert.equal(
+    domainClash('blog.staging', ['staging.blog.test', 'staging.shop.test'], shared),
+    'domain staging.shop.test is claimed by both app "shop" environment "staging" and app "blog" environment "staging"',
+  );
 });
 
 test('Host headers: port stripped, case folded, trailing dot tolerated, IPv6 literals match nothing', () => {

@@ -1,5 +1,6 @@
 // Domain names of environments (`environments.<env>.domains`) and how a request's Host finds one:
 // the one rule for slipway.yaml, the proxy's admin API and its host table. Pure.
+import { describeRoute } from './route-key.js';
 
 /** A DNS label: lower-case letters, digits and `-`, not starting or ending with `-`. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -26,15 +27,15 @@ export function checkDomain(domain: string): DomainCheck {
 }
 
 /**
- * The first domain of `domains` claimed by another environment of `claims` (domain → environment),
- * with a message naming both; undefined when there is none. Wildcards clash only with the same
- * wildcard: `*.shop.example.com` and `a.shop.example.com` may belong to different environments
- * (the exact name wins).
+ * The first domain of `domains` claimed by another route of `claims` (domain → route key, see
+ * route-key.ts), with a message naming both (the app and the environment of each, on a server);
+ * undefined when there is none. Wildcards clash only with the same wildcard: `*.shop.example.com`
+ * and `a.shop.example.com` may belong to different environments (the exact name wins).
  */
-export function domainClash(env: string, domains: readonly string[], claims: ReadonlyMap<string, string>): string | undefined {
+export function domainClash(key: string, domains: readonly string[], claims: ReadonlyMap<string, string>): string | undefined {
   for (const d of domains) {
     const other = claims.get(d);
-    if (other !== undefined && other !== env) return `domain ${d} is claimed by both environment ${JSON.stringify(other)} and environment ${JSON.stringify(env)}`;
+    if (other !== undefined && other !== key) return `domain ${d} is claimed by both ${describeRoute(other)} and ${describeRoute(key)}`;
   }
   return undefined;
 }

@@ -1,7 +1,9 @@
-// Placeholders of a Prometheus check's query: `{{release}}`, `{{env}}` and `{{digest}}` are
-// replaced before the query runs. Pure; shared by the config check and the Prometheus provider.
+// Placeholders of a Prometheus check's query: `{{release}}`, `{{env}}`, `{{digest}}` and `{{app}}`
+// are replaced before the query runs. Pure; shared by the config check and the Prometheus provider.
+// `{{app}}` is the app's name on a server, whose apps share one proxy and whose series carry an
+// `app` label; in local mode it is empty, and `app=""` in PromQL matches a series without the label.
 
-export const QUERY_PLACEHOLDERS = ['release', 'env', 'digest'] as const;
+export const QUERY_PLACEHOLDERS = ['release', 'env', 'digest', 'app'] as const;
 export type QueryPlaceholder = (typeof QUERY_PLACEHOLDERS)[number];
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -25,7 +27,7 @@ const escape = (value: string): string => value.replace(/[\\"'\n]/g, (c) => (c =
  */
 export function substituteQuery(
   query: string,
-  vars: Record<QueryPlaceholder, string>,
+  vars: Record<Exclude<QueryPlaceholder, 'app'>, string> & { app?: string },
 ): { ok: true; query: string } | { ok: false; message: string } {
   const unknown = unknownPlaceholders(query);
   if (unknown.length > 0) {
@@ -34,5 +36,5 @@ export function substituteQuery(
       message: `unknown placeholder ${unknown.map((u) => `{{${u}}}`).join(', ')} in the query; known: ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
     };
   }
-  return { ok: true, query: query.replace(PLACEHOLDER, (_, name: string) => escape(vars[name as QueryPlaceholder])) };
+  return { ok: true, query: query.replace(PLACEHOLDER, (_, name: string) => escape(vars[name as QueryPlaceholder] ?? '')) };
 }
