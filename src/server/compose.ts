@@ -6,6 +6,7 @@ import { createEngineArtifacts } from '../adapters/artifacts/engine-adapter.js';
 import { createArtifactService } from '../adapters/artifacts/service.js';
 import { cachedProxy, ProxyClient } from '../adapters/proxy/client.js';
 import { scopedProxy } from '../adapters/proxy/scoped.js';
+import type { ProxyControl } from '../ports/proxy.js';
 import { createProcessRuntime } from '../adapters/runtime/process/index.js';
 import { runtimeByKind } from '../adapters/runtime/by-kind.js';
 import { createDockerRuntime, dockerSocket } from '../adapters/runtime/docker/index.js';
