@@ -6,6 +6,7 @@
 // the app closes under it; a new connection sees a listener that is not there).
 
 import http from 'node:http';
+import https from 'node:https';
 
 export interface LoadClients {
   /** How many clients (each on its own connection). */
@@ -52,7 +53,21 @@ const reasonOf = (e: Error & { code?: string }): string => (e.code !== undefined
  *
  * @example const load = startLoad('http://127.0.0.1:8080/', { keepAlive: { clients: 2, everyMs: 10 }, fresh: { clients: 2, everyMs: 20 } });
  */
-export function startLoad(url: string, opts: { keepAlive: LoadClients; fresh: LoadClients; timeoutMs?: number }): RunningLoad {
+export function startLoad(
+  url: string,
+  opts: {
+    keepAlive: LoadClients;
+    fresh: LoadClients;
+    timeoutMs?: number;
+    /** Extra request headers, e.g. the `Host` a shared listener routes by. */
+    headers?: http.OutgoingHttpHeaders;
+    /** For an https URL: the only CA certificates trusted, and the name sent by SNI and checked in the certificate. */
+    tls?: { ca: string | Buffer; servername: string };
+  },
+): RunningLoad {
+  const secure = url.startsWith('https:');
+  const agentOf = (keepAlive: boolean): http.Agent => (secure ? new https.Agent({ keepAlive, maxSockets: 1, ...(opts.tls ? { ca: opts.tls.ca, servername: opts.tls.servername } : {}) }) : new http.Agent({ keepAlive, maxSockets: 1 }));
+  const get = secure ? https.get : http.get;
   const r: LoadReport = { sent: 0, ok: 0, failed: 0, reasons: {}, failures: [], byConnection: { keepAlive: 0, fresh: 0 }, bodies: {} };
   const t0 = performance.now();
   let stopping = false;
@@ -74,7 +89,7 @@ export function startLoad(url: string, opts: { keepAlive: LoadClients; fresh: Lo
       r.sent++;
       if (connection === 'keep-alive') r.byConnection.keepAlive++;
       else r.byConnection.fresh++;
-      const req = http.get(url, { agent, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
+      const req = get(url, { agent, timeout: opts.timeoutMs ?? 10_000, ...(opts.headers ? { headers: opts.headers } : {}), ...(secure && opts.tls ? { servername: opts.tls.servername } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -97,12 +112,12 @@ export function startLoad(url: string, opts: { keepAlive: LoadClients; fresh: Lo
   };
   const loops: Promise<void>[] = [];
   for (let i = 0; i < opts.keepAlive.clients; i++) {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = agentOf(true);
     agents.push(agent);
     loops.push(client(agent, 'keep-alive', opts.keepAlive.everyMs));
   }
   for (let i = 0; i < opts.fresh.clients; i++) {
-    const agent = new http.Agent({ keepAlive: false, maxSockets: 1 });
+    const agent = agentOf(false);
     agents.push(agent);
     loops.push(client(agent, 'new', opts.fresh.everyMs));
   }
