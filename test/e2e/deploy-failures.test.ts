@@ -14,7 +14,7 @@ s.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => s.close(() => process.exit(0)));
 `;
 
-const yaml = (command: string, extra = ''): string =>
+const yaml = (command: string, extra = '', startTimeout = '2s'): string =>
   [
     'app: tiny',
     'build:',
@@ -22,7 +22,7 @@ const yaml = (command: string, extra = ''): string =>
     '  artifact: [dist/]',
     'run:',
     `  command: ${JSON.stringify(command)}`,
-    '  health: { path: /healthz, start_timeout: 2s }',
+    `  health: { path: /healthz, start_timeout: ${startTimeout} }`,
     '  stop_grace: 1s',
     'environments:',
     '  staging:',
@@ -66,7 +66,9 @@ describe('deployments that fail', () => {
   };
 
   test('a run command that exits at once fails the deployment with its exit code; v1 keeps serving', async () => {
-    await commitAndRun(repo, yaml('node -e "console.error(\'boom: no config\'); process.exit(3)"'));
+    // A long start timeout: the app exits at once, so nothing waits for it; on a loaded machine a
+    // short one could end the start before node had even printed its line.
+    await commitAndRun(repo, yaml('node -e "console.error(\'boom: no config\'); process.exit(3)"', '', '30s'));
     const r = await repo.cli(['deploy', 'staging']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /v2 did not start/);
