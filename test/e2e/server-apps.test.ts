@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, E2E_STATE_DIR, git, killLeftovers, type CliResult } from './harness.js';
+import { laptopCli } from './server-helpers.js';
 import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 import { sandboxDirOf } from '../../src/home/paths.js';
 import { waitFor } from '../../src/test-support/wait.js';
@@ -37,20 +38,7 @@ const freePort = (): Promise<number> =>
   });
 
 /** The CLI on the laptop: its own config directory, no Slipway home anywhere near. */
-const cli = (args: string[], opts: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? clone,
-      env: { ...process.env, CI: 'true', XDG_CONFIG_HOME: config, SLIPWAY_STATE_DIR: E2E_STATE_DIR, SLIPWAY_SERVER: '', SLIPWAY_TOKEN: '', SLIPWAY_HOME: '', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(opts.input ?? '');
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+const cli = laptopCli(config, clone);
 
 const ok = async (args: string[], opts: Parameters<typeof cli>[1] = {}): Promise<CliResult> => {
   const r = await cli(args, opts);

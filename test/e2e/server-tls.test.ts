@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, E2E_STATE_DIR, git, killLeftovers, type CliResult } from './harness.js';
+import { BIN, E2E_STATE_DIR, git, killLeftovers } from './harness.js';
+import { laptopCli } from './server-helpers.js';
 import { gitEnv } from '../../src/adapters/vcs/git/run.js';
 import { sandboxDirOf } from '../../src/home/paths.js';
 import { waitFor } from '../../src/test-support/wait.js';
@@ -61,20 +62,7 @@ const stopServer = async (s: Server): Promise<void> => {
 };
 
 /** The CLI on the laptop: its own config directory, no Slipway home anywhere near. */
-const cli = (args: string[], opts: { input?: string; cwd?: string } = {}): Promise<CliResult> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? clone,
-      env: { ...process.env, CI: 'true', XDG_CONFIG_HOME: config, SLIPWAY_STATE_DIR: E2E_STATE_DIR, SLIPWAY_SERVER: '', SLIPWAY_TOKEN: '', SLIPWAY_HOME: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(opts.input ?? '');
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+const cli = laptopCli(config, clone);
 
 /** A certificate for 127.0.0.1 and its key, made by openssl as an operator would. */
 const makePair = (dir: string, cn: string): { cert: string; key: string } => {
