@@ -47,7 +47,7 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 /** GET on a unix socket: the status, or null when nothing answers. */
-function getStatus(socket: string, path: string): Promise<number | null> {
+export function getStatus(socket: string, path: string): Promise<number | null> {
   return new Promise((resolve) => {
     const req = request({ socketPath: socket, path, agent: false }, (res) => {
       res.resume();

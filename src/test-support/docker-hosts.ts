@@ -11,11 +11,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dockerUnavailable, inNetns, startDockerd, startRegistry, type Registry } from './docker-engine.js';
+import { dockerUnavailable, getStatus, inNetns, startDockerd, startRegistry, type Registry } from './docker-engine.js';
 import { waitFor } from './wait.js';
 
 /** The proxy daemon script of this build. */
@@ -52,19 +51,6 @@ export function dockerHostsUnavailable(): string | null {
     if (spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore', env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } }).status !== 0) return `${bin} is not installed (iproute2, util-linux)`;
   }
   return null;
-}
-
-/** GET on a unix socket: the status, or null when nothing answers. */
-function statusOn(socket: string, path: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? null);
-    });
-    req.on('error', () => resolve(null));
-    req.setTimeout(2000, () => req.destroy());
-    req.end();
-  });
 }
 
 const ip = (...args: string[]): void => {
@@ -118,7 +104,7 @@ export async function startHosts(names: string[]): Promise<TestHosts> {
         for (const p of [engine.socket, proxy]) if (existsSync(away(p))) renameSync(away(p), p);
       });
       try {
-        await waitFor(async () => child.exitCode === null && (await statusOn(proxy, '/v1/health')) === 200, { what: `the proxy of host ${name} to answer on ${proxy}`, timeout: 30_000 });
+        await waitFor(async () => child.exitCode === null && (await getStatus(proxy, '/v1/health')) === 200, { what: `the proxy of host ${name} to answer on ${proxy}`, timeout: 30_000 });
       } catch (e) {
         throw new Error(`${(e as Error).message}\n${existsSync(join(dir, 'proxy.log')) ? readFileSync(join(dir, 'proxy.log'), 'utf8').slice(-2000) : ''}`);
       }
